@@ -1,0 +1,312 @@
+"""The one estimator shell every scaler shares (scikit-learn's contract around an ``Affine``).
+
+``fit`` is ``reset + partial_fit``; ``partial_fit`` folds the batch's :class:`Moments` into the
+fitted ones (per feature, or per (series, feature) with ``groups=``) and recomputes the affine
+coefficients through the subclass's method. ``transform`` and ``inverse_transform`` reshape the
+input to ``rows x channels``, apply the coefficients and reshape back to the caller's container.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from seqscale import _layout, _rows, panel
+from seqscale.affine import Affine
+from seqscale.errors import (
+    ConstantFeatureWarning,
+    InputError,
+    NotFittedError,
+    ParameterError,
+)
+from seqscale.methods import constant_channels
+from seqscale.stats import Moments
+
+__all__ = ["AffineScaler"]
+
+OUT_OF_RANGE_POLICIES = ("ignore", "clip", "warn", "error")
+
+
+class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Base class: fit statistics, derive ``y = (x - shift) * scale + offset``, apply, invert."""
+
+    method: str = ""
+
+    # ------------------------------------------------------------------ scikit-learn plumbing
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def set_output(self, *, transform: str | None = None) -> AffineScaler:
+        """Choose the container of ``transform`` output: "default", "pandas" or "polars".
+
+        A DataFrame input always gives a DataFrame output; this setting also turns 2D array
+        output into a DataFrame named by :meth:`get_feature_names_out`.
+        """
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas", "polars"):
+            raise ParameterError(f"set_output(transform={transform!r}): use 'default', 'pandas' or 'polars'.")
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output feature names: the input names (scaling keeps one column per feature)."""
+        self._require_fitted()
+        names = getattr(self, "feature_names_in_", None)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if names is not None and not np.array_equal(input_features, names):
+                raise InputError(f"input_features {list(input_features)} differ from the fitted names {list(names)}.")
+            if len(input_features) != self.n_features_in_:
+                raise InputError(f"input_features has {len(input_features)} names; expected {self.n_features_in_}.")
+            return input_features
+        if names is not None:
+            return names.copy()
+        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
+        """Estimate the coefficients from ``X`` (NaN and padding ignored).
+
+        Parameters
+        ----------
+        X : array-like (n,), (rows, features) or (samples, timesteps, features), or DataFrame
+        y : ignored
+        groups : series id of each row (or of each sample of a 3D array), or the name of an id
+            column of ``X``: each series gets its own coefficients.
+        lengths : true length of each padded 3D sample; the padding is ignored.
+        """
+        self._reset()
+        return self.partial_fit(X, y, groups=groups, lengths=lengths)
+
+    def partial_fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
+        """Update the coefficients with one more batch; exact (statistics merge by Chan's update)."""
+        self._check_params()
+        first = not hasattr(self, "stats_")
+        rows, layout, ids = _rows.prepare(self, X, groups, reset=first)
+        if ids is not None:
+            ids = panel.row_ids(ids, rows.shape[0], layout.shape)
+        keep = _rows.keep_mask(self, rows, layout, lengths)
+        if keep is not None:
+            rows, ids = rows[keep], (None if ids is None else ids[keep])
+        if first:
+            self._grouped = ids is not None
+        elif self._grouped != (ids is not None):
+            state = "with" if self._grouped else "without"
+            raise InputError(f"this scaler was fitted {state} groups; pass groups consistently.")
+        self._fold(rows, ids, first)
+        return self
+
+    def _fold(self, rows: np.ndarray, ids: np.ndarray | None, first: bool) -> None:
+        """Merge the statistics of ``rows`` (one id per row, or None) into the fitted ones."""
+        codes = None
+        if ids is None:
+            batch = Moments.from_array(rows)
+            self.stats_ = batch if first else self.stats_.merge(batch)
+        else:
+            known = np.empty(0, dtype=object) if first else self.series_
+            codes, self.series_ = panel.encode_new(known, ids, rows.shape[0], (rows.shape[0],))
+            batch = Moments.from_groups(rows, codes, len(self.series_))
+            table = Moments.empty((0, rows.shape[1])) if first else self.series_stats_
+            missing = len(self.series_) - table.count.shape[0]
+            self.series_stats_ = table.concat(Moments.empty((missing, rows.shape[1]))).merge(batch)
+            self.stats_ = self.series_stats_.pooled()
+        _rows.refuse_infinite(self, batch, rows)
+        self._update_extra(rows, codes, first)
+        self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
+        self.n_features_in_ = rows.shape[1]
+        self._refresh(warn=True)
+
+    # ------------------------------------------------------------------ applying
+    def transform(
+        self, X: Any, groups: Any = None, *, lengths: Any = None, features: Any = None,
+        axis: int = -1, copy: bool | None = None,
+    ) -> Any:
+        """Scale ``X`` with the fitted coefficients; the output has ``X``'s shape and type.
+
+        NaN passes through; padding (``mask_value`` / ``lengths``) is left untouched.
+        ``features=`` scales an array holding only some of the fitted features (e.g. a target).
+        """
+        return self._apply(X, groups, lengths, features, axis, copy, inverse=False)
+
+    def inverse_transform(
+        self, X: Any, groups: Any = None, *, lengths: Any = None, features: Any = None,
+        axis: int = -1, copy: bool | None = None,
+    ) -> Any:
+        """Map scaled values (or a model's predictions) back to original units.
+
+        ``features=["y"]`` inverts predictions of only those features, shaped ``[samples]``,
+        ``[samples, horizon]`` or ``[samples, horizon, k]`` (features on ``axis``); quantile or
+        sample forecasts go through the same map, since scaling is monotone.
+        """
+        return self._apply(X, groups, lengths, features, axis, copy, inverse=True)
+
+    def _apply(self, X, groups, lengths, features, axis, copy, *, inverse: bool) -> Any:
+        self._require_fitted()
+        channels = None if features is None else self._channel_index(features)
+        if channels is None:
+            rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
+            restore = lambda out: _rows.wrap(self, out, layout)  # noqa: E731
+            keep = _rows.keep_mask(self, rows, layout, lengths)
+        else:
+            rows, restore = _rows.prepare_subset(X, len(channels), axis)
+            layout, keep = _layout.Layout("ndarray", rows.shape, rows.dtype), None
+            ids = groups
+            if ids is not None:
+                per_sample = np.asarray(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
+                ids = np.repeat(per_sample, rows.shape[0] // max(len(per_sample), 1))
+        affine = _rows.select(self, ids, rows, layout, channels)
+        clip = None if inverse else _rows.range_policy(self, rows, affine)
+        in_place = copy is False or (copy is None and not self.copy)
+        out = rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
+        result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
+        if clip is not None:
+            np.clip(result, clip[0], clip[1], out=result)
+        if keep is not None and not keep.all():
+            result[~keep] = rows[~keep]
+        return restore(result)
+
+    def _channel_index(self, features: Any) -> np.ndarray:
+        """Positions of the named (or indexed) features among the fitted ones."""
+        names = self._feature_names_list()
+        wanted = [features] if isinstance(features, (str, int, np.integer)) else list(features)
+        out = []
+        for f in wanted:
+            if isinstance(f, str) and names is not None and f in names:
+                out.append(names.index(f))
+            elif isinstance(f, (int, np.integer)) and -self.n_features_in_ <= f < self.n_features_in_:
+                out.append(int(f) % self.n_features_in_)
+            else:
+                known = names if names is not None else list(range(self.n_features_in_))
+                raise InputError(f"features: {f!r} is not a fitted feature; the features are {known}.")
+        return np.asarray(out, dtype=np.intp)
+
+    def check(self, X: Any, groups: Any = None, *, lengths: Any = None) -> Any:
+        """Report, per feature (and series), values outside the fitted or domain range.
+
+        Returns a DataFrame with the count and share of values below and above the range, the
+        largest excess (in original units and as a share of the range), the first row where it
+        happens, and the shift of the mean in training standard deviations.
+        """
+        from seqscale._check import range_report
+
+        self._require_fitted()
+        rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
+        keep = _rows.keep_mask(self, rows, layout, lengths)
+        return range_report(self, rows, layout, ids, keep)
+
+    @property
+    def coefficients_(self) -> Any:
+        """Tidy table of the fitted statistics and coefficients, one row per channel."""
+        from seqscale.coefficients import coefficient_table
+
+        self._require_fitted()
+        return coefficient_table(self)
+
+    def save(self, path: Any) -> None:
+        """Write the fitted coefficients to a versioned, human-readable JSON file (atomically)."""
+        from seqscale.coefficients import save
+
+        save(self, path)
+
+    def to_dict(self) -> dict:
+        """The coefficient file's content as a plain dict."""
+        from seqscale.coefficients import to_dict
+
+        return to_dict(self)
+
+    def _reset(self) -> None:
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
+        self._extra = None
+
+    def _update_extra(self, rows: np.ndarray, codes: np.ndarray | None, first: bool) -> None:
+        """Hook for statistics beyond the moments (quantiles of the robust scaler)."""
+
+    def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
+        """Hook: extra statistics by name, per feature or per (series, feature)."""
+        return {}
+
+    def _refresh(self, warn: bool = False) -> None:
+        """Recompute every coefficient from the statistics and the domain parameters."""
+        names = self._feature_names_list()
+        series = self.series_ if self._grouped else None
+        table = self.series_stats_ if self._grouped else self.stats_
+        self.affine_ = self._method_affine(table, self._extra_table(self._grouped), names, series)
+        if self._grouped:
+            self.fallback_ = self._fallback_affine(names)
+        self._set_public_attributes(self.affine_, table)
+        if warn:
+            self._warn_constant(table, names)
+
+    def _fallback_affine(self, names: list[str] | None) -> Affine | None:
+        """Coefficients for series unseen at fit time: pooled statistics or median of the series'."""
+        if self.unseen == "pooled":
+            return self._method_affine(self.stats_, self._extra_table(False), names, None)
+        if self.unseen == "median":
+            stats = self.series_stats_
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med = {k: np.nanmedian(v, axis=0) for k, v in stats.as_dict().items()}
+                extra = {k: np.nanmedian(v, axis=0) for k, v in self._extra_table(True).items()}
+            med["m2"] = np.nanmedian(stats.var(), axis=0) * med["count"]
+            return self._method_affine(Moments.from_arrays(**med), extra, names, None)
+        return None
+
+    def _warn_constant(self, table: Moments, names: list[str] | None) -> None:
+        constant = constant_channels(table) & (table.count > 0)
+        if not constant.any():
+            return
+        label = names or [f"x{i}" for i in range(constant.shape[-1])]
+        if constant.ndim == 1:
+            which = [label[j] for j in np.flatnonzero(constant)]
+            where = f"feature(s) {which}"
+        else:
+            where = f"{int(constant.any(axis=1).sum())} series (e.g. {self.series_[np.flatnonzero(constant.any(axis=1))[:3]].tolist()})"
+        warnings.warn(
+            f"{type(self).__name__}: {where} are constant in the data seen; "
+            f"they map to {self._constant_target()} (no division by zero).",
+            ConstantFeatureWarning,
+            stacklevel=3,
+        )
+
+    def _constant_target(self) -> str:
+        return "exactly 0"
+
+    def _feature_names_list(self) -> list[str] | None:
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "affine_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator, or load fitted coefficients "
+                "with seqscale.load(path)."
+            )
+
+    def _check_params(self) -> None:
+        if self.out_of_range not in OUT_OF_RANGE_POLICIES:
+            raise ParameterError(f"out_of_range={self.out_of_range!r} is not one of {OUT_OF_RANGE_POLICIES}.")
+        panel.check_policy(self.unseen)
+        if self.padding not in ("post", "pre"):
+            raise ParameterError(f"padding={self.padding!r}: use 'post' or 'pre' (as in Keras pad_sequences).")
+        if self.mask_value is not None and not np.isfinite(float(self.mask_value)):
+            raise ParameterError(f"mask_value={self.mask_value!r} must be a finite number or None.")
+        self._check_method_params()
+
+    def _check_method_params(self) -> None:
+        """Hook: validate the method's own parameters."""
+
+    def _method_affine(self, stats: Moments, extra: dict, names: list[str] | None, series: Any) -> Affine:
+        raise NotImplementedError
+
+    def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
+        raise NotImplementedError

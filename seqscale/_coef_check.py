@@ -1,0 +1,223 @@
+"""Validation of a coefficient record, field by field, into a fitted scaler.
+
+Every problem raises :class:`~seqscale.errors.CoefficientFileError` with the file, the field (and
+channel) at fault and what to do. Nothing else escapes, whatever the record holds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from seqscale.errors import CoefficientFileError, SeqscaleError
+from seqscale.stats import Moments
+
+__all__ = ["build"]
+
+_STATS = ("count", "mean", "m2", "min", "max")
+_QUANTILES = ("median", "q_low", "q_high")
+_COEFS = ("shift", "scale", "offset")
+
+
+class _Fail(CoefficientFileError):
+    pass
+
+
+def _need(cond: bool, source: str, message: str) -> None:
+    if not cond:
+        raise _Fail(f"{source}: {message}")
+
+
+def _header(record: Any, source: str, classes: dict) -> type:
+    from seqscale.coefficients import FORMAT, FORMAT_VERSION
+
+    _need(isinstance(record, dict), source, "the file must hold a JSON object.")
+    _need(record.get("format") == FORMAT, source, f"field 'format' must be {FORMAT!r}; this is not a seqscale coefficient file.")
+    version = record.get("version")
+    _need(isinstance(version, int) and not isinstance(version, bool) and version >= 1, source,
+          "field 'version' must be a positive integer.")
+    _need(version <= FORMAT_VERSION, source,
+          f"format version {version} was written by a newer seqscale (this one reads up to "
+          f"{FORMAT_VERSION}); upgrade seqscale to load it.")
+    method = record.get("method")
+    _need(method in classes, source, f"field 'method' is {method!r}; expected one of {sorted(classes)}.")
+    return classes[method]
+
+
+def _number(value: Any, source: str, where: str, allow_null: bool = False) -> float:
+    if value is None and allow_null:
+        return math.nan
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    _need(ok and math.isfinite(value), source, f"{where} must be a finite number, got {value!r}.")
+    return float(value)
+
+
+def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    _need(isinstance(channels, list) and len(channels) > 0, source, "field 'channels' must be a non-empty list.")
+    out: dict[str, list] = {k: [] for k in keys}
+    out["feature"], out["series"], out["domain"] = [], [], []
+    for i, ch in enumerate(channels):
+        _need(isinstance(ch, dict), source, f"channels[{i}] must be an object.")
+        label = f"channels[{i}] (feature {ch.get('feature')!r})"
+        count = _number(ch.get("count"), source, f"{label}.count")
+        _need(count >= 0 and count == int(count), source, f"{label}.count must be a non-negative integer.")
+        empty = count == 0
+        for k in keys:
+            if k in _COEFS and k not in ch:
+                out[k].append(math.nan)  # recomputed from the statistics
+                continue
+            _need(k in ch, source, f"{label} has no field {k!r}.")
+            out[k].append(_number(ch[k], source, f"{label}.{k}", allow_null=empty and k not in _COEFS))
+        out["feature"].append(ch.get("feature"))
+        out["series"].append(ch.get("series"))
+        domain = ch.get("domain", {})
+        _need(isinstance(domain, dict), source, f"{label}.domain must be an object.")
+        out["domain"].append(domain)
+    return {k: (np.asarray(v, dtype=np.float64) if k in keys else v) for k, v in out.items()}
+
+
+def _check_values(cols: dict, source: str) -> None:
+    def bad(mask: np.ndarray, field: str, rule: str) -> None:
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise _Fail(f"{source}: channels[{i}] (feature {cols['feature'][i]!r}).{field} {rule}.")
+
+    bad(cols["m2"] < 0, "m2", "must not be negative")
+    with np.errstate(invalid="ignore"):
+        bad(cols["min"] > cols["max"], "min", "is above max")
+    scale = cols["scale"]
+    given = ~np.isnan(scale)
+    bad(given & ~(scale > 0), "scale", "must be positive (a zero, negative or NaN scale cannot be inverted)")
+
+
+def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None]:
+    features = record.get("features")
+    _need(isinstance(features, list) and features and all(isinstance(f, str) for f in features), source,
+          "field 'features' must be a non-empty list of names.")
+    _need(len(set(features)) == len(features), source, "field 'features' has duplicate names.")
+    layout = record.get("layout")
+    _need(layout in ("per_feature", "per_series"), source, "field 'layout' must be 'per_feature' or 'per_series'.")
+    n = len(cols["count"])
+    nf = len(features)
+    _need(n % nf == 0, source, f"{n} channels do not fill a grid of {nf} features; lengths mismatch.")
+    expected = features * (n // nf)
+    _need(cols["feature"] == expected, source,
+          "channel features do not follow field 'features' (each series lists every feature in order).")
+    if layout == "per_feature":
+        _need(n == nf, source, f"{n} channels for {nf} features; mismatched lengths.")
+        return features, None
+    series = cols["series"][::nf]
+    _need(all(isinstance(s, (str, int)) and not isinstance(s, bool) for s in series), source,
+          "every channel of a per-series file needs a 'series' id (string or integer).")
+    _need(cols["series"] == [s for s in series for _ in range(nf)], source,
+          "channel series ids must repeat once per feature, in order.")
+    _need(len(set(series)) == len(series), source, "a series id appears twice.")
+    return features, series
+
+
+def build(record: Any, source: str, classes: dict) -> Any:
+    """Validated record -> fitted scaler (see :func:`seqscale.coefficients.from_dict`)."""
+    cls = _header(record, source, classes)
+    keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())
+    cols = _columns(record.get("channels"), source, keys)
+    _check_values(cols, source)
+    features, series = _grid(cols, record, source)
+    est = _estimator(cls, record, source, cols, features, series)
+    _compare(est, cols, source)
+    return est
+
+
+def _estimator(cls: type, record: dict, source: str, cols: dict, features: list, series: list | None) -> Any:
+    params = record.get("params", {})
+    _need(isinstance(params, dict), source, "field 'params' must be an object.")
+    est = cls()
+    unknown = set(params) - set(est.get_params())
+    _need(not unknown, source, f"field 'params' has unknown parameter(s) {sorted(unknown)}.")
+    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    _need(all(not isinstance(v, dict) for v in clean.values()), source, "field 'params' holds a nested object.")
+    est.set_params(**clean)
+    est.set_params(**_domain_params(cls.method, cols, features, series, source))
+    try:
+        est._check_params()
+    except SeqscaleError as err:
+        raise _Fail(f"{source}: field 'params': {err}") from None
+    nf = len(features)
+    shape = (nf,) if series is None else (len(series), nf)
+    stats = Moments.from_arrays(**{k: cols[k].reshape(shape) for k in _STATS})
+    est._extra = None
+    est._grouped = series is not None
+    est.n_features_in_ = nf
+    if record.get("named_features", True):
+        est.feature_names_in_ = np.asarray(features, dtype=object)
+    seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
+    est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
+    if series is None:
+        est.stats_ = stats
+    else:
+        est.series_ = np.asarray(series, dtype=object)
+        est.series_stats_ = stats
+        est.stats_ = stats.pooled()
+    if cls.method == "robust":
+        est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
+        med = {k: np.nanmedian(v.reshape(-1, nf), axis=0) for k, v in est._stored_quantiles.items()}
+        est._stored_pooled = med
+    try:
+        est._refresh(warn=False)
+    except SeqscaleError as err:
+        raise _Fail(f"{source}: the statistics cannot give coefficients: {err}") from None
+    return est
+
+
+def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:
+    keys = {"minmax": ("low", "high"), "standard": ("mean", "std")}.get(method, ())
+    entries = {}
+    for i, dom in enumerate(cols["domain"]):
+        extra = set(dom) - set(keys)
+        _need(not extra, source, f"channels[{i}].domain has unknown key(s) {sorted(extra)}; allowed: {list(keys)}.")
+        if dom:
+            vals = {k: _number(dom.get(k), source, f"channels[{i}].domain.{k}", allow_null=True) for k in keys}
+            entries[i] = vals
+    if not entries:
+        return {}
+    nf = len(features)
+
+    def value(i: int) -> Any:
+        v = entries[i]
+        if method == "minmax":
+            return tuple(None if math.isnan(v[k]) else v[k] for k in keys)
+        return v
+
+    if method == "minmax":
+        per = {}
+        for i in entries:
+            key = features[i % nf]
+            per.setdefault(None if series is None else series[i // nf], {})[key] = value(i)
+        return {"bounds": per[None] if series is None else per}
+    out = {}
+    for k in keys:
+        per = {}
+        for i, v in entries.items():
+            if not math.isnan(v[k]):
+                per.setdefault(None if series is None else series[i // nf], {})[features[i % nf]] = v[k]
+        if per:
+            out[k] = per[None] if series is None else per
+    return out
+
+
+def _compare(est: Any, cols: dict, source: str) -> None:
+    for field in _COEFS:
+        stored = cols[field]
+        computed = getattr(est.affine_, field).reshape(-1)
+        given = ~np.isnan(stored)
+        tol = 1e-9 * np.maximum(np.abs(computed), np.abs(stored)) + 1e-300
+        off = given & ~(np.abs(stored - computed) <= tol)
+        if off.any():
+            i = int(np.flatnonzero(off)[0])
+            raise _Fail(
+                f"{source}: channels[{i}] (feature {cols['feature'][i]!r}).{field} is {stored[i]!r} but "
+                f"its statistics and domain give {computed[i]!r}. Edit the statistics (min, max, "
+                "mean, m2...) or the channel's 'domain' instead — the coefficients follow from them "
+                "— or delete the coefficient fields to have them recomputed."
+            )

@@ -1,0 +1,228 @@
+"""The edge of seqscale: any input container to a canonical ``rows x features`` float array, and back.
+
+A *layout* remembers what the caller gave (numpy 1D/2D/3D, pandas Series/DataFrame, polars) so
+that outputs come back in the same container, shape, index and names. Kernels only ever see the
+canonical 2D float array: a 3D ``[samples, timesteps, features]`` array is pooled over samples and
+timesteps by a reshape (a view when the array is contiguous), never flattened per window column.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from seqscale.errors import InputError, InputTypeError
+
+__all__ = ["Layout", "as_rows", "from_rows", "feature_names_of", "is_dataframe"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How an input was shaped, so the output can be shaped the same way."""
+
+    kind: str  # "ndarray", "series", "frame", "polars", "polars_series"
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    index: Any = None
+    columns: list[str] | None = None
+    name: Any = None
+    extra: dict = field(default_factory=dict)  # untouched columns (e.g. a series-id column)
+
+    @property
+    def n_features(self) -> int:
+        """Number of features (last axis; 1 for a 1D series)."""
+        return 1 if len(self.shape) == 1 else self.shape[-1]
+
+
+def _module_of(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def is_dataframe(obj: Any) -> bool:
+    """True for a pandas or polars DataFrame."""
+    return _module_of(obj) in {"pandas", "polars"} and hasattr(obj, "columns")
+
+
+def feature_names_of(X: Any) -> np.ndarray | None:
+    """Column names of a DataFrame as an object array of str, or None (like scikit-learn)."""
+    if not is_dataframe(X):
+        return None
+    names = [str(c) if not isinstance(c, str) else c for c in X.columns]
+    if not all(isinstance(c, str) for c in X.columns):
+        return None
+    return np.asarray(names, dtype=object)
+
+
+def _float_dtype(dtype: np.dtype) -> np.dtype:
+    """float32/float64 are kept; float16 is computed as float32; everything numeric else float64."""
+    if dtype == np.float32 or dtype == np.float16:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
+    """Convert one column to float, with an error that names it."""
+    kind = values.dtype.kind
+    if kind in "fiu":
+        return values
+    if kind == "b":
+        raise InputTypeError(
+            f"column {name!r} is boolean; seqscale scales numbers. Convert it with "
+            ".astype(float) if 0/1 is meant, or leave it out of the scaler."
+        )
+    if kind in "mM":
+        raise InputTypeError(
+            f"column {name!r} holds dates or durations; set it as the index or drop it before "
+            "scaling (seqscale.SequencePipeline takes a time column by name)."
+        )
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise InputTypeError(
+            f"column {name!r} is not numeric ({err}); encode categories with "
+            "seqscale.OneHotEncoder or drop the column."
+        ) from None
+
+
+def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
+    if _module_of(X) == "polars":
+        columns = list(X.columns)
+        arrays = [X.get_column(c).to_numpy() for c in columns]
+    else:
+        columns = list(X.columns)
+        arrays = []
+        for c in columns:
+            col = X[c]
+            if hasattr(col.dtype, "numpy_dtype") and col.dtype.kind in "fiu":
+                arrays.append(col.to_numpy(dtype=col.dtype.numpy_dtype, na_value=np.nan))
+            else:
+                arrays.append(col.to_numpy())
+    converted = [_column_to_float(np.asarray(a), str(c)) for a, c in zip(arrays, columns)]
+    if not converted:
+        return np.empty((len(X), 0)), [str(c) for c in columns]
+    dtype = np.result_type(*[_float_dtype(a.dtype) for a in converted])
+    out = np.empty((len(X), len(converted)), dtype=dtype)
+    for j, a in enumerate(converted):
+        out[:, j] = a
+    return out, [str(c) for c in columns]
+
+
+def _array_from_any(X: Any) -> np.ndarray:
+    if hasattr(X, "toarray") or type(X).__name__.startswith(("csr_", "csc_", "coo_")):
+        raise InputTypeError(
+            "sparse matrices are not supported: scaling shifts values, so zeros would not stay "
+            "zero. Convert with X.toarray() first."
+        )
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError) as err:
+        raise InputTypeError(f"cannot read the input as an array: {err}") from None
+    if arr.dtype.kind == "O" and arr.ndim >= 1:
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise InputTypeError(
+                f"the input holds non-numeric values ({err}); encode categories with "
+                "seqscale.OneHotEncoder or drop them."
+            ) from None
+    if arr.dtype.kind == "c":
+        raise InputError("Complex data not supported; pass the real part (x.real) or the magnitude (abs(x)).")
+    if arr.dtype.kind not in "fiuO":
+        name = {"b": "boolean", "U": "string", "S": "bytes", "M": "datetime", "m": "timedelta"}
+        raise InputTypeError(
+            f"the input is {name.get(arr.dtype.kind, str(arr.dtype))} data; seqscale scales "
+            "numbers. Convert it (e.g. .astype(float)) or encode categories with "
+            "seqscale.OneHotEncoder."
+        )
+    return arr
+
+
+def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layout]:
+    """Return ``(rows, layout)`` where ``rows`` is a 2D float32/float64 ``rows x features`` array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n,), (rows, features) or (samples, timesteps, features), or a
+        pandas/polars Series or DataFrame.
+    exclude : column names kept aside untouched (e.g. a series-id column).
+
+    Examples
+    --------
+    >>> rows, layout = as_rows(np.zeros((4, 3, 2), dtype=np.float32))
+    >>> rows.shape, rows.dtype, layout.shape
+    ((12, 2), dtype('float32'), (4, 3, 2))
+    """
+    module = _module_of(X)
+    if module in {"pandas", "polars"} and hasattr(X, "columns"):
+        extra = {c: X[c] for c in exclude}
+        data = X.drop(columns=list(exclude)) if exclude else X
+        arr, columns = _frame_to_array(data)
+        kind = "polars" if module == "polars" else "frame"
+        index = None if module == "polars" else X.index
+        layout = Layout(kind, arr.shape, arr.dtype, index=index, columns=columns, extra=extra)
+        return _check_rows(arr), layout
+    if module in {"pandas", "polars"} and hasattr(X, "to_numpy") and getattr(X, "ndim", 1) == 1:
+        values = _column_to_float(np.asarray(X.to_numpy()), str(getattr(X, "name", "series")))
+        arr = values.astype(_float_dtype(values.dtype), copy=False)
+        kind = "polars_series" if module == "polars" else "series"
+        index = None if module == "polars" else X.index
+        layout = Layout(kind, arr.shape, arr.dtype, index=index, name=getattr(X, "name", None))
+        return _check_rows(arr.reshape(-1, 1)), layout
+    arr = _array_from_any(X)
+    if arr.ndim == 0 or arr.ndim > 3:
+        raise InputError(
+            f"expected a 1D series, a 2D [rows, features] or a 3D [samples, timesteps, features] "
+            f"array; got {arr.ndim}D with shape {arr.shape}. Reshape it so that features are "
+            "the last axis, e.g. x.reshape(-1, x.shape[-1])."
+        )
+    arr = arr.astype(_float_dtype(arr.dtype), copy=False)
+    layout = Layout("ndarray", arr.shape, arr.dtype)
+    if arr.ndim == 1:
+        rows = arr.reshape(-1, 1)
+    else:
+        rows = arr.reshape(int(np.prod(arr.shape[:-1])), arr.shape[-1])
+    return _check_rows(rows, arr.shape), layout
+
+
+def _check_rows(rows: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    shape = rows.shape if shape is None else shape
+    if rows.shape[0] == 0:
+        raise InputError(
+            f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required: "
+            "the input is empty; seqscale needs at least one observation to fit or scale."
+        )
+    if rows.shape[1] == 0:
+        raise InputError(
+            f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 is required: "
+            "pass at least one numeric column."
+        )
+    return rows
+
+
+def from_rows(rows: np.ndarray, layout: Layout, *, columns: list[str] | None = None) -> Any:
+    """Shape ``rows`` back into the caller's container (see :func:`as_rows`)."""
+    if layout.kind == "ndarray":
+        return rows.reshape(layout.shape)
+    if layout.kind == "series":
+        import pandas as pd
+
+        return pd.Series(rows.reshape(-1), index=layout.index, name=layout.name)
+    if layout.kind == "polars_series":
+        pl = sys.modules["polars"]
+        return pl.Series(layout.name or "", rows.reshape(-1))
+    names = columns if columns is not None else layout.columns
+    if layout.kind == "frame":
+        import pandas as pd
+
+        out = pd.DataFrame(rows, index=layout.index, columns=names, copy=False)
+        for name, col in layout.extra.items():
+            out.insert(0, name, col.to_numpy())
+        return out
+    pl = sys.modules["polars"]
+    out = pl.DataFrame({n: rows[:, j] for j, n in enumerate(names)})
+    if layout.extra:
+        out = pl.DataFrame(dict(layout.extra)).hstack(out)
+    return out

@@ -1,0 +1,212 @@
+"""Input checks and per-row coefficient selection shared by every scaler method.
+
+These helpers sit between the estimator shell (``_base``) and the pure kernels: they check
+feature counts and names like scikit-learn (same messages), build the padding mask, pick the
+coefficients of each row's series, and apply the out-of-range policy.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from seqscale import _layout, panel
+from seqscale.affine import Affine
+from seqscale.errors import (
+    FeatureMismatchError,
+    InputError,
+    OutOfRangeError,
+    OutOfRangeWarning,
+    ParameterError,
+)
+
+__all__ = ["keep_mask", "prepare", "prepare_subset", "refuse_infinite", "select", "wrap"]
+
+
+def prepare(est: Any, X: Any, groups: Any, *, reset: bool) -> tuple[np.ndarray, _layout.Layout, Any]:
+    """Canonical rows, the layout to restore, and the series ids (or None)."""
+    exclude: tuple[str, ...] = ()
+    if isinstance(groups, str):
+        if not _layout.is_dataframe(X) or groups not in X.columns:
+            raise InputError(f"groups={groups!r} names no column of X; pass ids or an id column name.")
+        exclude = (groups,)
+    rows, layout = _layout.as_rows(X, exclude=exclude)
+    ids = X[groups] if exclude else groups
+    names = _layout.feature_names_of(X.drop(columns=list(exclude)) if exclude else X)
+    _check_names(est, names, reset)
+    if not reset and rows.shape[1] != est.n_features_in_:
+        raise FeatureMismatchError(
+            f"X has {rows.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input. Pass the same columns as at fit time"
+            " (or use features=[...] to scale or invert only some of them)."
+        )
+    return rows, layout, ids
+
+
+def _check_names(est: Any, names: np.ndarray | None, reset: bool) -> None:
+    cls = type(est).__name__
+    if reset:
+        if names is not None:
+            est.feature_names_in_ = names
+        elif hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
+        return
+    fitted = getattr(est, "feature_names_in_", None)
+    if fitted is None and names is not None:
+        warnings.warn(f"X has feature names, but {cls} was fitted without feature names", UserWarning, stacklevel=4)
+    elif fitted is not None and names is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {cls} was fitted with feature names", UserWarning, stacklevel=4
+        )
+    elif fitted is not None and (len(fitted) != len(names) or np.any(fitted != names)):
+        unseen = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        detail = f" Unseen at fit time: {unseen[:5]}." if unseen else ""
+        detail += f" Seen at fit time, yet now missing: {missing[:5]}." if missing else ""
+        detail += "" if unseen or missing else " Same names in a different order; reorder the columns."
+        raise FeatureMismatchError(
+            "The feature names should match those that were passed during fit." + detail
+        )
+
+
+def prepare_subset(X: Any, k: int, axis: int) -> tuple[np.ndarray, Any]:
+    """Rows of ``k`` channels from predictions of any shape; returns (rows, restore function)."""
+    frame_like = _layout.is_dataframe(X) or type(X).__module__.startswith("pandas")
+    arr = np.asarray(X.to_numpy() if frame_like else X)
+    if arr.dtype.kind not in "fiu":
+        raise InputError(f"predictions must be numeric; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float32 if arr.dtype in (np.float16, np.float32) else np.float64, copy=False)
+    if k == 1:
+        rows, moved = arr.reshape(-1, 1), arr
+    else:
+        if arr.ndim == 0 or arr.shape[axis] != k:
+            raise FeatureMismatchError(
+                f"predictions of shape {arr.shape} have no axis {axis} of size {k} for the "
+                f"{k} features asked for; put the features on the last axis or pass axis=."
+            )
+        moved = np.moveaxis(arr, axis, -1)
+        rows = moved.reshape(-1, k)
+
+    def restore(out_rows: np.ndarray) -> Any:
+        out = out_rows.reshape(moved.shape)
+        out = out if k == 1 else np.moveaxis(out, -1, axis)
+        if frame_like:
+            return X.__class__(out, index=X.index, **({"columns": X.columns} if out.ndim == 2 else {"name": X.name}))
+        return out
+
+    return rows, restore
+
+
+def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:
+    """Rows that are real observations (not padding), or None when every row is."""
+    keep = None
+    if lengths is not None:
+        if len(layout.shape) != 3:
+            raise InputError("lengths= needs a 3D [samples, timesteps, features] array.")
+        n, t = layout.shape[:2]
+        lengths = np.asarray(lengths)
+        if lengths.shape != (n,) or lengths.dtype.kind not in "iu" or np.any((lengths < 0) | (lengths > t)):
+            raise InputError(f"lengths must hold {n} integers between 0 and {t} (one per sample).")
+        steps = np.arange(t)
+        valid = steps < lengths[:, None] if est.padding == "post" else steps >= (t - lengths)[:, None]
+        keep = valid.reshape(-1)
+    if est.mask_value is not None:
+        padded = np.all(rows == float(est.mask_value), axis=1)
+        keep = ~padded if keep is None else keep & ~padded
+    return keep
+
+
+def refuse_infinite(est: Any, batch: Any, rows: np.ndarray) -> None:
+    """Raise when the batch holds +-inf (detected for free from its min and max)."""
+    bad = np.isinf(batch.min) | np.isinf(batch.max)
+    if not bad.any():
+        return
+    channel = int(np.flatnonzero(bad.reshape(-1, bad.shape[-1]).any(axis=0))[0])
+    row = int(np.flatnonzero(np.isinf(rows[:, channel]))[0])
+    names = est._feature_names_list() if hasattr(est, "feature_names_in_") else None
+    label = names[channel] if names else f"x{channel}"
+    raise InputError(
+        f"feature {label!r} holds an infinite value (first at row {row}); replace +-inf with NaN "
+        "(ignored by fit, passed through by transform) or with a finite value."
+    )
+
+
+def select(est: Any, ids: Any, rows: np.ndarray, layout: _layout.Layout, channels: Any = None) -> Affine:
+    """Coefficients for these rows: per channel, or per row when fitted per series."""
+    affine = est.affine_
+    if not est._grouped:
+        if ids is not None:
+            raise InputError("groups were given, but this scaler was fitted without groups.")
+        return affine if channels is None else affine.take((..., channels))
+    if ids is None:
+        raise InputError("this scaler was fitted per series: pass groups= (the series id of each row).")
+    codes, id_values = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
+    table = affine
+    if np.any(codes < 0):
+        table, codes = _unseen(est, codes, id_values, rows)
+    if channels is not None:
+        table = table.take((slice(None), channels))
+    return table.take(codes)
+
+
+def _unseen(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
+    if est.unseen == "error":
+        raise panel.unseen_error(ids, codes)
+    if est.unseen == "own":
+        unseen = codes < 0
+        est._fold(rows[unseen], ids[unseen], first=False)
+        return est.affine_, panel.lookup(est.series_, ids, rows.shape[0], (rows.shape[0],))[0]
+    fb = est.fallback_
+    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]])
+                     for f in ("shift", "scale", "offset", "low", "high")))
+    return table, np.where(codes < 0, len(est.series_), codes)
+
+
+def range_policy(est: Any, rows: np.ndarray, affine: Affine) -> tuple[np.ndarray, np.ndarray] | None:
+    """Apply ``out_of_range`` before scaling; return output clip bounds for "clip"."""
+    policy = est.out_of_range
+    if policy == "ignore":
+        return None
+    if policy == "clip":
+        return affine.output_bounds()
+    with np.errstate(invalid="ignore"):
+        outside = (rows < affine.low) | (rows > affine.high)
+    counts = outside.sum(axis=0)
+    if not counts.any():
+        return None
+    names = est._feature_names_list() or [f"x{j}" for j in range(rows.shape[1])]
+    parts = [f"{names[j]!r}: {int(c)} value(s), first at row {int(np.flatnonzero(outside[:, j])[0])}"
+             for j, c in enumerate(counts) if c]
+    message = (
+        "values outside the fitted range — " + "; ".join(parts[:10])
+        + ". Use scaler.check(X) for details; out_of_range='clip' limits them, or refit / set "
+        "domain bounds."
+    )
+    if policy == "error":
+        raise OutOfRangeError(message)
+    warnings.warn(message, OutOfRangeWarning, stacklevel=4)
+    return None
+
+
+def wrap(est: Any, out: np.ndarray, layout: _layout.Layout) -> Any:
+    """Give the output the caller's container, honouring ``set_output``."""
+    result = _layout.from_rows(out, layout)
+    config = getattr(est, "_sklearn_output_config", {}).get("transform")
+    if config is None:
+        from sklearn import get_config
+
+        config = get_config().get("transform_output", "default")
+    if config == "default" or layout.kind != "ndarray" or len(layout.shape) != 2:
+        return result
+    columns = list(est.get_feature_names_out())
+    if config == "pandas":
+        import pandas as pd
+
+        return pd.DataFrame(result, columns=columns)
+    if config == "polars":
+        import polars as pl
+
+        return pl.DataFrame({c: result[:, j] for j, c in enumerate(columns)})
+    raise ParameterError(f"unknown output container {config!r}.")

@@ -1,0 +1,35 @@
+"""scikit-learn's public estimator check suite on every scaler."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import seqscale
+
+SCALERS = [seqscale.MinMaxScaler(), seqscale.StandardScaler(), seqscale.RobustScaler(), seqscale.MaxAbsScaler()]
+
+# 1D input is accepted by design (one series): these two checks expect it to be refused.
+EXPECTED = {
+    "check_fit1d": "1D input is one series by design",
+    "check_fit2d_predict1d": "1D input is one series by design",
+}
+
+
+@parametrize_with_checks(SCALERS, expected_failed_checks=lambda est: EXPECTED)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("est", SCALERS, ids=lambda e: type(e).__name__)
+def test_in_pipeline_and_target_regressor(est):
+    import numpy as np
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)) * [1, 100, 1e4]
+    y = X @ [1.0, 0.01, 1e-4] + 50
+    pipe = make_pipeline(est, LinearRegression()).fit(X, y)
+    assert pipe.score(X, y) > 0.999
+    reg = TransformedTargetRegressor(regressor=LinearRegression(), transformer=est).fit(X, y)
+    np.testing.assert_allclose(reg.predict(X), y, rtol=1e-9)
