@@ -34,13 +34,48 @@ from seqscale.errors import (
     SeqscaleWarning,
     UnseenSeriesError,
 )
+from seqscale.difference import Difference
+from seqscale.encode import OneHotEncoder
+from seqscale.instance import WindowCoefficients, scale_windows
 from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.split import Split, split_by_time
 from seqscale.stats import Moments
+from seqscale.window import to_supervised, window_index
+
+# Loaded on first use, so that `import seqscale` stays light (pyarrow, statsmodels, matplotlib,
+# torch and dask are imported only by the functions that need them).
+_LAZY = {
+    "read_table": "seqscale.io",
+    "write_table": "seqscale.io",
+    "iter_batches": "seqscale.io",
+    "datasets": "seqscale.datasets",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(_LAZY[name])
+        return module if module.__name__.endswith("." + name) else getattr(module, name)
+    raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Affine",
+    "Difference",
+    "OneHotEncoder",
+    "Split",
+    "WindowCoefficients",
+    "datasets",
+    "iter_batches",
+    "read_table",
+    "scale_windows",
+    "split_by_time",
+    "to_supervised",
+    "window_index",
+    "write_table",
     "CoefficientFileError",
     "ConstantFeatureWarning",
     "DataFileError",
