@@ -222,6 +222,25 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
         return to_dict(self)
 
+    # ------------------------------------------------------------------ export
+    def to_torch(self, features: Any = None, **kwargs: Any) -> Any:
+        """A ``torch.nn.Module`` with these coefficients as buffers (``forward`` scales, ``inverse`` unscales).
+
+        Per-series fits give a module whose ``forward(x, series_idx)`` gathers each sample's
+        coefficients. See :mod:`seqscale.torch`.
+        """
+        from seqscale.torch import module_from_scaler
+
+        self._require_fitted()
+        return module_from_scaler(self, features=features, **kwargs)
+
+    def to_keras(self, inverse: bool = False, features: Any = None) -> Any:
+        """A Keras 3 layer (torch backend) that scales — or unscales with ``inverse=True``."""
+        from seqscale.keras import layer_from_scaler
+
+        self._require_fitted()
+        return layer_from_scaler(self, inverse=inverse, features=features)
+
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attr)

@@ -1,0 +1,170 @@
+"""The ``seqscale`` command line: a thin shell over :mod:`seqscale.jobs` and the library.
+
+Each command parses its options, calls one public function and prints a short summary. A user
+mistake (a :class:`~seqscale.errors.SeqscaleError`) is one line on stderr and exit code 2, with no
+traceback and no partial output file; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from seqscale.errors import SeqscaleError
+
+app = typer.Typer(
+    name="seqscale",
+    help="Scale sequence and time-series data for LSTMs: advise, fit, transform, inverse, check, compare.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+out = Console()
+err = Console(stderr=True)
+
+Data = Annotated[Path, typer.Argument(help="CSV or Parquet file (by extension).", show_default=False)]
+Coefs = Annotated[Path, typer.Option("--coefficients", "-c", help="Fitted coefficients (JSON).")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension picks the format.")]
+
+
+def _user_errors(func):
+    """Turn a SeqscaleError into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SeqscaleError as exc:
+            message = " ".join(str(exc).split())
+            err.print(f"seqscale: error: {message}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except FileNotFoundError as exc:
+            err.print(f"seqscale: error: {exc.filename}: no such file.", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@app.command()
+@_user_errors
+def advise(
+    data: Data,
+    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    task: Annotated[str, typer.Option(help="regression | binary | multiclass")] = "regression",
+    time: Annotated[Optional[str], typer.Option(help="Time column (rows are sorted by it).")] = None,
+    id: Annotated[Optional[str], typer.Option("--id", help="Series id column (long-format panels).")] = None,
+    output_activation: Annotated[Optional[str], typer.Option(help="sigmoid | tanh | linear | softmax")] = None,
+    plan: Annotated[Optional[Path], typer.Option(help="Write the recommended plan (JSON) here.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write the HTML report here.")] = None,
+) -> None:
+    """Analyze every column and recommend how to scale it, with reasons.
+
+    Example: seqscale advise sales.csv --target sales --time date --plan plan.json --report report.html
+    """
+    from seqscale.advise import advise as run_advise
+    from seqscale.io import read_table
+
+    frame = read_table(data)
+    advice = run_advise(frame, target=target, task=task, output_activation=output_activation, time=time, id=id)
+    out.print(advice)
+    if plan is not None:
+        advice.save_plan(plan)
+        out.print(f"plan written to [bold]{plan}[/] (edit it, then: seqscale fit {data} --plan {plan} -o coefficients.json)")
+    if report is not None:
+        advice.report(report)
+        out.print(f"report written to [bold]{report}[/]")
+
+
+@app.command()
+@_user_errors
+def fit(
+    data: Data,
+    output: Output,
+    plan: Annotated[Optional[Path], typer.Option(help="Plan from 'seqscale advise' (fits the whole pipeline).")] = None,
+    method: Annotated[str, typer.Option(help="Without a plan: minmax | standard | robust | maxabs.")] = "minmax",
+    columns: Annotated[Optional[list[str]], typer.Option("--column", help="Without a plan: columns to scale (repeatable).")] = None,
+    groups: Annotated[Optional[str], typer.Option(help="Series id column: one set of coefficients per series.")] = None,
+    train_until: Annotated[Optional[str], typer.Option(help="End of the training period: a row position or a date (first test row).")] = None,
+    time: Annotated[Optional[str], typer.Option(help="Time column, for a date in --train-until.")] = None,
+) -> None:
+    """Fit on the training period and save the coefficients as JSON.
+
+    Example: seqscale fit sales.csv --plan plan.json --train-until 2023-01-01 -o coefficients.json
+    """
+    from seqscale.jobs import fit_job
+
+    summary = fit_job(data, output, plan=plan, method=method, columns=columns, groups=groups,
+                      train_until=train_until, time=time, progress=sys.stderr.isatty())
+    out.print(f"fitted {summary['kind']} on {summary['rows']} rows; columns: {', '.join(map(str, summary['columns']))}")
+    out.print(f"coefficients written to [bold]{output}[/]")
+
+
+@app.command()
+@_user_errors
+def transform(
+    data: Data, coefficients: Coefs, output: Output,
+    groups: Annotated[Optional[str], typer.Option(help="Series id column, for per-series coefficients.")] = None,
+) -> None:
+    """Scale new data exactly as the training data was scaled.
+
+    Example: seqscale transform new.csv -c coefficients.json -o scaled.parquet
+    """
+    from seqscale.jobs import transform_job
+
+    summary = transform_job(data, coefficients, output, groups=groups, progress=sys.stderr.isatty())
+    out.print(f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]")
+
+
+@app.command()
+@_user_errors
+def inverse(
+    pred: Annotated[Path, typer.Argument(help="Predictions (CSV or Parquet) with columns named as fitted.")],
+    coefficients: Coefs, output: Output,
+    groups: Annotated[Optional[str], typer.Option(help="Series id column, for per-series coefficients.")] = None,
+) -> None:
+    """Map scaled values or predictions back to original units.
+
+    Example: seqscale inverse predictions.csv -c coefficients.json -o predictions_real.csv
+    """
+    from seqscale.jobs import transform_job
+
+    summary = transform_job(pred, coefficients, output, inverse=True, groups=groups)
+    out.print(f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]")
+
+
+@app.command()
+@_user_errors
+def check(
+    data: Data, coefficients: Coefs,
+    tolerance: Annotated[float, typer.Option(help="Largest share of values allowed outside the fitted range.")] = 0.0,
+    drift: Annotated[float, typer.Option(help="Largest shift of the mean allowed, in training stds.")] = 3.0,
+    groups: Annotated[Optional[str], typer.Option(help="Series id column, for per-series coefficients.")] = None,
+) -> None:
+    """Report out-of-range values and drift per column; exit code 1 when beyond tolerance.
+
+    Example: seqscale check june.csv -c coefficients.json --tolerance 0.01 || echo "refit needed"
+    """
+    from seqscale._tables import check_table
+    from seqscale.jobs import check_job
+
+    report, ok = check_job(data, coefficients, tolerance=tolerance, drift=drift, groups=groups)
+    out.print(check_table(report, tolerance, drift))
+    if not ok:
+        out.print("[bold red]beyond tolerance[/]: some columns left the fitted range or drifted.")
+        raise typer.Exit(1)
+    out.print("[green]ok[/]: within tolerance.")
+
+
+def main() -> None:
+    """Entry point of the ``seqscale`` command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""File-level jobs behind the command line: fit, transform, inverse, check.
+
+Each job reads strictly (:mod:`seqscale.io`), calls the library, writes atomically and returns a
+small summary. They raise :class:`~seqscale.errors.SeqscaleError` for user mistakes and never
+import typer, so they are usable from Python as they are.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqscale.errors import CoefficientFileError, DataFileError, InputError, ParameterError
+
+__all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
+
+PathLike = str | os.PathLike[str]
+SCALER_CLASSES = {"minmax": "MinMaxScaler", "standard": "StandardScaler", "robust": "RobustScaler",
+                  "maxabs": "MaxAbsScaler"}
+
+
+def load_fitted(path: PathLike) -> Any:
+    """A fitted scaler or pipeline from its JSON file (dispatch on the file's ``format``)."""
+    from seqscale.coefficients import load
+
+    return load(path)
+
+
+def _is_pipeline(obj: Any) -> bool:
+    return type(obj).__name__ == "SequencePipeline"
+
+
+def split_training(frame: pd.DataFrame, train_until: str | None, time: str | None) -> tuple[pd.DataFrame, Any]:
+    """Rows of the training period: before ``train_until`` (a row position or a date).
+
+    Returns ``(train, test_start)``; ``test_start`` is None when the whole frame is training.
+    """
+    if train_until is None:
+        return frame, None
+    text = str(train_until).strip()
+    if text.lstrip("-").isdigit():
+        n = int(text)
+        if not 0 < n <= len(frame):
+            raise ParameterError(f"--train-until {n}: need a row position between 1 and {len(frame)}.")
+        return frame.iloc[:n], n
+    if time is None or time not in frame.columns:
+        raise ParameterError(
+            f"--train-until {text!r} is a date, so the data needs a time column: pass --time COL "
+            "(or a plan with a 'time' column), or give a row position instead."
+        )
+    try:
+        cutoff = pd.Timestamp(text)
+        stamps = pd.to_datetime(frame[time])
+    except (ValueError, TypeError) as err:
+        raise ParameterError(f"--train-until {text!r}: not a date or the column {time!r} holds no dates ({err}).") from None
+    train = frame[stamps < cutoff]
+    if train.empty:
+        raise ParameterError(f"--train-until {text!r} leaves no training rows (first {time} is {stamps.min()}).")
+    return train, cutoff
+
+
+def fit_job(
+    data: PathLike, out: PathLike, *, plan: PathLike | None = None, method: str = "minmax",
+    columns: list[str] | None = None, groups: str | None = None, train_until: str | None = None,
+    time: str | None = None, progress: bool = False,
+) -> dict:
+    """Fit a pipeline (from a plan) or one scaler (``method``) on ``data``; save it to ``out``."""
+    from seqscale.io import read_table
+
+    _check_json_target(out)
+    if plan is not None:
+        from seqscale.pipeline import SequencePipeline
+
+        pipe = SequencePipeline.from_plan(plan)
+        frame = read_table(data)
+        time = time or pipe.time
+        train, test_start = split_training(frame, train_until, time)
+        if test_start is not None:
+            pipe.set_params(test_start=test_start)
+        pipe.fit(train)
+        pipe.save(out)
+        return {"kind": "pipeline", "rows": len(train), "columns": list(pipe.feature_names_out_), "out": str(out)}
+    if method not in SCALER_CLASSES:
+        raise ParameterError(f"--method {method!r}: use one of {sorted(SCALER_CLASSES)}.")
+    if groups is None and train_until is None:
+        from seqscale.stream import fit_file
+
+        scaler = fit_file(data, method=method, columns=columns, progress=progress)
+        rows = int(scaler.n_samples_seen_)
+    else:
+        import seqscale
+
+        frame = read_table(data)
+        train, _ = split_training(frame, train_until, time)
+        numeric = _numeric_columns(train, columns, exclude={groups, time}, where=data)
+        scaler = getattr(seqscale, SCALER_CLASSES[method])()
+        scaler.fit(train[numeric + ([groups] if groups else [])], groups=groups)
+        rows = len(train)
+    scaler.save(out)
+    return {"kind": "scaler", "method": method, "rows": rows,
+            "columns": list(scaler.get_feature_names_out()), "out": str(out)}
+
+
+def _check_json_target(out: PathLike) -> None:
+    if Path(out).suffix.lower() != ".json":
+        raise ParameterError(f"-o {out}: coefficient files are JSON; name the output *.json.")
+
+
+def _numeric_columns(frame: pd.DataFrame, columns: list[str] | None, exclude: set, where: PathLike) -> list[str]:
+    if columns:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise DataFileError(f"{where}: no column(s) {missing}; the columns are {list(frame.columns)}.")
+        return list(columns)
+    numeric = [c for c in frame.columns if c not in exclude and pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    if not numeric:
+        raise DataFileError(f"{where}: no numeric column to scale; the columns are {list(frame.columns)}.")
+    return numeric
+
+
+def transform_job(
+    data: PathLike, coefficients: PathLike, out: PathLike, *, inverse: bool = False,
+    groups: str | None = None, progress: bool = False,
+) -> dict:
+    """Scale (or invert) the columns of ``data`` that the fitted file knows; write ``out``."""
+    from seqscale.io import read_table, write_table
+
+    fitted = load_fitted(coefficients)
+    if _is_pipeline(fitted):
+        frame = read_table(data)
+        result = fitted.inverse_frame(frame) if inverse else fitted.transform_frame(frame)
+        write_table(result, out)
+        return {"rows": len(result), "columns": list(result.columns), "out": str(out)}
+    names = list(fitted.get_feature_names_out())
+    grouped = bool(getattr(fitted, "_grouped", False))
+    if not grouped and not inverse and groups is None:
+        from seqscale.stream import transform_file
+
+        rows = transform_file(fitted, data, out, progress=progress)
+        return {"rows": rows, "columns": names, "out": str(out)}
+    frame = read_table(data)
+    present = [n for n in names if n in frame.columns]
+    if not present:
+        raise CoefficientFileError(
+            f"{coefficients}: made for columns {names}, none of which is in {data} "
+            f"(columns {list(frame.columns)}); use the coefficients fitted on this kind of data."
+        )
+    if grouped and (groups is None or groups not in frame.columns):
+        raise ParameterError(f"{coefficients} holds per-series coefficients: pass --groups COL (the series id column of {data}).")
+    ids = frame[groups] if grouped else None
+    values = frame[present]
+    if len(present) == len(names) and present == names:
+        scaled = fitted.inverse_transform(values, groups=ids) if inverse else fitted.transform(values, groups=ids)
+    else:
+        method = fitted.inverse_transform if inverse else fitted.transform
+        scaled = pd.DataFrame(method(values.to_numpy(dtype=np.float64), groups=ids, features=present),
+                              columns=present, index=frame.index)
+    result = frame.copy()
+    result[present] = scaled[present].to_numpy()
+    write_table(result, out)
+    return {"rows": len(result), "columns": present, "out": str(out)}
+
+
+def check_job(
+    data: PathLike, coefficients: PathLike, *, tolerance: float = 0.0, drift: float = 3.0,
+    groups: str | None = None,
+) -> tuple[pd.DataFrame, bool]:
+    """Out-of-range and drift report per column; ``ok`` is False beyond ``tolerance`` or ``drift``."""
+    from seqscale.io import read_table
+
+    if not 0.0 <= tolerance <= 1.0:
+        raise ParameterError(f"--tolerance {tolerance}: a share between 0 and 1.")
+    fitted = load_fitted(coefficients)
+    frame = read_table(data)
+    if _is_pipeline(fitted):
+        report = fitted.check(frame)
+    else:
+        names = list(fitted.get_feature_names_out())
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            raise InputError(
+                f"{data} lacks column(s) {missing} that {coefficients} was fitted on; "
+                f"the data has {list(frame.columns)}."
+            )
+        grouped = bool(getattr(fitted, "_grouped", False))
+        ids = frame[groups] if grouped and groups else None
+        report = fitted.check(frame[names], groups=ids)
+    shift = report["mean_shift_std"].abs() if "mean_shift_std" in report else pd.Series(0.0, index=report.index)
+    report = report.assign(ok=(report["share_outside"] <= tolerance) & ~(shift > drift))
+    return report, bool(report["ok"].all())

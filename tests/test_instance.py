@@ -1,0 +1,76 @@
+"""Per-window (instance) scaling: each window by its own statistics, inverse by the input window's."""
+
+import numpy as np
+import pytest
+
+import seqscale
+from seqscale.errors import InputError, ParameterError
+
+
+@pytest.fixture
+def windows():
+    rng = np.random.default_rng(0)
+    level = rng.uniform(-100, 100, size=(20, 1, 3))
+    spread = rng.uniform(0.1, 50, size=(20, 1, 3))
+    return level + spread * rng.normal(size=(20, 16, 3))
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "robust", "maxabs"])
+def test_each_window_uses_its_own_statistics(windows, method):
+    from sklearn import preprocessing as skp
+
+    ref_cls = {"standard": skp.StandardScaler, "minmax": skp.MinMaxScaler,
+               "robust": skp.RobustScaler, "maxabs": skp.MaxAbsScaler}[method]
+    Xs, coefs = seqscale.scale_windows(windows, method=method)
+    for i in range(windows.shape[0]):
+        np.testing.assert_allclose(Xs[i], ref_cls().fit_transform(windows[i]), rtol=1e-10, atol=1e-12)
+    assert coefs.n_samples == windows.shape[0]
+
+
+def test_inverse_maps_predictions_with_the_input_windows_statistics(windows):
+    Xs, coefs = seqscale.scale_windows(windows, method="standard")
+    mean = windows.mean(axis=1)
+    std = windows.std(axis=1)
+    future = windows[:, -4:, :] + 3.0  # targets the model never saw at scaling time
+    scaled_targets = coefs.apply(future)
+    np.testing.assert_allclose(scaled_targets, (future - mean[:, None]) / std[:, None], rtol=1e-12)
+    np.testing.assert_allclose(coefs.inverse(scaled_targets), future, rtol=1e-12)
+    # one feature, predictions shaped [samples] and [samples, horizon]
+    pred = np.linspace(-1, 1, windows.shape[0])
+    np.testing.assert_allclose(coefs.inverse(pred, features=[2]), pred * std[:, 2] + mean[:, 2], rtol=1e-12)
+    pred_h = np.tile(pred[:, None], (1, 5))
+    np.testing.assert_allclose(coefs.inverse(pred_h, features=[2])[:, 3], pred * std[:, 2] + mean[:, 2])
+
+
+def test_flat_window_does_not_explode():
+    X = np.ones((2, 5, 1))
+    X[1] = np.arange(5.0)[:, None]
+    Xs, _ = seqscale.scale_windows(X, method="standard")
+    assert np.all(np.isfinite(Xs))
+    np.testing.assert_array_equal(Xs[0], 0.0)
+
+
+def test_padding_is_ignored_and_left_untouched():
+    rng = np.random.default_rng(1)
+    X = rng.normal(5, 2, size=(3, 6, 2))
+    lengths = np.array([6, 4, 2])
+    padded = X.copy()
+    for i, n in enumerate(lengths):
+        padded[i, n:] = 0.0
+    Xs, _ = seqscale.scale_windows(padded, method="minmax", lengths=lengths)
+    for i, n in enumerate(lengths):
+        ref, _ = seqscale.scale_windows(X[i : i + 1, :n], method="minmax")
+        np.testing.assert_allclose(Xs[i, :n], ref[0])
+        np.testing.assert_array_equal(Xs[i, n:], 0.0)
+
+
+def test_float32_kept_and_errors():
+    X = np.random.default_rng(2).normal(size=(4, 8, 2)).astype(np.float32)
+    Xs, coefs = seqscale.scale_windows(X)
+    assert Xs.dtype == np.float32
+    with pytest.raises(InputError, match="3D"):
+        seqscale.scale_windows(X[0])
+    with pytest.raises(ParameterError, match="method"):
+        seqscale.scale_windows(X, method="zscore")
+    with pytest.raises(InputError, match="samples"):
+        coefs.inverse(np.zeros(3), features=[0])
