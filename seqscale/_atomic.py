@@ -16,6 +16,16 @@ from typing import IO
 __all__ = ["atomic_path", "atomic_write"]
 
 
+def _file_mode(target: Path) -> int:
+    """The mode of the file being replaced, or the usual mode of a new file (umask applied)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
@@ -37,6 +47,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, _file_mode(target))
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
