@@ -15,6 +15,7 @@ Examples
 ((32, 24, 3), True)
 """
 
+from seqscale.advise import Advice, ColumnAdvice, advise
 from seqscale.affine import Affine
 from seqscale.coefficients import load
 from seqscale.errors import (
@@ -36,6 +37,7 @@ from seqscale.errors import (
 )
 from seqscale.difference import Difference
 from seqscale.encode import OneHotEncoder
+from seqscale.plan import load_plan, validate_plan
 from seqscale.instance import WindowCoefficients, scale_windows
 from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 from seqscale.split import Split, split_by_time
@@ -63,7 +65,12 @@ def __getattr__(name: str):
 __version__ = "0.1.0"
 
 __all__ = [
+    "Advice",
     "Affine",
+    "ColumnAdvice",
+    "advise",
+    "load_plan",
+    "validate_plan",
     "Difference",
     "OneHotEncoder",
     "Split",
