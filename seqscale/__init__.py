@@ -18,6 +18,8 @@ Examples
 from seqscale.advise import Advice, ColumnAdvice, advise
 from seqscale.affine import Affine
 from seqscale.coefficients import load
+from seqscale.difference import Difference
+from seqscale.encode import OneHotEncoder
 from seqscale.errors import (
     CoefficientFileError,
     ConstantFeatureWarning,
@@ -35,10 +37,9 @@ from seqscale.errors import (
     SeqscaleWarning,
     UnseenSeriesError,
 )
-from seqscale.difference import Difference
-from seqscale.encode import OneHotEncoder
-from seqscale.plan import load_plan, validate_plan
 from seqscale.instance import WindowCoefficients, scale_windows
+from seqscale.pipeline import SequencePipeline, check_windows, load_pipeline
+from seqscale.plan import load_plan, validate_plan
 from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 from seqscale.split import Split, split_by_time
 from seqscale.stats import Moments
@@ -70,6 +71,9 @@ __all__ = [
     "ColumnAdvice",
     "advise",
     "load_plan",
+    "SequencePipeline",
+    "check_windows",
+    "load_pipeline",
     "validate_plan",
     "Difference",
     "OneHotEncoder",

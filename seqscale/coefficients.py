@@ -140,7 +140,7 @@ def dumps(record: dict) -> str:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Read a coefficient file and return a fitted scaler of the right class.
+    """Read a coefficient (or pipeline) file and return the fitted scaler (or pipeline) it holds.
 
     Raises
     ------
@@ -159,6 +159,10 @@ def load(path: str | os.PathLike[str]) -> Any:
             f"{where}: not a readable JSON coefficient file ({err}); it may be truncated. "
             "Save the scaler again with scaler.save(path)."
         ) from None
+    if isinstance(record, dict) and record.get("format") == "seqscale.pipeline":
+        from seqscale.pipeline import pipeline_from_dict
+
+        return pipeline_from_dict(record, source=where)
     return from_dict(record, source=where)
 
 
