@@ -52,6 +52,8 @@ _LAZY = {
     "write_table": "seqscale.io",
     "iter_batches": "seqscale.io",
     "datasets": "seqscale.datasets",
+    "fit_file": "seqscale.stream",
+    "transform_file": "seqscale.stream",
 }
 
 
@@ -80,6 +82,8 @@ __all__ = [
     "Split",
     "WindowCoefficients",
     "datasets",
+    "fit_file",
+    "transform_file",
     "iter_batches",
     "read_table",
     "scale_windows",

@@ -16,8 +16,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from seqscale import _layout, _rows, panel
 from seqscale.affine import Affine
+from seqscale.engines import is_dask
 from seqscale.errors import (
     ConstantFeatureWarning,
+    FeatureMismatchError,
     InputError,
     NotFittedError,
     ParameterError,
@@ -83,12 +85,18 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             column of ``X``: each series gets its own coefficients.
         lengths : true length of each padded 3D sample; the padding is ignored.
         """
+        if is_dask(X):
+            from seqscale.engines import dask as engine
+
+            return engine.fit(self, X, groups=groups)
         self._reset()
         return self.partial_fit(X, y, groups=groups, lengths=lengths)
 
     def partial_fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
         """Update the coefficients with one more batch; exact (statistics merge by Chan's update)."""
         self._check_params()
+        if is_dask(X):
+            raise ParameterError("partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once.")
         first = not hasattr(self, "stats_")
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first)
         if ids is not None:
@@ -150,6 +158,12 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _apply(self, X, groups, lengths, features, axis, copy, *, inverse: bool) -> Any:
         self._require_fitted()
+        if is_dask(X):
+            from seqscale.engines import dask as engine
+
+            if groups is not None or lengths is not None or features is not None:
+                raise ParameterError("Dask input: groups=, lengths= and features= are not supported.")
+            return engine.transform(self, X, inverse=inverse)
         channels = None if features is None else self._channel_index(features)
         if channels is None:
             rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
@@ -240,6 +254,31 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
         self._require_fitted()
         return layer_from_scaler(self, inverse=inverse, features=features)
+
+    def _fold_moments(self, moments: Moments, n_rows: int) -> None:
+        """Merge precomputed per-feature statistics of ``n_rows`` rows into the fitted ones.
+
+        For engines that reduce data elsewhere (Dask chunks, file batches); feature names, if
+        any, must already be set, and a robust scaler's sketches stored in ``_extra``.
+        """
+        self._check_params()
+        first = not hasattr(self, "stats_")
+        n_features = int(moments.count.shape[-1])
+        if moments.count.ndim != 1:
+            raise InputError("_fold_moments takes per-feature statistics of shape (n_features,).")
+        if first:
+            self._grouped = False
+        elif self._grouped:
+            raise InputError("this scaler was fitted with groups; pass groups consistently.")
+        elif n_features != self.n_features_in_:
+            raise FeatureMismatchError(
+                f"X has {n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        self.stats_ = moments if first else self.stats_.merge(moments)
+        self.n_samples_seen_ = int(n_rows) + (0 if first else self.n_samples_seen_)
+        self.n_features_in_ = n_features
+        self._refresh(warn=True)
 
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:

@@ -1,0 +1,158 @@
+"""Engines: the same reduction (``Moments`` merge) and map (``Affine``) outside one in-memory array.
+
+* :mod:`seqscale.engines.dask` — Dask arrays and DataFrames: a tree reduction of per-chunk
+  statistics, and a lazy block-wise transform.
+* :mod:`seqscale.stream` — larger-than-memory CSV and Parquet files, batch by batch.
+
+Importing this package imports neither dask nor pyarrow; :func:`is_dask` recognises a Dask
+collection without importing dask. The private helpers below are shared by the engines: they turn
+merged statistics into a fitted scaler, and apply the out-of-range policy to one block of rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from seqscale.affine import Affine
+from seqscale.errors import (
+    InputError,
+    OutOfRangeError,
+    OutOfRangeWarning,
+    ParameterError,
+)
+from seqscale.stats import Moments
+
+__all__ = ["is_dask"]
+
+
+def is_dask(obj: Any) -> bool:
+    """True when ``obj`` is a Dask collection (array, DataFrame, Series); never imports dask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_dask(np.zeros(3))
+    False
+    """
+    module = type(obj).__module__ or ""
+    return module.split(".")[0] in {"dask", "dask_expr"} and hasattr(obj, "__dask_graph__")
+
+
+# ---------------------------------------------------------------------------- shared helpers
+def _start_fit(est: Any, names: Sequence[str] | None) -> None:
+    """Check the parameters, forget a previous fit and record the feature names."""
+    est._check_params()
+    est._reset()
+    if names is not None:
+        est.feature_names_in_ = np.asarray([str(n) for n in names], dtype=object)
+
+
+def _finish_fit(est: Any, moments: Moments, n_rows: int, sketches: list | None = None) -> Any:
+    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``."""
+    _refuse_infinite(est, moments)
+    if sketches is not None:
+        est._extra = sketches
+    est._fold_moments(moments, int(n_rows))
+    return est
+
+
+def _refuse_infinite(est: Any, moments: Moments) -> None:
+    bad = np.isinf(moments.min) | np.isinf(moments.max)
+    if not bad.any():
+        return
+    names = _names(est, moments.count.shape[-1])
+    which = [names[j] for j in np.flatnonzero(bad)]
+    raise InputError(
+        f"feature(s) {which[:10]} hold infinite values; replace +-inf with NaN (ignored by fit, "
+        "passed through by transform) or with a finite value."
+    )
+
+
+def _names(est: Any, n: int) -> list[str]:
+    names = est._feature_names_list() if hasattr(est, "feature_names_in_") else None
+    return names if names else [f"x{j}" for j in range(n)]
+
+
+def _needs_sketch(est: Any) -> bool:
+    return getattr(est, "method", "") == "robust"
+
+
+def _padding(rows: np.ndarray, mask_value: Any) -> np.ndarray | None:
+    """Rows whose features all equal ``mask_value`` (padding), or None without a mask value."""
+    if mask_value is None or rows.shape[0] == 0:
+        return None
+    padded = np.all(rows == float(mask_value), axis=1)
+    return padded if padded.any() else None
+
+
+def _block_stats(rows: np.ndarray, mask_value: Any) -> tuple[Moments, int, np.ndarray]:
+    """Statistics of one block of rows (padding dropped), its row count and the kept rows."""
+    padded = _padding(rows, mask_value)
+    if padded is not None:
+        rows = rows[~padded]
+    if rows.shape[0] == 0:
+        return Moments.empty(rows.shape[1]), 0, rows
+    return Moments.from_array(rows), int(rows.shape[0]), rows
+
+
+def _affine_for(est: Any, channels: np.ndarray | slice | None = None) -> Affine:
+    """The fitted per-feature coefficients (optionally some channels); refuses per-series fits."""
+    est._require_fitted()
+    if getattr(est, "_grouped", False):
+        raise ParameterError(
+            f"this {type(est).__name__} was fitted per series (groups=); per-series coefficients "
+            "are applied in memory only: scale each series' data with scaler.transform(X, groups)."
+        )
+    affine = est.affine_
+    return affine if channels is None else affine.take((..., channels))
+
+
+def _apply_block(
+    rows: np.ndarray, affine: Affine, *, inverse: bool, policy: str, mask_value: Any,
+    names: Sequence[str], where: str = "", row0: int = 0, out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Scale (or invert) one ``rows x channels`` block with the out-of-range policy and padding.
+
+    ``row0`` is the position of the block's first row in the whole data and ``where`` an optional
+    location (" of partition 3") for the out-of-range messages; ``out`` receives the result.
+    """
+    clip = None if inverse else _range_policy(rows, affine, policy, names, where, row0)
+    result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
+    if clip is not None:
+        np.clip(result, clip[0], clip[1], out=result)
+    padded = _padding(rows, mask_value)
+    if padded is not None:
+        result[padded] = rows[padded]
+    return result
+
+
+def _range_policy(
+    rows: np.ndarray, affine: Affine, policy: str, names: Sequence[str], where: str, row0: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """"clip": output bounds; "warn"/"error": check this block of rows."""
+    if policy == "ignore":
+        return None
+    if policy == "clip":
+        return affine.output_bounds()
+    if affine.low is None or affine.high is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        outside = (rows < affine.low) | (rows > affine.high)
+    counts = outside.sum(axis=0)
+    if not counts.any():
+        return None
+    first = [row0 + int(np.argmax(outside[:, j])) for j in range(outside.shape[1])]
+    parts = [f"{names[j]!r}: {int(c)} value(s), first at row {first[j]}{where}"
+             for j, c in enumerate(counts) if c]
+    message = (
+        "values outside the fitted range — " + "; ".join(parts[:10])
+        + ". out_of_range='clip' limits them, or refit / set domain bounds."
+    )
+    if policy == "error":
+        raise OutOfRangeError(message)
+    warnings.warn(message, OutOfRangeWarning, stacklevel=3)
+    return None

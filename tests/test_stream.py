@@ -1,0 +1,201 @@
+"""Streaming files: fit_file equals the in-memory fit; transform_file is exact and atomic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import seqscale
+from seqscale import io, stream
+from seqscale.errors import DataFileError, InputTypeError, ParameterError
+from seqscale.stats import Moments
+
+N_ROWS = 300_000
+NUMERIC = ["a", "b", "c", "d"]
+METHODS = {"minmax": seqscale.MinMaxScaler, "standard": seqscale.StandardScaler,
+           "maxabs": seqscale.MaxAbsScaler}
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    out = pd.DataFrame({
+        "a": rng.normal(1e6, 3.0, N_ROWS),
+        "site": rng.choice(["north", "south, east", 'q"x'], N_ROWS),
+        "b": rng.standard_cauchy(N_ROWS),
+        "c": rng.exponential(1e-6, N_ROWS),
+        "d": rng.normal(0.0, 1.0, N_ROWS) * 10.0 ** rng.integers(-30, 30, N_ROWS),
+    })
+    out.loc[rng.random(N_ROWS) < 0.01, "b"] = np.nan
+    return out
+
+
+@pytest.fixture(scope="module")
+def files(frame, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stream")
+    return {
+        "parquet": io.write_table(frame, folder / "data.parquet"),
+        "csv": io.write_table(frame, folder / "data.csv"),
+    }
+
+
+def _same_fit(got, want) -> None:
+    for field in ("count", "mean", "m2", "min", "max"):
+        np.testing.assert_allclose(getattr(got.stats_, field), getattr(want.stats_, field),
+                                   rtol=1e-12, err_msg=field)
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(got.affine_, attr), getattr(want.affine_, attr),
+                                   rtol=1e-12, err_msg=attr)
+    assert got.n_samples_seen_ == want.n_samples_seen_
+    assert list(got.feature_names_in_) == list(want.feature_names_in_)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_fit_file_equals_in_memory(files, frame, kind, method):
+    est = stream.fit_file(files[kind], method, batch_size=25_000)
+    assert list(est.feature_names_in_) == NUMERIC  # the text column is skipped
+    _same_fit(est, METHODS[method]().fit(frame[NUMERIC]))
+
+
+def test_fit_file_params_columns_and_errors(files, frame):
+    est = stream.fit_file(files["parquet"], "minmax", columns=["c", "a"], batch_size=70_000,
+                          feature_range=(-1, 1))
+    _same_fit(est, seqscale.MinMaxScaler(feature_range=(-1, 1)).fit(frame[["c", "a"]]))
+    with pytest.raises(InputTypeError, match="site"):
+        stream.fit_file(files["csv"], columns=["a", "site"])
+    with pytest.raises(DataFileError, match="unknown"):
+        stream.fit_file(files["parquet"], columns=["nope"])
+    with pytest.raises(ParameterError, match="method"):
+        stream.fit_file(files["parquet"], "zscore")
+
+
+def test_fit_file_robust(tmp_path, frame):
+    small = frame.iloc[:60_000]
+    path = io.write_table(small, tmp_path / "small.parquet")
+    est = stream.fit_file(path, "robust", batch_size=7_000)
+    ref = seqscale.RobustScaler().fit(small[NUMERIC])
+    np.testing.assert_array_equal(est.center_, ref.center_)
+    np.testing.assert_allclose(est.scale_, ref.scale_, rtol=1e-12)
+
+
+def test_fit_file_progress(files, capsys):
+    est = stream.fit_file(files["parquet"], batch_size=100_000, progress=True)
+    assert est.n_samples_seen_ == N_ROWS
+
+
+@pytest.mark.parametrize("source", ["parquet", "csv"])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_transform_file_exact(files, frame, tmp_path, source, suffix):
+    scaler = seqscale.StandardScaler().fit(frame[NUMERIC])
+    out = stream.transform_file(scaler, files[source], tmp_path / f"out{suffix}", batch_size=40_000)
+    got = io.read_table(out)
+    assert list(got.columns) == list(frame.columns)
+    pd.testing.assert_series_equal(got["site"], frame["site"], check_dtype=False)
+    np.testing.assert_array_equal(got[NUMERIC].to_numpy(), scaler.transform(frame[NUMERIC]))
+    back = stream.transform_file(scaler, out, tmp_path / f"back{suffix}", inverse=True)
+    np.testing.assert_array_equal(io.read_table(back)[NUMERIC].to_numpy(),
+                                  scaler.inverse_transform(got[NUMERIC]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"out{suffix}", f"back{suffix}"])
+
+
+def test_csv_float_round_trip_is_exact(tmp_path):
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=50_000) * 10.0 ** rng.integers(-300, 300, 50_000)
+    special = [0.1, 1 / 3, 5e-324, 1.7976931348623157e308, -0.0, 1e16, 2.0**53 + 2, np.nan]
+    x = np.concatenate([values, special])
+    source = io.write_table(pd.DataFrame({"x": x}), tmp_path / "x.parquet")
+    identity = seqscale.StandardScaler(mean=0.0, std=1.0).fit(x[:, None])
+    out = stream.transform_file(identity, source, tmp_path / "x.csv", columns=["x"])
+    back = io.read_table(out)["x"].to_numpy()
+    np.testing.assert_array_equal(back, x)
+    want = identity.transform(x[:, None]).ravel()
+    np.testing.assert_array_equal(np.signbit(back), np.signbit(want))  # bit for bit, zeros too
+
+
+def test_transform_file_subset_and_nulls(tmp_path):
+    table = pa.table({"y": pa.array([1.0, None, 3.0]), "id": ["a", "b", "c"]})
+    pq.write_table(table, tmp_path / "pred.parquet")
+    fitted = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 4.0]})
+    scaler = seqscale.MinMaxScaler().fit(fitted)
+    out = stream.transform_file(scaler, tmp_path / "pred.parquet", tmp_path / "y.parquet",
+                                inverse=True)
+    result = pq.read_table(out)
+    assert result.column("y").to_pylist() == [4.0, None, 12.0]
+    assert result.column("id").to_pylist() == ["a", "b", "c"]
+
+
+def test_transform_file_checksums(files, frame, tmp_path):
+    scaler = seqscale.MaxAbsScaler().fit(frame[NUMERIC])
+    out = stream.transform_file(scaler, files["parquet"], tmp_path / "o.parquet",
+                                batch_size=100_000)
+    handle = pq.ParquetFile(out, page_checksum_verification=True)
+    assert handle.metadata.num_rows == N_ROWS
+    handle.read()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_failure_midway_leaves_nothing(files, frame, tmp_path, monkeypatch, suffix):
+    scaler = seqscale.StandardScaler().fit(frame[NUMERIC])
+    real = stream._open_writer
+
+    class Failing:
+        def __init__(self, writer):
+            self.writer, self.calls = writer, 0
+
+        def write_batch(self, batch):
+            self.calls += 1
+            if self.calls > 2:
+                raise RuntimeError("disk full")
+            self.writer.write_batch(batch)
+
+        def close(self):
+            self.writer.close()
+
+    monkeypatch.setattr(stream, "_open_writer", lambda *a: Failing(real(*a)))
+    with pytest.raises(RuntimeError, match="disk full"):
+        stream.transform_file(scaler, files["parquet"], tmp_path / f"o{suffix}", batch_size=25_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_replaced_atomically(files, frame, tmp_path, monkeypatch):
+    scaler = seqscale.StandardScaler().fit(frame[NUMERIC])
+    target = tmp_path / "o.parquet"
+    target.write_bytes(b"old content")
+    monkeypatch.setattr(stream, "_open_writer", _failing_open)
+    with pytest.raises(RuntimeError):
+        stream.transform_file(scaler, files["parquet"], target, batch_size=50_000)
+    assert target.read_bytes() == b"old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["o.parquet"]
+    monkeypatch.undo()
+    stream.transform_file(scaler, files["parquet"], target, batch_size=50_000)
+    np.testing.assert_array_equal(io.read_table(target)[NUMERIC].to_numpy(),
+                                  scaler.transform(frame[NUMERIC]))
+    assert [p.name for p in tmp_path.iterdir()] == ["o.parquet"]
+
+
+def _failing_open(*args):
+    raise RuntimeError("cannot open writer")
+
+
+def test_transform_file_errors(files, frame, tmp_path):
+    scaler = seqscale.StandardScaler().fit(frame[NUMERIC])
+    with pytest.raises(DataFileError, match="extension"):
+        stream.transform_file(scaler, files["parquet"], tmp_path / "o.xlsx")
+    with pytest.raises(DataFileError, match="does not exist"):
+        stream.transform_file(scaler, files["parquet"], tmp_path / "missing" / "o.csv")
+    with pytest.raises(seqscale.NotFittedError):
+        stream.transform_file(seqscale.StandardScaler(), files["parquet"], tmp_path / "o.csv")
+    strict = seqscale.MinMaxScaler(out_of_range="error").fit(frame[NUMERIC].iloc[:1000])
+    with pytest.raises(seqscale.OutOfRangeError, match="first at row"):
+        stream.transform_file(strict, files["parquet"], tmp_path / "o.csv", batch_size=50_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_moments_fold_matches_batches(files, frame):
+    est = stream.fit_file(files["csv"], batch_size=25_000)
+    np.testing.assert_allclose(est.stats_.m2, Moments.from_array(frame[NUMERIC].to_numpy()).m2,
+                               rtol=1e-12)
