@@ -319,7 +319,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return None
 
     def _warn_constant(self, table: Moments, names: list[str] | None) -> None:
-        constant = constant_channels(table) & (table.count > 0)
+        constant = self._degenerate_channels(table) & (table.count > 0)
         if not constant.any():
             return
         label = names or [f"x{i}" for i in range(constant.shape[-1])]
@@ -337,6 +337,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _constant_target(self) -> str:
         return "exactly 0"
+
+    def _degenerate_channels(self, table: Moments) -> np.ndarray:
+        """Channels whose coefficients cannot come from the data (constant ones)."""
+        return constant_channels(table)
 
     def _feature_names_list(self) -> list[str] | None:
         names = getattr(self, "feature_names_in_", None)

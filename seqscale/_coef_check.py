@@ -7,6 +7,7 @@ channel) at fault and what to do. Nothing else escapes, whatever the record hold
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -161,13 +162,31 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
         est.stats_ = stats.pooled()
     if cls.method == "robust":
         est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
-        med = {k: np.nanmedian(v.reshape(-1, nf), axis=0) for k, v in est._stored_quantiles.items()}
-        est._stored_pooled = med
+        est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)
     try:
         est._refresh(warn=False)
     except SeqscaleError as err:
         raise _Fail(f"{source}: the statistics cannot give coefficients: {err}") from None
     return est
+
+
+def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> dict:
+    """Quantiles of all series pooled (stored for per-series robust files), else per feature."""
+    if "pooled" not in record:
+        if per_series["median"].ndim == 1:
+            return per_series
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {k: np.nanmedian(v, axis=0) for k, v in per_series.items()}
+    pooled = record["pooled"]
+    _need(isinstance(pooled, dict) and set(pooled) == set(_QUANTILES), source,
+          f"field 'pooled' must hold {list(_QUANTILES)}.")
+    out = {}
+    for key in _QUANTILES:
+        values = pooled[key]
+        _need(isinstance(values, list) and len(values) == nf, source, f"field 'pooled.{key}' needs {nf} numbers.")
+        out[key] = np.array([_number(v, source, f"pooled.{key}", allow_null=True) for v in values])
+    return out
 
 
 def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:

@@ -16,7 +16,7 @@ import numpy as np
 
 from seqscale.errors import InputError, InputTypeError
 
-__all__ = ["Layout", "as_rows", "from_rows", "feature_names_of", "is_dataframe"]
+__all__ = ["Layout", "as_rows", "drop_columns", "feature_names_of", "from_rows", "is_dataframe"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,15 @@ def feature_names_of(X: Any) -> np.ndarray | None:
     if not all(isinstance(c, str) for c in X.columns):
         return None
     return np.asarray(names, dtype=object)
+
+
+def drop_columns(X: Any, columns: tuple[str, ...]) -> Any:
+    """``X`` without ``columns`` (pandas or polars)."""
+    if not columns:
+        return X
+    if _module_of(X) == "polars":
+        return X.drop(list(columns))
+    return X.drop(columns=list(columns))
 
 
 def _float_dtype(dtype: np.dtype) -> np.dtype:
@@ -97,7 +106,8 @@ def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
         for c in columns:
             col = X[c]
             if hasattr(col.dtype, "numpy_dtype") and col.dtype.kind in "fiu":
-                arrays.append(col.to_numpy(dtype=col.dtype.numpy_dtype, na_value=np.nan))
+                dtype = col.dtype.numpy_dtype if col.dtype.kind == "f" else np.float64
+                arrays.append(col.to_numpy(dtype=dtype, na_value=np.nan))
             else:
                 arrays.append(col.to_numpy())
     converted = [_column_to_float(np.asarray(a), str(c)) for a, c in zip(arrays, columns)]
@@ -158,7 +168,7 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
     module = _module_of(X)
     if module in {"pandas", "polars"} and hasattr(X, "columns"):
         extra = {c: X[c] for c in exclude}
-        data = X.drop(columns=list(exclude)) if exclude else X
+        data = drop_columns(X, exclude)
         arr, columns = _frame_to_array(data)
         kind = "polars" if module == "polars" else "frame"
         index = None if module == "polars" else X.index

@@ -34,7 +34,7 @@ def prepare(est: Any, X: Any, groups: Any, *, reset: bool) -> tuple[np.ndarray, 
         exclude = (groups,)
     rows, layout = _layout.as_rows(X, exclude=exclude)
     ids = X[groups] if exclude else groups
-    names = _layout.feature_names_of(X.drop(columns=list(exclude)) if exclude else X)
+    names = _layout.feature_names_of(_layout.drop_columns(X, exclude))
     _check_names(est, names, reset)
     if not reset and rows.shape[1] != est.n_features_in_:
         raise FeatureMismatchError(

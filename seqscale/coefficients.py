@@ -101,6 +101,10 @@ def to_dict(est: Any) -> dict:
         channels.append(entry)
     params = {k: _native_param(v) for k, v in est.get_params().items() if k not in _DOMAIN_PARAMS.get(est.method, ())}
     extra = getattr(est, "_extra", None)
+    pooled = {}
+    if est.method == "robust" and est._grouped:
+        pooled = {"pooled": {k: [_native(v) for v in vals.tolist()]
+                             for k, vals in est._extra_table(False).items()}}
     return {
         "format": FORMAT, "version": FORMAT_VERSION, "seqscale_version": _version(),
         "method": est.method, "params": params,
@@ -109,6 +113,7 @@ def to_dict(est: Any) -> dict:
         "n_samples_seen": int(est.n_samples_seen_),
         "exact": True if extra is None else all(sk.exact for sk in extra),
         "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
+        **pooled,
         "channels": channels,
     }
 
@@ -133,7 +138,7 @@ def save(est: Any, path: str | os.PathLike[str]) -> None:
 
 def dumps(record: dict) -> str:
     """JSON text with one line per channel: short enough to read, easy to edit by hand."""
-    head = {k: v for k, v in record.items() if k != "channels"}
+    head = {k: v for k, v in record.items() if k != "channels"}  # "pooled" stays in the header
     lines = [json.dumps(ch, allow_nan=False) for ch in record["channels"]]
     text = json.dumps(head, indent=1, allow_nan=False)[:-2]
     return text + ',\n "channels": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n"

@@ -61,12 +61,30 @@ def minmax(
         span = hi - lo
     _check_finite_span(span, lo, hi)
     constant = ~(span > 0)
-    safe_span = np.where(constant, 1.0, span)
-    scale = np.where(constant, 1.0, (b - a) / safe_span)
+    scale = (b - a) * _reciprocal(span, constant)
+    scale = np.where(constant, 1.0, scale)
     shift = np.where(np.isnan(lo), 0.0, lo)
     offset = np.full_like(scale, a)
     scale = _exact_upper_end(hi - shift, scale, a, b, constant)
     return Affine(shift, scale, offset, lo, hi)
+
+
+def _refuse(bad: np.ndarray, what: str) -> None:
+    """Raise for channels whose values are too large or too small for float64 arithmetic."""
+    if np.any(bad):
+        channels = np.flatnonzero(np.reshape(bad, (-1, bad.shape[-1])).any(axis=0)).tolist()
+        raise InputError(
+            f"channel(s) {channels}: {what}; the values are too extreme for float64 arithmetic. "
+            "Rescale the data by a power of ten first (e.g. x / 1e300 or x * 1e300)."
+        )
+
+
+def _reciprocal(spread: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """``1 / spread`` (1 where ``unit``), refusing spreads whose reciprocal overflows."""
+    with np.errstate(divide="ignore", over="ignore"):
+        scale = np.where(unit, 1.0, 1.0 / np.where(unit, 1.0, spread))
+    _refuse(~np.isfinite(scale), "the spread is so small that its reciprocal overflows")
+    return scale
 
 
 def _check_finite_span(span: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -112,13 +130,13 @@ def standard(
     """
     constant = constant_channels(moments)
     center = _override(np.where(constant & ~np.isnan(moments.min), moments.min, moments.mean), mean)
+    _refuse(np.isinf(moments.m2) & ~constant, "the sum of squared deviations overflows float64")
     spread = _override(moments.std(), std)
     fixed_std = np.zeros_like(spread, dtype=bool) if std is None else ~np.isnan(std)
+    _refuse(~constant & ~fixed_std & ~(spread > 0), "the standard deviation underflows to 0")
     unit = (constant & ~fixed_std) | ~(spread > 0)
-    scale = np.where(unit, 1.0, 1.0 / np.where(unit, 1.0, spread)) if with_std else np.ones_like(spread)
+    scale = _reciprocal(spread, unit) if with_std else np.ones_like(spread)
     shift = center if with_mean else np.zeros_like(center)
-    if not np.all(np.isfinite(scale)):
-        raise InputError("a standard deviation is too small to invert; check for denormal values.")
     return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
 
 
@@ -139,8 +157,9 @@ def robust(
 
         lo, hi = quantile_range
         spread = spread / (norm.ppf(hi / 100.0) - norm.ppf(lo / 100.0))
+    _refuse(np.isinf(spread) | np.isinf(median), "the inter-quantile range overflows float64")
     unit = ~(spread > 0)
-    scale = np.where(unit, 1.0, 1.0 / np.where(unit, 1.0, spread)) if with_scaling else np.ones_like(spread)
+    scale = _reciprocal(spread, unit) if with_scaling else np.ones_like(spread)
     shift = np.where(np.isnan(median), 0.0, median) if with_centering else np.zeros_like(median)
     return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
 
@@ -150,6 +169,6 @@ def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
     observed = np.fmax(np.abs(moments.min), np.abs(moments.max))
     bound = _override(np.where(np.isnan(observed), 0.0, observed), max_abs)
     unit = ~(bound > 0)
-    scale = np.where(unit, 1.0, 1.0 / np.where(unit, 1.0, bound))
+    scale = _reciprocal(bound, unit)
     zeros = np.zeros_like(scale)
     return Affine(zeros, scale, zeros.copy(), np.where(unit, moments.min, -bound), np.where(unit, moments.max, bound))

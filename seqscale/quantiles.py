@@ -132,7 +132,7 @@ class QuantileSketch:
         same = self.codes[nxt] == self.codes[idx_h]
         upper = np.where(same, self.values[nxt], self.values[idx_h])
         low = self.values[idx_h]
-        out[has] = np.where(frac > 0, low + frac * (upper - low), low)
+        out[has] = np.where(frac > 0, low * (1.0 - frac) + upper * frac, low)
         return out
 
     def to_dict(self) -> dict:

@@ -252,6 +252,9 @@ class RobustScaler(AffineScaler):
 
 class MaxAbsScaler(AffineScaler):
     """Divide each feature by its largest absolute value: data lands in ``[-1, 1]``, zeros stay 0.
+
+    A constant feature maps to ``+1`` or ``-1`` (its sign), as in scikit-learn; an all-zero feature
+    stays 0 (with a ``ConstantFeatureWarning``).
     """ + _COMMON_DOC + """
     Examples
     --------
@@ -271,6 +274,11 @@ class MaxAbsScaler(AffineScaler):
 
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
         return methods.maxabs(stats)
+
+    def _degenerate_channels(self, table: Moments) -> np.ndarray:
+        # A constant non-zero feature is fine for max-abs scaling (it maps to +-1); only an
+        # all-zero feature has no scale.
+        return ~(np.fmax(np.abs(table.min), np.abs(table.max)) > 0)
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
         self.max_abs_ = 1.0 / affine.scale

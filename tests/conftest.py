@@ -1,0 +1,60 @@
+"""Shared fixtures for the core scaler tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import preprocessing as skp
+
+import seqscale
+
+#: (seqscale class, scikit-learn class, constructor kwargs shared by both)
+PAIRS = {
+    "minmax": (seqscale.MinMaxScaler, skp.MinMaxScaler, {}),
+    "standard": (seqscale.StandardScaler, skp.StandardScaler, {}),
+    "robust": (seqscale.RobustScaler, skp.RobustScaler, {}),
+    "maxabs": (seqscale.MaxAbsScaler, skp.MaxAbsScaler, {}),
+}
+METHODS = list(PAIRS)
+SCALER_CLASSES = [PAIRS[m][0] for m in METHODS]
+
+
+def make(method: str, **kwargs):
+    cls, _, base = PAIRS[method]
+    return cls(**{**base, **kwargs})
+
+
+def make_sklearn(method: str, **kwargs):
+    _, cls, base = PAIRS[method]
+    return cls(**{**base, **kwargs})
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=1e-12):
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=np.float64),
+        np.asarray(expected, dtype=np.float64),
+        rtol=rtol,
+        atol=atol,
+    )
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=METHODS)
+def method(request):
+    return request.param
+
+
+@pytest.fixture
+def X2(rng):
+    """Random 2D data with features on very different scales and offsets."""
+    return rng.normal(size=(60, 3)) * [1.0, 100.0, 1e-3] + [0.0, -50.0, 0.007]
+
+
+@pytest.fixture
+def X3(rng):
+    """Random 3D [samples, timesteps, features] data."""
+    return rng.normal(size=(8, 5, 3)) * [1.0, 10.0, 0.1] + [3.0, -20.0, 0.5]
