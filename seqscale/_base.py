@@ -116,8 +116,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """Merge the statistics of ``rows`` (one id per row, or None) into the fitted ones."""
         codes = None
         if ids is None:
-            batch = Moments.from_array(rows)
-            self.stats_ = batch if first else self.stats_.merge(batch)
+            if first:
+                self.stats_ = batch = Moments.from_array(rows)
+            else:
+                self.stats_, batch = self.stats_.update(rows)
         else:
             known = np.empty(0, dtype=object) if first else self.series_
             codes, self.series_ = panel.encode_new(known, ids, rows.shape[0], (rows.shape[0],))
@@ -176,13 +178,14 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             if ids is not None:
                 per_sample = np.asarray(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
                 ids = np.repeat(per_sample, rows.shape[0] // max(len(per_sample), 1))
-        affine = _rows.select(self, ids, rows, layout, channels)
-        clip = None if inverse else _rows.range_policy(self, rows, affine)
+        affine, codes = _rows.select(self, ids, rows, layout, channels)
+        clip = None if inverse else _rows.range_policy(self, rows, affine, codes)
         in_place = copy is False or (copy is None and not self.copy)
         out = rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
-        result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
-        if clip is not None:
-            np.clip(result, clip[0], clip[1], out=result)
+        if inverse:
+            result = affine.invert(rows, out=out, codes=codes)
+        else:
+            result = affine.apply(rows, out=out, codes=codes, clip=clip)
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
         return restore(result)

@@ -21,7 +21,8 @@ Statistics (:func:`moments`, :func:`masked_moments`, :func:`segment_moments`) ar
   power of two (an exact scaling), so ``mean``, ``min`` and ``max`` are always finite and correct.
   ``m2`` is correct whenever it is representable; when the true ``m2`` exceeds the float64 maximum
   (a spread beyond roughly ``1.3e154 / sqrt(count)``, e.g. ``[1e308, -1e308]``) it is ``inf`` and
-  the caller is expected to raise.
+  the caller is expected to raise. Symmetrically, squared deviations below the smallest float64
+  (a spread under about ``1e-154``) underflow and ``m2`` loses precision or becomes 0.
 
 The affine functions (:func:`affine_apply`, :func:`affine_invert` and their per-group
 ``segment_`` variants) compute ``x * scale + offset`` and ``(y - offset) / scale`` in float64 and
@@ -29,15 +30,21 @@ store the result in the input's dtype; NaN passes through. They read the input o
 output once, and ``out`` may be the input itself.
 
 numba is imported on the first call of a kernel, never at import time, and the compiled machine
-code is cached on disk. Setting the environment variable ``SEQSCALE_DISABLE_NUMBA=1`` (read on
-every call), or not having numba installed, selects pure-numpy implementations of the same
-algorithms; they agree with the compiled kernels to rounding and are slower.
+code is cached on disk. Large dense inputs (:func:`moments`, :func:`affine_apply`) are split into
+a fixed number of row chunks run on numba's threads (results do not depend on the thread count);
+the per-group kernels run on one thread, which measured faster for them. Setting the
+environment variable ``SEQSCALE_DISABLE_NUMBA=1`` (read on every call), or not having numba
+installed, selects pure-numpy implementations of the same algorithms; they agree with the
+compiled kernels to rounding and are slower.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
@@ -47,6 +54,7 @@ __all__ = [
     "affine_invert",
     "masked_moments",
     "moments",
+    "moments_residual",
     "numba_enabled",
     "segment_affine_apply",
     "segment_affine_invert",
@@ -64,6 +72,8 @@ _BLOCK_ELEMS = 16384
 # Target number of float64 lanes in the accumulators: rows are grouped so that one group spans
 # about this many consecutive elements, which lets the compiler vectorise the per-lane updates.
 _LANES = 256
+# Lanes for per-group statistics, where every run of rows pays for folding its lanes.
+_RUN_LANES = 64
 # Below this many elements the compiled kernels run on one thread.
 _PARALLEL_MIN_ELEMS = 1 << 18
 # Number of row chunks of a parallel pass. Fixed (not the thread count) so results do not
@@ -95,6 +105,33 @@ def _impl():
     return _get_impl()
 
 
+_PARALLEL_LOCK = threading.Lock()
+_PARALLEL_PID: list[int] = []
+
+
+@contextlib.contextmanager
+def _parallel_slot(chunks: int) -> Iterator[bool]:
+    """Yield whether this call may run a multi-threaded kernel.
+
+    One multi-threaded kernel runs at a time (some numba threading layers are not thread-safe);
+    a call made while another runs uses the single-threaded kernel instead of waiting. A process
+    forked after running one (some OpenMP runtimes hang in such children) stays single-threaded.
+    """
+    pid = os.getpid()
+    if chunks <= 1 or (_PARALLEL_PID and _PARALLEL_PID[0] != pid):
+        yield False
+        return
+    if not _PARALLEL_LOCK.acquire(blocking=False):
+        yield False
+        return
+    try:
+        if not _PARALLEL_PID:
+            _PARALLEL_PID.append(pid)
+        yield True
+    finally:
+        _PARALLEL_LOCK.release()
+
+
 def _float_2d(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 2:
@@ -104,10 +141,10 @@ def _float_2d(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def _layout(rows: int, channels: int) -> tuple[int, int]:
+def _layout(rows: int, channels: int, lanes: int = 0) -> tuple[int, int]:
     """Rows per lane group (``m``) and rows per block (a multiple of ``m``)."""
     c = max(channels, 1)
-    m = max(1, -(-_LANES // c))
+    m = max(1, -(-(lanes or _LANES) // c))
     block = max(m, (_BLOCK_ELEMS // c) // m * m)
     return m, block
 
@@ -158,6 +195,10 @@ def _k_merge(acc, g, j, nb, hb, lb, qb, mnb, mxb):
     acc[3, g, j] = acc[3, g, j] + qb + d * d * na * f
 
 
+def _k_ceil_div(a, b):
+    return (a + b - 1) // b
+
+
 def _k_init_acc(groups, channels):
     acc = np.zeros((6, groups, channels))
     acc[4, :, :] = np.inf
@@ -165,17 +206,18 @@ def _k_init_acc(groups, channels):
     return acc
 
 
-def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, blk):
+def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
     """One sweep over rows ``[r0, r1)`` centred on the shift ``lane[6]`` (the previous block's
-    mean). Fills ``blk`` and returns True, or returns False when the shift is too far from this
-    block's mean (squared offset above the block variance) for the sums to be accurate."""
+    mean). Returns 1 when ``blk`` is filled, 0 when the shift is too far from this block's mean
+    (squared offset above the block variance) for the sums to be accurate, 2 when ``clean`` (no
+    NaN expected, no mask: no counting) was wrong for this block."""
     L = m * C
     ln = lane[0]
     lq = lane[2]
     lc = lane[3]
-    lmn = lane[4]
-    lmx = lane[5]
     lmu = lane[6]
+    lmn = lmm[0]
+    lmx = lmm[1]
     for k in range(L):
         ln[k] = 0.0
         lq[k] = 0.0
@@ -196,43 +238,60 @@ def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, blk):
                 ln[k] += 1.0 if ok else 0.0
                 lq[k] += d * d if ok else 0.0
                 lc[k] += d if ok else 0.0
-                a = lmn[k]
-                b = lmx[k]
-                lmn[k] = v if (v < a) & ok else a
-                lmx[k] = v if (v > b) & ok else b
-        else:
             for k in range(kmax):
-                v = np.float64(xs[k])
-                ok = v == v
-                d = v - lmu[k]
-                ln[k] += 1.0 if ok else 0.0
-                lq[k] += d * d if ok else 0.0
-                lc[k] += d if ok else 0.0
+                w = xs[k]
+                ok = not ms[k]
                 a = lmn[k]
                 b = lmx[k]
-                lmn[k] = v if v < a else a
-                lmx[k] = v if v > b else b
+                lmn[k] = w if (w < a) & ok else a
+                lmx[k] = w if (w > b) & ok else b
+        else:
+            if clean:
+                for k in range(kmax):
+                    d = np.float64(xs[k]) - lmu[k]
+                    lq[k] += d * d
+                    lc[k] += d
+            else:
+                for k in range(kmax):
+                    v = np.float64(xs[k])
+                    ok = v == v
+                    d = v - lmu[k]
+                    ln[k] += 1.0 if ok else 0.0
+                    lq[k] += d * d if ok else 0.0
+                    lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
+                a = lmn[k]
+                b = lmx[k]
+                lmn[k] = w if w < a else a
+                lmx[k] = w if w > b else b
         base += L
+    fast = clean and not use_mask
     for j in range(C):
-        n = 0.0
+        n = np.float64(r1 - r0) if fast else 0.0
         q = 0.0
         c = 0.0
         mn = np.inf
         mx = -np.inf
         for r in range(m):
             k = r * C + j
-            n += ln[k]
+            if not fast:
+                n += ln[k]
             q += lq[k]
             c += lc[k]
-            if lmn[k] < mn:
-                mn = lmn[k]
-            if lmx[k] > mx:
-                mx = lmx[k]
+            w = np.float64(lmn[k])
+            if w < mn:
+                mn = w
+            w = np.float64(lmx[k])
+            if w > mx:
+                mx = w
+        if fast and q != q:
+            return 2
         if n > 0.0:
             lo = c / n
             m2 = q - c * lo
             if not (c * lo <= 0.5 * q):
-                return False
+                return 0
             blk[0, j] = n
             blk[1, j] = lmu[j]
             blk[2, j] = lo
@@ -245,7 +304,7 @@ def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, blk):
         blk[4, j] = mn
         blk[5, j] = mx
     _nb_set_shift(lane, blk, C, m)
-    return True
+    return 1
 
 
 def _k_set_shift(lane, blk, C, m):
@@ -258,25 +317,31 @@ def _k_set_shift(lane, blk, C, m):
                 lmu[r * C + j] = mu
 
 
-def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, blk, shifted):
+def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, shifted, clean):
     """Statistics of rows ``[r0, r1)`` into ``blk`` rows (count, mean, mean_lo, m2, min, max).
 
-    ``xf`` is the flat C-ordered data; lanes ``lane[:, k]`` accumulate the elements whose flat
-    index is ``k`` modulo ``m * C`` within the block (always the same channel ``k % C``). With
-    ``shifted`` (a previous block of the same series set the shift) one sweep usually suffices;
-    otherwise, or when the shift is too far off, a sweep for the block mean is followed by a
-    sweep (from cache) for the centred squares with the usual correction term.
+    ``xf`` is the flat C-ordered data; lanes ``lane[:, k]`` (``lmm[:, k]`` for min and max, in
+    the data's dtype) accumulate the elements whose flat index is ``k`` modulo ``m * C`` within
+    the block, always of channel ``k % C``. With ``shifted`` (a previous block of the same series
+    set the shift) one sweep usually suffices; otherwise, or when the shift is too far off, a
+    sweep for the block mean is followed by a sweep (from cache) for the centred squares with the
+    usual correction term. Returns whether the next block may assume no NaN.
     """
-    if shifted and _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, blk):
-        return
+    if shifted:
+        status = _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean)
+        if status == 2:
+            clean = r0 > r1  # a typed False: a literal would compile a separate specialisation
+            status = _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean)
+        if status == 1:
+            return clean
     L = m * C
     ln = lane[0]
     ls = lane[1]
     lq = lane[2]
     lc = lane[3]
-    lmn = lane[4]
-    lmx = lane[5]
     lmu = lane[6]
+    lmn = lmm[0]
+    lmx = lmm[1]
     for k in range(L):
         ln[k] = 0.0
         ls[k] = 0.0
@@ -327,10 +392,13 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, blk, shifted):
                 d = v - lmu[k]
                 lq[k] += d * d if ok else 0.0
                 lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
+                ok = not ms[k]
                 a = lmn[k]
                 b = lmx[k]
-                lmn[k] = v if (v < a) & ok else a
-                lmx[k] = v if (v > b) & ok else b
+                lmn[k] = w if (w < a) & ok else a
+                lmx[k] = w if (w > b) & ok else b
         else:
             for k in range(kmax):
                 v = np.float64(xs[k])
@@ -338,10 +406,12 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, blk, shifted):
                 d = v - lmu[k]
                 lq[k] += d * d if ok else 0.0
                 lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
                 a = lmn[k]
                 b = lmx[k]
-                lmn[k] = v if v < a else a
-                lmx[k] = v if v > b else b
+                lmn[k] = w if w < a else a
+                lmx[k] = w if w > b else b
         base += L
     for j in range(C):
         q = 0.0
@@ -352,10 +422,12 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, blk, shifted):
             k = r * C + j
             q += lq[k]
             c += lc[k]
-            if lmn[k] < mn:
-                mn = lmn[k]
-            if lmx[k] > mx:
-                mx = lmx[k]
+            w = np.float64(lmn[k])
+            if w < mn:
+                mn = w
+            w = np.float64(lmx[k])
+            if w > mx:
+                mx = w
         n = blk[0, j]
         if n > 0.0:
             lo = c / n
@@ -368,15 +440,18 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, blk, shifted):
         blk[4, j] = mn
         blk[5, j] = mx
     _nb_set_shift(lane, blk, C, m)
+    return clean
 
 
 def _k_moments_range(xf, mk, use_mask, r0, r1, C, m, B, acc, g):
-    lane = np.empty((7, m * C))
+    lane = np.zeros((7, m * C))
+    lmm = np.empty((2, m * C), xf.dtype)
     blk = np.empty((6, C))
+    clean = r1 >= r0  # a typed True (see above)
     r = r0
     while r < r1:
         re = min(r + B, r1)
-        _nb_block(xf, mk, use_mask, r, re, C, m, lane, blk, r > r0)
+        clean = _nb_block(xf, mk, use_mask, r, re, C, m, lane, lmm, blk, r > r0, clean)
         for j in range(C):
             _nb_merge(acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j], blk[4, j], blk[5, j])
         r = re
@@ -384,10 +459,11 @@ def _k_moments_range(xf, mk, use_mask, r0, r1, C, m, B, acc, g):
 
 def _k_fold_chunks(part, C):
     acc = _nb_init_acc(1, C)
+    zero = np.int64(0)
     for p in range(part.shape[1]):
         for j in range(C):
             _nb_merge(
-                acc, 0, j, part[0, p, j], part[1, p, j], part[2, p, j],
+                acc, zero, j, part[0, p, j], part[1, p, j], part[2, p, j],
                 part[3, p, j], part[4, p, j], part[5, p, j],
             )  # fmt: skip
     return acc
@@ -395,13 +471,14 @@ def _k_fold_chunks(part, C):
 
 def _k_moments_serial(xf, mk, use_mask, R, C, m, B):
     acc = _nb_init_acc(1, C)
-    _nb_moments_range(xf, mk, use_mask, 0, R, C, m, B, acc, 0)
+    zero = np.int64(0)  # a typed zero: a literal 0 would compile a separate specialisation
+    _nb_moments_range(xf, mk, use_mask, zero, R, C, m, B, acc, zero)
     return acc
 
 
 def _k_moments_parallel(xf, mk, use_mask, R, C, m, B, P):
     part = _nb_init_acc(P, C)
-    per = -(-(-(-R // P)) // m) * m
+    per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
     for p in _prange(P):
         a = min(R, p * per)
         b = min(R, a + per)
@@ -409,67 +486,62 @@ def _k_moments_parallel(xf, mk, use_mask, R, C, m, B, P):
     return _nb_fold_chunks(part, C)
 
 
-def _k_runs(codes, G, P):
-    """Start rows of the runs of equal codes (plus a final ``n``) and the number of bad codes."""
+def _k_runs_range(codes, G, a, b, buf):
+    """Write the starts of the runs of equal codes beginning in ``[a, b)`` to ``buf[a:]``;
+    return their number and the number of codes outside ``[0, G)``."""
+    k = 0
+    nbad = 0
+    prev = codes[a - 1] if a > 0 else -1
+    i = a
+    while i < b:
+        # skip a stretch of 64 codes equal to the previous valid one (a vectorised check)
+        if i > 0 and i + 64 <= b and prev >= 0 and prev < G:
+            chunk = codes[i : i + 64]
+            diff = 0
+            for t in range(64):
+                diff |= chunk[t] ^ prev
+            if diff == 0:
+                i += 64
+                continue
+        c = codes[i]
+        nbad += 1 if (c < 0) | (c >= G) else 0
+        if (i == 0) | (c != prev):
+            buf[a + k] = i
+            k += 1
+        prev = c
+        i += 1
+    return k, nbad
+
+
+def _k_runs_serial(codes, G):
     n = codes.size
     buf = np.empty(max(n, 1), np.int64)
-    cnt = np.zeros(P, np.int64)
-    bad = np.zeros(P, np.int64)
-    per = -(-n // P)
-    for p in _prange(P):
-        a = min(n, p * per)
-        b = min(n, a + per)
-        k = 0
-        nbad = 0
-        prev = codes[a - 1] if a > 0 else -1
-        for i in range(a, b):
-            c = codes[i]
-            if c < 0 or c >= G:
-                nbad += 1
-            if i == 0 or c != prev:
-                buf[a + k] = i
-                k += 1
-            prev = c
-        cnt[p] = k
-        bad[p] = nbad
-    total = 0
-    for p in range(P):
-        total += cnt[p]
-    starts = np.empty(total + 1, np.int64)
-    t = 0
-    for p in range(P):
-        a = min(n, p * per)
-        for k in range(cnt[p]):
-            starts[t] = buf[a + k]
-            t += 1
-    starts[total] = n
-    return starts, bad.sum()
+    k, nbad = _nb_runs_range(codes, G, np.int64(0), n, buf)
+    starts = np.empty(k + 1, np.int64)
+    starts[:k] = buf[:k]
+    starts[k] = n
+    return starts, nbad
 
 
-def _k_run_moments(xf, C, m, B, starts, bounds, slots, acc):
-    """Statistics of each run ``r`` (rows ``starts[r]:starts[r+1]``) merged into ``slots[r]``.
-
-    ``bounds`` splits the runs into chunks processed in parallel; slots must be distinct across
-    chunks (each group in one run, or one slot per run).
-    """
-    P = bounds.size - 1
+def _k_run_moments_range(xf, C, m, B, starts, r_lo, r_hi, slots, acc):
+    lane = np.zeros((7, m * C))
+    lmm = np.empty((2, m * C), xf.dtype)
+    blk = np.empty((6, C))
     dummy = np.zeros(1, np.bool_)
-    for p in _prange(P):
-        lane = np.empty((7, m * C))
-        blk = np.empty((6, C))
-        for r in range(bounds[p], bounds[p + 1]):
-            g = slots[r]
-            a = starts[r]
-            e = starts[r + 1]
-            while a < e:
-                b = min(a + B, e)
-                _nb_block(xf, dummy, False, a, b, C, m, lane, blk, a > starts[r])
-                for j in range(C):
-                    _nb_merge(
-                        acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j],
-                        blk[4, j], blk[5, j],
-                    )  # fmt: skip
-                a = b
+    no_mask = dummy[0]  # a typed False: a literal would compile a separate specialisation
+    for r in range(r_lo, r_hi):
+        g = slots[r]
+        a = starts[r]
+        e = starts[r + 1]
+        clean = e >= a  # a typed True
+        while a < e:
+            b = min(a + B, e)
+            clean = _nb_block(xf, dummy, no_mask, a, b, C, m, lane, lmm, blk, a > starts[r], clean)
+            for j in range(C):
+                _nb_merge(
+                    acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j], blk[4, j], blk[5, j]
+                )
+            a = b
 
 
 def _k_merge_slots(src, slots, G):
@@ -525,63 +597,86 @@ def _k_welford(x, codes, G):
     return acc, nbad
 
 
-def _k_affine(xf, out, sl, ol, lol, hil, R, C, m, P, invert):
-    """``out = clip(x * s + o)`` or ``out = (x - o) / s`` per lane, rows split into P chunks."""
-    L = m * C
-    per = -(-(-(-R // P)) // m) * m
+def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
+    """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
+    ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc."""
+    base = e0
+    if invert:
+        while base < e1:
+            kmax = min(L, e1 - base)
+            xs = xf[base : base + kmax]
+            ys = out[base : base + kmax]
+            for k in range(kmax):
+                ys[k] = (np.float64(xs[k]) - ol[k]) / sl[k] + hl[k]
+            base += L
+    else:
+        while base < e1:
+            kmax = min(L, e1 - base)
+            xs = xf[base : base + kmax]
+            ys = out[base : base + kmax]
+            for k in range(kmax):
+                y = (np.float64(xs[k]) - hl[k]) * sl[k] + ol[k]
+                lo = lol[k]
+                hi = hil[k]
+                y = lo if y < lo else y
+                y = hi if y > hi else y
+                ys[k] = y
+            base += L
+
+
+def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert):
+    """:func:`_k_affine_range` with rows split into P chunks run in parallel."""
+    per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
     for p in _prange(P):
         e0 = min(R, p * per) * C
         e1 = min(R, p * per + per) * C
-        base = e0
-        if invert:
-            while base < e1:
-                kmax = min(L, e1 - base)
-                xs = xf[base : base + kmax]
-                ys = out[base : base + kmax]
-                for k in range(kmax):
-                    ys[k] = (np.float64(xs[k]) - ol[k]) / sl[k]
-                base += L
-        else:
-            while base < e1:
-                kmax = min(L, e1 - base)
-                xs = xf[base : base + kmax]
-                ys = out[base : base + kmax]
-                for k in range(kmax):
-                    y = np.float64(xs[k]) * sl[k] + ol[k]
-                    y = lol[k] if y < lol[k] else y
-                    y = hil[k] if y > hil[k] else y
-                    ys[k] = y
-                base += L
+        _nb_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, m * C, invert)
 
 
-def _k_seg_affine_range(x, codes, S, O, out, a, b, invert):
-    C = x.shape[1]
-    G = S.shape[0]
+def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
+    """Rows ``[a, b)`` of the per-group affine map on flat arrays; returns the bad-code count.
+
+    Rows are taken run by run (consecutive rows with one code), so sorted codes give long
+    contiguous loops with the coefficients in registers. Rows with a bad code get NaN.
+    """
     nbad = 0
-    for i in range(a, b):
+    i = a
+    while i < b:
         g = codes[i]
+        j = i + 1
+        while j < b and codes[j] == g:
+            j += 1
+        xs = xf[i * C : j * C]
+        ys = out[i * C : j * C]
         if g < 0 or g >= G:
-            nbad += 1
-            for j in range(C):
-                out[i, j] = np.nan
-        elif invert:
-            for j in range(C):
-                out[i, j] = (np.float64(x[i, j]) - O[g, j]) / S[g, j]
+            nbad += j - i
+            for k in range(ys.size):
+                ys[k] = np.nan
+        elif C == 1:
+            s = Sf[g]
+            o = Of[g]
+            h = Hf[g]
+            if invert:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - o) / s + h
+            else:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - h) * s + o
         else:
-            for j in range(C):
-                out[i, j] = np.float64(x[i, j]) * S[g, j] + O[g, j]
+            ss = Sf[g * C : g * C + C]
+            os_ = Of[g * C : g * C + C]
+            hs = Hf[g * C : g * C + C]
+            for r in range(j - i):
+                xr = xs[r * C : r * C + C]
+                yr = ys[r * C : r * C + C]
+                if invert:
+                    for c in range(C):
+                        yr[c] = (np.float64(xr[c]) - os_[c]) / ss[c] + hs[c]
+                else:
+                    for c in range(C):
+                        yr[c] = (np.float64(xr[c]) - hs[c]) * ss[c] + os_[c]
+        i = j
     return nbad
-
-
-def _k_seg_affine(x, codes, S, O, out, P, invert):
-    R = x.shape[0]
-    per = -(-R // P)
-    bad = np.zeros(P, np.int64)
-    for p in _prange(P):
-        a = min(R, p * per)
-        b = min(R, a + per)
-        bad[p] = _nb_seg_affine_range(x, codes, S, O, out, a, b, invert)
-    return bad.sum()
 
 
 def _prange(n):  # replaced by numba.prange inside compiled code
@@ -591,15 +686,19 @@ def _prange(n):  # replaced by numba.prange inside compiled code
 _nb_two_sum = _k_two_sum
 _nb_merge = _k_merge
 _nb_init_acc = _k_init_acc
+_nb_ceil_div = _k_ceil_div
 _nb_block = _k_block
 _nb_block_shifted = _k_block_shifted
 _nb_set_shift = _k_set_shift
 _nb_moments_range = _k_moments_range
+_nb_run_moments_range = _k_run_moments_range
+_nb_runs_range = _k_runs_range
+_nb_affine_range = _k_affine_range
 _nb_fold_chunks = _k_fold_chunks
 _nb_seg_affine_range = _k_seg_affine_range
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _get_impl() -> SimpleNamespace | None:
     """Import numba and compile the kernels (once per process; machine code cached on disk)."""
     try:
@@ -615,21 +714,26 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_two_sum"] = serial(_k_two_sum)
     g["_nb_merge"] = serial(_k_merge)
     g["_nb_init_acc"] = serial(_k_init_acc)
+    g["_nb_ceil_div"] = serial(_k_ceil_div)
     g["_nb_set_shift"] = serial(_k_set_shift)
     g["_nb_block_shifted"] = serial(_k_block_shifted)
     g["_nb_block"] = serial(_k_block)
     g["_nb_moments_range"] = serial(_k_moments_range)
+    g["_nb_run_moments_range"] = serial(_k_run_moments_range)
+    g["_nb_runs_range"] = serial(_k_runs_range)
+    g["_nb_affine_range"] = serial(_k_affine_range)
     g["_nb_fold_chunks"] = serial(_k_fold_chunks)
     g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
     return SimpleNamespace(
         moments_serial=serial(_k_moments_serial),
         moments_parallel=parallel(_k_moments_parallel),
-        runs=parallel(_k_runs),
-        run_moments=parallel(_k_run_moments),
+        runs=serial(_k_runs_serial),
+        run_moments=g["_nb_run_moments_range"],
         merge_slots=serial(_k_merge_slots),
         welford=serial(_k_welford),
-        affine=parallel(_k_affine),
-        seg_affine=parallel(_k_seg_affine),
+        affine_serial=g["_nb_affine_range"],
+        affine_parallel=parallel(_k_affine),
+        seg_affine=g["_nb_seg_affine_range"],
     )
 
 
@@ -749,9 +853,10 @@ def _moments_acc(x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     else:
         mk, use_mask = mask.reshape(-1), True
     P = _chunks(R, C, m)
-    if P == 1:
+    with _parallel_slot(P) as parallel:
+        if parallel:
+            return impl.moments_parallel(xf, mk, use_mask, R, C, m, block, P)
         return impl.moments_serial(xf, mk, use_mask, R, C, m, block)
-    return impl.moments_parallel(xf, mk, use_mask, R, C, m, block, P)
 
 
 def _overflowed(count, mean, m2) -> np.ndarray:
@@ -791,12 +896,28 @@ def masked_moments(x: np.ndarray, mask: np.ndarray) -> Stats:
 
 
 def _masked(x: np.ndarray, mask: np.ndarray | None) -> Stats:
+    return _masked_residual(x, mask)[:5]
+
+
+def moments_residual(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`moments` plus the rounding residual of the mean (``true mean - mean``).
+
+    The running mean is carried as a pair of floats; the residual is its low part, so that
+    later merges (``partial_fit``) can use the mean to double-float precision.
+    """
+    return _masked_residual(x, None)
+
+
+def _masked_residual(x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, ...]:
     x = _float_2d(x)
     if mask is not None:
         mask = np.ascontiguousarray(mask, dtype=np.bool_)
         if mask.shape != x.shape:
             raise ValueError(f"mask shape {mask.shape} does not match data shape {x.shape}")
-    count, mean, m2, mn, mx = (a[0] for a in _finish(_moments_acc(x, mask)))
+    acc = _moments_acc(x, mask)
+    count, mean, m2, mn, mx = (a[0] for a in _finish(acc))
+    with np.errstate(invalid="ignore", over="ignore"):
+        residual = np.where(count > 0, (acc[1, 0] - mean) + acc[2, 0], 0.0)
     bad = _overflowed(count, mean, m2)
     if bad.any():
         cols = np.flatnonzero(bad)
@@ -805,11 +926,16 @@ def _masked(x: np.ndarray, mask: np.ndarray | None) -> Stats:
         ms = None if mask is None else np.ascontiguousarray(mask[:, cols])
         _, mean_s, m2_s, _, _ = (a[0] for a in _finish(_moments_acc(xs, ms)))
         mean[cols], m2[cols] = _rescale(mean_s, m2_s, k)
-    return count, mean, m2, mn, mx
+        residual[cols] = 0.0
+    residual = np.where(np.isfinite(residual), residual, 0.0)
+    return count, mean, m2, mn, mx, residual
 
 
 def _codes(codes: np.ndarray, rows: int) -> np.ndarray:
-    codes = np.ascontiguousarray(codes, dtype=np.int64).reshape(-1)
+    """Codes as a contiguous int32 or int64 vector (int32 kept: half the memory traffic)."""
+    codes = np.asarray(codes)
+    dtype = np.int32 if codes.dtype == np.int32 else np.int64
+    codes = np.ascontiguousarray(codes, dtype=dtype).reshape(-1)
     if codes.shape[0] != rows:
         raise ValueError(f"codes has {codes.shape[0]} entries for {rows} rows")
     return codes
@@ -828,26 +954,22 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
             _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
         with np.errstate(all="ignore"):
             return _np_segment_moments(x, codes, G)
-    P = _chunks(R, max(C, 8), 1)
-    starts, n_bad = impl.runs(codes, G, P)
+    starts, n_bad = impl.runs(codes, G)
     _bad_codes(int(n_bad), G)
     n_runs = starts.size - 1
     if n_runs * _MIN_RUN > R:
         acc, n_bad = impl.welford(x, codes, G)
         return acc
     run_codes = codes[starts[:-1]]
-    m, block = _layout(R, C)
-    # split the runs into P chunks of about equal row counts
-    bounds = np.searchsorted(starts, np.linspace(0, R, P + 1).round().astype(np.int64))
-    bounds[0], bounds[-1] = 0, n_runs
-    bounds = np.maximum.accumulate(np.minimum(bounds, n_runs))
+    m, block = _layout(R, C, _RUN_LANES)
     xf = x.reshape(-1)
-    if n_runs == 1 or np.all(run_codes[1:] > run_codes[:-1]):
+    if n_runs == 1 or np.all(run_codes[1:] > run_codes[:-1]):  # one run per group
         acc = _k_init_acc(G, C)
-        impl.run_moments(xf, C, m, block, starts, bounds, run_codes, acc)
+        impl.run_moments(xf, C, m, block, starts, 0, n_runs, run_codes, acc)
         return acc
     part = _k_init_acc(n_runs, C)
-    impl.run_moments(xf, C, m, block, starts, bounds, np.arange(n_runs, dtype=np.int64), part)
+    slots = np.arange(n_runs, dtype=np.int64)
+    impl.run_moments(xf, C, m, block, starts, 0, n_runs, slots, part)
     return impl.merge_slots(part, run_codes, G)
 
 
@@ -856,7 +978,7 @@ def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:
 
     ``codes[i]`` in ``[0, n_groups)`` is the group of row ``i`` (a code outside raises
     IndexError). Rows of a group need not be contiguous: runs of equal codes are processed as
-    blocks (in parallel when each group forms one run, e.g. sorted codes), and when runs are very
+    blocks (a group split over several runs merges them), and when runs are very
     short (interleaved series) a one-pass per-row update indexed by code is used. Groups without
     rows have count 0, mean 0, m2 0 and NaN min/max. Same accuracy notes as :func:`moments`.
     """
@@ -889,12 +1011,12 @@ def _prepare_out(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.
         return np.empty_like(x, order="C"), None
     if out.shape != x.shape:
         raise ValueError(f"out has shape {out.shape}, expected {x.shape}")
-    if out.dtype == x.dtype and out.flags.c_contiguous and out.flags.writeable:
+    if out.dtype in (np.float32, np.float64) and out.flags.c_contiguous and out.flags.writeable:
         return out, None
     return np.empty_like(x, order="C"), out
 
 
-def _affine(x, scale, offset, out, lo, hi, invert):
+def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
     src = np.asarray(x)
     x = _float_2d(src)
     if out is not None and out is src and x is not src:
@@ -905,6 +1027,7 @@ def _affine(x, scale, offset, out, lo, hi, invert):
     R, C = x.shape
     s = _coef(scale, C)
     o = _coef(offset, C)
+    h = _coef(shift, C, 0.0)
     lo_c = _coef(lo, C, -np.inf)
     hi_c = _coef(hi, C, np.inf)
     res, copy_to = _prepare_out(x, out)
@@ -912,27 +1035,30 @@ def _affine(x, scale, offset, out, lo, hi, invert):
     impl = _impl()
     if R and C:
         if impl is None:
-            _np_affine(x, s, o, lo_c, hi_c, res, invert)
+            _np_affine(x, s, o, h, lo_c, hi_c, res, invert)
         else:
             m, _ = _layout(R, C)
-            reps = m
-            impl.affine(
-                x.reshape(-1), res.reshape(-1), np.tile(s, reps), np.tile(o, reps),
-                np.tile(lo_c, reps), np.tile(hi_c, reps), R, C, m, _chunks(R, C, m), invert,
-            )  # fmt: skip
+            lanes = (np.tile(s, m), np.tile(o, m), np.tile(h, m), np.tile(lo_c, m), np.tile(hi_c, m))
+            xf, rf = x.reshape(-1), res.reshape(-1)
+            P = _chunks(R, C, m)
+            with _parallel_slot(P) as parallel:
+                if parallel:
+                    impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert)
+                else:
+                    impl.affine_serial(xf, rf, *lanes, 0, R * C, m * C, invert)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")
         return copy_to
     return res
 
 
-def _np_affine(x, s, o, lo, hi, res, invert) -> None:
+def _np_affine(x, s, o, h, lo, hi, res, invert) -> None:
     for r0 in range(0, x.shape[0], _NP_BLOCK_ROWS):
         xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
         if invert:
-            yb = (xb - o) / s
+            yb = (xb - o) / s + h
         else:
-            yb = xb * s + o
+            yb = (xb - h) * s + o
             np.clip(yb, lo, hi, out=yb)
         res[r0 : r0 + _NP_BLOCK_ROWS] = yb
 
@@ -945,33 +1071,39 @@ def affine_apply(
     *,
     lo: np.ndarray | float | None = None,
     hi: np.ndarray | float | None = None,
+    shift: np.ndarray | float | None = None,
 ) -> np.ndarray:
-    """``y = x * scale + offset`` per channel, computed in float64, stored in ``x.dtype``.
+    """``y = (x - shift) * scale + offset`` per channel (``shift`` 0 when None), computed in
+    float64, stored in ``x.dtype``.
 
-    ``scale`` and ``offset`` broadcast to ``(channels,)``. ``out`` (same shape; ``x`` itself for
-    an in-place update) receives the result, which is returned. ``lo``/``hi`` (output units,
+    ``scale`` and ``offset`` broadcast to ``(channels,)``. ``out`` (same shape, any float dtype;
+    ``x`` itself for an in-place update, otherwise not overlapping ``x``) receives the result,
+    which is returned. ``lo``/``hi`` (output units,
     scalars or per channel; None for no bound) clip the result before it is stored. NaN passes
     through, also through the clip.
     """
-    return _affine(x, scale, offset, out, lo, hi, False)
+    return _affine(x, scale, offset, out, lo, hi, False, shift)
 
 
 def affine_invert(
-    y: np.ndarray, scale: np.ndarray, offset: np.ndarray, out: np.ndarray | None = None
+    y: np.ndarray, scale: np.ndarray, offset: np.ndarray, out: np.ndarray | None = None,
+    *, shift: np.ndarray | float | None = None,
 ) -> np.ndarray:
-    """``x = (y - offset) / scale`` per channel (a true division, so ``invert(apply(x))`` is
-    within a few ulp of ``x``), computed in float64, stored in ``y.dtype``."""
-    return _affine(y, scale, offset, out, None, None, True)
+    """``x = (y - offset) / scale + shift`` per channel (a true division, so
+    ``invert(apply(x))`` is within a few ulp of ``x``), computed in float64, stored in
+    ``y.dtype``."""
+    return _affine(y, scale, offset, out, None, None, True, shift)
 
 
-def _segment_affine(x, codes, scale2d, offset2d, out, invert):
+def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
     src = np.asarray(x)
     x = _float_2d(src)
     R, C = x.shape
     codes = _codes(codes, R)
     S = np.ascontiguousarray(scale2d, dtype=np.float64)
     O = np.ascontiguousarray(offset2d, dtype=np.float64)
-    if S.ndim != 2 or S.shape[1] != C or O.shape != S.shape:
+    H = np.zeros_like(S) if shift2d is None else np.ascontiguousarray(shift2d, dtype=np.float64)
+    if S.ndim != 2 or S.shape[1] != C or O.shape != S.shape or H.shape != S.shape:
         raise ValueError(f"scale2d/offset2d must both have shape (n_groups, {C})")
     G = S.shape[0]
     if out is src and x is not src:
@@ -986,10 +1118,11 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert):
             for r0 in range(0, R, _NP_BLOCK_ROWS):
                 cb = codes[r0 : r0 + _NP_BLOCK_ROWS]
                 xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
-                yb = (xb - O[cb]) / S[cb] if invert else xb * S[cb] + O[cb]
+                yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
-            n_bad = impl.seg_affine(x, codes, S, O, res, _chunks(R, C, 1), invert)
+            flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), res.reshape(-1))
+            n_bad = impl.seg_affine(*flat, 0, R, C, G, invert)
             _bad_codes(int(n_bad), G)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")
@@ -1003,13 +1136,16 @@ def segment_affine_apply(
     scale2d: np.ndarray,
     offset2d: np.ndarray,
     out: np.ndarray | None = None,
+    *,
+    shift2d: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``y[i] = x[i] * scale2d[codes[i]] + offset2d[codes[i]]`` (float64 math, ``x.dtype`` out).
+    """``y[i] = (x[i] - shift2d[c]) * scale2d[c] + offset2d[c]`` with ``c = codes[i]`` (float64
+    math, ``x.dtype`` out; ``shift2d`` zeros when None).
 
     ``scale2d``/``offset2d`` have shape ``(n_groups, channels)``; a code outside
     ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself.
     """
-    return _segment_affine(x, codes, scale2d, offset2d, out, False)
+    return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d)
 
 
 def segment_affine_invert(
@@ -1018,6 +1154,8 @@ def segment_affine_invert(
     scale2d: np.ndarray,
     offset2d: np.ndarray,
     out: np.ndarray | None = None,
+    *,
+    shift2d: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``x[i] = (y[i] - offset2d[codes[i]]) / scale2d[codes[i]]``; see segment_affine_apply."""
-    return _segment_affine(y, codes, scale2d, offset2d, out, True)
+    """``x[i] = (y[i] - offset2d[c]) / scale2d[c] + shift2d[c]``; see segment_affine_apply."""
+    return _segment_affine(y, codes, scale2d, offset2d, out, True, shift2d)

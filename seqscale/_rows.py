@@ -133,13 +133,20 @@ def refuse_infinite(est: Any, batch: Any, rows: np.ndarray) -> None:
     )
 
 
-def select(est: Any, ids: Any, rows: np.ndarray, layout: _layout.Layout, channels: Any = None) -> Affine:
-    """Coefficients for these rows: per channel, or per row when fitted per series."""
+def select(
+    est: Any, ids: Any, rows: np.ndarray, layout: _layout.Layout, channels: Any = None
+) -> tuple[Affine, np.ndarray | None]:
+    """Coefficients for these rows and, when fitted per series, each row's series code.
+
+    Returns ``(affine, codes)``: ``affine`` is per channel (``codes`` None) or a
+    ``(series, channels)`` table whose row ``codes[i]`` applies to row i — the unseen-series
+    fallback is appended as an extra row.
+    """
     affine = est.affine_
     if not est._grouped:
         if ids is not None:
             raise InputError("groups were given, but this scaler was fitted without groups.")
-        return affine if channels is None else affine.take((..., channels))
+        return (affine if channels is None else affine.take((..., channels))), None
     if ids is None:
         raise InputError("this scaler was fitted per series: pass groups= (the series id of each row).")
     codes, id_values = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
@@ -148,7 +155,7 @@ def select(est: Any, ids: Any, rows: np.ndarray, layout: _layout.Layout, channel
         table, codes = _unseen(est, codes, id_values, rows)
     if channels is not None:
         table = table.take((slice(None), channels))
-    return table.take(codes)
+    return table, codes
 
 
 def _unseen(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
@@ -164,15 +171,18 @@ def _unseen(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> t
     return table, np.where(codes < 0, len(est.series_), codes)
 
 
-def range_policy(est: Any, rows: np.ndarray, affine: Affine) -> tuple[np.ndarray, np.ndarray] | None:
+def range_policy(
+    est: Any, rows: np.ndarray, affine: Affine, codes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Apply ``out_of_range`` before scaling; return output clip bounds for "clip"."""
     policy = est.out_of_range
     if policy == "ignore":
         return None
     if policy == "clip":
         return affine.output_bounds()
+    low, high = (affine.low, affine.high) if codes is None else (affine.low[codes], affine.high[codes])
     with np.errstate(invalid="ignore"):
-        outside = (rows < affine.low) | (rows > affine.high)
+        outside = (rows < low) | (rows > high)
     counts = outside.sum(axis=0)
     if not counts.any():
         return None

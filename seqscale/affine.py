@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqscale import _kernels
+
 __all__ = ["Affine"]
 
 
@@ -45,23 +47,31 @@ class Affine:
         pick = (lambda a: None if a is None else a[index])
         return Affine(*(pick(a) for a in (self.shift, self.scale, self.offset, self.low, self.high)))
 
-    def apply(self, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Scale a ``rows x channels`` array; the output keeps the input's float dtype."""
-        out = _out_like(rows, out)
-        with np.errstate(over="ignore", invalid="ignore"):
-            np.subtract(rows, self.shift, out=out, casting="unsafe")
-            np.multiply(out, self.scale, out=out, casting="unsafe")
-            np.add(out, self.offset, out=out, casting="unsafe")
-        return out
+    def apply(
+        self, rows: np.ndarray, out: np.ndarray | None = None, codes: np.ndarray | None = None,
+        clip: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Scale a ``rows x channels`` array; the output keeps the input's float dtype.
 
-    def invert(self, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Map scaled values back to original units."""
-        out = _out_like(rows, out)
+        Computed in float64 in one pass (fused kernel) and stored once. With ``codes``, row i
+        uses the coefficients of series ``codes[i]`` (a ``(series, channels)`` table).
+        ``clip`` bounds the output (output units), per channel.
+        """
         with np.errstate(over="ignore", invalid="ignore"):
-            np.subtract(rows, self.offset, out=out, casting="unsafe")
-            np.divide(out, self.scale, out=out, casting="unsafe")
-            np.add(out, self.shift, out=out, casting="unsafe")
-        return out
+            if codes is None:
+                lo, hi = (None, None) if clip is None else clip
+                return _kernels.affine_apply(rows, self.scale, self.offset, out, lo=lo, hi=hi, shift=self.shift)
+            result = _kernels.segment_affine_apply(rows, codes, self.scale, self.offset, out, shift2d=self.shift)
+            if clip is not None:
+                np.clip(result, clip[0][codes], clip[1][codes], out=result)
+            return result
+
+    def invert(self, rows: np.ndarray, out: np.ndarray | None = None, codes: np.ndarray | None = None) -> np.ndarray:
+        """Map scaled values back to original units (``codes`` as in :meth:`apply`)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if codes is None:
+                return _kernels.affine_invert(rows, self.scale, self.offset, out, shift=self.shift)
+            return _kernels.segment_affine_invert(rows, codes, self.scale, self.offset, out, shift2d=self.shift)
 
     def output_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``low`` and ``high`` mapped to output units (NaN where not defined)."""
@@ -71,8 +81,3 @@ class Affine:
         return low, high
 
 
-def _out_like(rows: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-    if out is not None:
-        return out
-    dtype = rows.dtype if rows.dtype in (np.float32, np.float64) else np.float64
-    return np.empty(rows.shape, dtype=dtype)

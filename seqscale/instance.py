@@ -70,11 +70,16 @@ class WindowCoefficients:
         if k > 1 and y.shape[-1] != k:
             raise InputError(f"predictions' last axis is {y.shape[-1]}; expected {k} features.")
         affine = self.affine.take((slice(None), channels))
-        rows = y.reshape(self.n_samples, -1, k)
-        expand = Affine(*(None if a is None else a[:, None, :] for a in
-                          (affine.shift, affine.scale, affine.offset, affine.low, affine.high)))
-        out = expand.invert(rows) if inverse else expand.apply(rows)
+        out = _broadcast(y.reshape(self.n_samples, -1, k), affine, inverse)
         return out.reshape(y.shape)
+
+
+def _broadcast(windows: np.ndarray, affine: Affine, inverse: bool) -> np.ndarray:
+    """Apply (or invert) each window's coefficients to ``[samples, steps, k]``, in float64."""
+    shift, scale, offset = (a[:, None, :] for a in (affine.shift, affine.scale, affine.offset))
+    x = windows.astype(np.float64)
+    y = (x - offset) / scale + shift if inverse else (x - shift) * scale + offset
+    return y.astype(windows.dtype, copy=False)
 
 
 def _window_moments(X: np.ndarray) -> Moments:
@@ -122,8 +127,7 @@ def scale_windows(
         work = np.where(pad[:, :, None], np.nan, arr)
     stats = _window_moments(work)
     affine = _affine(stats, work, method, feature_range, eps)
-    expand = Affine(*(a[:, None, :] for a in (affine.shift, affine.scale, affine.offset)))
-    out = expand.apply(arr)
+    out = _broadcast(arr, affine, inverse=False)
     if pad is not None:
         out[pad] = arr[pad]
     return out, WindowCoefficients(affine, method)

@@ -130,9 +130,9 @@ def standard(
     """
     constant = constant_channels(moments)
     center = _override(np.where(constant & ~np.isnan(moments.min), moments.min, moments.mean), mean)
-    _refuse(np.isinf(moments.m2) & ~constant, "the sum of squared deviations overflows float64")
+    fixed_std = np.zeros(moments.count.shape, dtype=bool) if std is None else ~np.isnan(std)
+    _refuse(np.isinf(moments.m2) & ~constant & ~fixed_std, "the sum of squared deviations overflows float64")
     spread = _override(moments.std(), std)
-    fixed_std = np.zeros_like(spread, dtype=bool) if std is None else ~np.isnan(std)
     _refuse(~constant & ~fixed_std & ~(spread > 0), "the standard deviation underflows to 0")
     unit = (constant & ~fixed_std) | ~(spread > 0)
     scale = _reciprocal(spread, unit) if with_std else np.ones_like(spread)
