@@ -161,6 +161,69 @@ def check(
     out.print("[green]ok[/]: within tolerance.")
 
 
+@app.command()
+@_user_errors
+def compare(
+    data: Data,
+    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    time: Annotated[Optional[str], typer.Option(help="Time column (the split never shuffles).")] = None,
+    plan: Annotated[Optional[list[Path]], typer.Option(help="Extra plan(s) to compare (repeatable).")] = None,
+    test_size: Annotated[float, typer.Option(help="Share (or count, if > 1) of the last rows held out.")] = 0.2,
+    n_in: Annotated[int, typer.Option(help="Input window length.")] = 12,
+    seeds: Annotated[int, typer.Option(help="Seeds per variant (mean ± std).")] = 3,
+    epochs: Annotated[int, typer.Option(help="Epoch budget per run (early stopping on a time-ordered validation split).")] = 60,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for losses.png, forecasts.png, report.html.")] = Path("seqscale-compare"),
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the numbers as JSON here.")] = None,
+) -> None:
+    """Train the same LSTM on raw, normalized, standardized and advised data; RMSE/MAE in real units.
+
+    Example: seqscale compare sales.csv --target sales --time date --seeds 3 --json comparison.json
+    """
+    from seqscale.compare import compare as run_compare
+    from seqscale.io import read_table
+
+    frame = read_table(data)
+    extra = {p.stem: p for p in plan} if plan else None
+    size = int(test_size) if test_size > 1 else test_size
+    result = run_compare(frame, target, time=time, plans=extra, test_size=size, n_in=n_in,
+                         seeds=seeds, epochs=epochs, progress=sys.stderr.isatty())
+    out.print(result)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.plot_losses(out_dir / "losses.png")
+    result.plot_forecasts(out_dir / "forecasts.png")
+    _comparison_report(result, out_dir / "report.html")
+    if json_out is not None:
+        result.to_json(json_out)
+        out.print(f"numbers written to [bold]{json_out}[/]")
+    out.print(f"loss curves, forecasts and report written to [bold]{out_dir}[/]")
+
+
+def _comparison_report(result, path: Path) -> None:
+    import html
+
+    from seqscale._atomic import atomic_write
+
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>seqscale compare</title></head>"
+            f"<body><h1>{html.escape('LSTM comparison of scaling choices')}</h1>{result.html_section()}</body></html>")
+    with atomic_write(path) as handle:
+        handle.write(page)
+
+
+@app.command()
+@_user_errors
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for every output.")] = Path("seqscale-demo"),
+    quick: Annotated[bool, typer.Option(help="Fewer seeds and epochs: a smoke run.")] = False,
+) -> None:
+    """The whole story on bundled real data: advise, fit, save, transform, compare LSTMs, invert, check drift, report.
+
+    Example: seqscale demo --out seqscale-demo
+    """
+    from seqscale.demo import run_demo
+
+    run_demo(out_dir, quick=quick, console=out)
+
+
 def main() -> None:
     """Entry point of the ``seqscale`` command."""
     app()

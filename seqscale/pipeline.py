@@ -482,6 +482,56 @@ class SequencePipeline(BaseEstimator):
             )
         return target.invert_one(self, self.targets_[0], pred, state, kind)
 
+    def check(self, frame: Any) -> pd.DataFrame:
+        """Out-of-range and drift report of later data, per scaled column (never refits).
+
+        Each column is prepared as the network would see it (log1p, differencing) and checked
+        against its fitted scaler's range: count and share of values outside, largest excess,
+        first row, and the shift of the mean in training standard deviations (see
+        :meth:`seqscale.MinMaxScaler.check`). Per-series pipelines report per (series, column).
+        """
+        self._require_fitted()
+        df = steps.sort_frame(steps.as_frame(frame), self.time, self.id)
+        prep = steps.prepare(self, df)
+        keep = prep.keep
+        ids = None if prep.ids is None else prep.ids[keep]
+        reports = []
+        for col in prep.numeric:
+            scaler = self.scalers_.get(col)
+            if scaler is None:
+                continue
+            values = prep.numeric[col][keep].to_frame(col).reset_index(drop=True)
+            reports.append(scaler.check(values, groups=ids if self.per_series else None))
+        if not reports:
+            raise InputError("this pipeline scales no column, so there is nothing to check.")
+        return pd.concat(reports)
+
+    def inverse_frame(self, frame: Any) -> pd.DataFrame:
+        """Columns of ``frame`` named like scaled columns, mapped back to original units.
+
+        Undoes the scaling (and ``log1p`` for columns that are not differenced). A differenced
+        column comes back as differences in original units: rebuilding levels needs the last
+        known observations, which :meth:`inverse_target` takes from the input windows.
+        """
+        self._require_fitted()
+        df = steps.as_frame(frame).copy()
+        present = [c for c in self.scalers_ if c in df.columns]
+        if not present:
+            raise InputError(
+                f"none of the columns {list(df.columns)} was scaled by this pipeline; "
+                f"its scaled columns are {list(self.scalers_)}."
+            )
+        ids = df[self.id].to_numpy() if (self.per_series and self.id in df.columns) else None
+        for col in present:
+            spec, scaler = self.specs_[col], self.scalers_[col]
+            values = df[col].to_numpy(dtype=np.float64)
+            if scaler is not None:
+                values = scaler.inverse_transform(pd.DataFrame({col: values}), groups=ids)[col].to_numpy()
+            if spec.get("log") and not spec.get("difference"):
+                values = np.expm1(values)
+            df[col] = values
+        return df
+
     # ------------------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fitted pipeline (plan and every step's state) as one JSON file, atomically."""
