@@ -65,6 +65,7 @@ def __getattr__(name: str):
         return module if module.__name__.endswith("." + name) else getattr(module, name)
     raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -43,16 +43,16 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     'hello'
     """
     target = Path(target)
-    directory = target.parent if str(target.parent) else Path(".")
+    directory = target.parent if str(target.parent) else Path()
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
     tmp = Path(name)
-    os.chmod(tmp, _file_mode(target))
+    tmp.chmod(_file_mode(target))
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:
+        with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        tmp.replace(target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -76,6 +76,6 @@ def atomic_write(
     """
     if "b" in mode:
         encoding = None
-    with atomic_path(target) as tmp, open(tmp, mode, encoding=encoding) as handle:
+    with atomic_path(target) as tmp, tmp.open(mode, encoding=encoding) as handle:
         yield handle
         handle.flush()

@@ -38,7 +38,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     method: str = ""
 
     # ------------------------------------------------------------------ scikit-learn plumbing
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.three_d_array = True
@@ -65,9 +65,13 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if input_features is not None:
             input_features = np.asarray(input_features, dtype=object)
             if names is not None and not np.array_equal(input_features, names):
-                raise InputError(f"input_features {list(input_features)} differ from the fitted names {list(names)}.")
+                raise InputError(
+                    f"input_features {list(input_features)} differ from the fitted names {list(names)}."
+                )
             if len(input_features) != self.n_features_in_:
-                raise InputError(f"input_features has {len(input_features)} names; expected {self.n_features_in_}.")
+                raise InputError(
+                    f"input_features has {len(input_features)} names; expected {self.n_features_in_}."
+                )
             return input_features
         if names is not None:
             return names.copy()
@@ -96,7 +100,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """Update the coefficients with one more batch; exact (statistics merge by Chan's update)."""
         self._check_params()
         if is_dask(X):
-            raise ParameterError("partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once.")
+            raise ParameterError(
+                "partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once."
+            )
         first = not hasattr(self, "stats_")
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first)
         if ids is not None:
@@ -136,8 +142,14 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     # ------------------------------------------------------------------ applying
     def transform(
-        self, X: Any, groups: Any = None, *, lengths: Any = None, features: Any = None,
-        axis: int = -1, copy: bool | None = None,
+        self,
+        X: Any,
+        groups: Any = None,
+        *,
+        lengths: Any = None,
+        features: Any = None,
+        axis: int = -1,
+        copy: bool | None = None,
     ) -> Any:
         """Scale ``X`` with the fitted coefficients; the output has ``X``'s shape and type.
 
@@ -147,8 +159,14 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self._apply(X, groups, lengths, features, axis, copy, inverse=False)
 
     def inverse_transform(
-        self, X: Any, groups: Any = None, *, lengths: Any = None, features: Any = None,
-        axis: int = -1, copy: bool | None = None,
+        self,
+        X: Any,
+        groups: Any = None,
+        *,
+        lengths: Any = None,
+        features: Any = None,
+        axis: int = -1,
+        copy: bool | None = None,
     ) -> Any:
         """Map scaled values (or a model's predictions) back to original units.
 
@@ -241,7 +259,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     # ------------------------------------------------------------------ export
     def to_torch(self, features: Any = None, **kwargs: Any) -> Any:
-        """A ``torch.nn.Module`` with these coefficients as buffers (``forward`` scales, ``inverse`` unscales).
+        """A ``torch.nn.Module`` holding these coefficients as buffers.
+
+        ``forward`` scales and ``inverse`` unscales.
 
         Per-series fits give a module whose ``forward(x, series_idx)`` gathers each sample's
         coefficients. See :mod:`seqscale.torch`.
@@ -330,7 +350,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             which = [label[j] for j in np.flatnonzero(constant)]
             where = f"feature(s) {which}"
         else:
-            where = f"{int(constant.any(axis=1).sum())} series (e.g. {self.series_[np.flatnonzero(constant.any(axis=1))[:3]].tolist()})"
+            flat = np.flatnonzero(constant.any(axis=1))
+            where = f"{flat.size} series (e.g. {self.series_[flat[:3]].tolist()})"
         warnings.warn(
             f"{type(self).__name__}: {where} are constant in the data seen; "
             f"they map to {self._constant_target()} (no division by zero).",
@@ -362,7 +383,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             raise ParameterError(f"out_of_range={self.out_of_range!r} is not one of {OUT_OF_RANGE_POLICIES}.")
         panel.check_policy(self.unseen)
         if self.padding not in ("post", "pre"):
-            raise ParameterError(f"padding={self.padding!r}: use 'post' or 'pre' (as in Keras pad_sequences).")
+            raise ParameterError(
+                f"padding={self.padding!r}: use 'post' or 'pre' (as in Keras pad_sequences)."
+            )
         if self.mask_value is not None and not np.isfinite(float(self.mask_value)):
             raise ParameterError(f"mask_value={self.mask_value!r} must be a finite number or None.")
         self._check_method_params()

@@ -11,7 +11,9 @@ from seqscale import _layout, _rows, panel
 __all__ = ["range_report"]
 
 
-def range_report(est: Any, rows: np.ndarray, layout: _layout.Layout, ids: Any, keep: np.ndarray | None) -> Any:
+def range_report(
+    est: Any, rows: np.ndarray, layout: _layout.Layout, ids: Any, keep: np.ndarray | None
+) -> Any:
     """Per feature (and series) counts, shares and extent of values outside the fitted range.
 
     Columns: ``n`` (values checked), ``n_below``, ``n_above``, ``share_outside``, ``min``,
@@ -38,24 +40,33 @@ def range_report(est: Any, rows: np.ndarray, layout: _layout.Layout, ids: Any, k
     train_mean, train_std = est.stats_.mean, est.stats_.std()
     with np.errstate(invalid="ignore"):
         below, above = rows < low, rows > high
-    excess = np.fmax(np.nanmax(np.where(below, low - rows, 0.0), axis=0, initial=0.0),
-                     np.nanmax(np.where(above, rows - high, 0.0), axis=0, initial=0.0))
+    excess = np.fmax(
+        np.nanmax(np.where(below, low - rows, 0.0), axis=0, initial=0.0),
+        np.nanmax(np.where(above, rows - high, 0.0), axis=0, initial=0.0),
+    )
     outside = below | above
     index = layout.index if layout.kind in ("frame", "series") and keep is None else None
     first = [_first(outside[:, j], index) for j in range(rows.shape[1])]
     n = np.sum(~np.isnan(rows), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         new_mean = np.nanmean(np.where(np.isnan(rows), np.nan, rows), axis=0) if rows.size else np.nan
-        frame = pd.DataFrame({
-            "n": n, "n_below": below.sum(axis=0), "n_above": above.sum(axis=0),
-            "share_outside": outside.sum(axis=0) / np.maximum(n, 1),
-            "min": np.nanmin(np.where(np.isnan(rows), np.inf, rows), axis=0),
-            "max": np.nanmax(np.where(np.isnan(rows), -np.inf, rows), axis=0),
-            "fitted_low": low, "fitted_high": high, "max_excess": excess,
-            "max_excess_ranges": excess / np.where(high > low, high - low, np.nan),
-            "first_row": first,
-            "mean_shift_std": (new_mean - train_mean) / np.where(train_std > 0, train_std, np.nan),
-        }, index=pd.Index(names, name="feature"))
+        frame = pd.DataFrame(
+            {
+                "n": n,
+                "n_below": below.sum(axis=0),
+                "n_above": above.sum(axis=0),
+                "share_outside": outside.sum(axis=0) / np.maximum(n, 1),
+                "min": np.nanmin(np.where(np.isnan(rows), np.inf, rows), axis=0),
+                "max": np.nanmax(np.where(np.isnan(rows), -np.inf, rows), axis=0),
+                "fitted_low": low,
+                "fitted_high": high,
+                "max_excess": excess,
+                "max_excess_ranges": excess / np.where(high > low, high - low, np.nan),
+                "first_row": first,
+                "mean_shift_std": (new_mean - train_mean) / np.where(train_std > 0, train_std, np.nan),
+            },
+            index=pd.Index(names, name="feature"),
+        )
     return frame
 
 
@@ -84,10 +95,18 @@ def _grouped_report(est: Any, rows: np.ndarray, codes: np.ndarray, names: list[s
         nb = np.bincount(codes, weights=below[:, j], minlength=n_series)
         na = np.bincount(codes, weights=above[:, j], minlength=n_series)
         seen = count > 0
-        frames.append(pd.DataFrame({
-            "series": est.series_[seen], "feature": names[j], "n": count[seen].astype(int),
-            "n_below": nb[seen].astype(int), "n_above": na[seen].astype(int),
-            "share_outside": (nb + na)[seen] / count[seen],
-            "fitted_low": est.affine_.low[seen, j], "fitted_high": est.affine_.high[seen, j],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "series": est.series_[seen],
+                    "feature": names[j],
+                    "n": count[seen].astype(int),
+                    "n_below": nb[seen].astype(int),
+                    "n_above": na[seen].astype(int),
+                    "share_outside": (nb + na)[seen] / count[seen],
+                    "fitted_low": est.affine_.low[seen, j],
+                    "fitted_high": est.affine_.high[seen, j],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).set_index(["series", "feature"])

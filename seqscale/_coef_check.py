@@ -35,15 +35,29 @@ def _header(record: Any, source: str, classes: dict) -> type:
     from seqscale.coefficients import FORMAT, FORMAT_VERSION
 
     _need(isinstance(record, dict), source, "the file must hold a JSON object.")
-    _need(record.get("format") == FORMAT, source, f"field 'format' must be {FORMAT!r}; this is not a seqscale coefficient file.")
+    _need(
+        record.get("format") == FORMAT,
+        source,
+        f"field 'format' must be {FORMAT!r}; this is not a seqscale coefficient file.",
+    )
     version = record.get("version")
-    _need(isinstance(version, int) and not isinstance(version, bool) and version >= 1, source,
-          "field 'version' must be a positive integer.")
-    _need(version <= FORMAT_VERSION, source,
-          f"format version {version} was written by a newer seqscale (this one reads up to "
-          f"{FORMAT_VERSION}); upgrade seqscale to load it.")
+    _need(
+        isinstance(version, int) and not isinstance(version, bool) and version >= 1,
+        source,
+        "field 'version' must be a positive integer.",
+    )
+    _need(
+        version <= FORMAT_VERSION,
+        source,
+        f"format version {version} was written by a newer seqscale (this one reads up to "
+        f"{FORMAT_VERSION}); upgrade seqscale to load it.",
+    )
     method = record.get("method")
-    _need(method in classes, source, f"field 'method' is {method!r}; expected one of {sorted(classes)}.")
+    _need(
+        method in classes,
+        source,
+        f"field 'method' is {method!r}; expected one of {sorted(classes)}.",
+    )
     return classes[method]
 
 
@@ -56,14 +70,22 @@ def _number(value: Any, source: str, where: str, allow_null: bool = False) -> fl
 
 
 def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    _need(isinstance(channels, list) and len(channels) > 0, source, "field 'channels' must be a non-empty list.")
+    _need(
+        isinstance(channels, list) and len(channels) > 0,
+        source,
+        "field 'channels' must be a non-empty list.",
+    )
     out: dict[str, list] = {k: [] for k in keys}
     out["feature"], out["series"], out["domain"] = [], [], []
     for i, ch in enumerate(channels):
         _need(isinstance(ch, dict), source, f"channels[{i}] must be an object.")
         label = f"channels[{i}] (feature {ch.get('feature')!r})"
         count = _number(ch.get("count"), source, f"{label}.count")
-        _need(count >= 0 and count == int(count), source, f"{label}.count must be a non-negative integer.")
+        _need(
+            count >= 0 and count == int(count),
+            source,
+            f"{label}.count must be a non-negative integer.",
+        )
         empty = count == 0
         for k in keys:
             if k in _COEFS and k not in ch:
@@ -90,30 +112,50 @@ def _check_values(cols: dict, source: str) -> None:
         bad(cols["min"] > cols["max"], "min", "is above max")
     scale = cols["scale"]
     given = ~np.isnan(scale)
-    bad(given & ~(scale > 0), "scale", "must be positive (a zero, negative or NaN scale cannot be inverted)")
+    bad(
+        given & ~(scale > 0),
+        "scale",
+        "must be positive (a zero, negative or NaN scale cannot be inverted)",
+    )
 
 
 def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None]:
     features = record.get("features")
-    _need(isinstance(features, list) and features and all(isinstance(f, str) for f in features), source,
-          "field 'features' must be a non-empty list of names.")
+    _need(
+        isinstance(features, list) and features and all(isinstance(f, str) for f in features),
+        source,
+        "field 'features' must be a non-empty list of names.",
+    )
     _need(len(set(features)) == len(features), source, "field 'features' has duplicate names.")
     layout = record.get("layout")
-    _need(layout in ("per_feature", "per_series"), source, "field 'layout' must be 'per_feature' or 'per_series'.")
+    _need(
+        layout in ("per_feature", "per_series"),
+        source,
+        "field 'layout' must be 'per_feature' or 'per_series'.",
+    )
     n = len(cols["count"])
     nf = len(features)
     _need(n % nf == 0, source, f"{n} channels do not fill a grid of {nf} features; lengths mismatch.")
     expected = features * (n // nf)
-    _need(cols["feature"] == expected, source,
-          "channel features do not follow field 'features' (each series lists every feature in order).")
+    _need(
+        cols["feature"] == expected,
+        source,
+        "channel features do not follow field 'features' (each series lists every feature in order).",
+    )
     if layout == "per_feature":
         _need(n == nf, source, f"{n} channels for {nf} features; mismatched lengths.")
         return features, None
     series = cols["series"][::nf]
-    _need(all(isinstance(s, (str, int)) and not isinstance(s, bool) for s in series), source,
-          "every channel of a per-series file needs a 'series' id (string or integer).")
-    _need(cols["series"] == [s for s in series for _ in range(nf)], source,
-          "channel series ids must repeat once per feature, in order.")
+    _need(
+        all(isinstance(s, (str, int)) and not isinstance(s, bool) for s in series),
+        source,
+        "every channel of a per-series file needs a 'series' id (string or integer).",
+    )
+    _need(
+        cols["series"] == [s for s in series for _ in range(nf)],
+        source,
+        "channel series ids must repeat once per feature, in order.",
+    )
     _need(len(set(series)) == len(series), source, "a series id appears twice.")
     return features, series
 
@@ -137,7 +179,11 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     unknown = set(params) - set(est.get_params())
     _need(not unknown, source, f"field 'params' has unknown parameter(s) {sorted(unknown)}.")
     clean = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    _need(all(not isinstance(v, dict) for v in clean.values()), source, "field 'params' holds a nested object.")
+    _need(
+        all(not isinstance(v, dict) for v in clean.values()),
+        source,
+        "field 'params' holds a nested object.",
+    )
     est.set_params(**clean)
     est.set_params(**_domain_params(cls.method, cols, features, series, source))
     try:
@@ -179,12 +225,19 @@ def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> d
             warnings.simplefilter("ignore", RuntimeWarning)
             return {k: np.nanmedian(v, axis=0) for k, v in per_series.items()}
     pooled = record["pooled"]
-    _need(isinstance(pooled, dict) and set(pooled) == set(_QUANTILES), source,
-          f"field 'pooled' must hold {list(_QUANTILES)}.")
+    _need(
+        isinstance(pooled, dict) and set(pooled) == set(_QUANTILES),
+        source,
+        f"field 'pooled' must hold {list(_QUANTILES)}.",
+    )
     out = {}
     for key in _QUANTILES:
         values = pooled[key]
-        _need(isinstance(values, list) and len(values) == nf, source, f"field 'pooled.{key}' needs {nf} numbers.")
+        _need(
+            isinstance(values, list) and len(values) == nf,
+            source,
+            f"field 'pooled.{key}' needs {nf} numbers.",
+        )
         out[key] = np.array([_number(v, source, f"pooled.{key}", allow_null=True) for v in values])
     return out
 
@@ -194,9 +247,15 @@ def _domain_params(method: str, cols: dict, features: list, series: list | None,
     entries = {}
     for i, dom in enumerate(cols["domain"]):
         extra = set(dom) - set(keys)
-        _need(not extra, source, f"channels[{i}].domain has unknown key(s) {sorted(extra)}; allowed: {list(keys)}.")
+        _need(
+            not extra,
+            source,
+            f"channels[{i}].domain has unknown key(s) {sorted(extra)}; allowed: {list(keys)}.",
+        )
         if dom:
-            vals = {k: _number(dom.get(k), source, f"channels[{i}].domain.{k}", allow_null=True) for k in keys}
+            vals = {
+                k: _number(dom.get(k), source, f"channels[{i}].domain.{k}", allow_null=True) for k in keys
+            }
             entries[i] = vals
     if not entries:
         return {}

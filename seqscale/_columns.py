@@ -159,9 +159,7 @@ def _analyse_scaled(
     sn["on"] = "log1p values" if log else "raw values"
     warns.extend(rules.range_warnings(sn, tail, etail["share"], diff, ctx.test_size))
     shares = (tail["share"], etail["share"])
-    method, feature_range, core, more = _scaling(
-        est, nm, shares, label, diff, kind, ctx, is_target=is_target
-    )
+    method, feature_range, core, more = _scaling(est, nm, shares, label, diff, kind, ctx, is_target=is_target)
     warns.extend(more)
     parts.append(core)
     return ColumnAdvice(
@@ -307,8 +305,7 @@ def _analyse_other(label: object, series: pd.Series, kind: str, is_target: bool)
         stats,
         reason=f"{what} column → ignore",
         warnings=[
-            f"{what} column ignored: pass it as time= or derive numeric features "
-            "(hour, weekday, ...) from it"
+            f"{what} column ignored: pass it as time= or derive numeric features (hour, weekday, ...) from it"
         ],
     )
 

@@ -73,7 +73,7 @@ def _per_feature(spec: Any, names: list[str] | None, n_features: int, width: int
             "or a dict keyed by feature name."
         )
     for j in range(n_features):
-        out[j] = _entry(arr[j] if width == 2 else arr[j], width, f"{what}[{j}]")
+        out[j] = _entry(arr[j], width, f"{what}[{j}]")
     return out
 
 
@@ -87,8 +87,13 @@ def _is_series_dict(spec: Any, names: list[str] | None, n_features: int, series:
 
 
 def resolve(
-    spec: Any, *, names: list[str] | None, n_features: int, series: np.ndarray | None = None,
-    width: int = 1, what: str = "bounds",
+    spec: Any,
+    *,
+    names: list[str] | None,
+    n_features: int,
+    series: np.ndarray | None = None,
+    width: int = 1,
+    what: str = "bounds",
 ) -> np.ndarray | None:
     """Per-channel domain values: ``(features, width)`` or ``(series, features, width)``; NaN = estimate.
 
@@ -106,8 +111,10 @@ def resolve(
             out[i] = _per_feature(spec[sid], names, n_features, width, f"{what}[series {sid!r}]")
         _check_pairs(out, width, what)
         return out
-    if isinstance(spec, Mapping) and series is None and not all(
-        _feature_index(k, names, n_features) is not None for k in spec
+    if (
+        isinstance(spec, Mapping)
+        and series is None
+        and not all(_feature_index(k, names, n_features) is not None for k in spec)
     ):
         unknown = [k for k in spec if _feature_index(k, names, n_features) is None]
         raise ParameterError(

@@ -538,9 +538,7 @@ def _k_run_moments_range(xf, C, m, B, starts, r_lo, r_hi, slots, acc):
             b = min(a + B, e)
             clean = _nb_block(xf, dummy, no_mask, a, b, C, m, lane, lmm, blk, a > starts[r], clean)
             for j in range(C):
-                _nb_merge(
-                    acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j], blk[4, j], blk[5, j]
-                )
+                _nb_merge(acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j], blk[4, j], blk[5, j])
             a = b
 
 
@@ -1038,7 +1036,13 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
             _np_affine(x, s, o, h, lo_c, hi_c, res, invert)
         else:
             m, _ = _layout(R, C)
-            lanes = (np.tile(s, m), np.tile(o, m), np.tile(h, m), np.tile(lo_c, m), np.tile(hi_c, m))
+            lanes = (
+                np.tile(s, m),
+                np.tile(o, m),
+                np.tile(h, m),
+                np.tile(lo_c, m),
+                np.tile(hi_c, m),
+            )
             xf, rf = x.reshape(-1), res.reshape(-1)
             P = _chunks(R, C, m)
             with _parallel_slot(P) as parallel:
@@ -1086,8 +1090,12 @@ def affine_apply(
 
 
 def affine_invert(
-    y: np.ndarray, scale: np.ndarray, offset: np.ndarray, out: np.ndarray | None = None,
-    *, shift: np.ndarray | float | None = None,
+    y: np.ndarray,
+    scale: np.ndarray,
+    offset: np.ndarray,
+    out: np.ndarray | None = None,
+    *,
+    shift: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """``x = (y - offset) / scale + shift`` per channel (a true division, so
     ``invert(apply(x))`` is within a few ulp of ``x``), computed in float64, stored in
@@ -1121,7 +1129,14 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
                 yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
-            flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), res.reshape(-1))
+            flat = (
+                x.reshape(-1),
+                codes,
+                S.reshape(-1),
+                O.reshape(-1),
+                H.reshape(-1),
+                res.reshape(-1),
+            )
             n_bad = impl.seg_affine(*flat, 0, R, C, G, invert)
             _bad_codes(int(n_bad), G)
     if copy_to is not None:

@@ -40,9 +40,7 @@ def _json_value(value: Any) -> Any:
         return {"timestamp": pd.Timestamp(value).isoformat()}
     if isinstance(value, (int, float, str)) or value is None:
         return value
-    raise CoefficientFileError(
-        f"cannot store {value!r} ({type(value).__name__}) in a pipeline file."
-    )
+    raise CoefficientFileError(f"cannot store {value!r} ({type(value).__name__}) in a pipeline file.")
 
 
 def _read_value(value: Any, where: str) -> Any:
@@ -115,9 +113,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     try:
         where = os.fspath(path)
     except TypeError:
-        raise CoefficientFileError(
-            f"path must be a file path, got {type(path).__name__}."
-        ) from None
+        raise CoefficientFileError(f"path must be a file path, got {type(path).__name__}.") from None
     try:
         record = json.loads(Path(where).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -196,10 +192,7 @@ def _read_start(value: Any) -> Any:
             "params.test_start.by_series",
             "must be a list of [series, start] pairs",
         )
-        return {
-            _read_value(k, "params.test_start"): _read_value(v, "params.test_start")
-            for k, v in pairs
-        }
+        return {_read_value(k, "params.test_start"): _read_value(v, "params.test_start") for k, v in pairs}
     return _read_value(value, "params.test_start")
 
 
@@ -228,9 +221,7 @@ def _restore(pipe: Any, plan: dict, state: dict, source: str) -> None:
     pipe.encoders_ = _encoders(pipe, _sub(state, "encoders", dict, "state"))
     pipe.differences_ = _differences(pipe, _sub(state, "differences", dict, "state"))
     pipe.span_ = max((d.span for d in pipe.differences_.values()), default=0)
-    _need(
-        state.get("span") == pipe.span_, "state.span", f"must be {pipe.span_} (largest lag * order)"
-    )
+    _need(state.get("span") == pipe.span_, "state.span", f"must be {pipe.span_} (largest lag * order)")
     t = pipe.targets_[0]
     if pipe.target_kind_ != "regression" and pipe.specs_[t].get("encode") == "onehot":
         from seqscale._pipeline_target import label_encoder
@@ -354,9 +345,7 @@ def _series_table(table: Any) -> dict:
         f"{where}.values",
         "must be one row of finite numbers per series, one per name",
     )
-    _need(
-        len(table["names"]) == 2 * len(table["columns"]), f"{where}.names", "must be two per column"
-    )
+    _need(len(table["names"]) == 2 * len(table["columns"]), f"{where}.names", "must be two per column")
     _need(
         len(set(map(repr, table["series"]))) == len(table["series"]),
         f"{where}.series",

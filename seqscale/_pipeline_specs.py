@@ -75,9 +75,7 @@ def check_task(task: Any, activation: Any) -> None:
 def _normalize(name: str, spec: Any) -> dict:
     """Fill the defaults of one user-given spec (role, method, log, difference, bounds)."""
     if not isinstance(spec, dict):
-        raise ParameterError(
-            f"columns[{name!r}] must be a dict such as {{'role': 'input'}}; got {spec!r}."
-        )
+        raise ParameterError(f"columns[{name!r}] must be a dict such as {{'role': 'input'}}; got {spec!r}.")
     out = dict(spec)
     role = out.setdefault("role", "input")
     if role not in ROLES:
@@ -116,9 +114,7 @@ def resolve_columns(
     specs = {str(k): _normalize(str(k), v) for k, v in given.items()}
     for key in (time, id):
         if key is not None and key in specs:
-            raise ParameterError(
-                f"columns[{key!r}]: the time and id columns are never features; remove it."
-            )
+            raise ParameterError(f"columns[{key!r}]: the time and id columns are never features; remove it.")
     targets = _targets(specs, target)
     for t in targets:
         specs.setdefault(t, {"role": "target", **_SCALED_DEFAULTS, "method": None})
@@ -137,11 +133,7 @@ def resolve_columns(
 
 
 def _targets(specs: dict, target: Any) -> list[str]:
-    named = (
-        []
-        if target is None
-        else ([target] if isinstance(target, str) else [str(t) for t in target])
-    )
+    named = [] if target is None else ([target] if isinstance(target, str) else [str(t) for t in target])
     marked = [c for c, s in specs.items() if s["role"] == "target"]
     for t in named:
         if t in specs and specs[t]["role"] != "target":
@@ -230,9 +222,7 @@ def _range_text(lo: float, hi: float | None) -> str:
     return f"({lo:g}, {'inf' if hi is None else format(hi, 'g')})"
 
 
-def _classification_spec(
-    name: str, spec: dict, values: pd.Series, task: str, activation: str
-) -> dict:
+def _classification_spec(name: str, spec: dict, values: pd.Series, task: str, activation: str) -> dict:
     where = f"target {name!r}"
     out = dict(spec)
     if out.get("method") not in (None, "none") or out.get("log") or out.get("difference"):
@@ -242,9 +232,7 @@ def _classification_spec(
         )
     classes = out.get("classes") or _classes(values)
     if values.isna().any():
-        raise ParameterError(
-            f"{where} has missing labels in the training data; fill or drop those rows."
-        )
+        raise ParameterError(f"{where} has missing labels in the training data; fill or drop those rows.")
     if task == "binary" and len(classes) != 2:
         raise ParameterError(
             f"{where} has {len(classes)} distinct values ({classes[:10]}); a sigmoid/binary "
@@ -252,9 +240,7 @@ def _classification_spec(
             "task='regression' if the values are amounts."
         )
     if len(classes) < 2:
-        raise ParameterError(
-            f"{where} has a single class {classes}; a classifier needs at least two."
-        )
+        raise ParameterError(f"{where} has a single class {classes}; a classifier needs at least two.")
     out.update(method="none", log=False, difference=None, bounds=None, classes=classes)
     if activation == "softmax":
         out["encode"] = "onehot"

@@ -172,9 +172,7 @@ def remember(pipe: Any, table: pd.DataFrame, prep: Prepared, first: np.ndarray) 
         times = prep.frame.index[np.flatnonzero(prep.keep)][first]
     ids = table[pipe.id].to_numpy()[first] if pipe.id is not None else None
     rows = np.flatnonzero(prep.keep)[first - 1]  # last input row, in the sorted frame
-    hist = {
-        t: history(x, prep.ids, pipe.differences_[t].span)[rows] for t, x in prep.levels.items()
-    }
+    hist = {t: history(x, prep.ids, pipe.differences_[t].span)[rows] for t, x in prep.levels.items()}
     return {"times": times, "ids": ids, "levels": hist, "n": len(first)}
 
 

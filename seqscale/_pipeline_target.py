@@ -59,8 +59,7 @@ def as_array(pred: Any) -> np.ndarray:
     arr = np.asarray(pred.to_numpy() if hasattr(pred, "to_numpy") else pred)
     if arr.dtype.kind not in "biuf" or arr.ndim == 0:
         raise InputError(
-            "predictions must be a numeric array with one row per sample; got "
-            f"{arr.dtype} {arr.shape}."
+            f"predictions must be a numeric array with one row per sample; got {arr.dtype} {arr.shape}."
         )
     return arr
 
@@ -127,9 +126,7 @@ def point_frame(pipe: Any, values: np.ndarray, state: dict) -> pd.DataFrame:
 def decode(pipe: Any, pred: np.ndarray, state: dict, kind: str) -> pd.DataFrame:
     """Class probabilities -> labels (argmax for softmax, threshold 0.5 for sigmoid)."""
     if kind != "point":
-        raise ParameterError(
-            f"kind={kind!r} applies to regression targets; class predictions are 'point'."
-        )
+        raise ParameterError(f"kind={kind!r} applies to regression targets; class predictions are 'point'.")
     spec = pipe.specs_[pipe.targets_[0]]
     if spec.get("encode") == "onehot":
         width = len(spec["classes"])

@@ -147,9 +147,7 @@ def _check_difference(diff: object, where: str) -> dict | None:
     if diff is None:
         return None
     if not isinstance(diff, dict) or set(diff) != {"lag", "order"}:
-        raise PlanError(
-            f"{where}.difference", f'must be null or {{"lag": int, "order": int}}, got {diff!r}'
-        )
+        raise PlanError(f"{where}.difference", f'must be null or {{"lag": int, "order": int}}, got {diff!r}')
     if not _is_int(diff["lag"]) or diff["lag"] < 1:
         raise PlanError(f"{where}.difference.lag", f"must be an integer >= 1, got {diff['lag']!r}")
     if not _is_int(diff["order"]) or not 1 <= diff["order"] <= _MAX_DIFF_ORDER:
@@ -169,9 +167,7 @@ def _check_standard_bounds(bounds: object, where: str) -> None:
     if not _is_number(bounds["mean"]):
         raise PlanError(f"{where}.bounds.mean", f"must be a finite number, got {bounds['mean']!r}")
     if not _is_number(bounds["std"]) or bounds["std"] <= 0:
-        raise PlanError(
-            f"{where}.bounds.std", f"must be a finite number > 0, got {bounds['std']!r}"
-        )
+        raise PlanError(f"{where}.bounds.std", f"must be a finite number > 0, got {bounds['std']!r}")
 
 
 def _check_bounds(bounds: object, method: str, where: str) -> None:
@@ -191,9 +187,7 @@ def _check_feature_range(entry: dict, method: str, where: str) -> None:
     if "feature_range" not in entry or entry["feature_range"] is None:
         return
     if method != "minmax":
-        raise PlanError(
-            f"{where}.feature_range", f'only applies to method "minmax", not "{method}"'
-        )
+        raise PlanError(f"{where}.feature_range", f'only applies to method "minmax", not "{method}"')
     _check_pair(entry["feature_range"], f"{where}.feature_range")
 
 
@@ -206,9 +200,7 @@ def _check_encode(entry: dict, out: dict, where: str) -> None:
     if encode not in ENCODINGS:
         raise PlanError(f"{where}.encode", f"must be null or one of {ENCODINGS}, got {encode!r}")
     if out["method"] != "none" or out["log"] or out["difference"] is not None:
-        raise PlanError(
-            f"{where}.encode", 'encoded targets need method "none", no log, no difference'
-        )
+        raise PlanError(f"{where}.encode", 'encoded targets need method "none", no log, no difference')
 
 
 def _check_classes(classes: object, encode: object, where: str) -> None:
@@ -317,9 +309,7 @@ def _check_header(plan: object) -> None:
         raise PlanError("format", f"must be {PLAN_FORMAT!r}, got {plan.get('format')!r}")
     version = plan.get("version")
     if not _is_int(version) or version != PLAN_VERSION:
-        raise PlanError(
-            "version", f"unknown plan version {version!r} (this seqscale reads {PLAN_VERSION})"
-        )
+        raise PlanError("version", f"unknown plan version {version!r} (this seqscale reads {PLAN_VERSION})")
     for key in ("time", "id"):
         if plan.get(key) is not None and not isinstance(plan[key], str):
             raise PlanError(key, f"must be null or a column name, got {plan[key]!r}")

@@ -144,9 +144,7 @@ def time_values(frame: pd.DataFrame, time: str | None) -> np.ndarray | None:
     values = frame[time]
     if isinstance(values.dtype, pd.PeriodDtype):
         return values.dt.to_timestamp().to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(values.dtype) or pd.api.types.is_numeric_dtype(
-        values.dtype
-    ):
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
         out = values.to_numpy()
         if getattr(out.dtype, "tz", None) is not None:  # pragma: no cover
             out = values.dt.tz_localize(None).to_numpy()
@@ -228,9 +226,7 @@ def bar_plot(col: ColumnAdvice, series: pd.Series):
     labels = [_level_label(v) for v in top.index]
     ax.bar(range(len(top)), top.to_numpy(), color=_TRAIN_COLOR)
     many = len(top) > 8
-    ax.set_xticks(
-        range(len(top)), labels, rotation=30 if many else 0, ha="right" if many else "center"
-    )
+    ax.set_xticks(range(len(top)), labels, rotation=30 if many else 0, ha="right" if many else "center")
     more = f" (top 20 of {counts.size})" if counts.size > 20 else ""
     ax.set_title(_short(f"{col.name}: level counts{more}", 90))
     ax.set_xlabel("level")

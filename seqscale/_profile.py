@@ -134,9 +134,7 @@ def _per_series_tail(
     return is_test
 
 
-def ordering(
-    frame: pd.DataFrame, time: object | None, id: object | None, test_size: float
-) -> Ordering:
+def ordering(frame: pd.DataFrame, time: object | None, id: object | None, test_size: float) -> Ordering:
     """Compute the time order, the series layout and the test-tail mask of ``frame``."""
     n = len(frame)
     time_order, time_rank = _time_order(frame, time)
@@ -253,9 +251,7 @@ def _sorted_stats(s: np.ndarray, moments: tuple, levels: int) -> dict:
     q3 = _quantile_sorted(s, 0.75)
     iqr = q3 - q1
     lo_fence, hi_fence = q1 - 1.5 * iqr, q3 + 1.5 * iqr
-    n_out = int(np.searchsorted(s, lo_fence, "left")) + int(
-        c - np.searchsorted(s, hi_fence, "right")
-    )
+    n_out = int(np.searchsorted(s, lo_fence, "left")) + int(c - np.searchsorted(s, hi_fence, "right"))
     change = s[1:] != s[:-1]
     distinct = 1 + int(np.count_nonzero(change))
     values = None

@@ -245,9 +245,7 @@ class Advice:
         parts = []
         norm_n = [c.normality.get("n_used") for c in self.columns if c.normality.get("sampled")]
         if norm_n:
-            parts.append(
-                f"normality tests used a random sample of {max(norm_n):,} of {self.n_rows:,} rows"
-            )
+            parts.append(f"normality tests used a random sample of {max(norm_n):,} of {self.n_rows:,} rows")
         stat = [c.stationarity for c in self.columns if c.stationarity.get("sampled")]
         if stat:
             parts.append(
@@ -319,9 +317,7 @@ class Advice:
     def __str__(self) -> str:
         from rich.console import Console
 
-        console = Console(
-            record=True, width=120, file=io.StringIO(), color_system=None, force_terminal=False
-        )
+        console = Console(record=True, width=120, file=io.StringIO(), color_system=None, force_terminal=False)
         console.print(self.__rich__())
         return console.export_text()
 

@@ -55,10 +55,16 @@ def _check_names(est: Any, names: np.ndarray | None, reset: bool) -> None:
         return
     fitted = getattr(est, "feature_names_in_", None)
     if fitted is None and names is not None:
-        warnings.warn(f"X has feature names, but {cls} was fitted without feature names", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"X has feature names, but {cls} was fitted without feature names",
+            UserWarning,
+            stacklevel=4,
+        )
     elif fitted is not None and names is None:
         warnings.warn(
-            f"X does not have valid feature names, but {cls} was fitted with feature names", UserWarning, stacklevel=4
+            f"X does not have valid feature names, but {cls} was fitted with feature names",
+            UserWarning,
+            stacklevel=4,
         )
     elif fitted is not None and (len(fitted) != len(names) or np.any(fitted != names)):
         unseen = [n for n in names if n not in set(fitted)]
@@ -93,7 +99,11 @@ def prepare_subset(X: Any, k: int, axis: int) -> tuple[np.ndarray, Any]:
         out = out_rows.reshape(moved.shape)
         out = out if k == 1 else np.moveaxis(out, -1, axis)
         if frame_like:
-            return X.__class__(out, index=X.index, **({"columns": X.columns} if out.ndim == 2 else {"name": X.name}))
+            return X.__class__(
+                out,
+                index=X.index,
+                **({"columns": X.columns} if out.ndim == 2 else {"name": X.name}),
+            )
         return out
 
     return rows, restore
@@ -166,8 +176,12 @@ def _unseen(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> t
         est._fold(rows[unseen], ids[unseen], first=False)
         return est.affine_, panel.lookup(est.series_, ids, rows.shape[0], (rows.shape[0],))[0]
     fb = est.fallback_
-    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]])
-                     for f in ("shift", "scale", "offset", "low", "high")))
+    table = Affine(
+        *(
+            np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]])
+            for f in ("shift", "scale", "offset", "low", "high")
+        )
+    )
     return table, np.where(codes < 0, len(est.series_), codes)
 
 
@@ -187,10 +201,14 @@ def range_policy(
     if not counts.any():
         return None
     names = est._feature_names_list() or [f"x{j}" for j in range(rows.shape[1])]
-    parts = [f"{names[j]!r}: {int(c)} value(s), first at row {int(np.flatnonzero(outside[:, j])[0])}"
-             for j, c in enumerate(counts) if c]
+    parts = [
+        f"{names[j]!r}: {int(c)} value(s), first at row {int(np.flatnonzero(outside[:, j])[0])}"
+        for j, c in enumerate(counts)
+        if c
+    ]
     message = (
-        "values outside the fitted range — " + "; ".join(parts[:10])
+        "values outside the fitted range — "
+        + "; ".join(parts[:10])
         + ". Use scaler.check(X) for details; out_of_range='clip' limits them, or refit / set "
         "domain bounds."
     )

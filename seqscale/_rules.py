@@ -114,20 +114,14 @@ def normal_text(nm: dict) -> str:
 
 
 def trend_text(sn: dict) -> str:
-    base = (
-        f"ADF {fmt_p(sn['adf_p'])}, KPSS {fmt_p(sn['kpss_p'], kpss=True)}, "
-        f"trend R²={sn['trend_r2']:.2f}"
-    )
+    base = f"ADF {fmt_p(sn['adf_p'])}, KPSS {fmt_p(sn['kpss_p'], kpss=True)}, trend R²={sn['trend_r2']:.2f}"
     if sn.get("sampled"):
         base += f", {sn['n_used']:,} strided points"
     return base
 
 
 def log_reason(st: dict) -> str:
-    return (
-        f"positive and right-skewed (min {st['min']:.3g}, skew {st['skewness']:.2f}) "
-        "→ log, then scale"
-    )
+    return f"positive and right-skewed (min {st['min']:.3g}, skew {st['skewness']:.2f}) → log, then scale"
 
 
 def difference_reason(sn: dict) -> str:
@@ -154,9 +148,7 @@ def common_warnings(st: dict) -> list[str]:
     if st.get("nan_share"):
         out.append(f"{st['nan_share']:.1%} missing values: impute or drop them before windowing")
     if st.get("inf_count"):
-        out.append(
-            f"{st['inf_count']} infinite values (treated as missing here; scalers reject inf)"
-        )
+        out.append(f"{st['inf_count']} infinite values (treated as missing here; scalers reject inf)")
     return out
 
 
@@ -167,9 +159,7 @@ def skewed_target_warning(st: dict) -> str:
     )
 
 
-def range_warnings(
-    sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float
-) -> list[str]:
+def range_warnings(sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float) -> list[str]:
     """Test-period values outside the training range, and an inconclusive stationarity test."""
     share = tail["share"]
     train_range = f"[{tail['train_min']:.4g}, {tail['train_max']:.4g}]"
@@ -201,8 +191,7 @@ def choose_method(st: dict, nm: dict, tail_share: float, *, transformed: str) ->
     heavy = is_heavy(st)
     if st["min"] >= UNIT_LOW and st["max"] <= UNIT_HIGH:
         return "none", (
-            f"{what}already within [0, 1] (min {st['min']:.3g}, max {st['max']:.3g}) "
-            "→ no scaling needed"
+            f"{what}already within [0, 1] (min {st['min']:.3g}, max {st['max']:.3g}) → no scaling needed"
         )
     if abs(st["mean"]) < SMALL_MEAN and STD_LOW < st["std"] < STD_HIGH and not heavy:
         return "none", (
@@ -308,10 +297,7 @@ def regression_target(
 def _bounded_output_reason(activation: str, feature_range: list) -> str:
     lo, hi = feature_range
     top = hi if activation != "relu" else "∞"
-    return (
-        f"regression target with a {activation} output (range {lo}...{top}) → minmax to "
-        f"[{lo}, {hi}]"
-    )
+    return f"regression target with a {activation} output (range {lo}...{top}) → minmax to [{lo}, {hi}]"
 
 
 def _target_shape_warnings(est: dict, kind: str) -> list[str]:
@@ -369,8 +355,7 @@ def _numeric_binary_target(classes: list) -> tuple[None, str, list | None, str, 
         return None, "none", None, reason, []
     a, b = classes[0], classes[1]
     reason = (
-        f"binary target with values {a}/{b} → minmax to [0, 1] maps {a}→0 and {b}→1 for the "
-        "sigmoid output"
+        f"binary target with values {a}/{b} → minmax to [0, 1] maps {a}→0 and {b}→1 for the sigmoid output"
     )
     return None, "minmax", [0, 1], reason, []
 
@@ -378,8 +363,7 @@ def _numeric_binary_target(classes: list) -> tuple[None, str, list | None, str, 
 def _text_binary_target(classes: list) -> tuple[str, str, None, str, list[str]]:
     a, b = classes[0], classes[1]
     reason = (
-        f"binary target with labels {a!r}/{b!r}: must be encoded ({a!r}→0, {b!r}→1) for the "
-        "sigmoid output"
+        f"binary target with labels {a!r}/{b!r}: must be encoded ({a!r}→0, {b!r}→1) for the sigmoid output"
     )
     warning = (
         f"target must be encoded to 0/1: {a!r}→0, {b!r}→1 "

@@ -152,17 +152,11 @@ def _as_frame(frame: object) -> pd.DataFrame:
         return pd.DataFrame(frame, columns=[f"x{i}" for i in range(frame.shape[1])])
     if isinstance(frame, dict):
         return pd.DataFrame(frame)
-    raise InputTypeError(
-        f"advise needs a pandas/polars DataFrame or a 2-D array, got {type(frame).__name__}"
-    )
+    raise InputTypeError(f"advise needs a pandas/polars DataFrame or a 2-D array, got {type(frame).__name__}")
 
 
 def _check_options(test_size: object, sample: object) -> None:
-    if (
-        not isinstance(test_size, (int, float))
-        or isinstance(test_size, bool)
-        or not (0 < test_size < 1)
-    ):
+    if not isinstance(test_size, (int, float)) or isinstance(test_size, bool) or not (0 < test_size < 1):
         raise ParameterError(f"test_size must be a number in (0, 1), got {test_size!r}")
     if not isinstance(sample, (int, np.integer)) or isinstance(sample, bool) or sample < 20:
         raise ParameterError(f"sample must be an integer >= 20, got {sample!r}")
@@ -184,9 +178,7 @@ def _check_column_names(df: pd.DataFrame, time: object, id: object) -> list[str]
     return names
 
 
-def _target_list(
-    df: pd.DataFrame, target: object, time: object, id: object, names: list[str]
-) -> list:
+def _target_list(df: pd.DataFrame, target: object, time: object, id: object, names: list[str]) -> list:
     if target is None:
         targets = []
     else:
@@ -271,9 +263,7 @@ def _context(
     order = _profile.ordering(df, time, id, float(test_size))
     rng = np.random.default_rng(random_state)
     sample_idx = None if n <= sample else np.sort(rng.choice(n, size=int(sample), replace=False))
-    return Context(
-        df, order, sample_idx, n, task, activation, float(test_size), _profile.STATIONARITY_POINTS
-    )
+    return Context(df, order, sample_idx, n, task, activation, float(test_size), _profile.STATIONARITY_POINTS)
 
 
 def _analyse(df: pd.DataFrame, ctx: Context, time: object, id: object, targets: list) -> list:

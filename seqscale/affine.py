@@ -44,11 +44,14 @@ class Affine:
 
     def take(self, index) -> Affine:
         """Select rows (series) or channels of a table of coefficients."""
-        pick = (lambda a: None if a is None else a[index])
-        return Affine(*(pick(a) for a in (self.shift, self.scale, self.offset, self.low, self.high)))
+        arrays = (self.shift, self.scale, self.offset, self.low, self.high)
+        return Affine(*(None if a is None else a[index] for a in arrays))
 
     def apply(
-        self, rows: np.ndarray, out: np.ndarray | None = None, codes: np.ndarray | None = None,
+        self,
+        rows: np.ndarray,
+        out: np.ndarray | None = None,
+        codes: np.ndarray | None = None,
         clip: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Scale a ``rows x channels`` array; the output keeps the input's float dtype.
@@ -60,18 +63,26 @@ class Affine:
         with np.errstate(over="ignore", invalid="ignore"):
             if codes is None:
                 lo, hi = (None, None) if clip is None else clip
-                return _kernels.affine_apply(rows, self.scale, self.offset, out, lo=lo, hi=hi, shift=self.shift)
-            result = _kernels.segment_affine_apply(rows, codes, self.scale, self.offset, out, shift2d=self.shift)
+                return _kernels.affine_apply(
+                    rows, self.scale, self.offset, out, lo=lo, hi=hi, shift=self.shift
+                )
+            result = _kernels.segment_affine_apply(
+                rows, codes, self.scale, self.offset, out, shift2d=self.shift
+            )
             if clip is not None:
                 np.clip(result, clip[0][codes], clip[1][codes], out=result)
             return result
 
-    def invert(self, rows: np.ndarray, out: np.ndarray | None = None, codes: np.ndarray | None = None) -> np.ndarray:
+    def invert(
+        self, rows: np.ndarray, out: np.ndarray | None = None, codes: np.ndarray | None = None
+    ) -> np.ndarray:
         """Map scaled values back to original units (``codes`` as in :meth:`apply`)."""
         with np.errstate(over="ignore", invalid="ignore"):
             if codes is None:
                 return _kernels.affine_invert(rows, self.scale, self.offset, out, shift=self.shift)
-            return _kernels.segment_affine_invert(rows, codes, self.scale, self.offset, out, shift2d=self.shift)
+            return _kernels.segment_affine_invert(
+                rows, codes, self.scale, self.offset, out, shift2d=self.shift
+            )
 
     def output_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``low`` and ``high`` mapped to output units (NaN where not defined)."""
@@ -79,5 +90,3 @@ class Affine:
         low = nan if self.low is None else (self.low - self.shift) * self.scale + self.offset
         high = nan if self.high is None else (self.high - self.shift) * self.scale + self.offset
         return low, high
-
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -57,11 +57,11 @@ def advise(
     data: Data,
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
     task: Annotated[str, typer.Option(help="regression | binary | multiclass")] = "regression",
-    time: Annotated[Optional[str], typer.Option(help="Time column (rows are sorted by it).")] = None,
-    id: Annotated[Optional[str], typer.Option("--id", help="Series id column (long-format panels).")] = None,
-    output_activation: Annotated[Optional[str], typer.Option(help="sigmoid | tanh | linear | softmax")] = None,
-    plan: Annotated[Optional[Path], typer.Option(help="Write the recommended plan (JSON) here.")] = None,
-    report: Annotated[Optional[Path], typer.Option(help="Write the HTML report here.")] = None,
+    time: Annotated[str | None, typer.Option(help="Time column (rows are sorted by it).")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Series id column (long-format panels).")] = None,
+    output_activation: Annotated[str | None, typer.Option(help="sigmoid | tanh | linear | softmax")] = None,
+    plan: Annotated[Path | None, typer.Option(help="Write the recommended plan (JSON) here.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
 ) -> None:
     """Analyze every column and recommend how to scale it, with reasons.
 
@@ -71,11 +71,16 @@ def advise(
     from seqscale.io import read_table
 
     frame = read_table(data)
-    advice = run_advise(frame, target=target, task=task, output_activation=output_activation, time=time, id=id)
+    advice = run_advise(
+        frame, target=target, task=task, output_activation=output_activation, time=time, id=id
+    )
     out.print(advice)
     if plan is not None:
         advice.save_plan(plan)
-        out.print(f"plan written to [bold]{plan}[/] (edit it, then: seqscale fit {data} --plan {plan} -o coefficients.json)")
+        out.print(
+            f"plan written to [bold]{plan}[/] (edit it, then: "
+            f"seqscale fit {data} --plan {plan} -o coefficients.json)"
+        )
     if report is not None:
         advice.report(report)
         out.print(f"report written to [bold]{report}[/]")
@@ -86,12 +91,24 @@ def advise(
 def fit(
     data: Data,
     output: Output,
-    plan: Annotated[Optional[Path], typer.Option(help="Plan from 'seqscale advise' (fits the whole pipeline).")] = None,
-    method: Annotated[str, typer.Option(help="Without a plan: minmax | standard | robust | maxabs.")] = "minmax",
-    columns: Annotated[Optional[list[str]], typer.Option("--column", help="Without a plan: columns to scale (repeatable).")] = None,
-    groups: Annotated[Optional[str], typer.Option(help="Series id column: one set of coefficients per series.")] = None,
-    train_until: Annotated[Optional[str], typer.Option(help="End of the training period: a row position or a date (first test row).")] = None,
-    time: Annotated[Optional[str], typer.Option(help="Time column, for a date in --train-until.")] = None,
+    plan: Annotated[
+        Path | None, typer.Option(help="Plan from 'seqscale advise' (fits the whole pipeline).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="Without a plan: minmax | standard | robust | maxabs.")
+    ] = "minmax",
+    columns: Annotated[
+        list[str] | None,
+        typer.Option("--column", help="Without a plan: columns to scale (repeatable)."),
+    ] = None,
+    groups: Annotated[
+        str | None, typer.Option(help="Series id column: one set of coefficients per series.")
+    ] = None,
+    train_until: Annotated[
+        str | None,
+        typer.Option(help="End of the training period: a row position or a date (first test row)."),
+    ] = None,
+    time: Annotated[str | None, typer.Option(help="Time column, for a date in --train-until.")] = None,
 ) -> None:
     """Fit on the training period and save the coefficients as JSON.
 
@@ -99,17 +116,31 @@ def fit(
     """
     from seqscale.jobs import fit_job
 
-    summary = fit_job(data, output, plan=plan, method=method, columns=columns, groups=groups,
-                      train_until=train_until, time=time, progress=sys.stderr.isatty())
-    out.print(f"fitted {summary['kind']} on {summary['rows']} rows; columns: {', '.join(map(str, summary['columns']))}")
+    summary = fit_job(
+        data,
+        output,
+        plan=plan,
+        method=method,
+        columns=columns,
+        groups=groups,
+        train_until=train_until,
+        time=time,
+        progress=sys.stderr.isatty(),
+    )
+    out.print(
+        f"fitted {summary['kind']} on {summary['rows']} rows; "
+        f"columns: {', '.join(map(str, summary['columns']))}"
+    )
     out.print(f"coefficients written to [bold]{output}[/]")
 
 
 @app.command()
 @_user_errors
 def transform(
-    data: Data, coefficients: Coefs, output: Output,
-    groups: Annotated[Optional[str], typer.Option(help="Series id column, for per-series coefficients.")] = None,
+    data: Data,
+    coefficients: Coefs,
+    output: Output,
+    groups: Annotated[str | None, typer.Option(help="Series id column, for per-series coefficients.")] = None,
 ) -> None:
     """Scale new data exactly as the training data was scaled.
 
@@ -118,15 +149,18 @@ def transform(
     from seqscale.jobs import transform_job
 
     summary = transform_job(data, coefficients, output, groups=groups, progress=sys.stderr.isatty())
-    out.print(f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]")
+    out.print(
+        f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]"
+    )
 
 
 @app.command()
 @_user_errors
 def inverse(
     pred: Annotated[Path, typer.Argument(help="Predictions (CSV or Parquet) with columns named as fitted.")],
-    coefficients: Coefs, output: Output,
-    groups: Annotated[Optional[str], typer.Option(help="Series id column, for per-series coefficients.")] = None,
+    coefficients: Coefs,
+    output: Output,
+    groups: Annotated[str | None, typer.Option(help="Series id column, for per-series coefficients.")] = None,
 ) -> None:
     """Map scaled values or predictions back to original units.
 
@@ -135,16 +169,21 @@ def inverse(
     from seqscale.jobs import transform_job
 
     summary = transform_job(pred, coefficients, output, inverse=True, groups=groups)
-    out.print(f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]")
+    out.print(
+        f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]"
+    )
 
 
 @app.command()
 @_user_errors
 def check(
-    data: Data, coefficients: Coefs,
-    tolerance: Annotated[float, typer.Option(help="Largest share of values allowed outside the fitted range.")] = 0.0,
+    data: Data,
+    coefficients: Coefs,
+    tolerance: Annotated[
+        float, typer.Option(help="Largest share of values allowed outside the fitted range.")
+    ] = 0.0,
     drift: Annotated[float, typer.Option(help="Largest shift of the mean allowed, in training stds.")] = 3.0,
-    groups: Annotated[Optional[str], typer.Option(help="Series id column, for per-series coefficients.")] = None,
+    groups: Annotated[str | None, typer.Option(help="Series id column, for per-series coefficients.")] = None,
 ) -> None:
     """Report out-of-range values and drift per column; exit code 1 when beyond tolerance.
 
@@ -166,14 +205,21 @@ def check(
 def compare(
     data: Data,
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
-    time: Annotated[Optional[str], typer.Option(help="Time column (the split never shuffles).")] = None,
-    plan: Annotated[Optional[list[Path]], typer.Option(help="Extra plan(s) to compare (repeatable).")] = None,
-    test_size: Annotated[float, typer.Option(help="Share (or count, if > 1) of the last rows held out.")] = 0.2,
+    time: Annotated[str | None, typer.Option(help="Time column (the split never shuffles).")] = None,
+    plan: Annotated[list[Path] | None, typer.Option(help="Extra plan(s) to compare (repeatable).")] = None,
+    test_size: Annotated[
+        float, typer.Option(help="Share (or count, if > 1) of the last rows held out.")
+    ] = 0.2,
     n_in: Annotated[int, typer.Option(help="Input window length.")] = 12,
     seeds: Annotated[int, typer.Option(help="Seeds per variant (mean ± std).")] = 3,
-    epochs: Annotated[int, typer.Option(help="Epoch budget per run (early stopping on a time-ordered validation split).")] = 60,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for losses.png, forecasts.png, report.html.")] = Path("seqscale-compare"),
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the numbers as JSON here.")] = None,
+    epochs: Annotated[
+        int,
+        typer.Option(help="Epoch budget per run (early stopping on a time-ordered validation split)."),
+    ] = 60,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for losses.png, forecasts.png, report.html.")
+    ] = Path("seqscale-compare"),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the numbers as JSON here.")] = None,
 ) -> None:
     """Train the same LSTM on raw, normalized, standardized and advised data; RMSE/MAE in real units.
 
@@ -185,8 +231,17 @@ def compare(
     frame = read_table(data)
     extra = {p.stem: p for p in plan} if plan else None
     size = int(test_size) if test_size > 1 else test_size
-    result = run_compare(frame, target, time=time, plans=extra, test_size=size, n_in=n_in,
-                         seeds=seeds, epochs=epochs, progress=sys.stderr.isatty())
+    result = run_compare(
+        frame,
+        target,
+        time=time,
+        plans=extra,
+        test_size=size,
+        n_in=n_in,
+        seeds=seeds,
+        epochs=epochs,
+        progress=sys.stderr.isatty(),
+    )
     out.print(result)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.plot_losses(out_dir / "losses.png")
@@ -203,8 +258,11 @@ def _comparison_report(result, path: Path) -> None:
 
     from seqscale._atomic import atomic_write
 
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>seqscale compare</title></head>"
-            f"<body><h1>{html.escape('LSTM comparison of scaling choices')}</h1>{result.html_section()}</body></html>")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>seqscale compare</title></head>"
+        f"<body><h1>{html.escape('LSTM comparison of scaling choices')}</h1>"
+        f"{result.html_section()}</body></html>"
+    )
     with atomic_write(path) as handle:
         handle.write(page)
 
@@ -215,7 +273,9 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for every output.")] = Path("seqscale-demo"),
     quick: Annotated[bool, typer.Option(help="Fewer seeds and epochs: a smoke run.")] = False,
 ) -> None:
-    """The whole story on bundled real data: advise, fit, save, transform, compare LSTMs, invert, check drift, report.
+    """The whole story on bundled real data, from advice to a report.
+
+    Advise, fit, save, transform, compare LSTMs, invert, check drift, write report.html.
 
     Example: seqscale demo --out seqscale-demo
     """

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,16 @@ from seqscale._atomic import atomic_write
 from seqscale.errors import CoefficientFileError, SeqscaleError
 from seqscale.stats import Moments
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "coefficient_table", "dumps", "from_dict", "load", "save", "to_dict"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "coefficient_table",
+    "dumps",
+    "from_dict",
+    "load",
+    "save",
+    "to_dict",
+]
 
 FORMAT = "seqscale.coefficients"
 FORMAT_VERSION = 1
@@ -65,8 +75,14 @@ def _domain_arrays(est: Any) -> dict[str, np.ndarray]:
     out = {}
     for param in _DOMAIN_PARAMS.get(est.method, ()):
         width = 2 if param == "bounds" else 1
-        dom = _domain.resolve(getattr(est, param), names=names, n_features=est.n_features_in_,
-                              series=series, width=width, what=param)
+        dom = _domain.resolve(
+            getattr(est, param),
+            names=names,
+            n_features=est.n_features_in_,
+            series=series,
+            width=width,
+            what=param,
+        )
         if dom is None:
             continue
         keys = ("low", "high") if width == 2 else (param,)
@@ -99,17 +115,26 @@ def to_dict(est: Any) -> dict:
         if fixed:
             entry["domain"] = fixed
         channels.append(entry)
-    params = {k: _native_param(v) for k, v in est.get_params().items() if k not in _DOMAIN_PARAMS.get(est.method, ())}
+    params = {
+        k: _native_param(v)
+        for k, v in est.get_params().items()
+        if k not in _DOMAIN_PARAMS.get(est.method, ())
+    }
     extra = getattr(est, "_extra", None)
     pooled = {}
     if est.method == "robust" and est._grouped:
-        pooled = {"pooled": {k: [_native(v) for v in vals.tolist()]
-                             for k, vals in est._extra_table(False).items()}}
+        pooled = {
+            "pooled": {k: [_native(v) for v in vals.tolist()] for k, vals in est._extra_table(False).items()}
+        }
     return {
-        "format": FORMAT, "version": FORMAT_VERSION, "seqscale_version": _version(),
-        "method": est.method, "params": params,
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "seqscale_version": _version(),
+        "method": est.method,
+        "params": params,
         "layout": "per_series" if est._grouped else "per_feature",
-        "features": names, "named_features": hasattr(est, "feature_names_in_"),
+        "features": names,
+        "named_features": hasattr(est, "feature_names_in_"),
         "n_samples_seen": int(est.n_samples_seen_),
         "exact": True if extra is None else all(sk.exact for sk in extra),
         "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
@@ -155,7 +180,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     """
     where = os.fspath(path)
     try:
-        with open(where, encoding="utf-8") as handle:
+        with Path(where).open(encoding="utf-8") as handle:
             record = json.load(handle)
     except FileNotFoundError:
         raise CoefficientFileError(f"{where}: no such coefficient file.") from None

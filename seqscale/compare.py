@@ -105,9 +105,7 @@ def variant_plans(
     return plans
 
 
-def _resolve_plans(
-    plans: dict | None, defaults: dict[str, dict], n_in: int, n_out: int
-) -> dict[str, dict]:
+def _resolve_plans(plans: dict | None, defaults: dict[str, dict], n_in: int, n_out: int) -> dict[str, dict]:
     """The default variants updated by ``plans`` (a name mapped to None drops a default)."""
     from seqscale.advise import load_plan, validate_plan
 
@@ -507,9 +505,7 @@ def compare(
             per_seed = []
             for seed in range(seeds):
                 t0 = _time.perf_counter()
-                fit = _lstm.train_lstm(
-                    X_train, y_train, seed=seed, epochs=epochs, patience=patience
-                )
+                fit = _lstm.train_lstm(X_train, y_train, seed=seed, epochs=epochs, patience=patience)
                 pred = _lstm.predict(fit.model, X_test)
                 back = pipe.inverse_target(pred, frame=test_frame)
                 values = back[_forecast_columns(target, n_out)].to_numpy(dtype=np.float64)

@@ -62,9 +62,7 @@ def drift_table(pipe: Any, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFr
 
     train = steps.sort_frame(train, pipe.time, pipe.id)
     test = steps.sort_frame(test, pipe.time, pipe.id)
-    context = pd.concat(
-        [train.iloc[len(train) - pipe.span_ :] if pipe.span_ else train.iloc[:0], test]
-    )
+    context = pd.concat([train.iloc[len(train) - pipe.span_ :] if pipe.span_ else train.iloc[:0], test])
     fitted = steps.prepare(pipe, train)
     later = steps.prepare(pipe, context)
     rows = []
@@ -79,9 +77,7 @@ def drift_table(pipe: Any, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFr
         else:
             low, high = float(np.nanmin(fed_train)), float(np.nanmax(fed_train))
         steps_done = [
-            s
-            for s, on in (("log1p", spec.get("log")), ("difference", spec.get("difference")))
-            if on
+            s for s, on in (("log1p", spec.get("log")), ("difference", spec.get("difference"))) if on
         ]
         rows.append(
             {
@@ -322,8 +318,7 @@ def run_demo(
         f"X_test {X_test.shape}, y_test {y_test.shape}  [samples, steps, features]"
     )
     console.print(
-        f"  {len(pipe.feature_names_out_)} features: "
-        + ", ".join(map(str, pipe.feature_names_out_))
+        f"  {len(pipe.feature_names_out_)} features: " + ", ".join(map(str, pipe.feature_names_out_))
     )
     console.print(
         f"  the test windows start with {history} training rows of history (n_in={n_in} + "

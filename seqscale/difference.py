@@ -137,9 +137,7 @@ class Difference(TransformerMixin, BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "last_"):
-            raise NotFittedError(
-                "This Difference is not fitted yet; call fit(X) first or pass history=."
-            )
+            raise NotFittedError("This Difference is not fitted yet; call fit(X) first or pass history=.")
 
     def _check_width(self, arr: np.ndarray, what: str) -> None:
         if not hasattr(self, "n_features_in_"):
@@ -344,9 +342,7 @@ class Difference(TransformerMixin, BaseEstimator):
         names = d.get("feature_names_in")
         if names is not None:
             _field(
-                isinstance(names, list)
-                and len(names) == width
-                and all(isinstance(n, str) for n in names),
+                isinstance(names, list) and len(names) == width and all(isinstance(n, str) for n in names),
                 "feature_names_in",
                 "must be null or one string per feature",
             )
@@ -373,6 +369,4 @@ def _wrap(X: Any, values: np.ndarray, rows: slice) -> Any:
 
 def _field(ok: bool, field: str, what: str) -> None:
     if not ok:
-        raise CoefficientFileError(
-            f"Difference record: field {field!r} {what}; re-create it with to_dict()."
-        )
+        raise CoefficientFileError(f"Difference record: field {field!r} {what}; re-create it with to_dict().")

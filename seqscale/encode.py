@@ -264,8 +264,7 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         names = self._names() if input_features is None else [str(n) for n in input_features]
         if len(names) != self.n_features_in_:
             raise FeatureMismatchError(
-                f"input_features has {len(names)} names; the encoder has "
-                f"{self.n_features_in_} columns."
+                f"input_features has {len(names)} names; the encoder has {self.n_features_in_} columns."
             )
         out = [f"{n}={_label(v)}" for j, n in enumerate(names) for v in self._layout(j)[0]]
         return np.asarray(out, dtype=object)
@@ -350,9 +349,7 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         enc.infrequent_categories_ = [_objs(rare) for _, rare in read]
         names = d.get("feature_names_in")
         ok = names is None or (
-            isinstance(names, list)
-            and len(names) == len(read)
-            and all(isinstance(n, str) for n in names)
+            isinstance(names, list) and len(names) == len(read) and all(isinstance(n, str) for n in names)
         )
         _field(ok, "feature_names_in", "must be null or one string per column")
         if names is not None:
@@ -369,9 +366,7 @@ def _field(ok: bool, field: str, what: str) -> None:
 
 def _check_params(params: dict, error: type[Exception]) -> None:
     freq = params.get("min_frequency")
-    freq_ok = (
-        freq is None or (type(freq) is int and freq >= 1) or (type(freq) is float and 0 < freq < 1)
-    )
+    freq_ok = freq is None or (type(freq) is int and freq >= 1) or (type(freq) is float and 0 < freq < 1)
     extra = sorted(set(params) - {"handle_unknown", "missing", "min_frequency", "dtype"})
     for name, ok, what in (
         ("handle_unknown", params.get("handle_unknown") in _UNKNOWN, f"one of {_UNKNOWN}"),

@@ -93,8 +93,12 @@ def _window_moments(X: np.ndarray) -> Moments:
 
 
 def scale_windows(
-    X: Any, method: str = "standard", *, feature_range: tuple[float, float] = (0.0, 1.0),
-    eps: float = 1e-8, lengths: Any = None,
+    X: Any,
+    method: str = "standard",
+    *,
+    feature_range: tuple[float, float] = (0.0, 1.0),
+    eps: float = 1e-8,
+    lengths: Any = None,
 ) -> tuple[np.ndarray, WindowCoefficients]:
     """Scale each window of ``X [samples, timesteps, features]`` by its own statistics.
 
@@ -113,7 +117,9 @@ def scale_windows(
     """
     arr = np.asarray(X)
     if arr.ndim != 3:
-        raise InputError(f"scale_windows needs a 3D [samples, timesteps, features] array; got shape {arr.shape}.")
+        raise InputError(
+            f"scale_windows needs a 3D [samples, timesteps, features] array; got shape {arr.shape}."
+        )
     if arr.dtype.kind not in "fiu":
         raise InputError(f"windows must be numeric; got dtype {arr.dtype}.")
     arr = arr.astype(np.float32 if arr.dtype in (np.float16, np.float32) else np.float64, copy=False)

@@ -77,9 +77,7 @@ def _parquet_file(path: Path) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(path, page_checksum_verification=True)
     except PermissionError as err:
-        raise DataFileError(
-            f"{path} cannot be read ({err.strerror}); check its permissions."
-        ) from None
+        raise DataFileError(f"{path} cannot be read ({err.strerror}); check its permissions.") from None
     except (pa.ArrowException, OSError) as err:
         raise _corrupt(path, err) from None
 
@@ -87,8 +85,7 @@ def _parquet_file(path: Path) -> pq.ParquetFile:
 def _corrupt(path: Path, err: BaseException) -> DataFileError:
     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     return DataFileError(
-        f"{path} is not a valid Parquet file (truncated or corrupt: {reason}); "
-        "re-create or re-download it."
+        f"{path} is not a valid Parquet file (truncated or corrupt: {reason}); re-create or re-download it."
     )
 
 
@@ -248,9 +245,7 @@ def _with_index(frame: pd.DataFrame, path: Path, kind: str) -> pd.DataFrame:
     try:
         frame = frame if _default_index(frame.index) else frame.reset_index()
     except ValueError as err:  # an index name that is also a column name
-        raise DataFileError(
-            f"cannot write {path}: {err}; rename the index or the column."
-        ) from None
+        raise DataFileError(f"cannot write {path}: {err}; rename the index or the column.") from None
     names = [str(name) for name in frame.columns]
     if isinstance(frame.columns, pd.MultiIndex) or len(set(names)) != len(names):
         raise DataFileError(f"cannot write {path}: column names must be unique, single-level text.")

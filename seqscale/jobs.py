@@ -19,8 +19,12 @@ from seqscale.errors import CoefficientFileError, DataFileError, InputError, Par
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
 
 PathLike = str | os.PathLike[str]
-SCALER_CLASSES = {"minmax": "MinMaxScaler", "standard": "StandardScaler", "robust": "RobustScaler",
-                  "maxabs": "MaxAbsScaler"}
+SCALER_CLASSES = {
+    "minmax": "MinMaxScaler",
+    "standard": "StandardScaler",
+    "robust": "RobustScaler",
+    "maxabs": "MaxAbsScaler",
+}
 
 
 def load_fitted(path: PathLike) -> Any:
@@ -34,7 +38,9 @@ def _is_pipeline(obj: Any) -> bool:
     return type(obj).__name__ == "SequencePipeline"
 
 
-def split_training(frame: pd.DataFrame, train_until: str | None, time: str | None) -> tuple[pd.DataFrame, Any]:
+def split_training(
+    frame: pd.DataFrame, train_until: str | None, time: str | None
+) -> tuple[pd.DataFrame, Any]:
     """Rows of the training period: before ``train_until`` (a row position or a date).
 
     Returns ``(train, test_start)``; ``test_start`` is None when the whole frame is training.
@@ -56,17 +62,28 @@ def split_training(frame: pd.DataFrame, train_until: str | None, time: str | Non
         cutoff = pd.Timestamp(text)
         stamps = pd.to_datetime(frame[time])
     except (ValueError, TypeError) as err:
-        raise ParameterError(f"--train-until {text!r}: not a date or the column {time!r} holds no dates ({err}).") from None
+        raise ParameterError(
+            f"--train-until {text!r}: not a date or the column {time!r} holds no dates ({err})."
+        ) from None
     train = frame[stamps < cutoff]
     if train.empty:
-        raise ParameterError(f"--train-until {text!r} leaves no training rows (first {time} is {stamps.min()}).")
+        raise ParameterError(
+            f"--train-until {text!r} leaves no training rows (first {time} is {stamps.min()})."
+        )
     return train, cutoff
 
 
 def fit_job(
-    data: PathLike, out: PathLike, *, plan: PathLike | None = None, method: str = "minmax",
-    columns: list[str] | None = None, groups: str | None = None, train_until: str | None = None,
-    time: str | None = None, progress: bool = False,
+    data: PathLike,
+    out: PathLike,
+    *,
+    plan: PathLike | None = None,
+    method: str = "minmax",
+    columns: list[str] | None = None,
+    groups: str | None = None,
+    train_until: str | None = None,
+    time: str | None = None,
+    progress: bool = False,
 ) -> dict:
     """Fit a pipeline (from a plan) or one scaler (``method``) on ``data``; save it to ``out``."""
     from seqscale.io import read_table
@@ -83,7 +100,12 @@ def fit_job(
             pipe.set_params(test_start=test_start)
         pipe.fit(train)
         pipe.save(out)
-        return {"kind": "pipeline", "rows": len(train), "columns": list(pipe.feature_names_out_), "out": str(out)}
+        return {
+            "kind": "pipeline",
+            "rows": len(train),
+            "columns": list(pipe.feature_names_out_),
+            "out": str(out),
+        }
     if method not in SCALER_CLASSES:
         raise ParameterError(f"--method {method!r}: use one of {sorted(SCALER_CLASSES)}.")
     if groups is None and train_until is None:
@@ -101,8 +123,13 @@ def fit_job(
         scaler.fit(train[numeric + ([groups] if groups else [])], groups=groups)
         rows = len(train)
     scaler.save(out)
-    return {"kind": "scaler", "method": method, "rows": rows,
-            "columns": list(scaler.get_feature_names_out()), "out": str(out)}
+    return {
+        "kind": "scaler",
+        "method": method,
+        "rows": rows,
+        "columns": list(scaler.get_feature_names_out()),
+        "out": str(out),
+    }
 
 
 def _check_json_target(out: PathLike) -> None:
@@ -110,22 +137,34 @@ def _check_json_target(out: PathLike) -> None:
         raise ParameterError(f"-o {out}: coefficient files are JSON; name the output *.json.")
 
 
-def _numeric_columns(frame: pd.DataFrame, columns: list[str] | None, exclude: set, where: PathLike) -> list[str]:
+def _numeric_columns(
+    frame: pd.DataFrame, columns: list[str] | None, exclude: set, where: PathLike
+) -> list[str]:
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataFileError(f"{where}: no column(s) {missing}; the columns are {list(frame.columns)}.")
         return list(columns)
-    numeric = [c for c in frame.columns if c not in exclude and pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])]
+    numeric = [
+        c
+        for c in frame.columns
+        if c not in exclude
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     if not numeric:
         raise DataFileError(f"{where}: no numeric column to scale; the columns are {list(frame.columns)}.")
     return numeric
 
 
 def transform_job(
-    data: PathLike, coefficients: PathLike, out: PathLike, *, inverse: bool = False,
-    groups: str | None = None, progress: bool = False,
+    data: PathLike,
+    coefficients: PathLike,
+    out: PathLike,
+    *,
+    inverse: bool = False,
+    groups: str | None = None,
+    progress: bool = False,
 ) -> dict:
     """Scale (or invert) the columns of ``data`` that the fitted file knows; write ``out``."""
     from seqscale.io import read_table, write_table
@@ -151,15 +190,23 @@ def transform_job(
             f"(columns {list(frame.columns)}); use the coefficients fitted on this kind of data."
         )
     if grouped and (groups is None or groups not in frame.columns):
-        raise ParameterError(f"{coefficients} holds per-series coefficients: pass --groups COL (the series id column of {data}).")
+        raise ParameterError(
+            f"{coefficients} holds per-series coefficients: "
+            f"pass --groups COL (the series id column of {data})."
+        )
     ids = frame[groups] if grouped else None
     values = frame[present]
     if len(present) == len(names) and present == names:
-        scaled = fitted.inverse_transform(values, groups=ids) if inverse else fitted.transform(values, groups=ids)
+        scaled = (
+            fitted.inverse_transform(values, groups=ids) if inverse else fitted.transform(values, groups=ids)
+        )
     else:
         method = fitted.inverse_transform if inverse else fitted.transform
-        scaled = pd.DataFrame(method(values.to_numpy(dtype=np.float64), groups=ids, features=present),
-                              columns=present, index=frame.index)
+        scaled = pd.DataFrame(
+            method(values.to_numpy(dtype=np.float64), groups=ids, features=present),
+            columns=present,
+            index=frame.index,
+        )
     result = frame.copy()
     result[present] = scaled[present].to_numpy()
     write_table(result, out)
@@ -167,7 +214,11 @@ def transform_job(
 
 
 def check_job(
-    data: PathLike, coefficients: PathLike, *, tolerance: float = 0.0, drift: float = 3.0,
+    data: PathLike,
+    coefficients: PathLike,
+    *,
+    tolerance: float = 0.0,
+    drift: float = 3.0,
     groups: str | None = None,
 ) -> tuple[pd.DataFrame, bool]:
     """Out-of-range and drift report per column; ``ok`` is False beyond ``tolerance`` or ``drift``."""
@@ -190,6 +241,8 @@ def check_job(
         grouped = bool(getattr(fitted, "_grouped", False))
         ids = frame[groups] if grouped and groups else None
         report = fitted.check(frame[names], groups=ids)
-    shift = report["mean_shift_std"].abs() if "mean_shift_std" in report else pd.Series(0.0, index=report.index)
+    shift = (
+        report["mean_shift_std"].abs() if "mean_shift_std" in report else pd.Series(0.0, index=report.index)
+    )
     report = report.assign(ok=(report["share_outside"] <= tolerance) & ~(shift > drift))
     return report, bool(report["ok"].all())

@@ -147,9 +147,7 @@ def _inside(times: pd.Index | None, positions: np.ndarray, start: Any, what: str
     )
 
 
-def check_test_start(
-    frame: pd.DataFrame, test_start: Any, *, time: Any = None, id: Any = None
-) -> None:
+def check_test_start(frame: pd.DataFrame, test_start: Any, *, time: Any = None, id: Any = None) -> None:
     """Raise :class:`~seqscale.errors.LeakageError` when ``frame`` reaches into the test period.
 
     ``test_start`` is the declared first test time (a timestamp, or a number compared with a
@@ -168,9 +166,7 @@ def check_test_start(
         return
     if isinstance(test_start, dict):
         if id is None:
-            raise ParameterError(
-                "test_start is a dict {series: start} but no id column is named; pass id=."
-            )
+            raise ParameterError("test_start is a dict {series: start} but no id column is named; pass id=.")
         hit = np.zeros(len(frame), dtype=bool)
         for key, rows in frame.groupby(id, sort=False).indices.items():
             if key in test_start:

@@ -131,7 +131,10 @@ def standard(
     constant = constant_channels(moments)
     center = _override(np.where(constant & ~np.isnan(moments.min), moments.min, moments.mean), mean)
     fixed_std = np.zeros(moments.count.shape, dtype=bool) if std is None else ~np.isnan(std)
-    _refuse(np.isinf(moments.m2) & ~constant & ~fixed_std, "the sum of squared deviations overflows float64")
+    _refuse(
+        np.isinf(moments.m2) & ~constant & ~fixed_std,
+        "the sum of squared deviations overflows float64",
+    )
     spread = _override(moments.std(), std)
     _refuse(~constant & ~fixed_std & ~(spread > 0), "the standard deviation underflows to 0")
     unit = (constant & ~fixed_std) | ~(spread > 0)
@@ -171,4 +174,10 @@ def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
     unit = ~(bound > 0)
     scale = _reciprocal(bound, unit)
     zeros = np.zeros_like(scale)
-    return Affine(zeros, scale, zeros.copy(), np.where(unit, moments.min, -bound), np.where(unit, moments.max, bound))
+    return Affine(
+        zeros,
+        scale,
+        zeros.copy(),
+        np.where(unit, moments.min, -bound),
+        np.where(unit, moments.max, bound),
+    )

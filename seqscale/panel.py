@@ -50,13 +50,17 @@ def series_codes(groups: Any, n_rows: int, shape: tuple[int, ...]) -> tuple[np.n
     return codes.astype(np.int64), np.asarray(uniques, dtype=ids.dtype if ids.dtype != object else object)
 
 
-def lookup(known: np.ndarray, groups: Any, n_rows: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def lookup(
+    known: np.ndarray, groups: Any, n_rows: int, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``groups`` among ``known`` ids (-1 for unseen) and the ids themselves."""
     ids = row_ids(groups, n_rows, shape)
     return pd.Index(known).get_indexer(ids).astype(np.int64), ids
 
 
-def encode_new(known: np.ndarray, groups: Any, n_rows: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def encode_new(
+    known: np.ndarray, groups: Any, n_rows: int, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``groups`` where unseen ids are appended after ``known``; returns (codes, all ids)."""
     codes, ids = lookup(known, groups, n_rows, shape)
     unseen = codes < 0

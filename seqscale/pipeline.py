@@ -207,9 +207,7 @@ class SequencePipeline(BaseEstimator):
             delattr(self, attr)
         self.__dict__.pop("_inverse_state", None)
         df = steps.sort_frame(df, self.time, self.id)
-        used, self.targets_ = specs.resolve_columns(
-            df, self.columns, self.target, self.time, self.id
-        )
+        used, self.targets_ = specs.resolve_columns(df, self.columns, self.target, self.time, self.id)
         self._fit_steps(df, used)
         self._validate_plan()
         return self
@@ -257,9 +255,7 @@ class SequencePipeline(BaseEstimator):
         self._fit_scalers(prep)
         self._fit_encoders(df)
         if self.series_features:
-            cols = [c for c in self._scaled() if self.specs_[c]["role"] == "target"] or list(
-                self._scaled()
-            )
+            cols = [c for c in self._scaled() if self.specs_[c]["role"] == "target"] or list(self._scaled())
             self.series_table_ = steps.series_table(df, ids, cols)
         self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_out_ = len(self.feature_names_out_)
@@ -292,9 +288,7 @@ class SequencePipeline(BaseEstimator):
         self.encoders_ = {}
         for col, spec in self.specs_.items():
             if spec["role"] == "categorical":
-                enc = OneHotEncoder(
-                    handle_unknown=spec.get("handle_unknown", "ignore"), missing="category"
-                )
+                enc = OneHotEncoder(handle_unknown=spec.get("handle_unknown", "ignore"), missing="category")
                 self.encoders_[col] = enc.fit(df[[col]])
         t = self.targets_[0]
         if self.target_kind_ != "regression" and self.specs_[t].get("encode") == "onehot":
@@ -373,9 +367,7 @@ class SequencePipeline(BaseEstimator):
                 block = self.encoders_[col].transform(kept[[col]])
                 out.update(zip(self.encoders_[col].get_feature_names_out(), block.T))
         if self.series_features:
-            out.update(
-                zip(self.series_table_["names"], steps.series_values(self.series_table_, ids).T)
-            )
+            out.update(zip(self.series_table_["names"], steps.series_values(self.series_table_, ids).T))
         t = self.targets_[0]
         if self.target_kind_ != "regression" and t in df.columns:
             out.update(zip(self.target_names_out_, target.encode(self, kept[t]).T))
@@ -420,9 +412,7 @@ class SequencePipeline(BaseEstimator):
         state = self._state(frame)
         if state["ids"] is None:
             return state["times"]
-        return pd.MultiIndex.from_arrays(
-            [state["ids"], state["times"]], names=[self.id, state["times"].name]
-        )
+        return pd.MultiIndex.from_arrays([state["ids"], state["times"]], names=[self.id, state["times"].name])
 
     def _state(self, frame: Any) -> dict:
         self._require_fitted()

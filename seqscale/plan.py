@@ -73,9 +73,7 @@ def validate_plan(plan: object, *, source: str = "plan") -> dict:
     except CoefficientFileError:
         raise
     except Exception as err:  # defensive: any surprise in a hand-edited file stays a file error
-        raise CoefficientFileError(
-            f"{source}: malformed plan ({type(err).__name__}: {err})"
-        ) from None
+        raise CoefficientFileError(f"{source}: malformed plan ({type(err).__name__}: {err})") from None
 
 
 def load_plan(path: str | os.PathLike[str]) -> dict:
@@ -95,9 +93,7 @@ def load_plan(path: str | os.PathLike[str]) -> dict:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as err:
-        raise CoefficientFileError(
-            f"{name}: not valid JSON (truncated or damaged?): {err}"
-        ) from None
+        raise CoefficientFileError(f"{name}: not valid JSON (truncated or damaged?): {err}") from None
     return validate_plan(data, source=name)
 
 

@@ -32,7 +32,10 @@ class QuantileSketch:
 
     @classmethod
     def from_values(
-        cls, values: np.ndarray, codes: np.ndarray | None = None, n_groups: int = 1,
+        cls,
+        values: np.ndarray,
+        codes: np.ndarray | None = None,
+        n_groups: int = 1,
         capacity: int = DEFAULT_CAPACITY,
     ) -> QuantileSketch:
         """Sketch of ``values`` (NaN dropped); ``codes`` assigns each value to a series."""
@@ -61,8 +64,12 @@ class QuantileSketch:
         codes = np.concatenate([self.codes, other.codes])
         order = np.lexsort((values, codes))
         merged = QuantileSketch(
-            values[order], weights[order], codes[order], max(self.n_groups, other.n_groups),
-            max(self.compactions, other.compactions), self.capacity,
+            values[order],
+            weights[order],
+            codes[order],
+            max(self.n_groups, other.n_groups),
+            max(self.compactions, other.compactions),
+            self.capacity,
         )
         return merged._compact()
 
@@ -101,7 +108,9 @@ class QuantileSketch:
         """All series as one: the sketch of the pooled values."""
         order = np.argsort(self.values, kind="stable")
         codes = np.zeros(order.size, dtype=np.int64)
-        return QuantileSketch(self.values[order], self.weights[order], codes, 1, self.compactions, self.capacity)
+        return QuantileSketch(
+            self.values[order], self.weights[order], codes, 1, self.compactions, self.capacity
+        )
 
     def quantile(self, q: float) -> np.ndarray:
         """Quantile ``q`` in [0, 1] of each series (NaN for a series without values).
@@ -138,7 +147,10 @@ class QuantileSketch:
     def to_dict(self) -> dict:
         """Plain lists for a JSON file (only written for small sketches)."""
         return {
-            "values": self.values.tolist(), "weights": self.weights.tolist(),
-            "codes": self.codes.tolist(), "n_groups": self.n_groups,
-            "compactions": self.compactions, "capacity": self.capacity,
+            "values": self.values.tolist(),
+            "weights": self.weights.tolist(),
+            "codes": self.codes.tolist(),
+            "n_groups": self.n_groups,
+            "compactions": self.compactions,
+            "capacity": self.capacity,
         }

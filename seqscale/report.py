@@ -200,18 +200,14 @@ def _resolve_split(split: float | int | None, n: int, default: float) -> float:
     if split is None:
         return default
     if isinstance(split, bool):
-        raise ParameterError(
-            f"split must be a test share in (0, 1) or a training row count, got {split!r}"
-        )
+        raise ParameterError(f"split must be a test share in (0, 1) or a training row count, got {split!r}")
     if isinstance(split, (int, np.integer)):
         if not 2 <= int(split) < n:
             raise ParameterError(f"split={split} must be a training row count in [2, {n})")
         return (n - int(split)) / n
     if isinstance(split, (float, np.floating)) and 0 < float(split) < 1:
         return float(split)
-    raise ParameterError(
-        f"split must be a test share in (0, 1) or a training row count, got {split!r}"
-    )
+    raise ParameterError(f"split must be a test share in (0, 1) or a training row count, got {split!r}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -228,9 +224,7 @@ class _Layout:
     time_label: str
 
 
-def _layout(
-    df: pd.DataFrame, advice: Advice, split: float | int | None
-) -> tuple[dict[str, Any], _Layout]:
+def _layout(df: pd.DataFrame, advice: Advice, split: float | int | None) -> tuple[dict[str, Any], _Layout]:
     """The frame's columns by name (checked against the advice) and the row layout."""
     settings = advice.settings
     time, id_ = settings.get("time"), settings.get("id")
@@ -256,9 +250,7 @@ def _column_figures(col: ColumnAdvice, series: pd.Series, layout: _Layout) -> li
         return [
             (histograms(col, raw, after, layout.is_train), "histograms"),
             (
-                series_plot(
-                    col, raw, layout.order, layout.is_train, layout.time_values, layout.time_label
-                ),
+                series_plot(col, raw, layout.order, layout.is_train, layout.time_values, layout.time_label),
                 "series",
             ),
         ]
@@ -379,8 +371,7 @@ def write_report(
     lookup, layout = _layout(df, advice, split)
     with plot_style():
         sections = [
-            _column_section(i, col, df[lookup[col.name]], layout)
-            for i, col in enumerate(advice.columns)
+            _column_section(i, col, df[lookup[col.name]], layout) for i, col in enumerate(advice.columns)
         ]
     extras = _extras(extra_sections)
     document = (

@@ -37,11 +37,14 @@ _COMMON_DOC = """
 
 
 def _per_channel(spec: Any, est: AffineScaler, names: list[str] | None, series: Any, width: int, what: str):
-    return _domain.resolve(spec, names=names, n_features=est.n_features_in_, series=series, width=width, what=what)
+    return _domain.resolve(
+        spec, names=names, n_features=est.n_features_in_, series=series, width=width, what=what
+    )
 
 
 class MinMaxScaler(AffineScaler):
-    """Normalize each feature to ``feature_range``: ``y = (x - min) / (max - min) * (b - a) + a``.
+    (
+        """Normalize each feature to ``feature_range``: ``y = (x - min) / (max - min) * (b - a) + a``.
 
     A 3D ``[samples, timesteps, features]`` array gets one ``(min, max)`` per feature, pooled
     over samples and timesteps.
@@ -56,7 +59,9 @@ class MinMaxScaler(AffineScaler):
     margin : float in [0, 0.5), default=0
         Headroom: the data range maps onto the inner ``1 - 2*margin`` share of
         ``feature_range``, so later, larger values still land inside it.
-    """ + _COMMON_DOC + """
+    """
+        + _COMMON_DOC
+        + """
     Attributes
     ----------
     data_min_, data_max_, data_range_ : ndarray (features,) or (series, features)
@@ -71,11 +76,22 @@ class MinMaxScaler(AffineScaler):
     >>> MinMaxScaler().fit_transform(x).round(3).tolist()[:3]
     [0.0, 0.111, 0.222]
     """
+    )
 
     method = "minmax"
 
-    def __init__(self, feature_range=(0, 1), *, bounds=None, margin=0.0, out_of_range="ignore",
-                 unseen="error", mask_value=None, padding="post", copy=True):
+    def __init__(
+        self,
+        feature_range=(0, 1),
+        *,
+        bounds=None,
+        margin=0.0,
+        out_of_range="ignore",
+        unseen="error",
+        mask_value=None,
+        padding="post",
+        copy=True,
+    ):
         self.feature_range = feature_range
         self.bounds = bounds
         self.margin = margin
@@ -89,7 +105,9 @@ class MinMaxScaler(AffineScaler):
         try:
             a, b = (float(v) for v in self.feature_range)
         except (TypeError, ValueError):
-            raise ParameterError(f"feature_range={self.feature_range!r} must be a pair of numbers (a, b).") from None
+            raise ParameterError(
+                f"feature_range={self.feature_range!r} must be a pair of numbers (a, b)."
+            ) from None
         if not (np.isfinite(a) and np.isfinite(b) and a < b):
             raise ParameterError(
                 f"feature_range={self.feature_range!r}: need finite a < b, e.g. (0, 1) or (-1, 1)."
@@ -103,7 +121,10 @@ class MinMaxScaler(AffineScaler):
         low = dom[..., 0] if dom_shape_ok else None
         high = dom[..., 1] if dom_shape_ok else None
         if dom is not None and not dom_shape_ok and dom.ndim == 2:  # per-feature bounds, grouped fit
-            low, high = np.broadcast_to(dom[..., 0], stats.count.shape), np.broadcast_to(dom[..., 1], stats.count.shape)
+            low, high = (
+                np.broadcast_to(dom[..., 0], stats.count.shape),
+                np.broadcast_to(dom[..., 1], stats.count.shape),
+            )
         fr = tuple(float(v) for v in self.feature_range)
         return methods.minmax(stats, fr, float(self.margin), low, high)
 
@@ -118,7 +139,8 @@ class MinMaxScaler(AffineScaler):
 
 
 class StandardScaler(AffineScaler):
-    """Standardize each feature: ``y = (x - mean) / std`` (population std, as scikit-learn).
+    (
+        """Standardize each feature: ``y = (x - mean) / std`` (population std, as scikit-learn).
 
     Parameters
     ----------
@@ -126,7 +148,9 @@ class StandardScaler(AffineScaler):
     mean, std : number, array (features,) or dict {feature: value}, optional
         Domain knowledge overriding the estimated mean or std (only some features may be
         given; the rest are estimated). After a grouped fit, a dict keyed by series id.
-    """ + _COMMON_DOC + """
+    """
+        + _COMMON_DOC
+        + """
     Attributes
     ----------
     mean_, var_, scale_ : ndarray, as in scikit-learn (``scale_`` is the std)
@@ -139,11 +163,23 @@ class StandardScaler(AffineScaler):
     >>> round(float(s.transform(np.array([[20.7]]))[0, 0]), 2)
     2.14
     """
+    )
 
     method = "standard"
 
-    def __init__(self, *, with_mean=True, with_std=True, mean=None, std=None, out_of_range="ignore",
-                 unseen="error", mask_value=None, padding="post", copy=True):
+    def __init__(
+        self,
+        *,
+        with_mean=True,
+        with_std=True,
+        mean=None,
+        std=None,
+        out_of_range="ignore",
+        unseen="error",
+        mask_value=None,
+        padding="post",
+        copy=True,
+    ):
         self.with_mean = with_mean
         self.with_std = with_std
         self.mean = mean
@@ -158,8 +194,13 @@ class StandardScaler(AffineScaler):
         fixed = []
         for spec, what in ((self.mean, "mean"), (self.std, "std")):
             dom = _per_channel(spec, self, names, series, 1, what)
-            fixed.append(None if dom is None else np.broadcast_to(dom[..., 0], stats.count.shape)
-                         if dom.ndim == 2 else dom[..., 0])
+            fixed.append(
+                None
+                if dom is None
+                else np.broadcast_to(dom[..., 0], stats.count.shape)
+                if dom.ndim == 2
+                else dom[..., 0]
+            )
         return methods.standard(stats, self.with_mean, self.with_std, fixed[0], fixed[1])
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
@@ -169,7 +210,8 @@ class StandardScaler(AffineScaler):
 
 
 class RobustScaler(AffineScaler):
-    """Scale by the median and the inter-quantile range: ``y = (x - median) / (q_high - q_low)``.
+    (
+        """Scale by the median and the inter-quantile range: ``y = (x - median) / (q_high - q_low)``.
 
     Robust to outliers and heavy tails. Quantiles are exact in memory; ``partial_fit`` keeps a
     mergeable sketch whose rank error is recorded (``exact`` in the coefficient file).
@@ -178,19 +220,32 @@ class RobustScaler(AffineScaler):
     ----------
     quantile_range : (q_low, q_high), default=(25.0, 75.0)
     with_centering, with_scaling, unit_variance : bool, as in scikit-learn
-    """ + _COMMON_DOC + """
+    """
+        + _COMMON_DOC
+        + """
     Examples
     --------
     >>> import numpy as np
     >>> RobustScaler().fit(np.array([[1.0], [2.0], [3.0], [4.0], [100.0]])).center_.tolist()
     [3.0]
     """
+    )
 
     method = "robust"
 
-    def __init__(self, quantile_range=(25.0, 75.0), *, with_centering=True, with_scaling=True,
-                 unit_variance=False, out_of_range="ignore", unseen="error", mask_value=None,
-                 padding="post", copy=True):
+    def __init__(
+        self,
+        quantile_range=(25.0, 75.0),
+        *,
+        with_centering=True,
+        with_scaling=True,
+        unit_variance=False,
+        out_of_range="ignore",
+        unseen="error",
+        mask_value=None,
+        padding="post",
+        copy=True,
+    ):
         self.quantile_range = quantile_range
         self.with_centering = with_centering
         self.with_scaling = with_scaling
@@ -205,7 +260,9 @@ class RobustScaler(AffineScaler):
         try:
             lo, hi = (float(v) for v in self.quantile_range)
         except (TypeError, ValueError):
-            raise ParameterError(f"quantile_range={self.quantile_range!r} must be a pair of percentiles.") from None
+            raise ParameterError(
+                f"quantile_range={self.quantile_range!r} must be a pair of percentiles."
+            ) from None
         if not (0.0 <= lo < hi <= 100.0):
             raise ParameterError(f"quantile_range={self.quantile_range!r}: need 0 <= low < high <= 100.")
 
@@ -226,8 +283,10 @@ class RobustScaler(AffineScaler):
 
     def _quantile_table(self, sketches: list[QuantileSketch]) -> dict[str, np.ndarray]:
         lo, hi = (float(v) / 100.0 for v in self.quantile_range)
-        return {name: np.stack([sk.quantile(q) for sk in sketches], axis=-1)
-                for name, q in (("median", 0.5), ("q_low", lo), ("q_high", hi))}
+        return {
+            name: np.stack([sk.quantile(q) for sk in sketches], axis=-1)
+            for name, q in (("median", 0.5), ("q_low", lo), ("q_high", hi))
+        }
 
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
         if self._extra is None:  # loaded from a file: the stored quantiles
@@ -237,8 +296,16 @@ class RobustScaler(AffineScaler):
         return {k: v[0] for k, v in self._quantile_table([sk.pooled() for sk in self._extra]).items()}
 
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
-        return methods.robust(stats, extra["median"], extra["q_low"], extra["q_high"], self.with_centering,
-                              self.with_scaling, self.unit_variance, tuple(self.quantile_range))
+        return methods.robust(
+            stats,
+            extra["median"],
+            extra["q_low"],
+            extra["q_high"],
+            self.with_centering,
+            self.with_scaling,
+            self.unit_variance,
+            tuple(self.quantile_range),
+        )
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
         self.center_ = affine.shift.copy()
@@ -251,17 +318,21 @@ class RobustScaler(AffineScaler):
 
 
 class MaxAbsScaler(AffineScaler):
-    """Divide each feature by its largest absolute value: data lands in ``[-1, 1]``, zeros stay 0.
+    (
+        """Divide each feature by its largest absolute value: data lands in ``[-1, 1]``, zeros stay 0.
 
     A constant feature maps to ``+1`` or ``-1`` (its sign), as in scikit-learn; an all-zero feature
     stays 0 (with a ``ConstantFeatureWarning``).
-    """ + _COMMON_DOC + """
+    """
+        + _COMMON_DOC
+        + """
     Examples
     --------
     >>> import numpy as np
     >>> MaxAbsScaler().fit_transform(np.array([[-4.0], [2.0]])).ravel().tolist()
     [-1.0, 0.5]
     """
+    )
 
     method = "maxabs"
 

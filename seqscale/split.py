@@ -70,9 +70,7 @@ def _times(frame: Any, time: Any) -> tuple[pd.Index | None, str]:
     if isinstance(times, pd.PeriodIndex):
         times = times.to_timestamp()
     if not (isinstance(times, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(times)):
-        raise InputError(
-            f"time column {name} has dtype {times.dtype}; convert it with pandas.to_datetime."
-        )
+        raise InputError(f"time column {name} has dtype {times.dtype}; convert it with pandas.to_datetime.")
     if times.hasnans:
         raise InputError(f"time column {name} has missing values; fill or drop those rows.")
     return times, name
@@ -98,11 +96,7 @@ def _sizes(test_size: Any) -> tuple[str, Any]:
             raise ParameterError(f"test_size={test_size!r} is not a date: {err}") from None
     if isinstance(test_size, (float, np.floating)) and 0 < test_size < 1:
         return "share", float(test_size)
-    if (
-        isinstance(test_size, (int, np.integer))
-        and not isinstance(test_size, bool)
-        and test_size >= 1
-    ):
+    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) and test_size >= 1:
         return "count", int(test_size)
     raise ParameterError(
         f"test_size={test_size!r} is invalid; use a share in (0, 1), a row count >= 1, or a "
@@ -203,9 +197,7 @@ def _split_one(frame: Any, kind: str, size: Any, times: Any, name: str, gap: int
             start = int(times.searchsorted(times[start], side="left"))
         cutoff = times[start] if times is not None and start < n else start
     if start >= n:
-        raise InputError(
-            f"the test set is empty: no row is at or after {cutoff}; choose an earlier cutoff."
-        )
+        raise InputError(f"the test set is empty: no row is at or after {cutoff}; choose an earlier cutoff.")
     if start - gap < 1:
         raise InputError(
             f"the training set is empty: {start} rows come before the test start and gap={gap}; "
@@ -253,9 +245,7 @@ def _split_groups(
             "a smaller test_size or gap, or drop those series."
         )
     if not test.any():
-        raise InputError(
-            f"the test set is empty: no row is at or after {size}; choose an earlier cutoff."
-        )
+        raise InputError(f"the test set is empty: no row is at or after {size}; choose an earlier cutoff.")
     train = ~test & (rank < (n_train - gap)[codes])
     return Split(_rows(frame, np.flatnonzero(train)), _rows(frame, np.flatnonzero(test)), cutoff)
 

@@ -79,7 +79,9 @@ class Moments:
         na, nb = self.count, other.count
         n = na + nb
         with np.errstate(invalid="ignore", divide="ignore"):
-            delta = other.mean - self.mean if delta is None else np.where(na > 0, delta, other.mean - self.mean)
+            delta = (
+                other.mean - self.mean if delta is None else np.where(na > 0, delta, other.mean - self.mean)
+            )
             share_b = np.where(n > 0, nb / np.where(n > 0, n, 1), 0.0)
             mean = self.mean + delta * share_b
             cross = np.where((na > 0) & (nb > 0), delta * delta * na * share_b, 0.0)
@@ -106,9 +108,19 @@ class Moments:
             step = np.where(n > 0, delta * batch.count / np.where(n > 0, n, 1), 0.0)
             mean = np.where(seen, self.mean + step, batch.mean)
             residual = np.where(seen, (self.mean - mean) + step + low, 0.0)  # two-sum: exact part lost
-            cross = np.where(seen & (batch.count > 0), delta * delta * self.count * batch.count / np.where(n > 0, n, 1), 0.0)
-        merged = Moments(n, mean, self.m2 + centred.m2 + cross, np.fmin(self.min, batch.min),
-                         np.fmax(self.max, batch.max), residual)
+            cross = np.where(
+                seen & (batch.count > 0),
+                delta * delta * self.count * batch.count / np.where(n > 0, n, 1),
+                0.0,
+            )
+        merged = Moments(
+            n,
+            mean,
+            self.m2 + centred.m2 + cross,
+            np.fmin(self.min, batch.min),
+            np.fmax(self.max, batch.max),
+            residual,
+        )
         return merged, batch
 
     def pooled(self) -> Moments:
@@ -119,7 +131,6 @@ class Moments:
     def take(self, index: np.ndarray) -> Moments:
         """Select series rows of a ``(series, channels)`` table."""
         return Moments(*(getattr(self, f)[index] for f in _FIELDS))
-
 
     def concat(self, other: Moments) -> Moments:
         """Append the series rows of another table."""

@@ -57,8 +57,13 @@ from seqscale.stats import Moments
 __all__ = ["fit_file", "transform_file"]
 
 PathLike = str | os.PathLike[str]
-_OUTPUTS = {".parquet": ("parquet", None), ".pq": ("parquet", None), ".csv": ("csv", ","),
-            ".txt": ("csv", ","), ".tsv": ("csv", "\t")}
+_OUTPUTS = {
+    ".parquet": ("parquet", None),
+    ".pq": ("parquet", None),
+    ".csv": ("csv", ","),
+    ".txt": ("csv", ","),
+    ".tsv": ("csv", "\t"),
+}
 
 
 def _scaler_for(method: Any, params: dict) -> Any:
@@ -121,8 +126,9 @@ class _Buffer:
             if isinstance(array, pa.ChunkedArray):
                 array = array.combine_chunks()
             if array.type == pa.float64() and array.buffers()[1] is not None:
-                values = np.frombuffer(array.buffers()[1], dtype=np.float64,
-                                       count=len(array) + array.offset)[array.offset:]
+                values = np.frombuffer(array.buffers()[1], dtype=np.float64, count=len(array) + array.offset)[
+                    array.offset :
+                ]
             else:
                 values = array.to_numpy(zero_copy_only=False)
             out[:, j] = values
@@ -149,8 +155,13 @@ def _progress(enabled: bool, total: int | None, label: str) -> Iterator[Any]:
         TimeRemainingColumn,
     )
 
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
@@ -306,8 +317,7 @@ def _scaled_columns(est: Any, path: Path, schema: pa.Schema) -> tuple[list[str],
     present = [name for name in schema.names if name in fitted]
     if not present:
         raise FeatureMismatchError(
-            f"{path} has none of the fitted features {fitted[:10]}; its columns are "
-            f"{schema.names[:10]}."
+            f"{path} has none of the fitted features {fitted[:10]}; its columns are {schema.names[:10]}."
         )
     bad = [name for name in present if not _is_number(schema.field(name).type)]
     if bad:
@@ -385,8 +395,12 @@ def transform_file(
     part = affine.take((..., channels))
     indices = [first.schema.get_field_index(n) for n in scaled]
     schema = _output_schema(first.schema, indices)
-    options = {"inverse": bool(inverse), "policy": scaler.out_of_range,
-               "mask_value": scaler.mask_value, "names": scaled}
+    options = {
+        "inverse": bool(inverse),
+        "policy": scaler.out_of_range,
+        "mask_value": scaler.mask_value,
+        "names": scaled,
+    }
     source, result = _Buffer(len(scaled)), _Buffer(len(scaled), order="F")
     offset, label = 0, f"{path.name} -> {out.name}"
     try:
@@ -419,4 +433,3 @@ def _output_schema(schema: pa.Schema, indices: Sequence[int]) -> pa.Schema:
     if changed and schema.metadata and b"pandas" in schema.metadata:
         schema = schema.with_metadata({k: v for k, v in schema.metadata.items() if k != b"pandas"})
     return schema
-

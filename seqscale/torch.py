@@ -155,12 +155,9 @@ class AffineModule(nn.Module):
         shape = np.shape(affine.scale)
         if len(shape) != 1:
             raise ParameterError(
-                f"coefficients of shape {shape} are per series; "
-                "use GroupedAffineModule.from_affine."
+                f"coefficients of shape {shape} are per series; use GroupedAffineModule.from_affine."
             )
-        module = cls(
-            shape[0], clip=clip, mask_value=mask_value, feature_names=feature_names, dtype=dtype
-        )
+        module = cls(shape[0], clip=clip, mask_value=mask_value, feature_names=feature_names, dtype=dtype)
         full = Affine(*(_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS))
         low, high = _clip_bounds(full)
         with torch.no_grad():
@@ -272,13 +269,9 @@ class GroupedAffineModule(nn.Module):
         _check_dtype(dtype)
         n_series, n_features = int(n_series), int(n_features)
         if n_series < 1 or n_features < 1:
-            raise ParameterError(
-                f"need at least one series and one feature; got ({n_series}, {n_features})."
-            )
+            raise ParameterError(f"need at least one series and one feature; got ({n_series}, {n_features}).")
         if unseen not in ("error", "pooled", "median", "own"):
-            raise ParameterError(
-                f"unseen={unseen!r} is not one of ('error', 'pooled', 'median', 'own')."
-            )
+            raise ParameterError(f"unseen={unseen!r} is not one of ('error', 'pooled', 'median', 'own').")
         ids = None if series is None else np.asarray(list(series), dtype=object)
         if ids is not None and ids.shape != (n_series,):
             raise ParameterError(f"series holds {ids.size} ids for a table of {n_series} series.")
@@ -355,9 +348,7 @@ class GroupedAffineModule(nn.Module):
         values = ids.to_numpy() if hasattr(ids, "to_numpy") else np.asarray(ids, dtype=object)
         values = np.atleast_1d(values)
         if values.ndim != 1:
-            raise InputError(
-                f"ids must be one id per sample; got an array of shape {values.shape}."
-            )
+            raise InputError(f"ids must be one id per sample; got an array of shape {values.shape}.")
         codes = pd.Index(self._series).get_indexer(values)
         return torch.from_numpy(codes.astype(np.int64))
 
@@ -367,9 +358,7 @@ class GroupedAffineModule(nn.Module):
     def set_extra_state(self, state: dict) -> None:
         ids = state.get("series") if isinstance(state, dict) else None
         if ids is not None and len(ids) != self.n_series:
-            raise ParameterError(
-                f"state holds {len(ids)} series ids for a module of {self.n_series} series."
-            )
+            raise ParameterError(f"state holds {len(ids)} series ids for a module of {self.n_series} series.")
         self._series = None if ids is None else np.asarray(ids, dtype=object)
 
     def _rows(self, x: Tensor, series_idx: Tensor) -> Tensor:
@@ -492,9 +481,7 @@ class ScaledModel(nn.Module):
         self.model = model
         self.input_scaler = input_scaler
         self.output_scaler = (
-            output_scaler
-            if output_scaler is not None
-            else AffineModule(1, dtype=input_scaler.shift.dtype)
+            output_scaler if output_scaler is not None else AffineModule(1, dtype=input_scaler.shift.dtype)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -527,9 +514,7 @@ class GroupedScaledModel(nn.Module):
         if not isinstance(input_scaler, GroupedAffineModule) or not (
             output_scaler is None or isinstance(output_scaler, GroupedAffineModule)
         ):
-            raise ParameterError(
-                "GroupedScaledModel needs GroupedAffineModule input and output scalers."
-            )
+            raise ParameterError("GroupedScaledModel needs GroupedAffineModule input and output scalers.")
         if output_scaler is not None and output_scaler.n_series != input_scaler.n_series:
             raise ParameterError(
                 f"the output scaler has {output_scaler.n_series} series and the input scaler "
@@ -644,9 +629,7 @@ def _align(
 ) -> tuple[Affine, np.ndarray]:
     import pandas as pd
 
-    wanted = np.asarray(
-        series.to_numpy() if hasattr(series, "to_numpy") else list(series), dtype=object
-    )
+    wanted = np.asarray(series.to_numpy() if hasattr(series, "to_numpy") else list(series), dtype=object)
     pos = pd.Index(ids).get_indexer(wanted)
     missing = pos < 0
     if missing.any() and fallback is None:
@@ -716,14 +699,11 @@ def wrap_model(
                 "groups= "
                 "(or neither)."
             )
-        y_mod = module_from_scaler(
-            y_scaler, dtype, features=y_features, clip=False, series=x_mod.series
-        )
+        y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False, series=x_mod.series)
         return GroupedScaledModel(model, x_mod, y_mod)
     if np.ndim(_require_fitted(y_scaler).scale) != 1:
         raise ParameterError(
-            "the target scaler is per series but the input scaler is not; fit both with "
-            "groups= (or neither)."
+            "the target scaler is per series but the input scaler is not; fit both with groups= (or neither)."
         )
     y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False)
     return ScaledModel(model, x_mod, y_mod)

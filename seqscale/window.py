@@ -73,9 +73,7 @@ def _frame_values(frame: pd.DataFrame) -> np.ndarray:
         if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
     ]
     if bad:
-        raise InputTypeError(
-            f"columns {bad[:_SHOW]} are not numeric; encode or drop them before windowing."
-        )
+        raise InputTypeError(f"columns {bad[:_SHOW]} are not numeric; encode or drop them before windowing.")
     values = frame.to_numpy()
     if values.dtype.kind not in "biuf":
         values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -88,8 +86,7 @@ def _values(data: Any, groups: Any) -> tuple[np.ndarray, list | None, pd.Index |
         if groups is not None and np.ndim(groups) == 0:
             if groups not in data.columns:
                 raise ParameterError(
-                    f"groups={groups!r} is not a column of data; pass a column name or one "
-                    "series id per row."
+                    f"groups={groups!r} is not a column of data; pass a column name or one series id per row."
                 )
             data, groups = data.drop(columns=[groups]), data[groups].to_numpy()
         return _frame_values(data), list(data.columns), data.index, groups
@@ -113,9 +110,7 @@ def _values(data: Any, groups: Any) -> tuple[np.ndarray, list | None, pd.Index |
 def _target_columns(targets: Any, names: list | None, width: int) -> list[int]:
     if targets is None:
         return list(range(width))
-    wanted = (
-        list(targets) if isinstance(targets, (list, tuple, np.ndarray, pd.Index)) else [targets]
-    )
+    wanted = list(targets) if isinstance(targets, (list, tuple, np.ndarray, pd.Index)) else [targets]
     if not wanted:
         raise ParameterError("targets is empty; pass None (all features) or at least one target.")
     if names is not None:
@@ -151,9 +146,7 @@ def _group_layout(groups: Any, n_rows: int) -> tuple[np.ndarray | None, np.ndarr
     """Return (order or None, series code per sorted row, series ids) by first appearance."""
     ids = np.asarray(groups)
     if ids.ndim != 1 or ids.shape[0] != n_rows:
-        raise InputError(
-            f"groups must hold one series id per row ({n_rows}); got shape {ids.shape}."
-        )
+        raise InputError(f"groups must hold one series id per row ({n_rows}); got shape {ids.shape}.")
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
     if (codes < 0).any():
         rows = np.flatnonzero(codes < 0)[:_SHOW].tolist()
@@ -191,9 +184,7 @@ def _plan(data: Any, n_in: int, n_out: int, stride: int, gap: int, groups: Any) 
     step = np.arange(sample_codes.size) - np.repeat(np.cumsum(per) - per, per)
     starts = offsets[sample_codes] + step * stride
     sorted_values = values if order is None else values[order]
-    return _Plan(
-        sorted_values, names, index, order, starts, int(starts.size), uniques[sample_codes]
-    )
+    return _Plan(sorted_values, names, index, order, starts, int(starts.size), uniques[sample_codes])
 
 
 def _select(windows: np.ndarray, plan: _Plan, stride: int) -> np.ndarray:

@@ -16,9 +16,7 @@ from seqscale.coefficients import FORMAT_VERSION
 
 @pytest.fixture
 def df(rng):
-    return pd.DataFrame(
-        rng.normal(size=(30, 3)) * [1, 10, 100] + [0, 5, -50], columns=["temp", "rain", "y"]
-    )
+    return pd.DataFrame(rng.normal(size=(30, 3)) * [1, 10, 100] + [0, 5, -50], columns=["temp", "rain", "y"])
 
 
 def saved(est, tmp_path, name="coef.json"):
@@ -44,9 +42,7 @@ def test_round_trip_every_scaler(method, df, tmp_path, kwargs):
     assert loaded.n_features_in_ == 3 and loaded.n_samples_seen_ == 30
     assert np.array_equal(loaded.transform(df).to_numpy(), est.transform(df).to_numpy())
     Y = est.transform(df)
-    assert np.array_equal(
-        loaded.inverse_transform(Y).to_numpy(), est.inverse_transform(Y).to_numpy()
-    )
+    assert np.array_equal(loaded.inverse_transform(Y).to_numpy(), est.inverse_transform(Y).to_numpy())
     assert_close(loaded.scale_, est.scale_, rtol=0, atol=0)
 
 
@@ -58,9 +54,7 @@ def test_round_trip_unnamed_3d(method, X3, tmp_path):
 
 
 def test_round_trip_minmax_params(df, tmp_path):
-    est = seqscale.MinMaxScaler(feature_range=(-1, 1), margin=0.1, bounds={"temp": (-10, 30)}).fit(
-        df
-    )
+    est = seqscale.MinMaxScaler(feature_range=(-1, 1), margin=0.1, bounds={"temp": (-10, 30)}).fit(df)
     loaded = seqscale.load(saved(est, tmp_path))
     assert tuple(loaded.feature_range) == (-1, 1) and loaded.margin == 0.1
     assert np.array_equal(loaded.transform(df).to_numpy(), est.transform(df).to_numpy())
@@ -70,8 +64,6 @@ def test_round_trip_standard_domain(df, tmp_path):
     est = seqscale.StandardScaler(mean={"temp": 10.0}, std={"temp": 5.0}).fit(df)
     loaded = seqscale.load(saved(est, tmp_path))
     assert np.array_equal(loaded.transform(df).to_numpy(), est.transform(df).to_numpy())
-
-
 
 
 @pytest.mark.parametrize("unseen", ["error", "pooled", "median"])
@@ -116,9 +108,7 @@ def test_json_fields(method, df, tmp_path):
     ch = record["channels"][0]
     for key in ("feature", "count", "mean", "m2", "min", "max", "shift", "scale", "offset"):
         assert key in ch
-    assert record == make(method).fit(df).to_dict() | {
-        "seqscale_version": record["seqscale_version"]
-    }
+    assert record == make(method).fit(df).to_dict() | {"seqscale_version": record["seqscale_version"]}
 
 
 def test_load_from_dict(df):
@@ -156,9 +146,7 @@ def test_truncated_file(df, tmp_path):
         seqscale.load(path)
 
 
-@pytest.mark.parametrize(
-    "text", ["not json at all", "", "\x00\x01", "[1, 2, 3]", "null", '"a string"']
-)
+@pytest.mark.parametrize("text", ["not json at all", "", "\x00\x01", "[1, 2, 3]", "null", '"a string"'])
 def test_not_a_coefficient_file(tmp_path, text):
     path = tmp_path / "bad.json"
     path.write_text(text)
@@ -248,9 +236,7 @@ def test_min_above_max_refused(df, tmp_path):
 
 
 def test_missing_statistic_refused(df, tmp_path):
-    path = edit(
-        saved(seqscale.StandardScaler().fit(df), tmp_path), lambda r: r["channels"][2].pop("m2")
-    )
+    path = edit(saved(seqscale.StandardScaler().fit(df), tmp_path), lambda r: r["channels"][2].pop("m2"))
     with pytest.raises(seqscale.CoefficientFileError, match="m2"):
         seqscale.load(path)
 
@@ -297,9 +283,7 @@ def test_grouped_series_ids_refused(df, tmp_path):
 
 
 def test_unknown_domain_key_refused(df, tmp_path):
-    path = _set_channel(
-        saved(seqscale.MinMaxScaler().fit(df), tmp_path), 0, "domain", {"lowest": 3}
-    )
+    path = _set_channel(saved(seqscale.MinMaxScaler().fit(df), tmp_path), 0, "domain", {"lowest": 3})
     with pytest.raises(seqscale.CoefficientFileError, match="domain"):
         seqscale.load(path)
 
@@ -328,9 +312,7 @@ def test_hand_edited_domain_bounds_take_effect(df, tmp_path):
     assert loaded.data_min_[0] == -10 and loaded.data_max_[0] == 30
     # other features unchanged
     est = seqscale.MinMaxScaler().fit(df)
-    assert_close(
-        loaded.transform(df)[["rain", "y"]], est.transform(df)[["rain", "y"]], rtol=0, atol=0
-    )
+    assert_close(loaded.transform(df)[["rain", "y"]], est.transform(df)[["rain", "y"]], rtol=0, atol=0)
     # saving again keeps the domain
     again = seqscale.load(saved(loaded, tmp_path, "again.json"))
     assert again.data_min_[0] == -10

@@ -25,9 +25,12 @@ FIELDS = ("count", "mean", "m2", "min", "max")
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -59,8 +62,9 @@ def _assert_moments(got: Moments, want: Moments) -> None:
 
 def _assert_same_fit(got, want) -> None:
     for attr in ("shift", "scale", "offset"):
-        np.testing.assert_allclose(getattr(got.affine_, attr), getattr(want.affine_, attr),
-                                   rtol=1e-12, err_msg=attr)
+        np.testing.assert_allclose(
+            getattr(got.affine_, attr), getattr(want.affine_, attr), rtol=1e-12, err_msg=attr
+        )
     np.testing.assert_allclose(got.scale_, want.scale_, rtol=1e-12)
     _assert_moments(got.stats_, want.stats_)
     assert got.n_samples_seen_ == want.n_samples_seen_

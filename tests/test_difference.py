@@ -125,9 +125,7 @@ def test_seasonal_quantiles_exact_up_to_lag_steps():
 @pytest.mark.parametrize(("lag", "horizon"), [(1, 2), (4, 5)])
 def test_multi_step_quantiles_refused(lag, horizon):
     with pytest.raises(ParameterError, match=r"quantiles of a sum.*paths"):
-        Difference(lag=lag).invert_forecast(
-            np.zeros((3, horizon, 5)), np.zeros((3, lag)), kind="quantiles"
-        )
+        Difference(lag=lag).invert_forecast(np.zeros((3, horizon, 5)), np.zeros((3, lag)), kind="quantiles")
 
 
 @pytest.mark.parametrize(("lag", "order"), CASES)

@@ -20,9 +20,7 @@ from seqscale.errors import (
 def _random_table(rng, n=200):
     return pd.DataFrame(
         {
-            "status": rng.choice(
-                ["open", "closed", "pending", "void"], size=n, p=[0.5, 0.3, 0.15, 0.05]
-            ),
+            "status": rng.choice(["open", "closed", "pending", "void"], size=n, p=[0.5, 0.3, 0.15, 0.05]),
             "quarter": rng.choice([1, 2, 3, 4], size=n),
             "flag": rng.choice(["x", "y"], size=n),
         }
@@ -70,9 +68,9 @@ def test_matches_sklearn_infrequent_if_exist(min_frequency):
     test = _random_table(rng, 60)
     test.loc[[0, 5], "status"] = "never-seen"
     ours = OneHotEncoder(handle_unknown="infrequent", min_frequency=min_frequency).fit(train)
-    sk = SkOneHot(
-        sparse_output=False, handle_unknown="infrequent_if_exist", min_frequency=min_frequency
-    ).fit(train)
+    sk = SkOneHot(sparse_output=False, handle_unknown="infrequent_if_exist", min_frequency=min_frequency).fit(
+        train
+    )
     assert all(len(r) for r in sk.infrequent_categories_)
     np.testing.assert_array_equal(ours.transform(test), sk.transform(test))
     names = [n.replace("infrequent_sklearn", "infrequent") for n in _sk_names(sk, [])[0]]
@@ -110,9 +108,11 @@ def test_unknown_error_names_column_and_values():
 
 
 def test_names_ints_bools_and_1d_input():
-    assert list(
-        OneHotEncoder().fit(pd.Series([3, 1, 2], name="quarter")).get_feature_names_out()
-    ) == ["quarter=1", "quarter=2", "quarter=3"]
+    assert list(OneHotEncoder().fit(pd.Series([3, 1, 2], name="quarter")).get_feature_names_out()) == [
+        "quarter=1",
+        "quarter=2",
+        "quarter=3",
+    ]
     enc = OneHotEncoder().fit(np.array([True, False, True]))
     assert list(enc.get_feature_names_out()) == ["x0=False", "x0=True"]
     assert enc.transform([True]).tolist() == [[0.0, 1.0]]

@@ -5,7 +5,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import seqscale
 
-SCALERS = [seqscale.MinMaxScaler(), seqscale.StandardScaler(), seqscale.RobustScaler(), seqscale.MaxAbsScaler()]
+SCALERS = [
+    seqscale.MinMaxScaler(),
+    seqscale.StandardScaler(),
+    seqscale.RobustScaler(),
+    seqscale.MaxAbsScaler(),
+]
 
 # 1D input is accepted by design (one series): these two checks expect it to be refused.
 EXPECTED = {

@@ -19,8 +19,12 @@ def windows():
 def test_each_window_uses_its_own_statistics(windows, method):
     from sklearn import preprocessing as skp
 
-    ref_cls = {"standard": skp.StandardScaler, "minmax": skp.MinMaxScaler,
-               "robust": skp.RobustScaler, "maxabs": skp.MaxAbsScaler}[method]
+    ref_cls = {
+        "standard": skp.StandardScaler,
+        "minmax": skp.MinMaxScaler,
+        "robust": skp.RobustScaler,
+        "maxabs": skp.MaxAbsScaler,
+    }[method]
     Xs, coefs = seqscale.scale_windows(windows, method=method)
     for i in range(windows.shape[0]):
         np.testing.assert_allclose(Xs[i], ref_cls().fit_transform(windows[i]), rtol=1e-10, atol=1e-12)
@@ -28,7 +32,7 @@ def test_each_window_uses_its_own_statistics(windows, method):
 
 
 def test_inverse_maps_predictions_with_the_input_windows_statistics(windows):
-    Xs, coefs = seqscale.scale_windows(windows, method="standard")
+    _, coefs = seqscale.scale_windows(windows, method="standard")
     mean = windows.mean(axis=1)
     std = windows.std(axis=1)
     future = windows[:, -4:, :] + 3.0  # targets the model never saw at scaling time

@@ -100,9 +100,7 @@ def test_ragged_row_names_line_and_counts(tmp_path):
 def test_non_numeric_cell_names_line_and_column(tmp_path):
     rows = "".join(f"d{i},{i}.5\n" for i in range(5))
     path = write(tmp_path / "t.csv", f"day,temp\n{rows}d5,abc\n")
-    with pytest.raises(
-        DataFileError, match=r"line 7, column 'temp': 'abc' is not a number"
-    ) as info:
+    with pytest.raises(DataFileError, match=r"line 7, column 'temp': 'abc' is not a number") as info:
         sio.read_table(path)
     assert str(path) in str(info.value)
 
@@ -346,9 +344,7 @@ def test_garbage_parquet(tmp_path):
 
 def big_frame(n=25_000):
     rng = np.random.default_rng(7)
-    return pd.DataFrame(
-        {"t": np.arange(n), "x": rng.normal(size=n), "g": rng.choice(["a", "b"], n)}
-    )
+    return pd.DataFrame({"t": np.arange(n), "x": rng.normal(size=n), "g": rng.choice(["a", "b"], n)})
 
 
 @pytest.mark.parametrize("name", ["t.csv", "t.parquet"])

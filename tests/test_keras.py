@@ -50,9 +50,7 @@ def test_features_clip_and_padding():
     target = layer_from_scaler(scaler, inverse=True, features=["y"])
     assert target.feature_names == ["y"] and not target.clip
     pred = np.random.default_rng(2).uniform(size=(10, 4)).astype(np.float32)  # [batch, horizon]
-    np.testing.assert_allclose(
-        _np(target(pred)), scaler.inverse_transform(pred, features=["y"]), rtol=1e-6
-    )
+    np.testing.assert_allclose(_np(target(pred)), scaler.inverse_transform(pred, features=["y"]), rtol=1e-6)
     wide = (X.to_numpy() * 3 - 100).astype(np.float32)
     clipped = _np(layer_from_scaler(scaler)(wide))
     assert clipped.min() == 0.0 and clipped.max() == 1.0

@@ -188,9 +188,7 @@ def test_masked_moments(backend, dtype):
 
 def _segment_reference(x, codes, n_groups):
     C = x.shape[1]
-    out = [np.zeros((n_groups, C)) for _ in range(3)] + [
-        np.full((n_groups, C), np.nan) for _ in range(2)
-    ]
+    out = [np.zeros((n_groups, C)) for _ in range(3)] + [np.full((n_groups, C), np.nan) for _ in range(2)]
     for g in range(n_groups):
         rows = x[codes == g]
         if rows.shape[0] == 0:

@@ -45,16 +45,12 @@ def test_grouped_transform_subset_of_series(method, panel):
     X, ids = panel
     est = make(method).fit(X, groups=ids)
     only_b = ids == "b"
-    assert_close(
-        est.transform(X[only_b], groups=ids[only_b]), per_series_reference(method, X, ids)[only_b]
-    )
+    assert_close(est.transform(X[only_b], groups=ids[only_b]), per_series_reference(method, X, ids)[only_b])
 
 
 def test_dataframe_id_column_kept(method, panel):
     X, ids = panel
-    df = pd.DataFrame(
-        {"store": ids, "sales": X[:, 0], "temp": X[:, 1]}, index=pd.RangeIndex(5, 5 + len(ids))
-    )
+    df = pd.DataFrame({"store": ids, "sales": X[:, 0], "temp": X[:, 1]}, index=pd.RangeIndex(5, 5 + len(ids)))
     est = make(method).fit(df, groups="store")
     assert list(est.feature_names_in_) == ["sales", "temp"]
     out = est.transform(df, groups="store")
@@ -121,15 +117,11 @@ def test_unseen_median(panel):
     stds = np.array([X[ids == s].std(axis=0) for s in ["a", "b", "c"]])
     new = X[:3]
     out = est.transform(new, groups=["q"] * 3)
-    assert_close(
-        out, (new - np.median(means, axis=0)) / np.median(stds, axis=0), rtol=1e-10, atol=1e-10
-    )
+    assert_close(out, (new - np.median(means, axis=0)) / np.median(stds, axis=0), rtol=1e-10, atol=1e-10)
     est = seqscale.MinMaxScaler(unseen="median").fit(X, groups=ids)
     mins = np.median([X[ids == s].min(axis=0) for s in "abc"], axis=0)
     maxs = np.median([X[ids == s].max(axis=0) for s in "abc"], axis=0)
-    assert_close(
-        est.transform(new, groups=["q"] * 3), (new - mins) / (maxs - mins), rtol=1e-10, atol=1e-10
-    )
+    assert_close(est.transform(new, groups=["q"] * 3), (new - mins) / (maxs - mins), rtol=1e-10, atol=1e-10)
 
 
 def test_unseen_own_fits_and_remembers(method, panel):
@@ -219,7 +211,11 @@ def test_per_feature_bounds_with_groups(panel):
 
 
 def test_constant_series_warns_and_maps_to_zero(method):
-    X = np.array([[0.0], [0.0], [2.0], [5.0]]) if method == "maxabs" else np.array([[1.0], [1.0], [2.0], [5.0]])
+    X = (
+        np.array([[0.0], [0.0], [2.0], [5.0]])
+        if method == "maxabs"
+        else np.array([[1.0], [1.0], [2.0], [5.0]])
+    )
     with pytest.warns(seqscale.ConstantFeatureWarning):
         est = make(method).fit(X, groups=["flat", "flat", "up", "up"])
     out = est.transform(X, groups=["flat", "flat", "up", "up"])

@@ -81,9 +81,7 @@ def test_round_trip_gives_original_target(spec, span):
     pipe = SequencePipeline({"y": spec, "quarter": {"role": "categorical"}}, time="date", n_in=6)
     X, y = pipe.fit(df).transform(df)
     assert pipe.span_ == span
-    assert (
-        X.shape == (len(df) - span - 6, 6, len(pipe.feature_names_out_)) and X.dtype == np.float32
-    )
+    assert X.shape == (len(df) - span - 6, 6, len(pipe.feature_names_out_)) and X.dtype == np.float32
     back = pipe.inverse_target(y)
     assert list(back.columns) == ["y"] and back.index.name == "date"
     assert back.index[0] == df["date"].iloc[span + 6]
@@ -92,9 +90,7 @@ def test_round_trip_gives_original_target(spec, span):
 
 def test_round_trip_multi_step_columns():
     df = _frame()
-    pipe = SequencePipeline(
-        {"y": {"role": "target", "difference": DIFF1}}, time="date", n_in=5, n_out=3
-    )
+    pipe = SequencePipeline({"y": {"role": "target", "difference": DIFF1}}, time="date", n_in=5, n_out=3)
     _, y = pipe.fit(df).transform(df)
     assert y.shape == (len(df) - 1 - 5 - 2, 3, 1)
     back = pipe.inverse_target(y)
@@ -144,9 +140,7 @@ def test_inverse_difference_exact_on_integers():
     rng = np.random.default_rng(3)
     levels = np.cumsum(rng.integers(-50, 50, size=200)) + 1_000_000
     df = pd.DataFrame({"y": levels})
-    pipe = SequencePipeline(
-        {"y": {"role": "target", "method": "none", "difference": DIFF1}}, n_in=3
-    )
+    pipe = SequencePipeline({"y": {"role": "target", "method": "none", "difference": DIFF1}}, n_in=3)
     _, y = pipe.fit(df).transform(df)
     back = pipe.inverse_target(y)
     assert np.array_equal(back["y"].to_numpy(), levels[4:].astype(float))
@@ -155,9 +149,7 @@ def test_inverse_difference_exact_on_integers():
 
 def test_windowing_matches_naive_loop():
     df = _frame(40)
-    pipe = SequencePipeline(
-        {"quarter": {"role": "categorical"}}, target="y", time="date", n_in=4, n_out=2
-    )
+    pipe = SequencePipeline({"quarter": {"role": "categorical"}}, target="y", time="date", n_in=4, n_out=2)
     X, y = pipe.fit(df).transform(df)
     frame = pipe.transform_frame(df)
     values = frame[list(pipe.feature_names_out_)].to_numpy()
@@ -173,9 +165,7 @@ def test_one_hot_matches_sklearn_and_names():
     from sklearn.preprocessing import OneHotEncoder
 
     df = _frame(30)
-    pipe = SequencePipeline(
-        {"quarter": {"role": "categorical"}}, target="y", time="date", n_in=3
-    ).fit(df)
+    pipe = SequencePipeline({"quarter": {"role": "categorical"}}, target="y", time="date", n_in=3).fit(df)
     names = [n for n in pipe.feature_names_out_ if n.startswith("quarter")]
     assert names == ["quarter=1", "quarter=2", "quarter=3", "quarter=4"]
     expected = OneHotEncoder(sparse_output=False).fit_transform(df[["quarter"]])
@@ -185,9 +175,7 @@ def test_one_hot_matches_sklearn_and_names():
 def test_unlisted_columns_get_defaults_and_time_id_are_not_features():
     df = _frame(30).assign(region=["north", "south"] * 15)
     pipe = SequencePipeline(target="y", time="date", n_in=3).fit(df)
-    assert (
-        pipe.specs_["trend"]["method"] == "minmax" and pipe.specs_["quarter"]["method"] == "minmax"
-    )
+    assert pipe.specs_["trend"]["method"] == "minmax" and pipe.specs_["quarter"]["method"] == "minmax"
     assert pipe.specs_["region"]["role"] == "categorical"
     assert "date" not in pipe.feature_names_out_
     assert {"region=north", "region=south"} <= set(pipe.feature_names_out_)
@@ -203,9 +191,9 @@ def test_unsorted_rows_are_sorted_by_time():
 
 def test_series_features_constant_per_series():
     df = _panel()
-    pipe = SequencePipeline(
-        target="y", time="t", id="id", n_in=4, per_series=True, series_features=True
-    ).fit(df)
+    pipe = SequencePipeline(target="y", time="t", id="id", n_in=4, per_series=True, series_features=True).fit(
+        df
+    )
     assert list(pipe.feature_names_out_[-2:]) == ["y:level", "y:log10_std"]
     frame = pipe.transform_frame(df)
     per = frame.groupby("id")["y:level"].nunique()
@@ -374,9 +362,9 @@ def test_softmax_target_one_hot_and_decodes_labels():
 
 def test_binary_text_labels_under_sigmoid():
     df = _frame(40).assign(up=np.where(np.arange(40) % 3 == 0, "yes", "no"))
-    pipe = SequencePipeline(
-        target="up", time="date", n_in=3, task="binary", output_activation="sigmoid"
-    ).fit(df)
+    pipe = SequencePipeline(target="up", time="date", n_in=3, task="binary", output_activation="sigmoid").fit(
+        df
+    )
     _, y = pipe.transform(df)
     assert set(np.unique(y)) == {0.0, 1.0}
     assert pipe.inverse_target(y[:, 0, 0] * 0.9)["up"].tolist() == df["up"].iloc[3:].tolist()
@@ -435,11 +423,7 @@ def test_save_load_panel_and_classifier(tmp_path):
     ).fit(cls)
     clf.save(tmp_path / "c.json")
     _, y = clf.transform(cls)
-    assert (
-        load_pipeline(tmp_path / "c.json")
-        .inverse_target(y, frame=cls)
-        .equals(clf.inverse_target(y))
-    )
+    assert load_pipeline(tmp_path / "c.json").inverse_target(y, frame=cls).equals(clf.inverse_target(y))
 
 
 def _tamper(record, how):
@@ -499,9 +483,7 @@ def test_fit_crossing_test_start_is_refused():
     with pytest.raises(LeakageError, match="test period"):
         SequencePipeline(target="y", time="date", n_in=3, test_start=split.cutoff).fit(df)
     SequencePipeline(target="y", time="date", n_in=3, test_start=split.cutoff).fit(split.train)
-    SequencePipeline(
-        target="y", time="date", n_in=3, test_start=split.cutoff, allow_leakage=True
-    ).fit(df)
+    SequencePipeline(target="y", time="date", n_in=3, test_start=split.cutoff, allow_leakage=True).fit(df)
     with pytest.raises(LeakageError):  # a row position, without a time column
         SequencePipeline(target="y", n_in=3, test_start=30).fit(df.drop(columns="date"))
     panel = _panel()
@@ -564,10 +546,7 @@ def test_multi_step_quantiles_refused_paths_work():
     for k in (0, 7, 19):
         np.testing.assert_allclose(levels[:, :, k], pipe.inverse_target(paths[:, :, k]).to_numpy())
     seasonal, ys = _quantile_setup(3, lag=4)  # horizon <= lag: quantiles still map exactly
-    assert (
-        seasonal.inverse_target(ys + np.zeros((1, 1, 2), np.float32), kind="quantiles").shape[2]
-        == 2
-    )
+    assert seasonal.inverse_target(ys + np.zeros((1, 1, 2), np.float32), kind="quantiles").shape[2] == 2
 
 
 def test_inverse_needs_matching_samples():

@@ -27,23 +27,17 @@ def test_exact_quantile_equals_numpy_linear(x, q):
 @given(x=values, data=st.data())
 def test_grouped_quantiles_and_merge(x, data):
     n_groups = data.draw(st.integers(1, 4))
-    codes = np.asarray(
-        data.draw(st.lists(st.integers(0, n_groups - 1), min_size=len(x), max_size=len(x)))
-    )
+    codes = np.asarray(data.draw(st.lists(st.integers(0, n_groups - 1), min_size=len(x), max_size=len(x))))
     k = data.draw(st.integers(0, len(x)))
     a = QuantileSketch.from_values(x[:k], codes[:k], n_groups)
     b = QuantileSketch.from_values(x[k:], codes[k:], n_groups)
     whole = QuantileSketch.from_values(x, codes, n_groups)
     merged = a.merge(b)
     for q in (0.0, 0.25, 0.5, 0.75, 1.0):
-        expect = [
-            np.quantile(x[codes == g], q) if (codes == g).any() else np.nan for g in range(n_groups)
-        ]
+        expect = [np.quantile(x[codes == g], q) if (codes == g).any() else np.nan for g in range(n_groups)]
         np.testing.assert_allclose(whole.quantile(q), expect, rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(merged.quantile(q), expect, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(
-        whole.pooled().quantile(0.5), [np.quantile(x, 0.5)], rtol=1e-12, atol=1e-9
-    )
+    np.testing.assert_allclose(whole.pooled().quantile(0.5), [np.quantile(x, 0.5)], rtol=1e-12, atol=1e-9)
 
 
 def test_nan_dropped_and_empty_group():

@@ -35,9 +35,7 @@ def data():
 
 
 def _images(text: str) -> list[bytes]:
-    return [
-        base64.b64decode(m) for m in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
-    ]
+    return [base64.b64decode(m) for m in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)]
 
 
 def test_report_renders(data, tmp_path):

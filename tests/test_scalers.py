@@ -27,9 +27,7 @@ def exact_mean_std(x):
     return mean + corr, math.sqrt(var)
 
 
-FAST = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 # ---------------------------------------------------------------------------- scikit-learn parity
@@ -82,9 +80,7 @@ class TestSklearnParity:
     def test_standard_options(self, X2, kw):
         from sklearn.preprocessing import StandardScaler
 
-        assert_close(
-            seqscale.StandardScaler(**kw).fit_transform(X2), StandardScaler(**kw).fit_transform(X2)
-        )
+        assert_close(seqscale.StandardScaler(**kw).fit_transform(X2), StandardScaler(**kw).fit_transform(X2))
 
     @pytest.mark.parametrize(
         "kw",
@@ -98,9 +94,7 @@ class TestSklearnParity:
     def test_robust_options(self, X2, kw):
         from sklearn.preprocessing import RobustScaler
 
-        assert_close(
-            seqscale.RobustScaler(**kw).fit_transform(X2), RobustScaler(**kw).fit_transform(X2)
-        )
+        assert_close(seqscale.RobustScaler(**kw).fit_transform(X2), RobustScaler(**kw).fit_transform(X2))
 
     def test_partial_fit_equals_sklearn(self, X2):
         from sklearn import preprocessing as skp
@@ -208,9 +202,7 @@ class TestShapes:
         assert_close(out.to_numpy(), make_sklearn(method).fit_transform(s.to_frame()).ravel())
 
     def test_pandas_dataframe_keeps_columns_and_index(self, method, X2):
-        df = pd.DataFrame(
-            X2, columns=["a", "b", "c"], index=pd.RangeIndex(100, 100 + len(X2), name="t")
-        )
+        df = pd.DataFrame(X2, columns=["a", "b", "c"], index=pd.RangeIndex(100, 100 + len(X2), name="t"))
         est = make(method).fit(df)
         out = est.transform(df)
         assert isinstance(out, pd.DataFrame)
@@ -276,14 +268,10 @@ class TestDtypes:
         X = np.array([[1.5, 2.0], [3.25, 7.0], [5.0, 4.5]], dtype=np.float16)
         out = make(method).fit_transform(X)
         assert out.dtype == np.float32
-        np.testing.assert_allclose(
-            out, make_sklearn(method).fit_transform(X.astype(np.float64)), rtol=1e-6
-        )
+        np.testing.assert_allclose(out, make_sklearn(method).fit_transform(X.astype(np.float64)), rtol=1e-6)
 
     def test_pandas_nullable_and_int_columns(self, method):
-        df = pd.DataFrame(
-            {"a": pd.array([1, 2, None, 4], dtype="Int64"), "b": [1.0, 2.0, 3.0, 5.0]}
-        )
+        df = pd.DataFrame({"a": pd.array([1, 2, None, 4], dtype="Int64"), "b": [1.0, 2.0, 3.0, 5.0]})
         out = make(method).fit_transform(df)
         assert np.isnan(out["a"].iloc[2])
         assert out["a"].dtype == np.float64
@@ -321,9 +309,7 @@ class TestDtypes:
 
     def test_numeric_strings_in_object_array_accepted(self, method):
         X = np.array([["1.5"], ["2.5"], ["4"]], dtype=object)
-        assert_close(
-            make(method).fit_transform(X), make_sklearn(method).fit_transform(X.astype(float))
-        )
+        assert_close(make(method).fit_transform(X), make_sklearn(method).fit_transform(X.astype(float)))
 
 
 # ---------------------------------------------------------------------------- NaN, padding, lengths
@@ -416,9 +402,7 @@ class TestMissingAndPadding:
         flat = np.concatenate(seqs)
         scaled_then_padded = pad_all([make(method).fit(flat).transform(s) for s in seqs])
         padded = pad_all(seqs)
-        padded_then_scaled = (
-            make(method).fit(padded, lengths=lengths).transform(padded, lengths=lengths)
-        )
+        padded_then_scaled = make(method).fit(padded, lengths=lengths).transform(padded, lengths=lengths)
         assert_close(padded_then_scaled, scaled_then_padded)
         masked = make(method, mask_value=pad).fit(padded).transform(padded)
         assert_close(masked, scaled_then_padded)
@@ -702,9 +686,7 @@ class TestWorkedExamples:
 class TestFeatureSubsets:
     @pytest.fixture
     def fitted(self, method, rng):
-        df = pd.DataFrame(
-            rng.normal(size=(50, 3)) * [1, 10, 100] + [0, 5, 1000], columns=["a", "b", "y"]
-        )
+        df = pd.DataFrame(rng.normal(size=(50, 3)) * [1, 10, 100] + [0, 5, 1000], columns=["a", "b", "y"])
         return make(method).fit(df), df
 
     def _manual_inverse(self, est, j, pred):
@@ -763,12 +745,8 @@ class TestFeatureSubsets:
     def test_subset_by_index(self, fitted, rng):
         est, _ = fitted
         pred = rng.normal(size=5)
-        assert_close(
-            est.inverse_transform(pred, features=[2]), est.inverse_transform(pred, features=["y"])
-        )
-        assert_close(
-            est.inverse_transform(pred, features=[-1]), est.inverse_transform(pred, features=["y"])
-        )
+        assert_close(est.inverse_transform(pred, features=[2]), est.inverse_transform(pred, features=["y"]))
+        assert_close(est.inverse_transform(pred, features=[-1]), est.inverse_transform(pred, features=["y"]))
 
     def test_unknown_feature(self, fitted):
         est, _ = fitted
@@ -814,9 +792,7 @@ class TestExactInverse:
             est = make(method).fit(X)
         back = est.inverse_transform(est.transform(X))
         # a few ulp of the largest magnitude involved (|x| or the shift)
-        mag = np.maximum(
-            np.abs(X), np.abs(est.affine_.shift) if X.ndim > 1 else np.abs(est.affine_.shift[0])
-        )
+        mag = np.maximum(np.abs(X), np.abs(est.affine_.shift) if X.ndim > 1 else np.abs(est.affine_.shift[0]))
         assert np.all(np.abs(back - X) <= 8 * np.spacing(mag))
 
     @FAST
@@ -974,9 +950,7 @@ class TestStreaming:
             pytest.param(
                 m,
                 c,
-                marks=[pytest.mark.xfail(reason=BIG_BUGS[(m, c)], strict=True)]
-                if (m, c) in BIG_BUGS
-                else [],
+                marks=[pytest.mark.xfail(reason=BIG_BUGS[(m, c)], strict=True)] if (m, c) in BIG_BUGS else [],
             )
             for m in METHODS
             for c in BIG
@@ -1000,10 +974,7 @@ class TestStreaming:
 
     @pytest.mark.parametrize(
         "method",
-        [
-            m
-            for m in METHODS
-        ],
+        list(METHODS),
     )
     def test_subnormal_values(self, method):
         X = np.array([[1e-310], [3e-310], [2e-310], [5e-310]])

@@ -33,9 +33,7 @@ def test_share_with_datetime_index_gives_time_cutoff():
     assert s.cutoff == pd.Timestamp("2024-01-09")
 
 
-@pytest.mark.parametrize(
-    "cutoff", ["2024-01-07", pd.Timestamp("2024-01-07"), np.datetime64("2024-01-07")]
-)
+@pytest.mark.parametrize("cutoff", ["2024-01-07", pd.Timestamp("2024-01-07"), np.datetime64("2024-01-07")])
 def test_date_cutoff_with_index(cutoff):
     s = split_by_time(_daily(), cutoff)
     assert s.train["v"].tolist() == [0, 1, 2, 3, 4, 5]
@@ -114,9 +112,7 @@ def test_test_size_out_of_range(bad):
 
 
 def test_unsorted_time_says_sort_first():
-    df = pd.DataFrame(
-        {"t": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-03"]), "v": [1, 2, 3]}
-    )
+    df = pd.DataFrame({"t": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-03"]), "v": [1, 2, 3]})
     with pytest.raises(InputError, match=r"row 1.*sort by time first"):
         split_by_time(df, 1, time="t")
     panel = pd.DataFrame({"id": ["a", "b", "a", "b"], "t": [1, 1, 3, 2]})

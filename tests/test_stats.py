@@ -73,10 +73,7 @@ def test_from_array_matches_reference(x):
 def test_merge_associative(x, data):
     i = data.draw(st.integers(0, x.shape[0]))
     j = data.draw(st.integers(i, x.shape[0]))
-    parts = [
-        Moments.from_array(p) if len(p) else Moments.empty(x.shape[1])
-        for p in (x[:i], x[i:j], x[j:])
-    ]
+    parts = [Moments.from_array(p) if len(p) else Moments.empty(x.shape[1]) for p in (x[:i], x[i:j], x[j:])]
     left = parts[0].merge(parts[1]).merge(parts[2])
     right = parts[0].merge(parts[1].merge(parts[2]))
     np.testing.assert_allclose(left.mean, right.mean, rtol=1e-12, atol=1e-9)
@@ -132,9 +129,7 @@ def test_large_values_mean_finite():
 @given(x=arrays, data=st.data())
 def test_from_groups_equals_per_group(x, data):
     n_groups = data.draw(st.integers(1, 4))
-    codes = np.asarray(
-        data.draw(st.lists(st.integers(0, n_groups - 1), min_size=len(x), max_size=len(x)))
-    )
+    codes = np.asarray(data.draw(st.lists(st.integers(0, n_groups - 1), min_size=len(x), max_size=len(x))))
     g = Moments.from_groups(x, codes, n_groups)
     assert g.count.shape == (n_groups, x.shape[1])
     for k in range(n_groups):

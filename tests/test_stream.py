@@ -15,20 +15,25 @@ from seqscale.stats import Moments
 
 N_ROWS = 300_000
 NUMERIC = ["a", "b", "c", "d"]
-METHODS = {"minmax": seqscale.MinMaxScaler, "standard": seqscale.StandardScaler,
-           "maxabs": seqscale.MaxAbsScaler}
+METHODS = {
+    "minmax": seqscale.MinMaxScaler,
+    "standard": seqscale.StandardScaler,
+    "maxabs": seqscale.MaxAbsScaler,
+}
 
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(11)
-    out = pd.DataFrame({
-        "a": rng.normal(1e6, 3.0, N_ROWS),
-        "site": rng.choice(["north", "south, east", 'q"x'], N_ROWS),
-        "b": rng.standard_cauchy(N_ROWS),
-        "c": rng.exponential(1e-6, N_ROWS),
-        "d": rng.normal(0.0, 1.0, N_ROWS) * 10.0 ** rng.integers(-30, 30, N_ROWS),
-    })
+    out = pd.DataFrame(
+        {
+            "a": rng.normal(1e6, 3.0, N_ROWS),
+            "site": rng.choice(["north", "south, east", 'q"x'], N_ROWS),
+            "b": rng.standard_cauchy(N_ROWS),
+            "c": rng.exponential(1e-6, N_ROWS),
+            "d": rng.normal(0.0, 1.0, N_ROWS) * 10.0 ** rng.integers(-30, 30, N_ROWS),
+        }
+    )
     out.loc[rng.random(N_ROWS) < 0.01, "b"] = np.nan
     return out
 
@@ -44,11 +49,13 @@ def files(frame, tmp_path_factory):
 
 def _same_fit(got, want) -> None:
     for field in ("count", "mean", "m2", "min", "max"):
-        np.testing.assert_allclose(getattr(got.stats_, field), getattr(want.stats_, field),
-                                   rtol=1e-12, err_msg=field)
+        np.testing.assert_allclose(
+            getattr(got.stats_, field), getattr(want.stats_, field), rtol=1e-12, err_msg=field
+        )
     for attr in ("shift", "scale", "offset"):
-        np.testing.assert_allclose(getattr(got.affine_, attr), getattr(want.affine_, attr),
-                                   rtol=1e-12, err_msg=attr)
+        np.testing.assert_allclose(
+            getattr(got.affine_, attr), getattr(want.affine_, attr), rtol=1e-12, err_msg=attr
+        )
     assert got.n_samples_seen_ == want.n_samples_seen_
     assert list(got.feature_names_in_) == list(want.feature_names_in_)
 
@@ -62,8 +69,9 @@ def test_fit_file_equals_in_memory(files, frame, kind, method):
 
 
 def test_fit_file_params_columns_and_errors(files, frame):
-    est = stream.fit_file(files["parquet"], "minmax", columns=["c", "a"], batch_size=70_000,
-                          feature_range=(-1, 1))
+    est = stream.fit_file(
+        files["parquet"], "minmax", columns=["c", "a"], batch_size=70_000, feature_range=(-1, 1)
+    )
     _same_fit(est, seqscale.MinMaxScaler(feature_range=(-1, 1)).fit(frame[["c", "a"]]))
     with pytest.raises(InputTypeError, match="site"):
         stream.fit_file(files["csv"], columns=["a", "site"])
@@ -97,8 +105,9 @@ def test_transform_file_exact(files, frame, tmp_path, source, suffix):
     pd.testing.assert_series_equal(got["site"], frame["site"], check_dtype=False)
     np.testing.assert_array_equal(got[NUMERIC].to_numpy(), scaler.transform(frame[NUMERIC]))
     back = stream.transform_file(scaler, out, tmp_path / f"back{suffix}", inverse=True)
-    np.testing.assert_array_equal(io.read_table(back)[NUMERIC].to_numpy(),
-                                  scaler.inverse_transform(got[NUMERIC]))
+    np.testing.assert_array_equal(
+        io.read_table(back)[NUMERIC].to_numpy(), scaler.inverse_transform(got[NUMERIC])
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"out{suffix}", f"back{suffix}"])
 
 
@@ -121,8 +130,7 @@ def test_transform_file_subset_and_nulls(tmp_path):
     pq.write_table(table, tmp_path / "pred.parquet")
     fitted = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 4.0]})
     scaler = seqscale.MinMaxScaler().fit(fitted)
-    out = stream.transform_file(scaler, tmp_path / "pred.parquet", tmp_path / "y.parquet",
-                                inverse=True)
+    out = stream.transform_file(scaler, tmp_path / "pred.parquet", tmp_path / "y.parquet", inverse=True)
     result = pq.read_table(out)
     assert result.column("y").to_pylist() == [4.0, None, 12.0]
     assert result.column("id").to_pylist() == ["a", "b", "c"]
@@ -130,8 +138,7 @@ def test_transform_file_subset_and_nulls(tmp_path):
 
 def test_transform_file_checksums(files, frame, tmp_path):
     scaler = seqscale.MaxAbsScaler().fit(frame[NUMERIC])
-    out = stream.transform_file(scaler, files["parquet"], tmp_path / "o.parquet",
-                                batch_size=100_000)
+    out = stream.transform_file(scaler, files["parquet"], tmp_path / "o.parquet", batch_size=100_000)
     handle = pq.ParquetFile(out, page_checksum_verification=True)
     assert handle.metadata.num_rows == N_ROWS
     handle.read()
@@ -172,8 +179,7 @@ def test_existing_output_is_replaced_atomically(files, frame, tmp_path, monkeypa
     assert [p.name for p in tmp_path.iterdir()] == ["o.parquet"]
     monkeypatch.undo()
     stream.transform_file(scaler, files["parquet"], target, batch_size=50_000)
-    np.testing.assert_array_equal(io.read_table(target)[NUMERIC].to_numpy(),
-                                  scaler.transform(frame[NUMERIC]))
+    np.testing.assert_array_equal(io.read_table(target)[NUMERIC].to_numpy(), scaler.transform(frame[NUMERIC]))
     assert [p.name for p in tmp_path.iterdir()] == ["o.parquet"]
 
 
@@ -197,5 +203,4 @@ def test_transform_file_errors(files, frame, tmp_path):
 
 def test_moments_fold_matches_batches(files, frame):
     est = stream.fit_file(files["csv"], batch_size=25_000)
-    np.testing.assert_allclose(est.stats_.m2, Moments.from_array(frame[NUMERIC].to_numpy()).m2,
-                               rtol=1e-12)
+    np.testing.assert_allclose(est.stats_.m2, Moments.from_array(frame[NUMERIC].to_numpy()).m2, rtol=1e-12)

@@ -24,9 +24,7 @@ from seqscale.torch import (  # noqa: E402
 )
 
 # torch.jit.script still works but newer torch releases flag it as deprecated
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 
 SCALERS = [
     seqscale.MinMaxScaler,
@@ -126,9 +124,7 @@ def test_clip_matches_out_of_range_clip():
     assert y.min() == 0.0 and y.max() == 1.0
     assert not module_from_scaler(scaler, clip=False).clip
     std = module_from_scaler(seqscale.StandardScaler().fit(X), dtype=torch.float64, clip=True)
-    assert torch.isfinite(std.low).all() and float(std(torch.from_numpy(wide)).max()) <= float(
-        std.high.max()
-    )
+    assert torch.isfinite(std.low).all() and float(std(torch.from_numpy(wide)).max()) <= float(std.high.max())
 
 
 def test_nan_and_padding_pass_through():
@@ -341,9 +337,7 @@ def test_grouped_scaled_model_aligns_series():
     torch.manual_seed(2)
     X, ids, xs = _panel("pooled")
     target = X[:, -1, 1] * 2
-    order = np.argsort(ids, kind="stable")[
-        ::-1
-    ]  # the target scaler sees the series in another order
+    order = np.argsort(ids, kind="stable")[::-1]  # the target scaler sees the series in another order
     ys = seqscale.StandardScaler(unseen="pooled").fit(target[order], groups=ids[order])
     assert list(ys.series_) != list(xs.series_)
     net = _Net(2, 1).double()

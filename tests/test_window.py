@@ -122,9 +122,7 @@ def test_grouped_windows_never_cross_boundaries():
 
 
 def test_groups_as_column_name_is_not_a_feature():
-    df = pd.DataFrame(
-        {"id": ["a"] * 5 + ["b"] * 5, "v": np.arange(10.0)}, index=pd.RangeIndex(100, 110)
-    )
+    df = pd.DataFrame({"id": ["a"] * 5 + ["b"] * 5, "v": np.arange(10.0)}, index=pd.RangeIndex(100, 110))
     X, _, ids = to_supervised(df, 3, 1, "v", groups="id")
     assert X.shape == (4, 3, 1)
     assert list(ids) == ["a", "a", "b", "b"]

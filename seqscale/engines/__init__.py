@@ -112,8 +112,16 @@ def _affine_for(est: Any, channels: np.ndarray | slice | None = None) -> Affine:
 
 
 def _apply_block(
-    rows: np.ndarray, affine: Affine, *, inverse: bool, policy: str, mask_value: Any,
-    names: Sequence[str], where: str = "", row0: int = 0, out: np.ndarray | None = None,
+    rows: np.ndarray,
+    affine: Affine,
+    *,
+    inverse: bool,
+    policy: str,
+    mask_value: Any,
+    names: Sequence[str],
+    where: str = "",
+    row0: int = 0,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scale (or invert) one ``rows x channels`` block with the out-of-range policy and padding.
 
@@ -133,7 +141,7 @@ def _apply_block(
 def _range_policy(
     rows: np.ndarray, affine: Affine, policy: str, names: Sequence[str], where: str, row0: int
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """"clip": output bounds; "warn"/"error": check this block of rows."""
+    """ "clip": output bounds; "warn"/"error": check this block of rows."""
     if policy == "ignore":
         return None
     if policy == "clip":
@@ -146,10 +154,12 @@ def _range_policy(
     if not counts.any():
         return None
     first = [row0 + int(np.argmax(outside[:, j])) for j in range(outside.shape[1])]
-    parts = [f"{names[j]!r}: {int(c)} value(s), first at row {first[j]}{where}"
-             for j, c in enumerate(counts) if c]
+    parts = [
+        f"{names[j]!r}: {int(c)} value(s), first at row {first[j]}{where}" for j, c in enumerate(counts) if c
+    ]
     message = (
-        "values outside the fitted range — " + "; ".join(parts[:10])
+        "values outside the fitted range — "
+        + "; ".join(parts[:10])
         + ". out_of_range='clip' limits them, or refit / set domain bounds."
     )
     if policy == "error":

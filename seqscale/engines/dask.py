@@ -327,14 +327,24 @@ def transform(est: Any, X: Any, inverse: bool = False) -> Any:
             )
         meta = _frame_meta(X._meta)
         return X.map_partitions(
-            _transform_partition, affine, names, options, meta=meta, partition_info=True,
+            _transform_partition,
+            affine,
+            names,
+            options,
+            meta=meta,
+            partition_info=True,
             enforce_metadata=False,
         )
     if options["mask_value"] is not None:
         X = _features_whole(X)
     dtype = _out_dtype(X.dtype)
     return X.map_blocks(
-        _transform_block, affine, names, options, X.shape, dtype=dtype,
+        _transform_block,
+        affine,
+        names,
+        options,
+        X.shape,
+        dtype=dtype,
         meta=np.empty((0,) * X.ndim, dtype=dtype),
     )
 
