@@ -1,7 +1,9 @@
 """Series ids for per-series (panel) scaling: ids to integer codes, unseen-series policy.
 
 Every series gets one row of coefficients. Ids are mapped to codes with a hash table (pandas'
-``factorize`` / ``Index.get_indexer``): no Python loop per series anywhere.
+``factorize`` / ``Index.get_indexer``), or — for integer ids in a compact range, the usual case
+of store or sensor numbers — with a direct lookup table, one gather per row. No Python loop per
+series anywhere.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def row_ids(groups: Any, n_rows: int, layout_shape: tuple[int, ...]) -> np.ndarr
             + (f" ({layout_shape[0]} samples)" if len(layout_shape) == 3 else "")
             + "; give one series id per row (or per sample of a 3D array)."
         )
-    if pd.isna(ids).any():
+    if ids.dtype.kind not in "iub" and pd.isna(ids).any():
         first = int(np.flatnonzero(pd.isna(ids))[0])
         raise InputError(f"groups has a missing series id at row {first}; every row needs an id.")
     return ids
@@ -55,20 +57,66 @@ def lookup(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``groups`` among ``known`` ids (-1 for unseen) and the ids themselves."""
     ids = row_ids(groups, n_rows, shape)
+    table = _int_table(known, ids)
+    if table is not None:
+        lo, positions = table
+        return positions[ids - lo], ids
     return pd.Index(known).get_indexer(ids).astype(np.int64), ids
+
+
+def _compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
+    """``(low, high)`` of integer arrays whose values span a compact range, else None."""
+    if not all(a.dtype.kind in "iu" for a in arrays):
+        return None
+    present = [a for a in arrays if a.size]
+    if not present:
+        return None
+    lo = min(int(a.min()) for a in present)
+    hi = max(int(a.max()) for a in present)
+    size = sum(a.size for a in arrays)
+    return (lo, hi) if hi - lo <= 4 * size + 1024 else None
+
+
+def _int_table(known: np.ndarray, ids: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """``(low, positions)`` with ``positions[id - low]`` the code of ``id`` (-1 unseen)."""
+    span = _compact_ints(np.asarray(known) if known.dtype.kind in "iu" else known, ids)
+    if span is None or known.dtype.kind not in "iu":
+        return None
+    lo, hi = span
+    positions = np.full(hi - lo + 1, -1, dtype=np.int64)
+    positions[known.astype(np.int64) - lo] = np.arange(known.size)
+    return lo, positions
+
+
+def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)`` of ids (sorted uniques for compact integers, else first seen)."""
+    span = _compact_ints(ids)
+    if span is not None:
+        lo, hi = span
+        present = np.bincount((ids - lo).astype(np.intp), minlength=hi - lo + 1) > 0
+        uniques = np.flatnonzero(present) + lo
+        positions = np.cumsum(present) - 1
+        return positions[ids - lo].astype(np.int64), uniques.astype(np.int64)
+    codes, uniques = pd.factorize(ids, sort=False)
+    return codes.astype(np.int64), np.asarray(uniques)
 
 
 def encode_new(
     known: np.ndarray, groups: Any, n_rows: int, shape: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``groups`` where unseen ids are appended after ``known``; returns (codes, all ids)."""
+    if len(known) == 0:
+        ids = row_ids(groups, n_rows, shape)
+        return _new_ids(ids)
     codes, ids = lookup(known, groups, n_rows, shape)
     unseen = codes < 0
     if not unseen.any():
         return codes, known
-    new_codes, new_ids = pd.factorize(ids[unseen], sort=False)
+    new_codes, new_ids = _new_ids(ids[unseen])
     codes[unseen] = new_codes + len(known)
-    return codes, np.concatenate([np.asarray(known, dtype=object), np.asarray(new_ids, dtype=object)])
+    same_kind = known.dtype.kind in "iu" and new_ids.dtype.kind in "iu"
+    dtype = np.int64 if same_kind else object
+    return codes, np.concatenate([known.astype(dtype), new_ids.astype(dtype)])
 
 
 def check_policy(unseen: str) -> None:
