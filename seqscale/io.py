@@ -288,8 +288,17 @@ def iter_batches(
 
 
 def _parquet_batches(path: Path, handle, picked, batch_size) -> Iterator[pa.RecordBatch]:
+    # One row group at a time: ParquetFile.iter_batches can keep most of the file's decoded
+    # pages alive (peak memory near the file size); reading row groups bounds it by one group.
     try:
-        yield from handle.iter_batches(batch_size=batch_size, columns=picked)
+        meta = handle.metadata
+        for i in range(meta.num_row_groups):
+            if meta.row_group(i).num_rows > 4 * batch_size:  # a huge group: stream inside it
+                yield from handle.iter_batches(batch_size=batch_size, columns=picked, row_groups=[i])
+                continue
+            table = handle.read_row_group(i, columns=picked)
+            yield from table.to_batches(max_chunksize=batch_size)
+            del table
     except (pa.ArrowException, OSError) as err:
         raise _corrupt(path, err) from None
 
