@@ -1,0 +1,285 @@
+"""W2 — panel: many series of different lengths in long format, each with its own coefficients.
+
+seqscale (``fit(values, groups=ids)`` + ``transform(values, groups=ids)``), pandas' built-in
+groupby transforms, darts' ``Scaler`` over a list of ``TimeSeries`` and tslearn's scalers over a
+NaN-padded 3D array. darts and tslearn are timed on a subset of the series and extrapolated
+linearly (their cost is per series).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from benchmarks import _harness as h
+
+TITLE = "W2 panel (per-series scaling)"
+GOALS = [
+    "fit+transform ≤ 3\u00d7 values.copy()",
+    "≥ 15\u00d7 faster than pandas",
+    "≥ 400\u00d7 faster than darts",
+]
+COLUMNS = [
+    "method",
+    "tool",
+    "operation",
+    "time",
+    "\u00d7 values.copy()",
+    "seqscale vs this tool",
+    "peak memory",
+    "note",
+]
+DARTS_SUBSET = 500
+TSLEARN_SUBSET = 250
+MAX_LEN = 1000
+
+
+def run() -> h.Section:
+    import pandas as pd
+
+    import seqscale
+
+    section = h.Section("w2", TITLE, COLUMNS)
+    n_series = h.scaled(20_000, 50)
+    reps = h.repeats(5)
+    rng = np.random.default_rng(2)
+    lengths = rng.integers(50, MAX_LEN + 1, n_series)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    codes = np.repeat(np.arange(n_series, dtype=np.int64), lengths)
+    R = int(codes.size)
+    level = rng.normal(100, 50, n_series)
+    spread = rng.uniform(0.5, 20, n_series)
+    values = rng.standard_normal(R) * spread[codes] + level[codes]
+    names = np.array([f"series-{i:05d}" for i in range(n_series)], dtype=object)
+    str_ids = names[codes]
+    df = pd.DataFrame({"id": codes, "v": values})
+    dfs = pd.DataFrame({"id": str_ids, "v": values})
+    h.log(f"W2: {n_series:,} series, {R:,} rows, {reps} repeats")
+
+    t_copy = h.timeit(lambda: values.copy(), reps).median
+    m_copy, _ = h.peak_memory(lambda: values.copy())
+    section.add(
+        **{
+            "method": "—",
+            "tool": "reference",
+            "operation": "values.copy()",
+            "time": h.fmt_time(t_copy),
+            "\u00d7 values.copy()": "1.00\u00d7",
+            "peak memory": h.fmt_mib(m_copy),
+            "seconds": t_copy,
+            "ratio": 1.0,
+            "peak_bytes": m_copy,
+        }
+    )
+    ours: dict[tuple[str, str], float] = {}
+    theirs: dict[tuple[str, str], float] = {}
+
+    def row(method, tool, op, t, mem, note="", ours_key=None, extrapolated=False):
+        faster = ""
+        if ours_key is not None and ours_key in ours:
+            faster = h.fmt_speedup(t / ours[ours_key])
+        section.add(
+            **{
+                "method": method,
+                "tool": tool,
+                "operation": op,
+                "time": h.fmt_time(t) + (" (extrapolated)" if extrapolated else ""),
+                "\u00d7 values.copy()": h.fmt_ratio(t / t_copy),
+                "seqscale vs this tool": faster,
+                "peak memory": h.fmt_mib(mem),
+                "note": note,
+                "seconds": t,
+                "ratio": t / t_copy,
+                "peak_bytes": mem,
+                "extrapolated": extrapolated,
+            }
+        )
+        h.log(
+            f"W2 {method:8s} {tool:28s} {op:16s} {h.fmt_time(t):>10s} {t / t_copy:8.2f}x copy "
+            f"{note}"
+        )
+
+    def measure(method, tool, op, fn, note="", ours_key=None, n=reps):
+        t = h.timeit(fn, n).median
+        mem, _ = h.peak_memory(fn)
+        row(method, tool, op, t, mem, note, ours_key)
+        return t
+
+    # ------------------------------------------------------------------ seqscale
+    for method in ("standard", "minmax"):
+        Ours = seqscale.StandardScaler if method == "standard" else seqscale.MinMaxScaler
+        fitted = Ours().fit(values, groups=codes)
+        measure(
+            method, "seqscale (int ids)", "fit", lambda Ours=Ours: Ours().fit(values, groups=codes)
+        )
+        measure(
+            method,
+            "seqscale (int ids)",
+            "transform",
+            lambda fitted=fitted: fitted.transform(values, groups=codes),
+        )
+
+        def both(ids=codes, Ours=Ours):
+            return Ours().fit(values, groups=ids).transform(values, groups=ids)
+
+        ours[(method, "int")] = measure(method, "seqscale (int ids)", "fit+transform", both)
+        ours[(method, "str")] = measure(
+            method, "seqscale (string ids)", "fit+transform", lambda: both(str_ids)
+        )
+
+    # ------------------------------------------------------------------ pandas
+    def pandas_standard(frame):
+        g = frame.groupby("id", sort=False)["v"]
+        return (frame["v"] - g.transform("mean")) / g.transform("std", ddof=0)
+
+    def pandas_minmax(frame):
+        g = frame.groupby("id", sort=False)["v"]
+        lo = g.transform("min")
+        return (frame["v"] - lo) / (g.transform("max") - lo)
+
+    for method, fn in (("standard", pandas_standard), ("minmax", pandas_minmax)):
+        theirs[(method, "pandas")] = t = measure(
+            method,
+            "pandas groupby (int ids)",
+            "fit+transform",
+            lambda fn=fn: fn(df),
+            ours_key=(method, "int"),
+        )
+        measure(
+            method,
+            "pandas groupby (string ids)",
+            "fit+transform",
+            lambda fn=fn: fn(dfs),
+            ours_key=(method, "str"),
+        )
+        del t
+    # check that the pandas and seqscale results agree (same population std)
+    diff = np.nanmax(
+        np.abs(
+            pandas_standard(df).to_numpy()
+            - seqscale.StandardScaler().fit(values, groups=codes).transform(values, groups=codes)
+        )
+    )
+    section.notes.append(
+        f"seqscale and pandas standardized values agree to {diff:.1e} (max abs difference)."
+    )
+
+    # ------------------------------------------------------------------ darts
+    sub = min(DARTS_SUBSET, n_series)
+    factor = n_series / sub
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import logging
+
+            logging.getLogger("darts").setLevel(logging.ERROR)
+            from darts import TimeSeries
+            from darts.dataprocessing.transformers import Scaler
+            from sklearn.preprocessing import MinMaxScaler as SkMinMax
+            from sklearn.preprocessing import StandardScaler as SkStandard
+
+            series = [TimeSeries.from_values(values[starts[i] : starts[i + 1]]) for i in range(sub)]
+            for method, inner in (("standard", SkStandard), ("minmax", SkMinMax)):
+                fn = lambda inner=inner: Scaler(inner()).fit_transform(series)  # noqa: E731
+                t = h.timeit(fn, min(reps, 3)).median
+                mem, _ = h.peak_memory(fn)
+                theirs[(method, "darts")] = t * factor
+                row(
+                    method,
+                    "darts Scaler (list of TimeSeries)",
+                    "fit+transform",
+                    t * factor,
+                    mem,
+                    f"{sub} series timed ({h.fmt_time(t)}), \u00d7{factor:.0f}; memory of the "
+                    "subset",
+                    ours_key=(method, "int"),
+                    extrapolated=True,
+                )
+        section.notes.append(
+            "darts: `Scaler(StandardScaler())` / `Scaler(MinMaxScaler())` (one scikit-learn "
+            "scaler per "
+            f"series) `.fit_transform(list_of_TimeSeries)` on the first {sub} series, extrapolated "
+            f"linearly to {n_series:,} series; building the `TimeSeries` objects is not timed."
+        )
+    except Exception as exc:
+        section.notes.append(f"darts skipped: {type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------------ tslearn
+    sub_t = min(TSLEARN_SUBSET, n_series)
+    factor_t = n_series / sub_t
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from tslearn.preprocessing import TimeSeriesScalerMeanVariance, TimeSeriesScalerMinMax
+
+            padded = np.full((sub_t, MAX_LEN, 1), np.nan)
+            mask = np.arange(MAX_LEN) < lengths[:sub_t, None]
+            padded[..., 0][mask] = values[: starts[sub_t]]
+            for method, cls in (
+                ("standard", TimeSeriesScalerMeanVariance),
+                ("minmax", TimeSeriesScalerMinMax),
+            ):
+                fn = lambda cls=cls: cls().fit_transform(padded)  # noqa: E731
+                t = h.timeit(fn, min(reps, 3)).median
+                mem, _ = h.peak_memory(fn)
+                theirs[(method, "tslearn")] = t * factor_t
+                row(
+                    method,
+                    "tslearn (NaN-padded 3D)",
+                    "fit+transform",
+                    t * factor_t,
+                    mem,
+                    f"{sub_t} series timed ({h.fmt_time(t)}), \u00d7{factor_t:.0f}; memory of the "
+                    "subset",
+                    ours_key=(method, "int"),
+                    extrapolated=True,
+                )
+        section.notes.append(
+            "tslearn: `TimeSeriesScalerMeanVariance` / `TimeSeriesScalerMinMax().fit_transform` "
+            "on a "
+            f"NaN-padded `({sub_t}, {MAX_LEN}, 1)` array (the first {sub_t} series), extrapolated "
+            f"linearly to {n_series:,} series; the padded layout alone holds "
+            f"{n_series * MAX_LEN / R:.1f}\u00d7 the values of the long format."
+        )
+    except Exception as exc:
+        section.notes.append(f"tslearn skipped: {type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------------ goals
+    for method in ("standard", "minmax"):
+        r = ours[(method, "int")] / t_copy
+        section.goal(f"{method}: fit+transform ≤ 3\u00d7 values.copy()", f"{r:.2f}\u00d7", r <= 3.0)
+        sp = theirs[(method, "pandas")] / ours[(method, "int")]
+        section.goal(
+            f"{method}: ≥ 15\u00d7 faster than pandas groupby", h.fmt_speedup(sp), sp >= 15
+        )
+        if (method, "darts") in theirs:
+            sd = theirs[(method, "darts")] / ours[(method, "int")]
+            section.goal(
+                f"{method}: ≥ 400\u00d7 faster than darts",
+                h.fmt_speedup(sd),
+                sd >= 400,
+                "darts extrapolated",
+            )
+        else:
+            section.goal(
+                f"{method}: ≥ 400\u00d7 faster than darts",
+                "not measured",
+                None,
+                "darts unavailable",
+            )
+
+    section.notes += [
+        f"{n_series:,} series of 50\u2013{MAX_LEN} steps (seeded), {R:,} rows, one float64 "
+        "column, rows "
+        f"sorted by series. Median of {reps} runs after one warm-up (darts, tslearn: "
+        f"{min(reps, 3)}). "
+        f"Reference `values.copy()`: {h.fmt_time(t_copy)}.",
+        "seqscale: `Scaler().fit(values, groups=ids)` then `.transform(values, groups=ids)`; "
+        "pandas: `g.transform('mean')`, `g.transform('std', ddof=0)` (min-max: `'min'`, `'max'`) "
+        "and "
+        "arithmetic on the columns; `seqscale vs this tool` compares with seqscale fit+transform "
+        "with the same kind of ids (int codes or strings).",
+        h.memory_note(),
+    ]
+    return section
