@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from seqscale import _layout, _rows, panel
+from seqscale import _kernels, _layout, _rows, panel
 from seqscale.affine import Affine
 from seqscale.engines import is_dask
 from seqscale.errors import (
@@ -30,6 +30,16 @@ from seqscale.stats import Moments
 __all__ = ["AffineScaler"]
 
 OUT_OF_RANGE_POLICIES = ("ignore", "clip", "warn", "error")
+
+
+def _finite_number(value: Any) -> bool:
+    """True for a real, finite number (not a bool, string or container)."""
+    if isinstance(value, (bool, str, bytes)):
+        return False
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -204,6 +214,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             result = affine.invert(rows, out=out, codes=codes)
         else:
             result = affine.apply(rows, out=out, codes=codes, clip=clip)
+            found = _kernels.last_infinite_count() if codes is None else np.isinf(rows).any()
+            if found:
+                _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
         return restore(result)
@@ -386,7 +399,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             raise ParameterError(
                 f"padding={self.padding!r}: use 'post' or 'pre' (as in Keras pad_sequences)."
             )
-        if self.mask_value is not None and not np.isfinite(float(self.mask_value)):
+        if self.mask_value is not None and not _finite_number(self.mask_value):
             raise ParameterError(f"mask_value={self.mask_value!r} must be a finite number or None.")
         self._check_method_params()
 

@@ -22,8 +22,7 @@ _QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
 
 
-class _Fail(CoefficientFileError):
-    pass
+_Fail = CoefficientFileError
 
 
 def _need(cond: bool, source: str, message: str) -> None:
@@ -54,7 +53,7 @@ def _header(record: Any, source: str, classes: dict) -> type:
     )
     method = record.get("method")
     _need(
-        method in classes,
+        isinstance(method, str) and method in classes,
         source,
         f"field 'method' is {method!r}; expected one of {sorted(classes)}.",
     )

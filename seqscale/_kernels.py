@@ -54,6 +54,7 @@ __all__ = [
     "affine_invert",
     "masked_moments",
     "moments",
+    "last_infinite_count",
     "moments_residual",
     "numba_enabled",
     "segment_affine_apply",
@@ -597,8 +598,10 @@ def _k_welford(x, codes, G):
 
 def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
     """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
-    ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc."""
+    ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc.
+    Returns the number of infinite inputs met when applying (0 when inverting)."""
     base = e0
+    n_inf = 0
     if invert:
         while base < e1:
             kmax = min(L, e1 - base)
@@ -613,22 +616,28 @@ def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
             xs = xf[base : base + kmax]
             ys = out[base : base + kmax]
             for k in range(kmax):
-                y = (np.float64(xs[k]) - hl[k]) * sl[k] + ol[k]
+                x = np.float64(xs[k])
+                if abs(x) == np.inf:
+                    n_inf += 1
+                y = (x - hl[k]) * sl[k] + ol[k]
                 lo = lol[k]
                 hi = hil[k]
                 y = lo if y < lo else y
                 y = hi if y > hi else y
                 ys[k] = y
             base += L
+    return n_inf
 
 
 def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert):
     """:func:`_k_affine_range` with rows split into P chunks run in parallel."""
     per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
+    total = 0
     for p in _prange(P):
         e0 = min(R, p * per) * C
         e1 = min(R, p * per + per) * C
-        _nb_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, m * C, invert)
+        total += _nb_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, m * C, invert)
+    return total
 
 
 def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
@@ -1014,6 +1023,14 @@ def _prepare_out(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.
     return np.empty_like(x, order="C"), out
 
 
+_last = threading.local()  # n_inf: infinite inputs met by this thread's last affine_apply
+
+
+def last_infinite_count() -> int:
+    """Number of +-inf inputs the calling thread's last :func:`affine_apply` met (fused count)."""
+    return getattr(_last, "n_inf", 0)
+
+
 def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
     src = np.asarray(x)
     x = _float_2d(src)
@@ -1031,9 +1048,10 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
     res, copy_to = _prepare_out(x, out)
     copy_to = copy_to if out_target is None else out_target
     impl = _impl()
+    n_inf = 0
     if R and C:
         if impl is None:
-            _np_affine(x, s, o, h, lo_c, hi_c, res, invert)
+            n_inf = _np_affine(x, s, o, h, lo_c, hi_c, res, invert)
         else:
             m, _ = _layout(R, C)
             lanes = (
@@ -1047,24 +1065,28 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
             P = _chunks(R, C, m)
             with _parallel_slot(P) as parallel:
                 if parallel:
-                    impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert)
+                    n_inf = impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert)
                 else:
-                    impl.affine_serial(xf, rf, *lanes, 0, R * C, m * C, invert)
+                    n_inf = impl.affine_serial(xf, rf, *lanes, 0, R * C, m * C, invert)
+    _last.n_inf = int(n_inf)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")
         return copy_to
     return res
 
 
-def _np_affine(x, s, o, h, lo, hi, res, invert) -> None:
+def _np_affine(x, s, o, h, lo, hi, res, invert) -> int:
+    n_inf = 0
     for r0 in range(0, x.shape[0], _NP_BLOCK_ROWS):
         xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
         if invert:
             yb = (xb - o) / s + h
         else:
+            n_inf += int(np.count_nonzero(np.isinf(xb)))
             yb = (xb - h) * s + o
             np.clip(yb, lo, hi, out=yb)
         res[r0 : r0 + _NP_BLOCK_ROWS] = yb
+    return n_inf
 
 
 def affine_apply(

@@ -131,12 +131,18 @@ def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) 
 def refuse_infinite(est: Any, batch: Any, rows: np.ndarray) -> None:
     """Raise when the batch holds +-inf (detected for free from its min and max)."""
     bad = np.isinf(batch.min) | np.isinf(batch.max)
-    if not bad.any():
+    if bad.any():
+        raise_infinite(est._feature_names_list(), rows)
+
+
+def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> None:
+    """Raise the InputError for the first +-inf in ``rows``, naming its feature and row."""
+    hits = np.argwhere(np.isinf(rows))
+    if hits.size == 0:
         return
-    channel = int(np.flatnonzero(bad.reshape(-1, bad.shape[-1]).any(axis=0))[0])
-    row = int(np.flatnonzero(np.isinf(rows[:, channel]))[0])
-    names = est._feature_names_list() if hasattr(est, "feature_names_in_") else None
-    label = names[channel] if names else f"x{channel}"
+    row, channel = (int(v) for v in hits[0])
+    row += row0
+    label = names[channel] if names and channel < len(names) else f"x{channel}"
     raise InputError(
         f"feature {label!r} holds an infinite value (first at row {row}); replace +-inf with NaN "
         "(ignored by fit, passed through by transform) or with a finite value."

@@ -53,11 +53,13 @@ def split_training(
         if not 0 < n <= len(frame):
             raise ParameterError(f"--train-until {n}: need a row position between 1 and {len(frame)}.")
         return frame.iloc[:n], n
-    if time is None or time not in frame.columns:
+    if time is None:
         raise ParameterError(
             f"--train-until {text!r} is a date, so the data needs a time column: pass --time COL "
             "(or a plan with a 'time' column), or give a row position instead."
         )
+    if time not in frame.columns:
+        raise DataFileError(f"--time {time!r}: no such column; the columns are {list(frame.columns)}.")
     try:
         cutoff = pd.Timestamp(text)
         stamps = pd.to_datetime(frame[time])
@@ -95,6 +97,7 @@ def fit_job(
         pipe = SequencePipeline.from_plan(plan)
         frame = read_table(data)
         time = time or pipe.time
+        _require_columns(frame, [time] if (time and train_until) else [], data)
         train, test_start = split_training(frame, train_until, time)
         if test_start is not None:
             pipe.set_params(test_start=test_start)
@@ -117,6 +120,7 @@ def fit_job(
         import seqscale
 
         frame = read_table(data)
+        _require_columns(frame, [c for c in (groups, time) if c is not None], data)
         train, _ = split_training(frame, train_until, time)
         numeric = _numeric_columns(train, columns, exclude={groups, time}, where=data)
         scaler = getattr(seqscale, SCALER_CLASSES[method])()
@@ -130,6 +134,12 @@ def fit_job(
         "columns": list(scaler.get_feature_names_out()),
         "out": str(out),
     }
+
+
+def _require_columns(frame: pd.DataFrame, names: list[str], where: PathLike) -> None:
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{where}: no column(s) {missing}; the columns are {list(frame.columns)}.")
 
 
 def _check_json_target(out: PathLike) -> None:
@@ -180,7 +190,13 @@ def transform_job(
     if not grouped and not inverse and groups is None:
         from seqscale.stream import transform_file
 
-        rows = transform_file(fitted, data, out, progress=progress)
+        from seqscale.io import count_rows
+
+        written = transform_file(fitted, data, out, progress=progress)
+        rows = count_rows(written)
+        if rows is None:  # CSV: count the lines after the header
+            with Path(written).open("rb") as handle:
+                rows = sum(1 for _ in handle) - 1
         return {"rows": rows, "columns": names, "out": str(out)}
     frame = read_table(data)
     present = [n for n in names if n in frame.columns]

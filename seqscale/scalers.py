@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from seqscale import _domain, methods
-from seqscale._base import AffineScaler
+from seqscale._base import AffineScaler, _finite_number
 from seqscale.affine import Affine
 from seqscale.errors import ParameterError
 from seqscale.quantiles import QuantileSketch
@@ -112,8 +112,8 @@ class MinMaxScaler(AffineScaler):
             raise ParameterError(
                 f"feature_range={self.feature_range!r}: need finite a < b, e.g. (0, 1) or (-1, 1)."
             )
-        if not (0.0 <= float(self.margin) < 0.5):
-            raise ParameterError(f"margin={self.margin!r} must be in [0, 0.5).")
+        if not (_finite_number(self.margin) and 0.0 <= float(self.margin) < 0.5):
+            raise ParameterError(f"margin={self.margin!r} must be a number in [0, 0.5).")
 
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
         dom = _per_channel(self.bounds, self, names, series, 2, "bounds")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from seqscale import _kernels, _rows
 from seqscale.affine import Affine
 from seqscale.errors import (
     InputError,
@@ -130,6 +131,8 @@ def _apply_block(
     """
     clip = None if inverse else _range_policy(rows, affine, policy, names, where, row0)
     result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
+    if not inverse and _kernels.last_infinite_count():
+        _rows.raise_infinite(list(names), rows if out is None else result, row0)
     if clip is not None:
         np.clip(result, clip[0], clip[1], out=result)
     padded = _padding(rows, mask_value)
