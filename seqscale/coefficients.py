@@ -207,7 +207,9 @@ def from_dict(record: Any, source: str = "coefficients") -> Any:
     except SeqscaleError as err:
         raise CoefficientFileError(f"{source}: {err}") from None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
-        raise CoefficientFileError(f"{source}: invalid coefficient record ({type(err).__name__}: {err}).") from None
+        raise CoefficientFileError(
+            f"{source}: invalid coefficient record ({type(err).__name__}: {err})."
+        ) from None
 
 
 def coefficient_table(est: Any) -> Any:

@@ -188,9 +188,8 @@ def transform_job(
     names = list(fitted.get_feature_names_out())
     grouped = bool(getattr(fitted, "_grouped", False))
     if not grouped and not inverse and groups is None:
-        from seqscale.stream import transform_file
-
         from seqscale.io import count_rows
+        from seqscale.stream import transform_file
 
         written = transform_file(fitted, data, out, progress=progress)
         rows = count_rows(written)
