@@ -32,10 +32,16 @@ def row_ids(groups: Any, n_rows: int, layout_shape: tuple[int, ...]) -> np.ndarr
             + (f" ({layout_shape[0]} samples)" if len(layout_shape) == 3 else "")
             + "; give one series id per row (or per sample of a 3D array)."
         )
-    if ids.dtype.kind not in "iub" and pd.isna(ids).any():
-        first = int(np.flatnonzero(pd.isna(ids))[0])
-        raise InputError(f"groups has a missing series id at row {first}; every row needs an id.")
     return ids
+
+
+def _factorize(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One hash pass: ``(codes, uniques)``; a missing id (None, NaN) is an error naming its row."""
+    codes, uniques = pd.factorize(ids, sort=False, use_na_sentinel=True)
+    if codes.size and codes.min() < 0:
+        first = int(np.flatnonzero(codes < 0)[0])
+        raise InputError(f"groups has a missing series id at row {first}; every row needs an id.")
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
 def series_codes(groups: Any, n_rows: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +54,7 @@ def series_codes(groups: Any, n_rows: int, shape: tuple[int, ...]) -> tuple[np.n
     ([0, 1, 0], ['b', 'a'])
     """
     ids = row_ids(groups, n_rows, shape)
-    codes, uniques = pd.factorize(ids, sort=False)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=ids.dtype if ids.dtype != object else object)
+    return _factorize(ids)
 
 
 def lookup(
@@ -61,7 +66,10 @@ def lookup(
     if table is not None:
         lo, positions = table
         return positions[ids - lo], ids
-    return pd.Index(known).get_indexer(ids).astype(np.int64), ids
+    # hash the rows once, then look up only the distinct ids among the known ones
+    local, uniques = _factorize(ids)
+    positions = pd.Index(known).get_indexer(uniques).astype(np.int64)
+    return positions[local], ids
 
 
 def _compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
@@ -97,8 +105,7 @@ def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         uniques = np.flatnonzero(present) + lo
         positions = np.cumsum(present) - 1
         return positions[ids - lo].astype(np.int64), uniques.astype(np.int64)
-    codes, uniques = pd.factorize(ids, sort=False)
-    return codes.astype(np.int64), np.asarray(uniques)
+    return _factorize(ids)
 
 
 def encode_new(
