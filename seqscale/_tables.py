@@ -33,7 +33,7 @@ def check_table(report: pd.DataFrame, tolerance: float, drift: float) -> Table:
         "first row",
         "mean shift (std)",
     ]:
-        table.add_column(str(name), justify="right" if name not in keys else "left")
+        table.add_column(str(name), justify="right" if name not in keys else "left", overflow="fold")
     for key, row in report.iterrows():
         key = key if isinstance(key, tuple) else (key,)
         style = None if row.get("ok", True) else "red"
