@@ -42,6 +42,7 @@ from sklearn.base import BaseEstimator
 from seqscale import _pipeline_specs as specs
 from seqscale import _pipeline_steps as steps
 from seqscale import _pipeline_target as target
+from seqscale.affine import Affine
 from seqscale.errors import InputError, NotFittedError, ParameterError
 from seqscale.leakage import check_test_start, check_windows
 from seqscale.window import to_supervised, window_index
@@ -471,6 +472,43 @@ class SequencePipeline(BaseEstimator):
                 f"shape {pred.shape} for targets {self.targets_}."
             )
         return target.invert_one(self, self.targets_[0], pred, state, kind)
+
+    def to_torch(self, *, target: bool = False, dtype: Any = None) -> Any:
+        """The pipeline's scaling step as a ``torch.nn.Module`` over the columns of ``X`` (or ``y``).
+
+        Scaled columns get their scaler's coefficients; one-hot and series-feature columns the
+        identity. ``forward`` maps prepared values (after log1p and differencing, encoded) to
+        the network's inputs and ``inverse`` maps scaled values back — e.g. ``to_torch(
+        target=True).inverse(model(x))`` gives the target in the units it had after
+        differencing. Rebuilding levels stays with :meth:`inverse_target`, which needs the
+        last known observations. Per-series pipelines: use each scaler's ``to_torch()``.
+        """
+        from seqscale.torch import AffineModule
+
+        self._require_fitted()
+        if self.per_series:
+            raise ParameterError(
+                "a per-series pipeline has one set of coefficients per series; export each "
+                "column's scaler with pipe.scalers_[column].to_torch() and pass series ids."
+            )
+        names = list(self.target_names_out_ if target else self.feature_names_out_)
+        columns = [self._affine_of(str(n)) for n in names]
+        affine = Affine(
+            *(
+                np.array([getattr(c, f)[0] for c in columns])
+                for f in ("shift", "scale", "offset", "low", "high")
+            )
+        )
+        kwargs = {} if dtype is None else {"dtype": dtype}
+        return AffineModule.from_affine(affine, feature_names=[str(n) for n in names], **kwargs)
+
+    def _affine_of(self, name: str) -> Affine:
+        """Coefficients of one output column (identity for encoded or unscaled columns)."""
+        scaler = self.scalers_.get(name)
+        if scaler is None:
+            one, zero, nan = np.ones(1), np.zeros(1), np.full(1, np.nan)
+            return Affine(zero, one, zero, nan, nan)
+        return scaler.affine_.take(np.array([0]))
 
     def check(self, frame: Any) -> pd.DataFrame:
         """Out-of-range and drift report of later data, per scaled column (never refits).

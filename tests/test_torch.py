@@ -352,3 +352,37 @@ def test_grouped_scaled_model_aligns_series():
     torch.jit.script(wrapped)
     with pytest.raises(ParameterError):
         wrap_model(net, xs, seqscale.StandardScaler().fit(target))
+
+
+def test_pipeline_scaling_step_as_module():
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "t": pd.date_range("2020-01-01", periods=n, freq="D"),
+            "kind": rng.choice(["a", "b", "c"], size=n),
+            "x": rng.normal(50, 10, size=n),
+            "y": rng.normal(5, 2, size=n),
+        }
+    )
+    pipe = seqscale.SequencePipeline(
+        {
+            "kind": {"role": "categorical"},
+            "x": {"role": "input", "method": "minmax"},
+            "y": {"role": "target", "method": "standard"},
+        },
+        time="t",
+        n_in=4,
+    ).fit(frame)
+    scaled = pipe.transform_frame(frame)
+    names = [str(n) for n in pipe.feature_names_out_]
+    raw = scaled[names].copy()
+    raw["x"], raw["y"] = frame["x"].to_numpy(), frame["y"].to_numpy()
+    module = pipe.to_torch(dtype=torch.float64)
+    out = module(torch.from_numpy(raw.to_numpy(dtype=np.float64)))
+    np.testing.assert_allclose(out.numpy(), scaled[names].to_numpy(dtype=np.float64), rtol=1e-12, atol=1e-12)
+    target = pipe.to_torch(target=True, dtype=torch.float64)
+    back = target.inverse(torch.from_numpy(scaled[["y"]].to_numpy(dtype=np.float64)))
+    np.testing.assert_allclose(back.numpy().ravel(), frame["y"].to_numpy(), rtol=1e-12)
