@@ -41,8 +41,9 @@ def minmax(
 
     With ``margin=m`` the data range maps onto the inner ``1 - 2m`` share of ``feature_range``,
     leaving headroom for later, larger values. The training minimum maps exactly to the lower
-    end and the maximum exactly to the upper end (scikit-learn's ``X*scale_ + min_`` overshoots
-    by one ulp on about 5 % of fits).
+    end and the maximum to the upper end — or, when no float64 scale maps the span onto it
+    exactly, an ulp below it — never above it (scikit-learn's ``X*scale_ + min_`` overshoots by
+    one ulp on about 5 % of fits).
 
     Examples
     --------

@@ -309,8 +309,8 @@ def test_values_near_float_max(method, case):
 
 
 @pytest.mark.xfail(
-    reason="BUG: MinMaxScaler maps the training max of extreme data (e.g. [1e308, 5e307, 0]) to "
-    "0.9999999999999999, not exactly 1 as methods.minmax documents",
+    reason="LIMIT: when 1 / (max - min) is subnormal (spans above ~4.5e307) no float64 scale maps "
+    "the max exactly onto 1; it lands on 0.9999999999999999, never above (see methods.minmax)",
     strict=True,
 )
 @pytest.mark.parametrize("case", ["near max", "half"])
