@@ -259,8 +259,12 @@ def fit_file(
     total, n_rows, sketches = Moments.empty(len(names)), 0, None
     with _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
         for batch in _chain(first, batches):
-            rows, _ = buffer.fill(batch, indices)
-            moments, kept, rows = _block_stats(rows, mask_value)
+            direct = None if (sketch or mask_value is not None) else _column_moments(batch, indices)
+            if direct is not None:  # float64 columns without nulls: no copy at all
+                moments, kept = direct, batch.num_rows
+            else:
+                rows, _ = buffer.fill(batch, indices)
+                moments, kept, rows = _block_stats(rows, mask_value)
             total, n_rows = total.merge(moments), n_rows + kept
             if sketch:
                 new = [QuantileSketch.from_values(rows[:, j]) for j in range(rows.shape[1])]
@@ -270,6 +274,19 @@ def fit_file(
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
     _start_fit(est, names)
     return _finish_fit(est, total, n_rows, sketches)
+
+
+def _column_moments(batch: pa.RecordBatch, indices: list[int]) -> Moments | None:
+    """Statistics read straight from the Arrow buffers of float64 columns without nulls."""
+    parts = []
+    for i in indices:
+        column = batch.column(i)
+        if column.null_count or column.type != pa.float64():
+            return None
+        values = column.to_numpy(zero_copy_only=True)
+        parts.append(Moments.from_array(values.reshape(-1, 1)))
+    fields = ("count", "mean", "m2", "min", "max")
+    return Moments(*(np.concatenate([getattr(m, f) for m in parts]) for f in fields))
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
