@@ -62,6 +62,9 @@ def lookup(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``groups`` among ``known`` ids (-1 for unseen) and the ids themselves."""
     ids = row_ids(groups, n_rows, shape)
+    if _is_arange(known) and ids.dtype.kind in "iu" and ids.size:
+        if int(ids.min()) >= 0 and int(ids.max()) < known.size:  # the ids are the codes already
+            return ids.astype(np.int64, copy=False), ids
     table = _int_table(known, ids)
     if table is not None:
         lo, positions = table
@@ -70,6 +73,16 @@ def lookup(
     local, uniques = _factorize(ids)
     positions = pd.Index(known).get_indexer(uniques).astype(np.int64)
     return positions[local], ids
+
+
+def _is_arange(known: np.ndarray) -> bool:
+    """True when the known ids are 0, 1, ..., n-1 (ids that are already codes)."""
+    return (
+        known.dtype.kind in "iu"
+        and known.size > 0
+        and int(known[0]) == 0
+        and bool(np.all(np.diff(known) == 1))
+    )
 
 
 def _compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
@@ -102,6 +115,8 @@ def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if span is not None:
         lo, hi = span
         present = np.bincount((ids - lo).astype(np.intp), minlength=hi - lo + 1) > 0
+        if lo == 0 and present.all():  # the ids are the codes already
+            return ids.astype(np.int64, copy=False), np.arange(hi + 1, dtype=np.int64)
         uniques = np.flatnonzero(present) + lo
         positions = np.cumsum(present) - 1
         return positions[ids - lo].astype(np.int64), uniques.astype(np.int64)
