@@ -164,9 +164,9 @@ def inverse(
 ) -> None:
     """Map scaled values or predictions back to original units.
 
-    Columns are matched by name. With a pipeline file, a differenced column comes back as
-    differences in original units (rebuilding levels needs the last known observations: use
-    SequencePipeline.inverse_target in Python).
+    Columns are matched by name; a differenced pipeline column comes back as differences.
+
+    Levels need the last known observations: use SequencePipeline.inverse_target in Python.
 
     Example: seqscale inverse predictions.csv -c coefficients.json -o predictions_real.csv
     """
