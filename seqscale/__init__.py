@@ -41,6 +41,7 @@ from seqscale.instance import WindowCoefficients, scale_windows
 from seqscale.pipeline import SequencePipeline, check_windows, load_pipeline
 from seqscale.plan import load_plan, validate_plan
 from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.segments import Segments
 from seqscale.split import Split, split_by_time
 from seqscale.stats import Moments
 from seqscale.window import to_supervised, window_index
@@ -108,6 +109,7 @@ __all__ = [
     "OutOfRangeWarning",
     "ParameterError",
     "RobustScaler",
+    "Segments",
     "SeqscaleError",
     "SeqscaleWarning",
     "StandardScaler",

@@ -25,6 +25,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.methods import constant_channels
+from seqscale.segments import Segments, segment_apply, segment_moments
 from seqscale.stats import Moments
 
 __all__ = ["AffineScaler"]
@@ -106,6 +107,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._reset()
         return self.partial_fit(X, y, groups=groups, lengths=lengths)
 
+    def fit_transform(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> Any:
+        """``fit`` then ``transform`` with the same ``groups`` and ``lengths``."""
+        return self.fit(X, y, groups=groups, lengths=lengths).transform(X, groups, lengths=lengths)
+
     def partial_fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
         """Update the coefficients with one more batch; exact (statistics merge by Chan's update)."""
         self._check_params()
@@ -115,18 +120,49 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             )
         first = not hasattr(self, "stats_")
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first)
+        if isinstance(ids, Segments):
+            if lengths is None and self.mask_value is None and ids.unique:
+                self._check_grouped(first, grouped=True)
+                self._fold_segments(rows, ids, first)
+                return self
+            ids = ids.row_ids()  # padding or repeated ids: the general per-row path
         if ids is not None:
             ids = panel.row_ids(ids, rows.shape[0], layout.shape)
         keep = _rows.keep_mask(self, rows, layout, lengths)
         if keep is not None:
             rows, ids = rows[keep], (None if ids is None else ids[keep])
-        if first:
-            self._grouped = ids is not None
-        elif self._grouped != (ids is not None):
-            state = "with" if self._grouped else "without"
-            raise InputError(f"this scaler was fitted {state} groups; pass groups consistently.")
+        self._check_grouped(first, grouped=ids is not None)
         self._fold(rows, ids, first)
         return self
+
+    def _check_grouped(self, first: bool, grouped: bool) -> None:
+        if first:
+            self._grouped = grouped
+        elif self._grouped != grouped:
+            state = "with" if self._grouped else "without"
+            raise InputError(f"this scaler was fitted {state} groups; pass groups consistently.")
+
+    def _fold_segments(self, rows: np.ndarray, seg: Segments, first: bool) -> None:
+        """Merge per-segment statistics (one contiguous block of rows per series)."""
+        seg.check_rows(rows.shape[0])
+        n_features = rows.shape[1]
+        known = np.empty(0, dtype=object) if first else self.series_
+        codes, self.series_ = panel.encode_new(known, seg.ids, len(seg.ids), (len(seg.ids),))
+        found = Moments(*segment_moments(rows, seg.offsets))
+        n_series = len(self.series_)
+        batch = Moments.empty((n_series, n_features))
+        for field in ("count", "mean", "m2", "min", "max"):
+            getattr(batch, field)[codes] = getattr(found, field)
+        table = Moments.empty((0, n_features)) if first else self.series_stats_
+        table = table.concat(Moments.empty((n_series - table.count.shape[0], n_features)))
+        self.series_stats_ = table.merge(batch)
+        self.stats_ = self.series_stats_.pooled()
+        _rows.refuse_infinite(self, found, rows)
+        row_codes = np.repeat(codes, seg.lengths) if self.method == "robust" else None
+        self._update_extra(rows, row_codes, first)
+        self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
+        self.n_features_in_ = n_features
+        self._refresh(warn=True)
 
     def _fold(self, rows: np.ndarray, ids: np.ndarray | None, first: bool) -> None:
         """Merge the statistics of ``rows`` (one id per row, or None) into the fitted ones."""
@@ -195,8 +231,12 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 raise ParameterError("Dask input: groups=, lengths= and features= are not supported.")
             return engine.transform(self, X, inverse=inverse)
         channels = None if features is None else self._channel_index(features)
+        if isinstance(groups, Segments) and (channels is not None or not self._segments_direct(lengths)):
+            groups = groups.row_ids()
         if channels is None:
             rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
+            if isinstance(ids, Segments):
+                return self._apply_segments(X, rows, layout, ids, copy, inverse)
             restore = lambda out: _rows.wrap(self, out, layout)  # noqa: E731
             keep = _rows.keep_mask(self, rows, layout, lengths)
         else:
@@ -220,6 +260,29 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
         return restore(result)
+
+    def _segments_direct(self, lengths: Any) -> bool:
+        """Whether segments can be applied block by block (else the per-row path is used)."""
+        return lengths is None and self.mask_value is None and self.out_of_range == "ignore"
+
+    def _apply_segments(self, X, rows, layout, seg: Segments, copy, inverse: bool) -> Any:
+        """Apply each segment's coefficients to its contiguous rows (no per-row lookup)."""
+        seg.check_rows(rows.shape[0])
+        if not self._grouped:
+            raise InputError("segments were given, but this scaler was fitted without groups.")
+        codes, _ = panel.lookup(self.series_, seg.ids, len(seg.ids), (len(seg.ids),))
+        table = self.affine_
+        if np.any(codes < 0):
+            if self.unseen == "own":
+                return self._apply(X, seg.row_ids(), None, None, -1, copy, inverse=inverse)
+            table, codes = _rows._unseen(self, codes, seg.ids, rows)
+        coef = table.take(codes)
+        in_place = copy is False or (copy is None and not self.copy)
+        out = rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
+        result, n_inf = segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, out, inverse)
+        if n_inf:
+            _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
+        return _rows.wrap(self, result, layout)
 
     def _channel_index(self, features: Any) -> np.ndarray:
         """Positions of the named (or indexed) features among the fitted ones."""
@@ -246,6 +309,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         from seqscale._check import range_report
 
         self._require_fitted()
+        if isinstance(groups, Segments):
+            groups = groups.row_ids()
         rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
         keep = _rows.keep_mask(self, rows, layout, lengths)
         return range_report(self, rows, layout, ids, keep)
