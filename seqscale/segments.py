@@ -123,29 +123,31 @@ def _compiled() -> Any:
 
     @numba.njit(parallel=True, **opts)
     def moments(x, offsets, out):  # pragma: no cover - compiled
+        n_channels = x.shape[1]
+        xf = x.reshape(-1)
         for k in numba.prange(offsets.size - 1):
-            a, b = offsets[k], offsets[k + 1]
-            for c in range(x.shape[1]):
+            a, b = offsets[k] * n_channels, offsets[k + 1] * n_channels
+            for c in range(n_channels):
+                # branch-free (selects) so that the loops vectorize; NaN is skipped
                 n = 0.0
                 s = 0.0
                 lo = np.inf
                 hi = -np.inf
-                for i in range(a, b):
-                    v = np.float64(x[i, c])
-                    if v == v:
-                        n += 1.0
-                        s += v
-                        lo = min(lo, v)
-                        hi = max(hi, v)
+                for e in range(a + c, b, n_channels):
+                    v = np.float64(xf[e])
+                    ok = v == v
+                    n += 1.0 if ok else 0.0
+                    s += v if ok else 0.0
+                    lo = v if (ok and v < lo) else lo
+                    hi = v if (ok and v > hi) else hi
                 mean = s / n if n > 0 else 0.0
                 m2 = 0.0
                 corr = 0.0
-                for i in range(a, b):
-                    v = np.float64(x[i, c])
-                    if v == v:
-                        d = v - mean
-                        m2 += d * d
-                        corr += d
+                for e in range(a + c, b, n_channels):
+                    v = np.float64(xf[e])
+                    d = v - mean if v == v else 0.0
+                    m2 += d * d
+                    corr += d
                 if n > 0:  # corrected two-pass: exact to rounding
                     m2 -= corr * corr / n
                     mean += corr / n
