@@ -248,8 +248,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 ids = np.repeat(per_sample, rows.shape[0] // max(len(per_sample), 1))
         affine, codes = _rows.select(self, ids, rows, layout, channels)
         clip = None if inverse else _rows.range_policy(self, rows, affine, codes)
-        in_place = copy is False or (copy is None and not self.copy)
-        out = rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
+        out = self._output_buffer(X, rows, copy)
         if inverse:
             result = affine.invert(rows, out=out, codes=codes)
         else:
@@ -260,6 +259,11 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
         return restore(result)
+
+    def _output_buffer(self, X: Any, rows: np.ndarray, copy: bool | None) -> np.ndarray | None:
+        """``rows`` itself when the caller asked for an in-place result on a float ndarray, else None."""
+        in_place = copy is False or (copy is None and not self.copy)
+        return rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
 
     def _segments_direct(self, lengths: Any) -> bool:
         """Whether segments can be applied block by block (else the per-row path is used)."""
@@ -275,10 +279,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if np.any(codes < 0):
             if self.unseen == "own":
                 return self._apply(X, seg.row_ids(), None, None, -1, copy, inverse=inverse)
-            table, codes = _rows._unseen(self, codes, seg.ids, rows)
+            table, codes = _rows.unseen_table(self, codes, seg.ids, rows)
         coef = table.take(codes)
-        in_place = copy is False or (copy is None and not self.copy)
-        out = rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
+        out = self._output_buffer(X, rows, copy)
         result, n_inf = segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, out, inverse)
         if n_inf:
             _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)

@@ -168,13 +168,14 @@ def select(
     codes, id_values = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
     table = affine
     if np.any(codes < 0):
-        table, codes = _unseen(est, codes, id_values, rows)
+        table, codes = unseen_table(est, codes, id_values, rows)
     if channels is not None:
         table = table.take((slice(None), channels))
     return table, codes
 
 
-def _unseen(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
+def unseen_table(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
+    """Coefficient table and codes once series unseen at fit time (code -1) follow ``unseen``."""
     if est.unseen == "error":
         raise panel.unseen_error(ids, codes)
     if est.unseen == "own":

@@ -45,9 +45,9 @@ _DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std")}
 
 
 def _classes() -> dict[str, type]:
-    from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+    from seqscale.scalers import SCALERS
 
-    return {c.method: c for c in (MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)}
+    return SCALERS
 
 
 def _native(value: Any) -> Any:

@@ -19,12 +19,6 @@ from seqscale.errors import CoefficientFileError, DataFileError, InputError, Par
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
 
 PathLike = str | os.PathLike[str]
-SCALER_CLASSES = {
-    "minmax": "MinMaxScaler",
-    "standard": "StandardScaler",
-    "robust": "RobustScaler",
-    "maxabs": "MaxAbsScaler",
-}
 
 
 def load_fitted(path: PathLike) -> Any:
@@ -109,21 +103,21 @@ def fit_job(
             "columns": list(pipe.feature_names_out_),
             "out": str(out),
         }
-    if method not in SCALER_CLASSES:
-        raise ParameterError(f"--method {method!r}: use one of {sorted(SCALER_CLASSES)}.")
+    from seqscale.scalers import SCALERS
+
+    if method not in SCALERS:
+        raise ParameterError(f"--method {method!r}: use one of {sorted(SCALERS)}.")
     if groups is None and train_until is None:
         from seqscale.stream import fit_file
 
         scaler = fit_file(data, method=method, columns=columns, progress=progress)
         rows = int(scaler.n_samples_seen_)
     else:
-        import seqscale
-
         frame = read_table(data)
         _require_columns(frame, [c for c in (groups, time) if c is not None], data)
         train, _ = split_training(frame, train_until, time)
         numeric = _numeric_columns(train, columns, exclude={groups, time}, where=data)
-        scaler = getattr(seqscale, SCALER_CLASSES[method])()
+        scaler = SCALERS[method]()
         scaler.fit(train[numeric + ([groups] if groups else [])], groups=groups)
         rows = len(train)
     scaler.save(out)

@@ -19,7 +19,7 @@ from seqscale.errors import ParameterError
 from seqscale.quantiles import QuantileSketch
 from seqscale.stats import Moments
 
-__all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
+__all__ = ["SCALERS", "MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
 _COMMON_DOC = """
     out_of_range : {"ignore", "clip", "warn", "error"}, default="ignore"
@@ -354,3 +354,9 @@ class MaxAbsScaler(AffineScaler):
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
         self.max_abs_ = 1.0 / affine.scale
         self.scale_ = self.max_abs_.copy()
+
+
+#: The scaler class of each method name (the names used in code, JSON files and the CLI).
+SCALERS: dict[str, type[AffineScaler]] = {
+    cls.method: cls for cls in (MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)
+}

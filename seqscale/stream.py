@@ -67,9 +67,8 @@ _OUTPUTS = {
 
 
 def _scaler_for(method: Any, params: dict) -> Any:
-    from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+    from seqscale.scalers import SCALERS as classes
 
-    classes = {c.method: c for c in (MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)}
     if not isinstance(method, str):
         if params:
             raise ParameterError("pass scaler parameters to the scaler or as keywords, not both.")
