@@ -25,7 +25,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.methods import constant_channels
-from seqscale.segments import Segments, segment_apply, segment_moments
+from seqscale.segments import Segments, segment_apply, segment_fit_apply, segment_moments
 from seqscale.stats import Moments
 
 __all__ = ["AffineScaler"]
@@ -108,8 +108,46 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self.partial_fit(X, y, groups=groups, lengths=lengths)
 
     def fit_transform(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> Any:
-        """``fit`` then ``transform`` with the same ``groups`` and ``lengths``."""
+        """``fit`` then ``transform`` with the same ``groups`` and ``lengths``.
+
+        With ``groups=Segments(...)`` (rows sorted by series) both happen in one sweep: each
+        series is read once, and its scaled values are written while it is still in cache.
+        """
+        if isinstance(groups, Segments) and lengths is None and not is_dask(X):
+            result = self._fit_transform_segments(X, groups)
+            if result is not None:
+                return result
         return self.fit(X, y, groups=groups, lengths=lengths).transform(X, groups, lengths=lengths)
+
+    def _fit_transform_segments(self, X: Any, groups: Segments) -> Any:
+        """One-sweep fit + transform of sorted series, or None when this fit needs two sweeps."""
+        rule = self._segment_rule()
+        if rule is None or not self._segments_direct(None):
+            return None
+        self._check_params()
+        self._reset()
+        rows, layout, seg = _rows.prepare(self, X, groups, reset=True)
+        if not (isinstance(seg, Segments) and seg.unique) or self._output_buffer(X, rows, None) is not None:
+            return None  # repeated ids or an in-place result: fit, then transform
+        seg.check_rows(rows.shape[0])
+        stats, provisional, out = segment_fit_apply(rows, seg.offsets, rule)
+        self._check_grouped(True, grouped=True)
+        codes = self._fold_segments(rows, seg, True, Moments(*stats))
+        identity = codes.size == len(self.series_) and np.array_equal(codes, np.arange(codes.size))
+        coef = self.affine_ if identity else self.affine_.take(codes)
+        if provisional is None:  # no compiled kernel: apply them all
+            out, _ = segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, None, False)
+        else:  # the segments whose coefficients the method set otherwise (domain values)
+            same = (coef.shift == provisional[0]) & (coef.scale == provisional[1])
+            differ = np.flatnonzero(~(same & (coef.offset == provisional[2])).all(axis=1))
+            if differ.size:
+                segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, out, False, differ)
+        return _rows.wrap(self, out, layout)
+
+    def _segment_rule(self) -> tuple[str, float, float] | None:
+        """Hook: the coefficient rule the one-sweep segment kernel computes for this scaler's
+        parameters (see :func:`seqscale.segments.segment_fit_apply`), or None."""
+        return None
 
     def partial_fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
         """Update the coefficients with one more batch; exact (statistics merge by Chan's update)."""
@@ -142,20 +180,27 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             state = "with" if self._grouped else "without"
             raise InputError(f"this scaler was fitted {state} groups; pass groups consistently.")
 
-    def _fold_segments(self, rows: np.ndarray, seg: Segments, first: bool) -> None:
-        """Merge per-segment statistics (one contiguous block of rows per series)."""
+    def _fold_segments(
+        self, rows: np.ndarray, seg: Segments, first: bool, found: Moments | None = None
+    ) -> np.ndarray:
+        """Merge per-segment statistics (one contiguous block of rows per series); returns the
+        series code of each segment. ``found``: the segments' statistics, if already computed."""
         seg.check_rows(rows.shape[0])
         n_features = rows.shape[1]
         known = np.empty(0, dtype=object) if first else self.series_
         codes, self.series_ = panel.encode_new(known, seg.ids, len(seg.ids), (len(seg.ids),))
-        found = Moments(*segment_moments(rows, seg.offsets))
+        if found is None:
+            found = Moments(*segment_moments(rows, seg.offsets))
         n_series = len(self.series_)
-        batch = Moments.empty((n_series, n_features))
-        for field in ("count", "mean", "m2", "min", "max"):
-            getattr(batch, field)[codes] = getattr(found, field)
-        table = Moments.empty((0, n_features)) if first else self.series_stats_
-        table = table.concat(Moments.empty((n_series - table.count.shape[0], n_features)))
-        self.series_stats_ = table.merge(batch)
+        if first and np.array_equal(codes, np.arange(n_series)):  # nothing to merge or reorder
+            self.series_stats_ = found
+        else:
+            batch = Moments.empty((n_series, n_features))
+            for field in ("count", "mean", "m2", "min", "max"):
+                getattr(batch, field)[codes] = getattr(found, field)
+            table = Moments.empty((0, n_features)) if first else self.series_stats_
+            table = table.concat(Moments.empty((n_series - table.count.shape[0], n_features)))
+            self.series_stats_ = table.merge(batch)
         self.stats_ = self.series_stats_.pooled()
         _rows.refuse_infinite(self, found, rows)
         row_codes = np.repeat(codes, seg.lengths) if self.method == "robust" else None
@@ -163,6 +208,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
         self.n_features_in_ = n_features
         self._refresh(warn=True)
+        return codes
 
     def _fold(self, rows: np.ndarray, ids: np.ndarray | None, first: bool) -> None:
         """Merge the statistics of ``rows`` (one id per row, or None) into the fitted ones."""

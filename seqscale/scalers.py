@@ -128,6 +128,12 @@ class MinMaxScaler(AffineScaler):
         fr = tuple(float(v) for v in self.feature_range)
         return methods.minmax(stats, fr, float(self.margin), low, high)
 
+    def _segment_rule(self) -> tuple[str, float, float] | None:
+        if self.bounds is not None or float(self.margin):
+            return None
+        a, b = (float(v) for v in self.feature_range)
+        return "minmax", a, b
+
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
         self.data_min_, self.data_max_ = affine.low.copy(), affine.high.copy()
         self.data_range_ = self.data_max_ - self.data_min_
@@ -202,6 +208,11 @@ class StandardScaler(AffineScaler):
                 else dom[..., 0]
             )
         return methods.standard(stats, self.with_mean, self.with_std, fixed[0], fixed[1])
+
+    def _segment_rule(self) -> tuple[str, float, float] | None:
+        if self.mean is not None or self.std is not None:
+            return None
+        return "standard", float(bool(self.with_mean)), float(bool(self.with_std))
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
         self.mean_ = affine.shift.copy()
@@ -345,6 +356,9 @@ class MaxAbsScaler(AffineScaler):
 
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
         return methods.maxabs(stats)
+
+    def _segment_rule(self) -> tuple[str, float, float] | None:
+        return "maxabs", 0.0, 0.0
 
     def _degenerate_channels(self, table: Moments) -> np.ndarray:
         # A constant non-zero feature is fine for max-abs scaling (it maps to +-1); only an

@@ -124,9 +124,28 @@ class Moments:
         return merged, batch
 
     def pooled(self) -> Moments:
-        """Merge the rows of a ``(series, channels)`` table into one ``(channels,)`` set."""
-        out = Moments.empty(self.count.shape[1:])
-        return out.merge(_tree_merge(self))
+        """Merge the rows of a ``(series, channels)`` table into one ``(channels,)`` set.
+
+        The exact pooled formula, evaluated in two sweeps over the series like the two-pass
+        variance: the pooled mean from count-weighted means, then the between-series part of
+        ``m2`` from the deviations of the series means, with the usual correction term.
+        """
+        count = self.count.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            weight = np.where(count > 0, self.count / np.where(count > 0, count, 1.0), 0.0)
+            centre = (weight * self.mean).sum(axis=0)
+            dev = np.where(self.count > 0, self.mean - centre, 0.0)
+            corr = (weight * dev).sum(axis=0)
+            m2 = self.m2.sum(axis=0) + (self.count * dev * dev).sum(axis=0) - count * corr * corr
+        if self.count.shape[0] == 0:
+            return Moments.empty(self.count.shape[1:])
+        return Moments(
+            count,
+            np.where(count > 0, centre + corr, 0.0),
+            np.where(count > 0, np.maximum(m2, 0.0), 0.0),
+            np.fmin.reduce(self.min, axis=0),
+            np.fmax.reduce(self.max, axis=0),
+        )
 
     def take(self, index: np.ndarray) -> Moments:
         """Select series rows of a ``(series, channels)`` table."""
@@ -148,18 +167,3 @@ class Moments:
     def as_dict(self) -> dict[str, np.ndarray]:
         """The five arrays by name."""
         return {f: getattr(self, f) for f in _FIELDS}
-
-
-def _tree_merge(table: Moments) -> Moments:
-    """Pairwise merge of the series axis: O(log n) rounds, vectorized, accurate."""
-    while table.count.shape[0] > 1:
-        half = table.count.shape[0] // 2
-        left = table.take(slice(0, half))
-        right = table.take(slice(half, 2 * half))
-        merged = left.merge(right)
-        if table.count.shape[0] % 2:
-            merged = merged.concat(table.take(slice(2 * half, None)))
-        table = merged
-    if table.count.shape[0] == 0:
-        return Moments.empty(table.count.shape[1:])
-    return table.take(0)

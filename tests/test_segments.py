@@ -1,7 +1,10 @@
 """Segments (ids + ragged lengths of sorted rows) give the same results as one id per row."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import seqscale
 
@@ -93,3 +96,196 @@ def test_from_sorted():
     seg = seqscale.Segments.from_sorted(np.array([7, 7, 3, 3, 3, 9]))
     assert seg.ids.tolist() == [7, 3, 9] and seg.lengths.tolist() == [2, 3, 1]
     assert seg.offsets.tolist() == [0, 2, 5, 6]
+
+
+# ---------------------------------------------------------------------------------------------
+# fit_transform in one sweep (statistics, coefficients and scaled values per segment)
+
+ONE_SWEEP = [
+    seqscale.MinMaxScaler(),
+    seqscale.MinMaxScaler(feature_range=(-1, 1)),
+    seqscale.MinMaxScaler(feature_range=(0.1, 0.9)),
+    seqscale.StandardScaler(),
+    seqscale.StandardScaler(with_mean=False),
+    seqscale.StandardScaler(with_std=False),
+    seqscale.MaxAbsScaler(),
+]
+
+
+def _ragged(rng, lengths, channels, dtype=np.float64):
+    level = np.repeat(rng.lognormal(2, 2, size=len(lengths)), lengths)
+    values = level[:, None] * (1 + 0.1 * rng.normal(size=(int(np.sum(lengths)), channels)))
+    return values.astype(dtype)
+
+
+@pytest.mark.filterwarnings("ignore::seqscale.ConstantFeatureWarning")
+@pytest.mark.parametrize("scaler", ONE_SWEEP, ids=repr)
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_transform_equals_fit_then_transform(scaler, channels, dtype):
+    rng = np.random.default_rng(channels)
+    # empty, one-value, constant and NaN-holding series among ordinary ones
+    lengths = np.array([0, 1, 5, 7, 300, 2, 64, 9, 1000])
+    values = _ragged(rng, lengths, channels, dtype)
+    values[6:11] = 3.5  # series 3 (rows 6..12) partly constant: constant once 11, 12 are set too
+    values[11:13] = 3.5
+    values[20, 0] = np.nan
+    values[330:336] = np.nan  # a run of NaN inside series 5
+    seg = seqscale.Segments([f"s{i}" for i in range(len(lengths))], lengths)
+    two = scaler.__class__(**scaler.get_params())
+    expected = two.fit(values, groups=seg).transform(values, groups=seg)
+    got = scaler.fit_transform(values, groups=seg)
+    assert got.dtype == dtype and not np.shares_memory(got, values)
+    np.testing.assert_array_equal(got, expected)
+    for attr in ("scale", "shift", "offset"):
+        np.testing.assert_array_equal(getattr(scaler.affine_, attr), getattr(two.affine_, attr))
+    np.testing.assert_array_equal(scaler.series_stats_.count, two.series_stats_.count)
+    assert np.isnan(got[330:336]).all() and np.isnan(got[20, 0])
+
+
+def test_one_sweep_statistics_match_numpy():
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(0, 200, size=300)
+    values = rng.normal(1e6, 3.0, size=(int(lengths.sum()), 2))
+    values[rng.random(values.shape) < 0.01] = np.nan
+    seg = seqscale.Segments(np.arange(300), lengths)
+    scaler = seqscale.StandardScaler()
+    with pytest.warns(seqscale.ConstantFeatureWarning):  # the empty series
+        scaler.fit_transform(values, groups=seg)
+    bounds = seg.offsets
+    for k in range(300):
+        block = values[bounds[k] : bounds[k + 1]]
+        stats = scaler.series_stats_.take(k)
+        np.testing.assert_array_equal(stats.count, (~np.isnan(block)).sum(axis=0))
+        if block.size and not np.isnan(block).all(axis=0).any():
+            np.testing.assert_allclose(stats.mean, np.nanmean(block, axis=0), rtol=1e-15)
+            np.testing.assert_allclose(stats.m2, np.nanvar(block, axis=0) * stats.count, rtol=1e-9)
+            np.testing.assert_array_equal(stats.min, np.nanmin(block, axis=0))
+            np.testing.assert_array_equal(stats.max, np.nanmax(block, axis=0))
+
+
+def test_one_sweep_min_max_of_signed_zeros_subnormals_and_huge_values():
+    from seqscale.segments import segment_moments
+
+    values = np.array([0.0, -0.0, -5e-324, 5e-324, 1e308, 1.7e308, 1.6e308, -1.7e308, -1e308, -2.0, -3.0])
+    count, mean, _, lo, hi = segment_moments(values.reshape(-1, 1), np.array([0, 4, 9, 11]))
+    np.testing.assert_array_equal(lo.ravel(), [-5e-324, -1.7e308, -3.0])
+    np.testing.assert_array_equal(hi.ravel(), [5e-324, 1.7e308, -2.0])
+    np.testing.assert_array_equal(count.ravel(), [4, 5, 2])
+    # the sum of the huge series overflows float64; its mean is still right
+    np.testing.assert_allclose(mean[1, 0], 1.6e308 / 5, rtol=1e-12)
+    huge = seqscale.MaxAbsScaler().fit_transform(values[4:9], groups=seqscale.Segments(["h"], [5]))
+    np.testing.assert_allclose(huge, [1 / 1.7, 1.0, 1.6 / 1.7, -1.0, -1 / 1.7], rtol=1e-15)
+
+
+def test_one_sweep_refuses_infinity_and_leaves_the_input():
+    values = np.arange(20, dtype=float)
+    values[13] = -np.inf
+    kept = values.copy()
+    with pytest.raises(seqscale.InputError, match="row 13"):
+        seqscale.StandardScaler().fit_transform(values, groups=seqscale.Segments([1, 2], [10, 10]))
+    np.testing.assert_array_equal(values, kept)
+
+
+def test_coefficients_the_method_changes_are_reapplied():
+    """The sweep's own coefficients are checked against the method's; differing series are redone."""
+
+    class Halved(seqscale.StandardScaler):
+        def _method_affine(self, stats, extra, names, series):
+            affine = super()._method_affine(stats, extra, names, series)
+            if series is not None:
+                affine.scale[::3] *= 0.5
+            return affine
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 50, size=40)
+    values = rng.normal(size=int(lengths.sum()))
+    seg = seqscale.Segments(np.arange(40), lengths)
+    expected = Halved().fit(values, groups=seg).transform(values, groups=seg)
+    np.testing.assert_array_equal(Halved().fit_transform(values, groups=seg), expected)
+    plain = seqscale.StandardScaler().fit_transform(values, groups=seg)
+    assert not np.allclose(plain, expected)
+
+
+@pytest.mark.parametrize(
+    "scaler",
+    [
+        seqscale.MinMaxScaler(bounds=(-50.0, 50.0)),
+        seqscale.MinMaxScaler(margin=0.1),
+        seqscale.StandardScaler(mean=0.0),
+        seqscale.RobustScaler(),
+        seqscale.MinMaxScaler(out_of_range="clip"),
+        seqscale.StandardScaler(copy=False),
+    ],
+    ids=repr,
+)
+def test_fit_transform_of_segments_with_other_parameters(scaler, panel):
+    values, seg = panel
+    two = scaler.__class__(**scaler.get_params())
+    expected = two.fit(values, groups=seg).transform(values.copy(), groups=seg)
+    x = values.copy()
+    got = scaler.fit_transform(x, groups=seg)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert np.shares_memory(got, x) == (scaler.copy is False)
+
+
+def test_fit_transform_of_segments_keeps_the_container(panel):
+    values, seg = panel
+    frame = pd.DataFrame(values, columns=["a", "b"])
+    got = seqscale.MinMaxScaler().fit_transform(frame, groups=seg)
+    assert isinstance(got, pd.DataFrame) and list(got.columns) == ["a", "b"]
+    np.testing.assert_array_equal(
+        got.to_numpy(), seqscale.MinMaxScaler().fit(values, groups=seg).transform(values, groups=seg)
+    )
+
+
+def test_threads_and_numpy_fallback_agree(monkeypatch):
+    from seqscale import _kernels
+
+    rng = np.random.default_rng(9)
+    lengths = rng.integers(100, 3000, size=300)  # large enough for numba's threads
+    values = rng.normal(5.0, 2.0, size=int(lengths.sum()))
+    values[::997] = np.nan
+    seg = seqscale.Segments(np.arange(300), lengths)
+    threaded = seqscale.StandardScaler().fit_transform(values, groups=seg)
+    with _kernels._PARALLEL_LOCK:  # another kernel holds the threads: this call runs on one
+        serial = seqscale.StandardScaler().fit_transform(values, groups=seg)
+    np.testing.assert_array_equal(threaded, serial)
+    monkeypatch.setenv(_kernels.DISABLE_ENV, "1")
+    fallback = seqscale.StandardScaler().fit_transform(values, groups=seg)
+    np.testing.assert_allclose(fallback, threaded, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        seqscale.StandardScaler().fit(values, groups=seg).transform(values, groups=seg), threaded, atol=1e-12
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    channels=st.sampled_from([1, 2]),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    data=st.data(),
+)
+def test_segment_statistics_property(lengths, channels, dtype, data):
+    """Count, min and max exact; mean and m2 to rounding; NaN skipped; any dtype and width."""
+    from seqscale.segments import segment_moments
+
+    n_rows = sum(lengths)
+    element = st.one_of(
+        st.floats(-1e6, 1e6, width=32), st.just(np.nan), st.just(0.0), st.just(-0.0), st.just(1.5)
+    )
+    flat = data.draw(st.lists(element, min_size=n_rows * channels, max_size=n_rows * channels))
+    values = np.array(flat, dtype=dtype).reshape(n_rows, channels)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    count, mean, m2, lo, hi = segment_moments(values, offsets)
+    for k in range(len(lengths)):
+        block = values[offsets[k] : offsets[k + 1]].astype(np.float64)
+        for c in range(channels):
+            col = block[:, c][~np.isnan(block[:, c])]
+            assert count[k, c] == col.size
+            if col.size == 0:
+                assert np.isnan(lo[k, c]) and np.isnan(hi[k, c]) and mean[k, c] == 0 and m2[k, c] == 0
+                continue
+            assert lo[k, c] == col.min() and hi[k, c] == col.max()
+            np.testing.assert_allclose(mean[k, c], col.mean(), rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(m2[k, c], ((col - col.mean()) ** 2).sum(), rtol=1e-9, atol=1e-6)

@@ -165,3 +165,21 @@ def test_concat_take_as_dict():
     assert b.count.shape == (3, 2)
     assert b.take(2).count.tolist() == [0, 0]
     assert set(a.as_dict()) == {"count", "mean", "m2", "min", "max"}
+
+
+def test_pooled_equals_the_statistics_of_all_rows():
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 50, size=20_000)
+    codes[codes == 7] = 8  # series 7 holds no row
+    x = 1e9 + rng.normal(size=(20_000, 2)) * np.where(codes % 2, 1.0, 3.0)[:, None]
+    x[::101, 1] = np.nan
+    table = Moments.from_groups(x, codes, 50)
+    pooled, whole = table.pooled(), Moments.from_array(x)
+    np.testing.assert_array_equal(pooled.count, whole.count)
+    np.testing.assert_allclose(pooled.mean, whole.mean, rtol=1e-15)
+    # the series means are rounded to float64 (~6e-8 at 1e9): m2's between-series part inherits it
+    np.testing.assert_allclose(pooled.m2, whole.m2, rtol=1e-9)
+    np.testing.assert_array_equal(pooled.min, whole.min)
+    np.testing.assert_array_equal(pooled.max, whole.max)
+    empty = Moments.empty((0, 2)).pooled()
+    assert empty.count.tolist() == [0, 0] and np.isnan(empty.min).all()
