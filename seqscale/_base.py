@@ -110,27 +110,25 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def fit_transform(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> Any:
         """``fit`` then ``transform`` with the same ``groups`` and ``lengths``.
 
-        With ``groups=Segments(...)`` (rows sorted by series) both happen in one sweep: each
-        series is read once, and its scaled values are written while it is still in cache.
+        When the rows are sorted by series (``groups=Segments(...)``, or integer ids in
+        contiguous runs) both happen in one sweep: each series is read once, and its scaled
+        values are written while it is still in cache.
         """
-        if isinstance(groups, Segments) and lengths is None and not is_dask(X):
-            result = self._fit_transform_segments(X, groups)
-            if result is not None:
-                return result
-        return self.fit(X, y, groups=groups, lengths=lengths).transform(X, groups, lengths=lengths)
-
-    def _fit_transform_segments(self, X: Any, groups: Segments) -> Any:
-        """One-sweep fit + transform of sorted series, or None when this fit needs two sweeps."""
-        rule = self._segment_rule()
-        if rule is None or not self._segments_direct(None):
-            return None
+        if groups is None or lengths is not None or is_dask(X) or self._segment_rule() is None:
+            return self.fit(X, y, groups=groups, lengths=lengths).transform(X, groups, lengths=lengths)
         self._check_params()
         self._reset()
-        rows, layout, seg = _rows.prepare(self, X, groups, reset=True)
-        if not (isinstance(seg, Segments) and seg.unique) or self._output_buffer(X, rows, None) is not None:
-            return None  # repeated ids or an in-place result: fit, then transform
+        direct = self._segments_direct(None)
+        rows, layout, ids = _rows.prepare(self, X, groups, reset=True, runs=direct)
+        if direct and isinstance(ids, Segments) and ids.unique and self._output_buffer(X, rows, None) is None:
+            return self._fit_transform_segments(rows, layout, ids)
+        self._fit_rows(rows, layout, ids, None, first=True)
+        return self.transform(X, groups)
+
+    def _fit_transform_segments(self, rows: np.ndarray, layout: Any, seg: Segments) -> Any:
+        """One-sweep fit + transform of series stored as contiguous segments (a fresh output)."""
         seg.check_rows(rows.shape[0])
-        stats, provisional, out = segment_fit_apply(rows, seg.offsets, rule)
+        stats, provisional, out = segment_fit_apply(rows, seg.offsets, self._segment_rule())
         self._check_grouped(True, grouped=True)
         codes = self._fold_segments(rows, seg, True, Moments(*stats))
         identity = codes.size == len(self.series_) and np.array_equal(codes, np.arange(codes.size))
@@ -157,12 +155,18 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 "partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once."
             )
         first = not hasattr(self, "stats_")
-        rows, layout, ids = _rows.prepare(self, X, groups, reset=first)
+        runs = lengths is None and self.mask_value is None
+        rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
+        self._fit_rows(rows, layout, ids, lengths, first)
+        return self
+
+    def _fit_rows(self, rows: np.ndarray, layout: Any, ids: Any, lengths: Any, first: bool) -> None:
+        """Fold prepared rows (with their series ids, or Segments, or None) into the statistics."""
         if isinstance(ids, Segments):
             if lengths is None and self.mask_value is None and ids.unique:
                 self._check_grouped(first, grouped=True)
                 self._fold_segments(rows, ids, first)
-                return self
+                return
             ids = ids.row_ids()  # padding or repeated ids: the general per-row path
         if ids is not None:
             ids = panel.row_ids(ids, rows.shape[0], layout.shape)
@@ -171,7 +175,6 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             rows, ids = rows[keep], (None if ids is None else ids[keep])
         self._check_grouped(first, grouped=ids is not None)
         self._fold(rows, ids, first)
-        return self
 
     def _check_grouped(self, first: bool, grouped: bool) -> None:
         if first:
@@ -268,7 +271,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         return self._apply(X, groups, lengths, features, axis, copy, inverse=True)
 
-    def _apply(self, X, groups, lengths, features, axis, copy, *, inverse: bool) -> Any:
+    def _apply(self, X, groups, lengths, features, axis, copy, *, inverse: bool, runs: bool = True) -> Any:
         self._require_fitted()
         if is_dask(X):
             from seqscale.engines import dask as engine
@@ -280,7 +283,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if isinstance(groups, Segments) and (channels is not None or not self._segments_direct(lengths)):
             groups = groups.row_ids()
         if channels is None:
-            rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
+            runs = runs and self._segments_direct(lengths)
+            rows, layout, ids = _rows.prepare(self, X, groups, reset=False, runs=runs)
             if isinstance(ids, Segments):
                 return self._apply_segments(X, rows, layout, ids, copy, inverse)
             restore = lambda out: _rows.wrap(self, out, layout)  # noqa: E731
@@ -324,7 +328,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         table = self.affine_
         if np.any(codes < 0):
             if self.unseen == "own":
-                return self._apply(X, seg.row_ids(), None, None, -1, copy, inverse=inverse)
+                return self._apply(X, seg.row_ids(), None, None, -1, copy, inverse=inverse, runs=False)
             table, codes = _rows.unseen_table(self, codes, seg.ids, rows)
         coef = table.take(codes)
         out = self._output_buffer(X, rows, copy)

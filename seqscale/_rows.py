@@ -21,12 +21,19 @@ from seqscale.errors import (
     OutOfRangeWarning,
     ParameterError,
 )
+from seqscale.segments import Segments, sorted_runs
 
 __all__ = ["keep_mask", "prepare", "prepare_subset", "refuse_infinite", "select", "wrap"]
 
 
-def prepare(est: Any, X: Any, groups: Any, *, reset: bool) -> tuple[np.ndarray, _layout.Layout, Any]:
-    """Canonical rows, the layout to restore, and the series ids (or None)."""
+def prepare(
+    est: Any, X: Any, groups: Any, *, reset: bool, runs: bool = False
+) -> tuple[np.ndarray, _layout.Layout, Any]:
+    """Canonical rows, the layout to restore, and the series ids (or None).
+
+    With ``runs=True``, per-row integer ids of rows sorted by series come back as
+    :class:`~seqscale.segments.Segments` (see :func:`~seqscale.segments.sorted_runs`).
+    """
     exclude: tuple[str, ...] = ()
     if isinstance(groups, str):
         if not _layout.is_dataframe(X) or groups not in X.columns:
@@ -42,6 +49,8 @@ def prepare(est: Any, X: Any, groups: Any, *, reset: bool) -> tuple[np.ndarray, 
             f"{est.n_features_in_} features as input. Pass the same columns as at fit time"
             " (or use features=[...] to scale or invert only some of them)."
         )
+    if runs and ids is not None and not isinstance(ids, Segments):
+        ids = sorted_runs(ids, rows.shape[0], layout.shape) or ids
     return rows, layout, ids
 
 

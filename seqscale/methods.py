@@ -101,15 +101,20 @@ def _exact_upper_end(
     span: np.ndarray, scale: np.ndarray, a: float, b: float, constant: np.ndarray
 ) -> np.ndarray:
     """Nudge ``scale`` by ulps so that ``span * scale + a`` lands on ``b`` (never above it)."""
-    scale = scale.copy()
-    for _ in range(4):
-        top = span * scale + a
-        above, below = (top > b) & ~constant, (top < b) & ~constant
-        if not (above.any() or below.any()):
+    scale = np.array(scale, dtype=np.float64)  # a copy
+    flat = scale.reshape(-1)
+    spans = np.broadcast_to(span, scale.shape).reshape(-1)
+    todo = np.flatnonzero(~np.broadcast_to(constant, scale.shape).reshape(-1))
+    for _ in range(4):  # only the channels still off the upper end are looked at again
+        top = spans[todo] * flat[todo] + a
+        above, below = top > b, top < b
+        off = above | below
+        todo, above, below = todo[off], above[off], below[off]
+        if not todo.size:
             break
-        scale = np.where(above, np.nextafter(scale, 0.0), scale)
-        trial = np.where(below, np.nextafter(scale, np.inf), scale)
-        scale = np.where(below & (span * trial + a <= b), trial, scale)
+        current = np.where(above, np.nextafter(flat[todo], 0.0), flat[todo])
+        trial = np.where(below, np.nextafter(current, np.inf), current)
+        flat[todo] = np.where(below & (spans[todo] * trial + a <= b), trial, current)
     return scale
 
 

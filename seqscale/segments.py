@@ -30,7 +30,7 @@ import numpy as np
 from seqscale import _kernels
 from seqscale.errors import InputError
 
-__all__ = ["Segments"]
+__all__ = ["Segments", "sorted_runs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +89,39 @@ class Segments:
     def row_ids(self) -> np.ndarray:
         """The id of every row (for the general per-row path)."""
         return np.repeat(self.ids, self.lengths)
+
+
+def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segments | None:
+    """Segments of per-row integer ids whose rows are sorted by series, else None.
+
+    The usual long-format table — ``df.sort_values(["id", "time"])`` — holds each series in one
+    contiguous run of rows; its per-row ids then say no more than ``Segments(ids, lengths)`` and
+    the segment kernels apply. Integer ids are checked in one compiled pass (string ids, short
+    runs or a series split over several runs keep the per-row path). Ids given per sample of a 3D
+    array cover ``timesteps`` rows each.
+    """
+    if hasattr(ids, "to_numpy") and not isinstance(ids, np.ndarray):
+        ids = ids.to_numpy()
+    if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype.kind not in "iu" or ids.size < 2:
+        return None
+    per_id = layout_shape[1] if len(layout_shape) == 3 and ids.size == layout_shape[0] else 1
+    if ids.size * per_id != n_rows:
+        return None  # the per-row path names the mismatch
+    impl = _get_impl() if _kernels.numba_enabled() else None
+    if impl is None:
+        return None
+    ids = np.ascontiguousarray(ids)
+    starts = np.empty(ids.size // _MIN_RUN + 1, dtype=np.int64)
+    n_runs = int(impl.run_starts(ids, starts))
+    if n_runs < 0:
+        return None  # short runs (interleaved series): the per-row kernels suit them better
+    starts = starts[:n_runs]
+    seg = Segments(ids[starts], np.diff(np.append(starts, ids.size)) * per_id)
+    return seg if seg.unique else None
+
+
+# shortest mean run (rows per series) worth a segment pass
+_MIN_RUN = 8
 
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -432,6 +465,19 @@ def _k_apply_parallel(x, starts, ends, shift, scale, offset, res, invert):
     return total
 
 
+def _k_run_starts(ids, starts):
+    """Rows where the runs of equal consecutive ids start; -1 when they outnumber ``starts``."""
+    starts[0] = 0
+    j = 1
+    for i in range(1, ids.size):
+        if ids[i] != ids[i - 1]:
+            if j == starts.size:
+                return -1
+            starts[j] = i
+            j += 1
+    return j
+
+
 _nb_stats_nan = _k_stats_nan
 _nb_stats_careful = _k_stats_careful
 _nb_sweep_bits = _k_sweep_bits
@@ -477,4 +523,5 @@ def _get_impl() -> SimpleNamespace | None:
         fit_apply_parallel=parallel(_k_fit_apply_parallel),
         apply_serial=serial(_k_apply_serial),
         apply_parallel=parallel(_k_apply_parallel),
+        run_starts=serial(_k_run_starts),
     )

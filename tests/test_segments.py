@@ -289,3 +289,59 @@ def test_segment_statistics_property(lengths, channels, dtype, data):
             assert lo[k, c] == col.min() and hi[k, c] == col.max()
             np.testing.assert_allclose(mean[k, c], col.mean(), rtol=1e-12, atol=1e-9)
             np.testing.assert_allclose(m2[k, c], ((col - col.mean()) ** 2).sum(), rtol=1e-9, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# per-row integer ids of rows sorted by series take the segment path
+
+
+def test_sorted_runs_detects_contiguous_integer_ids():
+    from seqscale.segments import sorted_runs
+
+    ids = np.repeat(np.array([7, 3, 9]), [10, 20, 30])
+    seg = sorted_runs(ids, 60, (60, 1))
+    assert seg.ids.tolist() == [7, 3, 9] and seg.lengths.tolist() == [10, 20, 30]
+    per_sample = sorted_runs(np.repeat([4, 5], [9, 10]), 19 * 6, (19, 6, 2))  # 3D: ids per sample
+    assert per_sample.lengths.tolist() == [54, 60]
+    assert sorted_runs(np.repeat([1, 2, 1], 10), 30, (30,)) is None  # series 1 in two runs
+    assert sorted_runs(np.tile(np.arange(10), 10), 100, (100,)) is None  # interleaved
+    assert sorted_runs(np.repeat(np.array(["a", "b"], dtype=object), 10), 20, (20,)) is None
+    assert sorted_runs(np.repeat([1, 2], 10), 21, (21,)) is None  # wrong length: per-row error
+
+
+@pytest.mark.parametrize("cls", METHODS, ids=lambda c: c.__name__)
+def test_sorted_int_ids_equal_segments_and_shuffled_rows(cls):
+    rng = np.random.default_rng(11)
+    lengths = rng.integers(8, 120, size=60)
+    ids = np.repeat(rng.permutation(1000)[:60], lengths)  # sorted by series, ids not sorted
+    values = _ragged(rng, lengths, 2)
+    seg = seqscale.Segments.from_sorted(ids)
+    got = cls().fit_transform(values, groups=ids)
+    np.testing.assert_array_equal(got, cls().fit_transform(values, groups=seg))
+    fitted = cls().fit(values, groups=ids)
+    np.testing.assert_array_equal(fitted.transform(values, groups=ids), fitted.transform(values, groups=seg))
+    np.testing.assert_allclose(fitted.inverse_transform(got, groups=ids), values, rtol=1e-12)
+    perm = rng.permutation(ids.size)  # the same panel with its rows shuffled: the per-row path
+    shuffled = cls().fit(values[perm], groups=ids[perm]).transform(values[perm], groups=ids[perm])
+    np.testing.assert_allclose(shuffled, got[perm], rtol=1e-10, atol=1e-12)
+
+
+def test_sorted_int_ids_keep_every_policy():
+    rng = np.random.default_rng(12)
+    lengths = rng.integers(10, 50, size=30)
+    ids = np.repeat(np.arange(30), lengths)
+    values = rng.normal(size=int(lengths.sum()))
+    first = ids < 20
+    # unseen series, own coefficients: no recursion between the segment and per-row paths
+    own = seqscale.StandardScaler(unseen="own").fit(values[first], groups=ids[first])
+    expected = own.transform(values, groups=ids.astype(str).astype(object))  # per-row reference
+    np.testing.assert_allclose(own.transform(values, groups=ids), expected, rtol=1e-12)
+    with pytest.raises(seqscale.UnseenSeriesError):
+        seqscale.StandardScaler().fit(values[first], groups=ids[first]).transform(values, groups=ids)
+    clip = seqscale.MinMaxScaler(out_of_range="clip").fit(values, groups=ids)
+    assert clip.transform(values * 3, groups=ids).max() <= 1.0
+    frame = pd.DataFrame({"id": ids, "v": values})
+    by_column = seqscale.MaxAbsScaler().fit_transform(frame, groups="id")
+    np.testing.assert_array_equal(
+        by_column["v"].to_numpy(), seqscale.MaxAbsScaler().fit_transform(values, groups=ids)
+    )
