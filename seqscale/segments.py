@@ -92,36 +92,66 @@ class Segments:
 
 
 def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segments | None:
-    """Segments of per-row integer ids whose rows are sorted by series, else None.
+    """Segments of per-row ids whose rows are sorted by series, else None.
 
     The usual long-format table — ``df.sort_values(["id", "time"])`` — holds each series in one
     contiguous run of rows; its per-row ids then say no more than ``Segments(ids, lengths)`` and
-    the segment kernels apply. Integer ids are checked in one compiled pass (string ids, short
-    runs or a series split over several runs keep the per-row path). Ids given per sample of a 3D
-    array cover ``timesteps`` rows each.
+    the segment kernels apply, with no per-row lookup of the ids. Runs are found by comparing
+    neighbouring ids (a compiled pass for integers); short runs (interleaved series), a series
+    split over several runs or a missing id keep the per-row path, which gives up early. Ids given
+    per sample of a 3D array cover ``timesteps`` rows each.
     """
     if hasattr(ids, "to_numpy") and not isinstance(ids, np.ndarray):
         ids = ids.to_numpy()
-    if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype.kind not in "iu" or ids.size < 2:
+    if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype.kind not in "iuOUSfM" or ids.size < 2:
         return None
     per_id = layout_shape[1] if len(layout_shape) == 3 and ids.size == layout_shape[0] else 1
     if ids.size * per_id != n_rows:
         return None  # the per-row path names the mismatch
-    impl = _get_impl() if _kernels.numba_enabled() else None
-    if impl is None:
+    starts = _run_starts(ids)
+    if starts is None:
         return None
-    ids = np.ascontiguousarray(ids)
-    starts = np.empty(ids.size // _MIN_RUN + 1, dtype=np.int64)
-    n_runs = int(impl.run_starts(ids, starts))
-    if n_runs < 0:
-        return None  # short runs (interleaved series): the per-row kernels suit them better
-    starts = starts[:n_runs]
-    seg = Segments(ids[starts], np.diff(np.append(starts, ids.size)) * per_id)
+    first = ids[starts]
+    if first.dtype.kind in "OfM" and pd_isna(first).any():
+        return None  # the per-row path names the row of a missing id
+    seg = Segments(first, np.diff(np.append(starts, ids.size)) * per_id)
     return seg if seg.unique else None
+
+
+def _run_starts(ids: np.ndarray) -> np.ndarray | None:
+    """Rows where runs of equal neighbouring ids start, or None past one run per ``_MIN_RUN`` rows."""
+    budget = ids.size // _MIN_RUN + 1
+    impl = _get_impl() if _kernels.numba_enabled() else None
+    if impl is not None and ids.dtype.kind in "iu":
+        starts = np.empty(budget, dtype=np.int64)
+        n_runs = int(impl.run_starts(np.ascontiguousarray(ids), starts))
+        return None if n_runs < 0 else starts[:n_runs]
+    found = [np.zeros(1, dtype=np.int64)]
+    n_found = 1
+    for a in range(1, ids.size, _COMPARE_CHUNK):  # chunks: unsorted ids are given up early
+        b = min(a + _COMPARE_CHUNK, ids.size)
+        try:
+            changed = np.asarray(ids[a:b] != ids[a - 1 : b - 1], dtype=bool)
+        except (TypeError, ValueError):  # ids that do not compare elementwise
+            return None
+        found.append(np.flatnonzero(changed) + a)
+        n_found += found[-1].size
+        if n_found > b // _MIN_RUN + 1:
+            return None
+    return np.concatenate(found)
+
+
+def pd_isna(values: np.ndarray) -> np.ndarray:
+    """Missing ids (None, NaN, NaT)."""
+    import pandas as pd
+
+    return np.asarray(pd.isna(values))
 
 
 # shortest mean run (rows per series) worth a segment pass
 _MIN_RUN = 8
+# ids compared per step when looking for runs without a compiled kernel
+_COMPARE_CHUNK = 1 << 20
 
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]

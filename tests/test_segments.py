@@ -305,7 +305,11 @@ def test_sorted_runs_detects_contiguous_integer_ids():
     assert per_sample.lengths.tolist() == [54, 60]
     assert sorted_runs(np.repeat([1, 2, 1], 10), 30, (30,)) is None  # series 1 in two runs
     assert sorted_runs(np.tile(np.arange(10), 10), 100, (100,)) is None  # interleaved
-    assert sorted_runs(np.repeat(np.array(["a", "b"], dtype=object), 10), 20, (20,)) is None
+    named = sorted_runs(np.repeat(np.array(["b", "a"], dtype=object), [10, 12]), 22, (22,))
+    assert named.ids.tolist() == ["b", "a"] and named.lengths.tolist() == [10, 12]
+    assert sorted_runs(np.repeat(np.array(["a", None], dtype=object), 10), 20, (20,)) is None
+    assert sorted_runs(np.repeat([0.5, np.nan], 10), 20, (20,)) is None
+    assert sorted_runs(np.repeat(np.array(["a", "b", "a"], dtype=object), 10), 30, (30,)) is None
     assert sorted_runs(np.repeat([1, 2], 10), 21, (21,)) is None  # wrong length: per-row error
 
 
@@ -345,3 +349,20 @@ def test_sorted_int_ids_keep_every_policy():
     np.testing.assert_array_equal(
         by_column["v"].to_numpy(), seqscale.MaxAbsScaler().fit_transform(values, groups=ids)
     )
+
+
+def test_sorted_string_ids_take_the_segment_path_and_missing_ids_are_named():
+    rng = np.random.default_rng(13)
+    lengths = rng.integers(8, 60, size=25)
+    names = np.array([f"shop-{i:03d}" for i in rng.permutation(25)], dtype=object)
+    ids = np.repeat(names, lengths)
+    values = rng.normal(size=int(lengths.sum()))
+    got = seqscale.StandardScaler().fit_transform(values, groups=ids)
+    seg = seqscale.Segments(names, lengths)
+    np.testing.assert_array_equal(got, seqscale.StandardScaler().fit_transform(values, groups=seg))
+    as_strings = pd.Series(ids, dtype="string")  # a pandas string column works the same
+    np.testing.assert_array_equal(seqscale.StandardScaler().fit_transform(values, groups=as_strings), got)
+    broken = ids.copy()
+    broken[40] = None
+    with pytest.raises(seqscale.InputError, match="missing series id at row 40"):
+        seqscale.StandardScaler().fit_transform(values, groups=broken)
