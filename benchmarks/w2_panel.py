@@ -53,6 +53,8 @@ def run() -> h.Section:
     values = rng.standard_normal(R) * spread[codes] + level[codes]
     names = np.array([f"series-{i:05d}" for i in range(n_series)], dtype=object)
     str_ids = names[codes]
+    order = rng.permutation(R)
+    shuffled, shuffled_ids = values[order], codes[order]
     df = pd.DataFrame({"id": codes, "v": values})
     dfs = pd.DataFrame({"id": str_ids, "v": values})
     h.log(f"W2: {n_series:,} series, {R:,} rows, {reps} repeats")
@@ -118,19 +120,28 @@ def run() -> h.Section:
         def both(ids=codes, Ours=Ours):
             return Ours().fit(values, groups=ids).transform(values, groups=ids)
 
+        def one_call(ids=codes, Ours=Ours):
+            return Ours().fit_transform(values, groups=ids)
+
         ours[(method, "int")] = measure(method, "seqscale (int ids)", "fit+transform", both)
+        measure(method, "seqscale (int ids)", "fit_transform", one_call)
         ours[(method, "str")] = measure(
-            method, "seqscale (string ids)", "fit+transform", lambda: both(str_ids)
+            method, "seqscale (string ids)", "fit+transform", lambda both=both: both(str_ids)
         )
+        measure(method, "seqscale (string ids)", "fit_transform", lambda f=one_call: f(str_ids))
         # the same rows given as sorted segments (ids + ragged lengths): no id read per row;
         # fit_transform does both in one sweep (each series read once, written from cache)
         segments = seqscale.Segments(np.arange(n_series), lengths)
-        measure(method, "seqscale (segments)", "fit+transform", lambda seg=segments: both(seg))
+        measure(method, "seqscale (segments)", "fit+transform", lambda seg=segments, both=both: both(seg))
         ours[(method, "segments")] = measure(
+            method, "seqscale (segments)", "fit_transform", lambda seg=segments, f=one_call: f(seg)
+        )
+        # rows in random order: no runs to find, the per-row kernels
+        measure(
             method,
-            "seqscale (segments)",
-            "fit_transform",
-            lambda seg=segments, Ours=Ours: Ours().fit_transform(values, groups=seg),
+            "seqscale (int ids, rows shuffled)",
+            "fit+transform",
+            lambda Ours=Ours, x=shuffled, g=shuffled_ids: Ours().fit(x, groups=g).transform(x, groups=g),
         )
 
     # ------------------------------------------------------------------ pandas
@@ -279,7 +290,9 @@ def run() -> h.Section:
         f"sorted by series. Median of {reps} runs after one warm-up (darts, tslearn: "
         f"{min(reps, 3)}). "
         f"Reference `values.copy()`: {h.fmt_time(t_copy)}.",
-        "seqscale: `Scaler().fit(values, groups=ids)` then `.transform(values, groups=ids)`; "
+        "seqscale: `Scaler().fit(values, groups=ids)` then `.transform(values, groups=ids)` "
+        "(fit+transform), or `Scaler().fit_transform(values, groups=ids)` (one sweep when the "
+        "rows are sorted by series: the ids' runs are found, then each series is read once); "
         "pandas: `g.transform('mean')`, `g.transform('std', ddof=0)` (min-max: `'min'`, `'max'`) "
         "and "
         "arithmetic on the columns; `seqscale vs this tool` compares with seqscale fit+transform "

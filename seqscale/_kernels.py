@@ -31,8 +31,9 @@ output once, and ``out`` may be the input itself.
 
 numba is imported on the first call of a kernel, never at import time, and the compiled machine
 code is cached on disk. Large dense inputs (:func:`moments`, :func:`affine_apply`) are split into
-a fixed number of row chunks run on numba's threads (results do not depend on the thread count);
-the per-group kernels run on one thread, which measured faster for them. Setting the
+a fixed number of row chunks run on numba's threads (results do not depend on the thread count),
+and so does the per-group affine map; the per-group statistics run on one thread, which measured
+faster for them. Setting the
 environment variable ``SEQSCALE_DISABLE_NUMBA=1`` (read on every call), or not having numba
 installed, selects pure-numpy implementations of the same algorithms; they agree with the
 compiled kernels to rounding and are slower.
@@ -489,12 +490,15 @@ def _k_moments_parallel(xf, mk, use_mask, R, C, m, B, P):
 
 def _k_runs_range(codes, G, a, b, buf):
     """Write the starts of the runs of equal codes beginning in ``[a, b)`` to ``buf[a:]``;
-    return their number and the number of codes outside ``[0, G)``."""
+    return their number and the number of codes outside ``[0, G)``; the number is -1 once
+    the runs would overflow ``buf``."""
     k = 0
     nbad = 0
     prev = codes[a - 1] if a > 0 else -1
     i = a
     while i < b:
+        if a + k >= buf.size:
+            return -1, nbad
         # skip a stretch of 64 codes equal to the previous valid one (a vectorised check)
         if i > 0 and i + 64 <= b and prev >= 0 and prev < G:
             chunk = codes[i : i + 64]
@@ -514,10 +518,14 @@ def _k_runs_range(codes, G, a, b, buf):
     return k, nbad
 
 
-def _k_runs_serial(codes, G):
+def _k_runs_serial(codes, G, budget):
+    """Starts of the runs of equal codes and the bad-code count, or ``(empty, -1)`` once there
+    are more than ``budget`` runs."""
     n = codes.size
-    buf = np.empty(max(n, 1), np.int64)
+    buf = np.empty(max(min(n, budget), 1), np.int64)
     k, nbad = _nb_runs_range(codes, G, np.int64(0), n, buf)
+    if k < 0:
+        return np.empty(0, np.int64), np.int64(-1)
     starts = np.empty(k + 1, np.int64)
     starts[:k] = buf[:k]
     starts[k] = n
@@ -653,6 +661,14 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
         j = i + 1
         while j < b and codes[j] == g:
             j += 1
+        if C == 1 and j - i < 16 and g >= 0 and g < G:  # short run: no views
+            s = Sf[g]
+            o = Of[g]
+            h = Hf[g]
+            for r in range(i, j):
+                out[r] = (np.float64(xf[r]) - o) / s + h if invert else (np.float64(xf[r]) - h) * s + o
+            i = j
+            continue
         xs = xf[i * C : j * C]
         ys = out[i * C : j * C]
         if g < 0 or g >= G:
@@ -684,6 +700,17 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
                         yr[c] = (np.float64(xr[c]) - hs[c]) * ss[c] + os_[c]
         i = j
     return nbad
+
+
+def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P):
+    """:func:`_k_seg_affine_range` with rows split into P chunks run in parallel."""
+    per = _nb_ceil_div(R, P)
+    total = 0
+    for p in _prange(P):
+        total += _nb_seg_affine_range(
+            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert
+        )
+    return total
 
 
 def _prange(n):  # replaced by numba.prange inside compiled code
@@ -741,6 +768,7 @@ def _get_impl() -> SimpleNamespace | None:
         affine_serial=g["_nb_affine_range"],
         affine_parallel=parallel(_k_affine),
         seg_affine=g["_nb_seg_affine_range"],
+        seg_affine_parallel=parallel(_k_seg_affine),
     )
 
 
@@ -961,12 +989,13 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
             _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
         with np.errstate(all="ignore"):
             return _np_segment_moments(x, codes, G)
-    starts, n_bad = impl.runs(codes, G)
+    starts, n_bad = impl.runs(codes, G, R // _MIN_RUN + 1)
+    if n_bad < 0:  # short runs (rows in any order): one pass of per-row updates
+        acc, n_bad = impl.welford(x, codes, G)
+        _bad_codes(int(n_bad), G)
+        return acc
     _bad_codes(int(n_bad), G)
     n_runs = starts.size - 1
-    if n_runs * _MIN_RUN > R:
-        acc, n_bad = impl.welford(x, codes, G)
-        return acc
     run_codes = codes[starts[:-1]]
     m, block = _layout(R, C, _RUN_LANES)
     xf = x.reshape(-1)
@@ -1159,7 +1188,11 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
                 H.reshape(-1),
                 res.reshape(-1),
             )
-            n_bad = impl.seg_affine(*flat, 0, R, C, G, invert)
+            with _parallel_slot(_chunks(R, C, 1)) as parallel:
+                if parallel:
+                    n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS)
+                else:
+                    n_bad = impl.seg_affine(*flat, 0, R, C, G, invert)
             _bad_codes(int(n_bad), G)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")

@@ -348,6 +348,29 @@ def test_segment_affine_vs_loop(backend, dtype, shuffle):
         K.segment_affine_apply(x, codes, S[:, :1], O)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_segment_affine_parallel_chunks_equal_one_thread(channels):
+    """Rows in random order and in runs, split over numba's threads: the same bits as one thread."""
+    rng = np.random.default_rng(10)
+    n_groups = 500
+    runs = np.repeat(np.arange(n_groups), rng.integers(200, 400, n_groups))
+    codes = np.concatenate([rng.permutation(runs), runs])  # short runs, then long ones
+    x = rng.standard_normal((codes.size, channels))
+    H, S, O = (rng.uniform(0.5, 2.0, (n_groups, channels)) for _ in range(3))
+    assert x.size >= K._PARALLEL_MIN_ELEMS
+    threaded = K.segment_affine_apply(x, codes, S, O, shift2d=H)
+    with K._PARALLEL_LOCK:  # another kernel holds the threads: one thread
+        serial = K.segment_affine_apply(x, codes, S, O, shift2d=H)
+    np.testing.assert_array_equal(threaded, serial)
+    np.testing.assert_array_equal(threaded, (x - H[codes]) * S[codes] + O[codes])
+    back = K.segment_affine_invert(threaded, codes, S, O, shift2d=H)
+    np.testing.assert_allclose(back, x, rtol=1e-12, atol=1e-12)
+    bad = codes.copy()
+    bad[-5] = n_groups
+    with pytest.raises(IndexError, match="1 group codes"):
+        K.segment_affine_apply(x, bad, S, O)
+
+
 def test_backends_agree():
     rng = np.random.default_rng(10)
     x = rng.standard_normal((40_000, 3)) * 1e3 + 1e6
