@@ -70,10 +70,21 @@ class Timing:
 
 
 def timeit(
-    fn: Callable[[], Any], n: int, setup: Callable[[], Any] | None = None, warmup: int = 1
+    fn: Callable[[], Any],
+    n: int,
+    setup: Callable[[], Any] | None = None,
+    warmup: int = 1,
+    warm_seconds: float = 0.0,
 ) -> Timing:
-    """Median wall time of ``fn()`` over ``n`` runs after ``warmup`` runs; ``setup`` is untimed."""
-    for _ in range(warmup):
+    """Median wall time of ``fn()`` over ``n`` runs after ``warmup`` runs; ``setup`` is untimed.
+
+    With ``warm_seconds``, warm-up runs go on until that much time has passed (at most 50):
+    short calls that allocate large outputs reach their steady speed only after a dozen calls.
+    """
+    start = time.perf_counter()
+    for i in range(50):
+        if i >= warmup and time.perf_counter() - start >= warm_seconds:
+            break
         if setup is not None:
             setup()
         _ = fn()
@@ -364,9 +375,10 @@ def render(mach: dict, sections: list[Section], total_seconds: float) -> str:
     if loads:
         busy = (
             f" System load average (1 min) {loads[0][0]:g} at the start, "
-            f"{loads[-1][0]:g} at the end"
+            f"{loads[-1][0]:g} at the end (which counts the benchmark's own processes)"
         )
-        if max(x[0] for x in loads) > 0.5 * (mach["usable_cpus"] or 1):
+        # only the load before the first workload tells of other processes
+        if loads[0][0] > 0.5 * (mach["usable_cpus"] or 1):
             busy += (
                 " — **other processes were competing for the CPUs: absolute times and ratios are "
                 "less reliable than on an idle machine**"

@@ -33,6 +33,8 @@ COLUMNS = [
 DARTS_SUBSET = 500
 TSLEARN_SUBSET = 250
 MAX_LEN = 1000
+WARMUP = 3
+WARM_SECONDS = 0.5
 
 
 def run() -> h.Section:
@@ -42,7 +44,7 @@ def run() -> h.Section:
 
     section = h.Section("w2", TITLE, COLUMNS)
     n_series = h.scaled(20_000, 50)
-    reps = h.repeats(5)
+    reps = h.repeats(15)
     rng = np.random.default_rng(2)
     lengths = rng.integers(50, MAX_LEN + 1, n_series)
     starts = np.concatenate([[0], np.cumsum(lengths)])
@@ -59,7 +61,9 @@ def run() -> h.Section:
     dfs = pd.DataFrame({"id": str_ids, "v": values})
     h.log(f"W2: {n_series:,} series, {R:,} rows, {reps} repeats")
 
-    t_copy = h.timeit(lambda: values.copy(), reps).median
+    # warm-up runs for WARM_SECONDS: the first dozen fresh 80 MiB outputs of a process are up to
+    # several times slower on this kind of machine, whichever call makes them
+    t_copy = h.timeit(lambda: values.copy(), reps, warmup=WARMUP, warm_seconds=WARM_SECONDS).median
     m_copy, _ = h.peak_memory(lambda: values.copy())
     section.add(
         **{
@@ -100,7 +104,7 @@ def run() -> h.Section:
         h.log(f"W2 {method:8s} {tool:28s} {op:16s} {h.fmt_time(t):>10s} {t / t_copy:8.2f}x copy {note}")
 
     def measure(method, tool, op, fn, note="", ours_key=None, n=reps):
-        t = h.timeit(fn, n).median
+        t = h.timeit(fn, n, warmup=WARMUP, warm_seconds=WARM_SECONDS).median
         mem, _ = h.peak_memory(fn)
         row(method, tool, op, t, mem, note, ours_key)
         return t
@@ -289,8 +293,8 @@ def run() -> h.Section:
     section.notes += [
         f"{n_series:,} series of 50\u2013{MAX_LEN} steps (seeded), {R:,} rows, one float64 "
         "column, rows "
-        f"sorted by series. Median of {reps} runs after one warm-up (darts, tslearn: "
-        f"{min(reps, 3)}). "
+        f"sorted by series. Median of {reps} runs after warm-up runs for "
+        f"{WARM_SECONDS:g} s (at least {WARMUP}; darts, tslearn: {min(reps, 3)} runs after one). "
         f"Reference `values.copy()`: {h.fmt_time(t_copy)}.",
         "seqscale: `Scaler().fit(values, groups=ids)` then `.transform(values, groups=ids)` "
         "(fit+transform), or `Scaler().fit_transform(values, groups=ids)` (one sweep when the "
