@@ -8,6 +8,7 @@ linearly (their cost is per series).
 
 from __future__ import annotations
 
+import statistics
 import warnings
 
 import numpy as np
@@ -35,6 +36,7 @@ TSLEARN_SUBSET = 250
 MAX_LEN = 1000
 WARMUP = 3
 WARM_SECONDS = 0.5
+ROUNDS = 3
 
 
 def run() -> h.Section:
@@ -61,23 +63,88 @@ def run() -> h.Section:
     dfs = pd.DataFrame({"id": str_ids, "v": values})
     h.log(f"W2: {n_series:,} series, {R:,} rows, {reps} repeats")
 
-    # warm-up runs for WARM_SECONDS: the first dozen fresh 80 MiB outputs of a process are up to
-    # several times slower on this kind of machine, whichever call makes them
-    t_copy = h.timeit(lambda: values.copy(), reps, warmup=WARMUP, warm_seconds=WARM_SECONDS).median
-    m_copy, _ = h.peak_memory(lambda: values.copy())
-    section.add(
-        **{
-            "method": "—",
-            "tool": "reference",
-            "operation": "values.copy()",
-            "time": h.fmt_time(t_copy),
-            "\u00d7 values.copy()": "1.00\u00d7",
-            "peak memory": h.fmt_mib(m_copy),
-            "seconds": t_copy,
-            "ratio": 1.0,
-            "peak_bytes": m_copy,
-        }
-    )
+    # Every case (the reference included) is timed in ROUNDS rounds that go through all cases in
+    # turn, and its median taken over all its runs: on this kind of machine fresh 80 MiB outputs
+    # come in bursts of slow allocations, and the memory state left by one case (string ids,
+    # pandas' hash tables) slows the next; rounds spread both over every tool alike.
+    cases: list[dict] = []
+
+    def case(method, tool, op, fn, ours_key=None, keep=None):
+        cases.append(
+            {
+                "method": method,
+                "tool": tool,
+                "op": op,
+                "fn": fn,
+                "ours_key": ours_key,
+                "keep": keep,
+                "runs": [],
+            }
+        )
+
+    case("—", "reference", "values.copy()", lambda: values.copy())
+    for method in ("standard", "minmax"):
+        Ours = seqscale.StandardScaler if method == "standard" else seqscale.MinMaxScaler
+        fitted = Ours().fit(values, groups=codes)
+
+        def both(ids=codes, Ours=Ours):
+            return Ours().fit(values, groups=ids).transform(values, groups=ids)
+
+        def one_call(ids=codes, Ours=Ours):
+            return Ours().fit_transform(values, groups=ids)
+
+        # the same rows given as sorted segments (ids + ragged lengths): no id read per row;
+        # fit_transform does both in one sweep (each series read once, written from cache)
+        segments = seqscale.Segments(np.arange(n_series), lengths)
+        tool = "seqscale (int ids)"
+        case(method, tool, "fit", lambda Ours=Ours: Ours().fit(values, groups=codes))
+        case(method, tool, "transform", lambda fitted=fitted: fitted.transform(values, groups=codes))
+        case(method, tool, "fit+transform", both, keep=("ours", method, "int"))
+        case(method, tool, "fit_transform", one_call)
+        tool = "seqscale (string ids)"
+        case(method, tool, "fit+transform", lambda both=both: both(str_ids), keep=("ours", method, "str"))
+        case(method, tool, "fit_transform", lambda f=one_call: f(str_ids))
+        tool = "seqscale (segments)"
+        case(method, tool, "fit+transform", lambda seg=segments, both=both: both(seg))
+        case(
+            method,
+            tool,
+            "fit_transform",
+            lambda seg=segments, f=one_call: f(seg),
+            keep=("ours", method, "segments"),
+        )
+        # rows in random order: no runs to find, the per-row kernels
+        case(
+            method,
+            "seqscale (int ids, rows shuffled)",
+            "fit+transform",
+            lambda Ours=Ours, x=shuffled, g=shuffled_ids: Ours().fit(x, groups=g).transform(x, groups=g),
+        )
+
+    def pandas_standard(frame):
+        g = frame.groupby("id", sort=False)["v"]
+        return (frame["v"] - g.transform("mean")) / g.transform("std", ddof=0)
+
+    def pandas_minmax(frame):
+        g = frame.groupby("id", sort=False)["v"]
+        lo = g.transform("min")
+        return (frame["v"] - lo) / (g.transform("max") - lo)
+
+    for method, fn in (("standard", pandas_standard), ("minmax", pandas_minmax)):
+        tool = "pandas groupby (int ids)"
+        case(
+            method, tool, "fit+transform", lambda fn=fn: fn(df), (method, "int"), ("theirs", method, "pandas")
+        )
+        tool = "pandas groupby (string ids)"
+        case(method, tool, "fit+transform", lambda fn=fn: fn(dfs), (method, "str"))
+
+    per_round = max(1, -(-reps // ROUNDS))
+    for r in range(ROUNDS):
+        for c in cases:
+            warm = {"warmup": WARMUP, "warm_seconds": WARM_SECONDS} if r == 0 else {"warmup": 1}
+            c["runs"] += h.timeit(c["fn"], per_round, **warm).runs
+        h.log(f"W2: round {r + 1} of {ROUNDS} done")
+    t_copy = statistics.median(cases[0]["runs"])
     ours: dict[tuple[str, str], float] = {}
     theirs: dict[tuple[str, str], float] = {}
 
@@ -103,77 +170,14 @@ def run() -> h.Section:
         )
         h.log(f"W2 {method:8s} {tool:28s} {op:16s} {h.fmt_time(t):>10s} {t / t_copy:8.2f}x copy {note}")
 
-    def measure(method, tool, op, fn, note="", ours_key=None, n=reps):
-        t = h.timeit(fn, n, warmup=WARMUP, warm_seconds=WARM_SECONDS).median
-        mem, _ = h.peak_memory(fn)
-        row(method, tool, op, t, mem, note, ours_key)
-        return t
+    for c in cases:
+        t = statistics.median(c["runs"])
+        if c["keep"] is not None:
+            side, method, kind = c["keep"]
+            (ours if side == "ours" else theirs)[(method, kind)] = t
+        mem, _ = h.peak_memory(c["fn"])
+        row(c["method"], c["tool"], c["op"], t, mem, ours_key=c["ours_key"])
 
-    # ------------------------------------------------------------------ seqscale
-    for method in ("standard", "minmax"):
-        Ours = seqscale.StandardScaler if method == "standard" else seqscale.MinMaxScaler
-        fitted = Ours().fit(values, groups=codes)
-        measure(method, "seqscale (int ids)", "fit", lambda Ours=Ours: Ours().fit(values, groups=codes))
-        measure(
-            method,
-            "seqscale (int ids)",
-            "transform",
-            lambda fitted=fitted: fitted.transform(values, groups=codes),
-        )
-
-        def both(ids=codes, Ours=Ours):
-            return Ours().fit(values, groups=ids).transform(values, groups=ids)
-
-        def one_call(ids=codes, Ours=Ours):
-            return Ours().fit_transform(values, groups=ids)
-
-        ours[(method, "int")] = measure(method, "seqscale (int ids)", "fit+transform", both)
-        measure(method, "seqscale (int ids)", "fit_transform", one_call)
-        ours[(method, "str")] = measure(
-            method, "seqscale (string ids)", "fit+transform", lambda both=both: both(str_ids)
-        )
-        measure(method, "seqscale (string ids)", "fit_transform", lambda f=one_call: f(str_ids))
-        # the same rows given as sorted segments (ids + ragged lengths): no id read per row;
-        # fit_transform does both in one sweep (each series read once, written from cache)
-        segments = seqscale.Segments(np.arange(n_series), lengths)
-        measure(method, "seqscale (segments)", "fit+transform", lambda seg=segments, both=both: both(seg))
-        ours[(method, "segments")] = measure(
-            method, "seqscale (segments)", "fit_transform", lambda seg=segments, f=one_call: f(seg)
-        )
-        # rows in random order: no runs to find, the per-row kernels
-        measure(
-            method,
-            "seqscale (int ids, rows shuffled)",
-            "fit+transform",
-            lambda Ours=Ours, x=shuffled, g=shuffled_ids: Ours().fit(x, groups=g).transform(x, groups=g),
-        )
-
-    # ------------------------------------------------------------------ pandas
-    def pandas_standard(frame):
-        g = frame.groupby("id", sort=False)["v"]
-        return (frame["v"] - g.transform("mean")) / g.transform("std", ddof=0)
-
-    def pandas_minmax(frame):
-        g = frame.groupby("id", sort=False)["v"]
-        lo = g.transform("min")
-        return (frame["v"] - lo) / (g.transform("max") - lo)
-
-    for method, fn in (("standard", pandas_standard), ("minmax", pandas_minmax)):
-        theirs[(method, "pandas")] = t = measure(
-            method,
-            "pandas groupby (int ids)",
-            "fit+transform",
-            lambda fn=fn: fn(df),
-            ours_key=(method, "int"),
-        )
-        measure(
-            method,
-            "pandas groupby (string ids)",
-            "fit+transform",
-            lambda fn=fn: fn(dfs),
-            ours_key=(method, "str"),
-        )
-        del t
     # check that the pandas and seqscale results agree (same population std)
     diff = np.nanmax(
         np.abs(
@@ -293,8 +297,9 @@ def run() -> h.Section:
     section.notes += [
         f"{n_series:,} series of 50\u2013{MAX_LEN} steps (seeded), {R:,} rows, one float64 "
         "column, rows "
-        f"sorted by series. Median of {reps} runs after warm-up runs for "
-        f"{WARM_SECONDS:g} s (at least {WARMUP}; darts, tslearn: {min(reps, 3)} runs after one). "
+        f"sorted by series. Median of {ROUNDS * per_round} runs per case, taken in "
+        f"{ROUNDS} rounds through all cases, after warm-up runs for {WARM_SECONDS:g} s (darts, "
+        f"tslearn: {min(reps, 3)} runs after one). "
         f"Reference `values.copy()`: {h.fmt_time(t_copy)}.",
         "seqscale: `Scaler().fit(values, groups=ids)` then `.transform(values, groups=ids)` "
         "(fit+transform), or `Scaler().fit_transform(values, groups=ids)` (one sweep when the "

@@ -105,7 +105,7 @@ def _exact_upper_end(
     flat = scale.reshape(-1)
     spans = np.broadcast_to(span, scale.shape).reshape(-1)
     todo = np.flatnonzero(~np.broadcast_to(constant, scale.shape).reshape(-1))
-    for _ in range(4):  # only the channels still off the upper end are looked at again
+    for _ in range(4):  # only the channels that may still move are looked at again
         top = spans[todo] * flat[todo] + a
         above, below = top > b, top < b
         off = above | below
@@ -114,7 +114,9 @@ def _exact_upper_end(
             break
         current = np.where(above, np.nextafter(flat[todo], 0.0), flat[todo])
         trial = np.where(below, np.nextafter(current, np.inf), current)
-        flat[todo] = np.where(below & (spans[todo] * trial + a <= b), trial, current)
+        up = below & (spans[todo] * trial + a <= b)
+        flat[todo] = np.where(up, trial, current)
+        todo = todo[above | up]  # below with no ulp up that stays <= b: final
     return scale
 
 
