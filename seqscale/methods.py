@@ -104,7 +104,10 @@ def _exact_upper_end(
     scale = np.array(scale, dtype=np.float64)  # a copy
     flat = scale.reshape(-1)
     spans = np.broadcast_to(span, scale.shape).reshape(-1)
-    todo = np.flatnonzero(~np.broadcast_to(constant, scale.shape).reshape(-1))
+    with np.errstate(invalid="ignore"):
+        top = spans * flat + a
+    off = (top != b) & ~np.broadcast_to(constant, scale.shape).reshape(-1) & ~np.isnan(top)
+    todo = np.flatnonzero(off)  # the channels whose maximum misses b
     for _ in range(4):  # only the channels that may still move are looked at again
         top = spans[todo] * flat[todo] + a
         above, below = top > b, top < b

@@ -71,9 +71,14 @@ class Segments:
     @property
     def unique(self) -> bool:
         """Whether every id owns one segment (else the general per-row path is used)."""
+        ids = self.ids
+        if ids.dtype.kind in "iu" and ids.size:
+            lo, hi = int(ids.min()), int(ids.max())
+            if hi - lo <= 4 * ids.size + 1024:  # compact integers: one count per id
+                return bool(np.bincount((ids - lo).astype(np.intp)).max() <= 1)
         import pandas as pd
 
-        return bool(pd.Index(self.ids).is_unique)
+        return bool(pd.Index(ids).is_unique)
 
     @property
     def offsets(self) -> np.ndarray:

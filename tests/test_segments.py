@@ -366,3 +366,12 @@ def test_sorted_string_ids_take_the_segment_path_and_missing_ids_are_named():
     broken[40] = None
     with pytest.raises(seqscale.InputError, match="missing series id at row 40"):
         seqscale.StandardScaler().fit_transform(values, groups=broken)
+
+
+def test_unique_ids_of_every_kind():
+    assert seqscale.Segments([3, -2, 7], [1, 1, 1]).unique
+    assert not seqscale.Segments([3, -2, 3], [1, 1, 1]).unique
+    assert seqscale.Segments(np.array([5, 10**12], dtype=np.int64), [1, 1]).unique  # not compact
+    assert not seqscale.Segments(np.array([10**12, 10**12], dtype=np.uint64), [1, 1]).unique
+    assert not seqscale.Segments(["a", "b", "a"], [1, 1, 1]).unique
+    assert seqscale.Segments(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)).unique
