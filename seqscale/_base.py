@@ -131,8 +131,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         stats, provisional, out = segment_fit_apply(rows, seg.offsets, self._segment_rule())
         self._check_grouped(True, grouped=True)
         codes = self._fold_segments(rows, seg, True, Moments(*stats))
-        identity = codes.size == len(self.series_) and np.array_equal(codes, np.arange(codes.size))
-        coef = self.affine_ if identity else self.affine_.take(codes)
+        coef = self.affine_ if codes is None else self.affine_.take(codes)
         if provisional is None:  # no compiled kernel: apply them all
             out, _ = segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, None, False)
         else:  # the segments whose coefficients the method set otherwise (domain values)
@@ -185,9 +184,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _fold_segments(
         self, rows: np.ndarray, seg: Segments, first: bool, found: Moments | None = None
-    ) -> np.ndarray:
+    ) -> np.ndarray | None:
         """Merge per-segment statistics (one contiguous block of rows per series); returns the
-        series code of each segment. ``found``: the segments' statistics, if already computed."""
+        series code of each segment, or None when segment k is series k of the fitted table.
+        ``found``: the segments' statistics, if already computed."""
         seg.check_rows(rows.shape[0])
         n_features = rows.shape[1]
         known = np.empty(0, dtype=object) if first else self.series_
@@ -195,7 +195,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if found is None:
             found = Moments(*segment_moments(rows, seg.offsets))
         n_series = len(self.series_)
-        if first and np.array_equal(codes, np.arange(n_series)):  # nothing to merge or reorder
+        identity = first and np.array_equal(codes, np.arange(n_series))
+        if identity:  # nothing to merge or reorder
             self.series_stats_ = found
         else:
             batch = Moments.empty((n_series, n_features))
@@ -211,7 +212,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
         self.n_features_in_ = n_features
         self._refresh(warn=True)
-        return codes
+        return None if identity else codes
 
     def _fold(self, rows: np.ndarray, ids: np.ndarray | None, first: bool) -> None:
         """Merge the statistics of ``rows`` (one id per row, or None) into the fitted ones."""

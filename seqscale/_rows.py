@@ -31,7 +31,7 @@ def prepare(
 ) -> tuple[np.ndarray, _layout.Layout, Any]:
     """Canonical rows, the layout to restore, and the series ids (or None).
 
-    With ``runs=True``, per-row integer ids of rows sorted by series come back as
+    With ``runs=True``, per-row ids of rows sorted by series come back as
     :class:`~seqscale.segments.Segments` (see :func:`~seqscale.segments.sorted_runs`).
     """
     exclude: tuple[str, ...] = ()

@@ -85,7 +85,7 @@ def _is_arange(known: np.ndarray) -> bool:
     )
 
 
-def _compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
+def compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
     """``(low, high)`` of integer arrays whose values span a compact range, else None."""
     if not all(a.dtype.kind in "iu" for a in arrays):
         return None
@@ -100,7 +100,7 @@ def _compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
 
 def _int_table(known: np.ndarray, ids: np.ndarray) -> tuple[int, np.ndarray] | None:
     """``(low, positions)`` with ``positions[id - low]`` the code of ``id`` (-1 unseen)."""
-    span = _compact_ints(np.asarray(known) if known.dtype.kind in "iu" else known, ids)
+    span = compact_ints(np.asarray(known) if known.dtype.kind in "iu" else known, ids)
     if span is None or known.dtype.kind not in "iu":
         return None
     lo, hi = span
@@ -111,7 +111,7 @@ def _int_table(known: np.ndarray, ids: np.ndarray) -> tuple[int, np.ndarray] | N
 
 def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, uniques)`` of ids (sorted uniques for compact integers, else first seen)."""
-    span = _compact_ints(ids)
+    span = compact_ints(ids)
     if span is not None:
         lo, hi = span
         present = np.bincount((ids - lo).astype(np.intp), minlength=hi - lo + 1) > 0

@@ -64,21 +64,22 @@ class Segments:
         ids = np.asarray(row_ids)
         if ids.size == 0:
             return cls(ids[:0], np.zeros(0, dtype=np.int64))
-        starts = np.concatenate([[0], np.flatnonzero(ids[1:] != ids[:-1]) + 1])
-        lengths = np.diff(np.append(starts, ids.size))
-        return cls(ids[starts], lengths)
+        starts = _run_starts(ids, budget=None)
+        if starts is None:
+            raise InputError("Segments.from_sorted: the ids do not compare one by one (use plain values).")
+        return cls(ids[starts], np.diff(np.append(starts, ids.size)))
 
     @property
     def unique(self) -> bool:
         """Whether every id owns one segment (else the general per-row path is used)."""
-        ids = self.ids
-        if ids.dtype.kind in "iu" and ids.size:
-            lo, hi = int(ids.min()), int(ids.max())
-            if hi - lo <= 4 * ids.size + 1024:  # compact integers: one count per id
-                return bool(np.bincount((ids - lo).astype(np.intp)).max() <= 1)
+        from seqscale import panel
+
+        span = panel.compact_ints(self.ids)
+        if span is not None:  # compact integers: one count per id
+            return bool(np.bincount((self.ids - span[0]).astype(np.intp)).max() <= 1)
         import pandas as pd
 
-        return bool(pd.Index(ids).is_unique)
+        return bool(pd.Index(self.ids).is_unique)
 
     @property
     def offsets(self) -> np.ndarray:
@@ -113,22 +114,23 @@ def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segment
     per_id = layout_shape[1] if len(layout_shape) == 3 and ids.size == layout_shape[0] else 1
     if ids.size * per_id != n_rows:
         return None  # the per-row path names the mismatch
-    starts = _run_starts(ids)
+    starts = _run_starts(ids, budget=ids.size // _kernels._MIN_RUN + 1)
     if starts is None:
         return None
     first = ids[starts]
-    if first.dtype.kind in "OfM" and pd_isna(first).any():
+    if first.dtype.kind in "OfM" and _missing(first).any():
         return None  # the per-row path names the row of a missing id
     seg = Segments(first, np.diff(np.append(starts, ids.size)) * per_id)
     return seg if seg.unique else None
 
 
-def _run_starts(ids: np.ndarray) -> np.ndarray | None:
-    """Rows where runs of equal neighbouring ids start, or None past one run per ``_MIN_RUN`` rows."""
-    budget = ids.size // _MIN_RUN + 1
+def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
+    """Rows where runs of equal neighbouring ids start (``ids`` not empty), or None once there
+    are more than ``budget`` runs (so unsorted ids are given up early)."""
+    limit = ids.size if budget is None else budget
     impl = _get_impl() if _kernels.numba_enabled() else None
     if impl is not None and ids.dtype.kind in "iu":
-        starts = np.empty(budget, dtype=np.int64)
+        starts = np.empty(limit, dtype=np.int64)
         n_runs = int(impl.run_starts(np.ascontiguousarray(ids), starts))
         return None if n_runs < 0 else starts[:n_runs]
     found = [np.zeros(1, dtype=np.int64)]
@@ -141,20 +143,18 @@ def _run_starts(ids: np.ndarray) -> np.ndarray | None:
             return None
         found.append(np.flatnonzero(changed) + a)
         n_found += found[-1].size
-        if n_found > b // _MIN_RUN + 1:
+        if budget is not None and n_found > b // _kernels._MIN_RUN + 1:
             return None
     return np.concatenate(found)
 
 
-def pd_isna(values: np.ndarray) -> np.ndarray:
+def _missing(values: np.ndarray) -> np.ndarray:
     """Missing ids (None, NaN, NaT)."""
     import pandas as pd
 
     return np.asarray(pd.isna(values))
 
 
-# shortest mean run (rows per series) worth a segment pass
-_MIN_RUN = 8
 # ids compared per step when looking for runs without a compiled kernel
 _COMPARE_CHUNK = 1 << 20
 

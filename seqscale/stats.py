@@ -130,6 +130,8 @@ class Moments:
         variance: the pooled mean from count-weighted means, then the between-series part of
         ``m2`` from the deviations of the series means, with the usual correction term.
         """
+        if self.count.shape[0] == 0:
+            return Moments.empty(self.count.shape[1:])
         count = self.count.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             weight = np.where(count > 0, self.count / np.where(count > 0, count, 1.0), 0.0)
@@ -137,8 +139,6 @@ class Moments:
             dev = np.where(self.count > 0, self.mean - centre, 0.0)
             corr = (weight * dev).sum(axis=0)
             m2 = self.m2.sum(axis=0) + (self.count * dev * dev).sum(axis=0) - count * corr * corr
-        if self.count.shape[0] == 0:
-            return Moments.empty(self.count.shape[1:])
         return Moments(
             count,
             np.where(count > 0, centre + corr, 0.0),
