@@ -14,6 +14,7 @@ import pandas as pd
 
 from seqscale import _profile
 from seqscale import _rules as rules
+from seqscale import _seasonality as seasons
 from seqscale._results import ColumnAdvice
 from seqscale._stationarity import normality, stationarity
 from seqscale.errors import ParameterError
@@ -34,6 +35,7 @@ class Context:
     activation: str
     test_size: float
     stationarity_points: int
+    period: int | None = None
 
 
 def _sample(values: np.ndarray, ctx: Context) -> np.ndarray:
@@ -82,85 +84,120 @@ def _text_stats(series: pd.Series) -> dict:
 # ================================================================================================
 # Scaled columns: continuous/count inputs and regression targets
 # ================================================================================================
-def _transformed_values(x: np.ndarray, log: bool, diff: bool, ctx: Context) -> np.ndarray:
+#: Series of a panel whose stationarity is tested (evenly spread over the panel).
+TESTED_SERIES = 20
+
+
+def _transformed_values(x: np.ndarray, log: bool, lag: int, ctx: Context) -> np.ndarray:
+    """``log1p`` and/or a difference at ``lag`` (0: none), within each series."""
     values = x
     if log:
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.log1p(values)
-    if diff:
-        values = _profile.difference(values, ctx.order, 1, 1)
+    if lag:
+        values = _profile.difference(values, ctx.order, lag, 1)
     return values
 
 
-def _stationarity_of(x: np.ndarray, log: bool, ctx: Context) -> dict:
-    """ADF/KPSS/trend of the (log) values of the longest series, in time order."""
-    base = _transformed_values(x, log, False, ctx)
+def _stationarity_of(base: np.ndarray, ctx: Context) -> dict:
+    """ADF/KPSS/trend in time order; a panel's series are tested one by one and aggregated."""
     sn = stationarity(base[ctx.order.longest], ctx.stationarity_points)
-    if ctx.order.n_series > 1:
-        sn["series"] = f"longest series ({int(ctx.order.longest.size):,} rows)"
+    if ctx.order.n_series == 1:
+        return sn
+    tested = [
+        stationarity(base[r], ctx.stationarity_points) for r in _profile.series_rows(ctx.order, TESTED_SERIES)
+    ]
+    share = float(np.mean([t["difference"] for t in tested]))
+    sn["series_share"], sn["n_series_tested"] = share, len(tested)
+    sn["difference"] = share >= 0.5
+    sn["evidence"] = "strong" if share <= 0.2 or share >= 0.8 else "weak"
+    sn["series"] = f"longest series ({int(ctx.order.longest.size):,} rows) shown"
     return sn
 
 
-def _effective_stats(
-    x: np.ndarray, st: dict, tail: dict, log: bool, diff: bool, ctx: Context
-) -> tuple[np.ndarray, dict, dict]:
+def _season_and_lag(base: np.ndarray, sn: dict, ctx: Context) -> tuple[dict, int]:
+    """The season of the (log) values and the difference lag: 0 (none), 1 or the period."""
+    longest = base[ctx.order.longest]
+    diff = rules.needs_difference(sn)
+    season = seasons.seasonality(np.diff(longest) if diff else longest, ctx.period)
+    season["gain"] = None
+    if not diff:
+        return season, 0
+    if not season["seasonal"]:
+        return season, 1
+    season["gain"] = seasons.seasonal_gain(longest, season["period"])
+    return season, season["period"] if season["gain"] < rules.SEASONAL_GAIN else 1
+
+
+def _panel_shape(st: dict, values: np.ndarray, ctx: Context) -> dict:
+    """For a panel: the median per-series skewness, kurtosis and outlier share replace the
+    pooled ones (the pooled values stay under ``"pooled"``)."""
+    if ctx.order.n_series == 1:
+        return st
+    shape = _profile.per_series_shape(values, ctx.order)
+    if not shape:
+        return st
+    pooled = {k: st[k] for k in ("skewness", "kurtosis", "outlier_share")}
+    return {**st, **{k: shape[k] for k in pooled}, "pooled": pooled, "per_series": shape["n_series"]}
+
+
+def _effective_stats(x: np.ndarray, st: dict, tail: dict, log: bool, lag: int, ctx: Context) -> tuple:
     """The values the scaler will see, their statistics and their test-tail range."""
-    if not (log or diff):
+    if not (log or lag):
         return x, st, tail
-    eff = _transformed_values(x, log, diff, ctx)
-    est = _profile.numeric_stats(eff[:, None])[0]
+    eff = _transformed_values(x, log, lag, ctx)
+    est = _panel_shape(_profile.numeric_stats(eff[:, None])[0], eff, ctx)
     etail = _profile.outside_share(eff[:, None], ctx.order.is_test)[0]
     return eff, est, etail
 
 
-def _log_step(st: dict, is_target: bool) -> tuple[bool, list[str], list[str]]:
-    """Whether to take ``log1p`` first, with the warnings and reason parts that adds."""
+def _log_step(st: dict) -> tuple[bool, list[str]]:
+    """Whether to take ``log1p`` first, with the reason part that adds."""
     if not rules.takes_log(st):
-        return False, [], []
-    if is_target:  # predictions would be made in log space: only suggest it
-        return False, [rules.skewed_target_warning(st)], []
-    return True, [], [rules.log_reason(st)]
+        return False, []
+    return True, [rules.log_reason(st)]
 
 
 def _scaling(
-    est: dict,
-    nm: dict,
-    shares: tuple[float, float],
-    label: str,
-    diff: bool,
-    kind: str,
-    ctx: Context,
-    *,
-    is_target: bool,
-) -> tuple[str, list | None, str, list[str]]:
+    est: dict, nm: dict, shares: tuple, label: str, lag: int, kind: str, ctx: Context, *, is_target: bool
+):
     """``(method, feature_range, reason, warnings)``; ``shares``: raw and effective test tail."""
     share, eff_share = shares
     if is_target:
-        return rules.regression_target(ctx.activation, nm, est, share, diff=diff, kind=kind)
+        return rules.regression_target(
+            ctx.activation, est, nm, share, eff_share, label=label, diff=bool(lag), kind=kind
+        )
     method, core = rules.choose_method(est, nm, eff_share, transformed=label)
     return method, None, core, []
+
+
+def _difference_parts(sn: dict, season: dict, lag: int) -> list[str]:
+    parts = [rules.difference_reason(sn, lag)] if lag else []
+    if season["seasonal"]:
+        parts.append(rules.seasonal_reason(season, season["gain"]))
+    return parts
 
 
 def _analyse_scaled(
     name: str, x: np.ndarray, st: dict, tail: dict, kind: str, ctx: Context, *, is_target: bool
 ) -> ColumnAdvice:
-    """Continuous/count inputs and regression targets: log, stationarity, scaling chain."""
-    log, log_warnings, parts = _log_step(st, is_target)
-    warns = [*rules.common_warnings(st), *log_warnings]
-    sn = _stationarity_of(x, log, ctx)
-    diff = rules.needs_difference(sn)
+    """Continuous/count inputs and regression targets: log, stationarity, season, scaling chain."""
+    shape = _panel_shape(st, x, ctx)
+    log, parts = _log_step(shape)
+    base = _transformed_values(x, log, 0, ctx)
+    sn = _stationarity_of(base, ctx)
+    sn["season"], lag = _season_and_lag(base, sn, ctx)
     st["test_outside_share"] = tail["share"]
-    if diff:
-        parts.append(rules.difference_reason(sn))
-    eff, est, etail = _effective_stats(x, st, tail, log, diff, ctx)
-    label = rules.transformed_label(log, diff)
+    parts.extend(_difference_parts(sn, sn["season"], lag))
+    eff, est, etail = _effective_stats(x, shape, tail, log, lag, ctx)
+    label = rules.transformed_label(log, bool(lag))
     nm = normality(_sample(eff, ctx), est, ctx.sample_idx is not None)
     nm["on"] = label or "raw values"
     sn["on"] = "log1p values" if log else "raw values"
-    warns.extend(rules.range_warnings(sn, tail, etail["share"], diff, ctx.test_size))
     shares = (tail["share"], etail["share"])
-    method, feature_range, core, more = _scaling(est, nm, shares, label, diff, kind, ctx, is_target=is_target)
-    warns.extend(more)
+    method, feature_range, core, warns = _scaling(est, nm, shares, label, lag, kind, ctx, is_target=is_target)
+    warns = [*rules.common_warnings(st), *warns]
+    warns.extend(rules.range_warnings(sn, tail, etail["share"], bool(lag), ctx.test_size, method))
     parts.append(core)
     return ColumnAdvice(
         name=name,
@@ -171,7 +208,7 @@ def _analyse_scaled(
         stationarity=sn,
         method=method,
         log=log,
-        difference={"lag": 1, "order": 1} if diff else None,
+        difference={"lag": lag, "order": 1} if lag else None,
         feature_range=feature_range,
         reason="; ".join(parts),
         warnings=warns,
@@ -257,6 +294,7 @@ def _numeric_target(
         reason = "constant target → no scaling (check the data)"
         return ColumnAdvice(name, kind, "target", st, method="none", reason=reason, warnings=warns)
     x = _profile.column_values(series)
+    kind = "ordinal" if kind == "levels" else kind
     return _analyse_scaled(name, x, st, tail, kind, ctx, is_target=True)
 
 
@@ -272,10 +310,15 @@ def _numeric_input(
     if kind == "binary":
         method, reason = rules.binary_input(st)
         return ColumnAdvice(name, kind, "input", st, method=method, reason=reason, warnings=warns)
-    if kind == "categorical":
-        reason = rules.integer_codes_reason(st)
-        return ColumnAdvice(name, kind, "categorical", st, reason=reason, warnings=warns)
     x = _profile.column_values(series)
+    if kind == "levels":
+        cycle = _profile.cycle_lag(x[ctx.order.longest], st["distinct"], ctx.period)
+        if cycle is not None:
+            reason = rules.integer_codes_reason(st, *cycle)
+            return ColumnAdvice(name, "categorical", "categorical", st, reason=reason, warnings=warns)
+        advice = _analyse_scaled(name, x, st, tail, "ordinal", ctx, is_target=False)
+        advice.reason = f"{rules.integer_magnitude_reason(st)}; {advice.reason}"
+        return advice
     return _analyse_scaled(name, x, st, tail, kind, ctx, is_target=False)
 
 

@@ -27,13 +27,17 @@ import pandas as pd
 
 __all__ = [
     "BLOCK_COLUMNS",
+    "CYCLE_MATCH",
     "STATIONARITY_POINTS",
     "Ordering",
     "column_values",
+    "cycle_lag",
     "difference",
     "numeric_stats",
     "ordering",
     "outside_share",
+    "per_series_shape",
+    "series_rows",
     "strided",
     "trend_check",
 ]
@@ -394,3 +398,66 @@ def trend_check(x: np.ndarray) -> dict:
     else:
         shift = 0.0
     return {"trend_r2": float(min(max(r2, 0.0), 1.0)), "shift_std": shift, "slope_per_step": slope}
+
+
+# ------------------------------------------------------------------------------------------------
+# Panels: one statistic per series, aggregated
+# ------------------------------------------------------------------------------------------------
+def series_rows(order: Ordering, max_series: int) -> list[np.ndarray]:
+    """Row positions (time order) of at most ``max_series`` series, evenly spread over them."""
+    bounds = np.concatenate([[0], np.cumsum(order.series_lengths)])
+    picked = np.unique(np.linspace(0, order.n_series - 1, min(max_series, order.n_series)).astype(int))
+    return [order.series_order[bounds[k] : bounds[k + 1]] for k in picked]
+
+
+def per_series_shape(values: np.ndarray, order: Ordering, max_series: int = 500) -> dict:
+    """Median skewness, excess kurtosis and outlier share over the series of a panel.
+
+    These are the shape of each series after its own scaling (an affine map changes none of
+    them), so firms of very different size do not make the pooled column look heavy-tailed.
+    """
+    rows = [r for r in series_rows(order, max_series) if r.size >= 3]
+    if not rows:
+        return {}
+    stats = [numeric_stats(values[r][:, None])[0] for r in rows]
+    usable = [s for s in stats if s["count"] >= 3 and s["std"] > 0]
+    if not usable:
+        return {}
+    return {
+        "skewness": float(np.median([s["skewness"] for s in usable])),
+        "kurtosis": float(np.median([s["kurtosis"] for s in usable])),
+        "outlier_share": float(np.median([s["outlier_share"] for s in usable])),
+        "n_series": len(usable),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Small-integer columns: a cycling calendar code or a magnitude?
+# ------------------------------------------------------------------------------------------------
+#: Share of rows equal to the row one cycle earlier that marks a calendar/season code.
+CYCLE_MATCH = 0.98
+
+
+def _match_share(x: np.ndarray, lag: int) -> float:
+    return float(np.mean(x[lag:] == x[:-lag])) if 0 < lag < x.size else 0.0
+
+
+def cycle_lag(x: np.ndarray, levels: int, period: int | None = None) -> tuple[int, float] | None:
+    """``(lag, share)`` when the integer column ``x`` (time order) repeats with a fixed cycle.
+
+    A cycle is a lag of at least ``levels`` rows (each level once per cycle: quarter 1-4 every 4
+    rows, weekday 0-6 every 7 days or every 168 hours) at which at least 98 % of the rows equal
+    the row one cycle earlier, more often than at lag 1 (a slowly changing count also repeats
+    its neighbours).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    lags = {levels * k for k in (1, 24, 48, 96)} | {365}
+    if period:
+        lags |= {period, levels * period}
+    at_one = _match_share(x, 1)
+    for lag in sorted(lg for lg in lags if lg <= x.size // 3):
+        share = _match_share(x, lag)
+        if share >= CYCLE_MATCH and share > at_one:
+            return lag, share
+    return None

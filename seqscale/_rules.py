@@ -21,13 +21,16 @@ NORMAL_SKEW, NORMAL_KURT = 0.5, 1.0
 HEAVY_KURT, HEAVY_OUTLIERS = 3.0, 0.05
 LOG_SKEW = 1.0
 BOUNDED_KURT = -0.8
-TREND_R2 = 0.5
+TREND_R2 = 0.6
+ADF_UNIT_P = 0.10
+KPSS_REJECT_P, KPSS_ACCEPT_P = 0.01, 0.10
+UNIT_SPREAD = 0.5
+SEASONAL_GAIN = 0.8
+PERSISTENT_ACF = 0.5
 OUTSIDE_WARN, OUTSIDE_SWITCH = 0.01, 0.02
 ADF_MAXLAG = 12
 HIGH_CARDINALITY = 50
 MAX_CLASSES = 1000
-
-_INCONCLUSIVE = "inconclusive (neither test rejects)"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -52,13 +55,13 @@ def dtype_kind(series: pd.Series) -> str:
 
 
 def numeric_kind(st: dict, is_bool: bool) -> str:
-    """constant, binary, categorical (few integer levels), count or continuous."""
+    """constant, binary, levels (few integer levels: decided by evidence), count or continuous."""
     if st["distinct"] <= 1:
         return "constant"
     if st["distinct"] == 2 or is_bool:
         return "binary"
     if st["integer"] and st["distinct"] <= MAX_INTEGER_LEVELS:
-        return "categorical"
+        return "levels"
     if st["integer"] and st["nonnegative"]:
         return "count"
     return "continuous"
@@ -74,13 +77,23 @@ def is_heavy(st: dict) -> bool:
 
 
 def takes_log(st: dict) -> bool:
-    """Positive and right-skewed, and not already within about [0, 1] (rule 2)."""
-    in_unit = st["min"] >= UNIT_LOW and st["max"] <= UNIT_HIGH
-    return bool(st["nonnegative"] and st["skewness"] > LOG_SKEW and not in_unit)
+    """Positive and right-skewed, and above 1 somewhere (``log1p`` is nearly the identity on
+    values within [0, 1], so it would not reduce their skew) (rule 2)."""
+    return bool(st["nonnegative"] and st["skewness"] > LOG_SKEW and st["max"] > UNIT_HIGH)
 
 
 def needs_difference(sn: dict) -> bool:
-    return bool(sn.get("unit_root") or sn.get("trending"))
+    return bool(sn.get("difference"))
+
+
+def in_unit_interval(st: dict) -> bool:
+    """Within about [0, 1] *and* spanning at least half of it (a real spread).
+
+    Interest rates of 0.098-0.211 or log returns of +-0.04 lie inside [0, 1] but use a sliver of
+    it: they still need scaling.
+    """
+    inside = st["min"] >= UNIT_LOW and st["max"] <= UNIT_HIGH
+    return bool(inside and st["max"] - st["min"] >= UNIT_SPREAD)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -117,6 +130,8 @@ def trend_text(sn: dict) -> str:
     base = f"ADF {fmt_p(sn['adf_p'])}, KPSS {fmt_p(sn['kpss_p'], kpss=True)}, trend R²={sn['trend_r2']:.2f}"
     if sn.get("sampled"):
         base += f", {sn['n_used']:,} strided points"
+    if "series_share" in sn:
+        base += f"; non-stationary in {sn['series_share']:.0%} of {sn['n_series_tested']} series tested"
     return base
 
 
@@ -124,13 +139,36 @@ def log_reason(st: dict) -> str:
     return f"positive and right-skewed (min {st['min']:.3g}, skew {st['skewness']:.2f}) → log, then scale"
 
 
-def difference_reason(sn: dict) -> str:
+def difference_reason(sn: dict, lag: int = 1) -> str:
     why = {
         (True, False): "unit root",
         (False, True): "strong trend",
         (True, True): "unit root and strong trend",
+        (False, False): "stationarity not confirmed",
     }[(bool(sn["unit_root"]), bool(sn["trending"]))]
-    return f"{why} ({trend_text(sn)}) → difference first"
+    how = "difference first" if lag == 1 else f"seasonal difference (lag {lag}) first"
+    if sn.get("evidence") == "weak":
+        return (
+            f"weak evidence: {why} ({trend_text(sn)}, lag-1 autocorrelation {sn['lag1_acf']:.2f}); "
+            f"{how}, since a missed unit root makes the network extrapolate and an extra "
+            "difference only adds a little noise"
+        )
+    return f"{why} ({trend_text(sn)}) → {how}"
+
+
+def seasonal_reason(season: dict, gain: float | None) -> str:
+    """The season found and whether its difference helps."""
+    base = (
+        f"season of {season['period']} steps ({season['source']}; autocorrelation "
+        f"{season['acf']:.2f}, STL strength {season['strength']:.2f})"
+    )
+    if gain is None:
+        return f"{base}: the input window covers it, no seasonal difference (the series is stationary)"
+    if gain < SEASONAL_GAIN:
+        return f"{base}: the seasonal difference leaves {gain:.0%} of the lag-1 difference's variance"
+    return (
+        f"{base}: the seasonal difference would leave {gain:.0%} of the lag-1 difference's variance, so lag 1"
+    )
 
 
 def transformed_label(log: bool, diff: bool) -> str:
@@ -152,33 +190,28 @@ def common_warnings(st: dict) -> list[str]:
     return out
 
 
-def skewed_target_warning(st: dict) -> str:
-    return (
-        f"target is positive and right-skewed (skew {st['skewness']:.2f}); consider "
-        '"log": true in the plan (predictions are then made in log space)'
-    )
-
-
-def range_warnings(sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float) -> list[str]:
-    """Test-period values outside the training range, and an inconclusive stationarity test."""
+def range_warnings(
+    sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float, method: str | None
+) -> list[str]:
+    """Test-period values outside the training range, and weak stationarity evidence."""
     share = tail["share"]
     train_range = f"[{tail['train_min']:.4g}, {tail['train_max']:.4g}]"
     out = []
-    if diff:
+    if diff and share == share and share > 0:
         after = f" (after differencing: {eff_share:.1%})" if eff_share == eff_share else ""
         out.append(
-            f"trending: the training min/max will be exceeded later: {share:.1%} of the test "
+            f"non-stationary: the training min/max will be exceeded later: {share:.1%} of the test "
             f"period (last {test_size:.0%} of rows) lies outside the training range "
-            f"{train_range}{after}; difference first (recommended), or standardize, or set "
-            "domain bounds"
+            f"{train_range}{after}; differencing (recommended) keeps the scaled changes in range"
         )
-    elif share == share and share > OUTSIDE_WARN:
+    elif not diff and method == "minmax" and share == share and share > OUTSIDE_WARN:
         out.append(
-            f"{share:.1%} of the test period lies outside the training range {train_range}; "
-            "minmax-scaled values will leave the feature range there: consider domain bounds"
+            f"{share:.1%} of the test period lies outside the training range {train_range}: "
+            f"minmax kept because that is at most {OUTSIDE_SWITCH:.0%} (beyond it, standardize); "
+            "scaled values will leave [0, 1] there, or set domain bounds"
         )
-    if sn.get("verdict", "") == _INCONCLUSIVE and not diff:
-        out.append(f"stationarity {sn['verdict']} ({trend_text(sn)}); not differenced")
+    if sn.get("evidence") == "weak" and not diff:
+        out.append(f"weak evidence of stationarity ({trend_text(sn)}); not differenced")
     return out
 
 
@@ -189,9 +222,10 @@ def choose_method(st: dict, nm: dict, tail_share: float, *, transformed: str) ->
     """The scaling chain (rules 1, 3-6) on the values ``st`` describes: ``(method, reason)``."""
     what = f"{transformed} values " if transformed else ""
     heavy = is_heavy(st)
-    if st["min"] >= UNIT_LOW and st["max"] <= UNIT_HIGH:
+    if in_unit_interval(st):
         return "none", (
-            f"{what}already within [0, 1] (min {st['min']:.3g}, max {st['max']:.3g}) → no scaling needed"
+            f"{what}already within [0, 1] with a real spread (min {st['min']:.3g}, max "
+            f"{st['max']:.3g}) → no scaling needed"
         )
     if abs(st["mean"]) < SMALL_MEAN and STD_LOW < st["std"] < STD_HIGH and not heavy:
         return "none", (
@@ -230,11 +264,26 @@ def binary_input(st: dict) -> tuple[str, str]:
     return "minmax", f"binary values {lo:g}/{hi:g} → minmax maps them to 0/1"
 
 
-def integer_codes_reason(st: dict) -> str:
-    levels = ", ".join(f"{v:g}" for v in st["values"] or [])
+def _levels_text(st: dict) -> str:
+    return ", ".join(f"{v:g}" for v in st["values"] or [])
+
+
+def integer_codes_reason(st: dict, lag: int, share: float) -> str:
+    """A small-integer column that cycles with time: a calendar/season code."""
     return (
-        f"integer codes with {st['distinct']} levels ({levels}; ≤ {MAX_INTEGER_LEVELS} "
-        "distinct integers) → one-hot"
+        f"integer code with {st['distinct']} levels ({_levels_text(st)}) that cycles with time "
+        f"({share:.0%} of rows equal the row {lag} steps earlier): a calendar/season code → "
+        "one-hot; the alternative, scaling it as a number, would treat the levels as equally "
+        f"spaced magnitudes (level {st['max']:g} as far above level {st['min']:g} as the codes say)"
+    )
+
+
+def integer_magnitude_reason(st: dict) -> str:
+    """A small-integer column that does not cycle: an ordinal count, scaled as a number."""
+    return (
+        f"{st['distinct']} integer levels ({_levels_text(st)}) that do not cycle with time: an "
+        f"ordinal count/magnitude, scaled as a number; one-hot ({st['distinct']} columns) is the "
+        "alternative if the levels are unordered codes (set its role to categorical in the plan)"
     )
 
 
@@ -269,29 +318,25 @@ def text_input_reason(kind: str, distinct: int) -> str:
 # Targets
 # ------------------------------------------------------------------------------------------------
 def regression_target(
-    activation: str, nm: dict, est: dict, share: float, *, diff: bool, kind: str
+    activation: str, est: dict, nm: dict, share: float, eff_share: float, *, label: str, diff: bool, kind: str
 ) -> tuple[str, list | None, str, list[str]]:
-    """``(method, feature_range, reason, warnings)`` of a regression target."""
-    warns: list[str] = []
-    if activation in ("sigmoid", "relu", "tanh"):
-        feature_range = [-1, 1] if activation == "tanh" else [0, 1]
-        method, core = "minmax", _bounded_output_reason(activation, feature_range)
-        if share == share and share > 0 and not diff:
-            warns.append(
-                f"{share:.1%} of the test period lies outside the training range: a "
-                f"{activation} output cannot reach those values"
-            )
-    elif nm["roughly_normal"]:
-        method, feature_range = "standard", None
-        core = f"regression target, linear output: roughly normal ({normal_text(nm)}) → standardize"
-    else:
-        method, feature_range = "minmax", [0, 1]
-        core = (
-            f"regression target, linear output: not roughly normal ({normal_text(nm)}) "
-            "→ normalize (minmax [0, 1])"
+    """``(method, feature_range, reason, warnings)`` of a regression target.
+
+    A linear output takes the inputs' scaling chain (:func:`choose_method`); a bounded output
+    (sigmoid, relu, tanh) needs minmax to its range.
+    """
+    warns = _target_shape_warnings(est, kind, bounded=activation != "linear")
+    if activation == "linear":
+        method, core = choose_method(est, nm, eff_share, transformed=label)
+        feature_range = [0, 1] if method == "minmax" else None
+        return method, feature_range, f"regression target, linear output: {core}", warns
+    feature_range = [-1, 1] if activation == "tanh" else [0, 1]
+    if share == share and share > 0 and not diff:
+        warns.append(
+            f"{share:.1%} of the test period lies outside the training range: a "
+            f"{activation} output cannot reach those values"
         )
-    warns.extend(_target_shape_warnings(est, kind))
-    return method, feature_range, core, warns
+    return "minmax", feature_range, _bounded_output_reason(activation, feature_range), warns
 
 
 def _bounded_output_reason(activation: str, feature_range: list) -> str:
@@ -300,12 +345,19 @@ def _bounded_output_reason(activation: str, feature_range: list) -> str:
     return f"regression target with a {activation} output (range {lo}...{top}) → minmax to [{lo}, {hi}]"
 
 
-def _target_shape_warnings(est: dict, kind: str) -> list[str]:
+def _target_shape_warnings(est: dict, kind: str, *, bounded: bool) -> list[str]:
+    """Heavy tails the chosen method cannot remove, and a two-valued regression target."""
     out = []
     if is_heavy(est):
+        what = (
+            "minmax to the bounded output's range is required, so most values sit in a narrow band"
+            if bounded
+            else "robust scaling keeps the bulk of the values spread"
+        )
         out.append(
             f"target has heavy tails ({est['outlier_share']:.1%} outliers, excess kurtosis "
-            f"{est['kurtosis']:.1f}): consider a robust loss (Huber) or method robust"
+            f"{est['kurtosis']:.1f}): {what}; the MSE loss is still dominated by the extremes, "
+            "so consider a Huber loss"
         )
     if kind == "binary":
         out.append("target has only two values: is this a task='binary' problem?")

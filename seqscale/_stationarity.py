@@ -12,7 +12,17 @@ from typing import Any
 import numpy as np
 
 from seqscale import _profile
-from seqscale._rules import ADF_MAXLAG, ALPHA, NORMAL_KURT, NORMAL_SKEW, TREND_R2
+from seqscale._rules import (
+    ADF_MAXLAG,
+    ADF_UNIT_P,
+    ALPHA,
+    KPSS_ACCEPT_P,
+    KPSS_REJECT_P,
+    NORMAL_KURT,
+    NORMAL_SKEW,
+    PERSISTENT_ACF,
+    TREND_R2,
+)
 
 __all__ = ["normality", "stationarity"]
 
@@ -91,12 +101,11 @@ def stationarity(x_time: np.ndarray, max_points: int) -> dict:
     out.update(_profile.trend_check(sub))
     if n < 20 or not np.ptp(sub) > 0:
         out["verdict"] = "too short to test" if n < 20 else "constant"
-        out["unit_root"] = False
-        out["trending"] = False
+        out.update(unit_root=False, trending=False, difference=False, evidence="weak")
         return out
     _adf(sub, out)
     _kpss(sub, out)
-    _decide(out)
+    _decide(out, sub)
     return out
 
 
@@ -104,11 +113,13 @@ def _adf(sub: np.ndarray, out: dict) -> None:
     from statsmodels.tsa.stattools import adfuller
 
     n = sub.size
-    maxlag = max(0, min(ADF_MAXLAG, int(12 * (n / 100) ** 0.25), n // 2 - 3))
+    # a fixed lag order (Schwert's short rule): an AIC-chosen order jumps as rows are added and
+    # makes the p-value, and the decision, flip between nearby training lengths
+    maxlag = max(0, min(ADF_MAXLAG, int(4 * (n / 100) ** 0.25), n // 2 - 3))
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")  # rank-deficient lags of step-like series, etc.
-            adf = adfuller(sub, maxlag=maxlag, regression="c", autolag="AIC", **_tuple_kw(adfuller))
+            adf = adfuller(sub, maxlag=maxlag, regression="c", autolag=None, **_tuple_kw(adfuller))
         out["adf_stat"], out["adf_p"], out["adf_lags"] = float(adf[0]), float(adf[1]), int(adf[2])
     except (ValueError, np.linalg.LinAlgError) as err:  # pragma: no cover - degenerate input
         out["adf_error"] = str(err)
@@ -128,21 +139,57 @@ def _kpss(sub: np.ndarray, out: dict) -> None:
         out["kpss_error"] = str(err)
 
 
-def _decide(out: dict) -> None:
-    """``unit_root``, ``trending`` and the ``verdict`` from the two p-values and the trend."""
+def _lag1(x: np.ndarray) -> float:
+    """Lag-1 autocorrelation of ``x`` (0 when undefined)."""
+    if x.size < 3:
+        return 0.0
+    xc = x - x.mean()
+    den = float(xc @ xc)
+    return float(xc[1:] @ xc[:-1]) / den if den > 0 else 0.0
+
+
+def _stationary_confirmed(out: dict) -> bool:
+    """No strong trend (R² < 0.6) and two of three signs of stationarity: ADF rejects a unit
+    root (p < 0.05), KPSS does not reject stationarity (p >= 0.10), little persistence (lag-1
+    autocorrelation < 0.5; ADF alone has little power at 50 rows)."""
     adf_p, kpss_p = out["adf_p"], out["kpss_p"]
-    tested = adf_p is not None and kpss_p is not None
-    unit_root = tested and adf_p > ALPHA and kpss_p < ALPHA
-    trending = out["trend_r2"] >= TREND_R2
-    out["unit_root"] = bool(unit_root)
-    out["trending"] = bool(trending)
-    if unit_root:
-        out["verdict"] = "unit root"
-    elif trending:
-        out["verdict"] = "trend"
-    elif tested and adf_p <= ALPHA and kpss_p >= ALPHA:
+    if out["trend_r2"] >= TREND_R2:
+        return False
+    signs = (
+        adf_p is not None and adf_p < ALPHA,
+        kpss_p is not None and kpss_p >= KPSS_ACCEPT_P,
+        out["lag1_acf"] < PERSISTENT_ACF,
+    )
+    return sum(signs) >= 2
+
+
+def _unit_root_confirmed(out: dict) -> bool:
+    """ADF far from rejecting (p > 0.10) and KPSS rejecting at 1 %, or a strong trend."""
+    adf_p, kpss_p = out["adf_p"], out["kpss_p"]
+    kpss_rejects = kpss_p is not None and kpss_p <= KPSS_REJECT_P
+    return bool(kpss_rejects and ((adf_p is not None and adf_p > ADF_UNIT_P) or out["trend_r2"] >= TREND_R2))
+
+
+def _decide(out: dict, sub: np.ndarray) -> None:
+    """``difference``, its ``evidence`` ("strong"/"weak") and the ``verdict``.
+
+    Not differenced only when stationarity is confirmed with a margin
+    (:func:`_stationary_confirmed`); the evidence is strong when that, or a unit root, is
+    confirmed (:func:`_unit_root_confirmed`), weak otherwise. Between the two the series is
+    differenced: a missed unit root makes the network extrapolate beyond the training range, an
+    extra difference costs a little noise. Deciding on the stationary side's margin keeps the
+    decision from flipping as a few training rows are added (p-values near 0.05 move a lot at
+    50 rows).
+    """
+    out["lag1_acf"] = _lag1(sub)
+    out["unit_root"] = bool(
+        out["adf_p"] is not None and out["adf_p"] > ALPHA and (out["kpss_p"] or 1) < ALPHA
+    )
+    out["trending"] = bool(out["trend_r2"] >= TREND_R2)
+    stationary, unit_root = _stationary_confirmed(out), _unit_root_confirmed(out)
+    out["difference"] = not stationary
+    out["evidence"] = "strong" if stationary or unit_root else "weak"
+    if stationary:
         out["verdict"] = "stationary"
-    elif tested and adf_p <= ALPHA:
-        out["verdict"] = "inconclusive (ADF and KPSS both reject)"
     else:
-        out["verdict"] = "inconclusive (neither test rejects)"
+        out["verdict"] = "unit root" if out["unit_root"] else "trend" if out["trending"] else "non-stationary"

@@ -84,6 +84,7 @@ from seqscale._rules import (  # noqa: F401
     UNIT_LOW,
     dtype_kind,
 )
+from seqscale._seasonality import period_of_time
 from seqscale.errors import InputError, InputTypeError, ParameterError
 from seqscale.plan import (  # noqa: F401
     ACTIVATIONS,
@@ -211,7 +212,7 @@ def _plan(
     n: int,
 ) -> dict:
     steps = int(np.median(order.series_lengths)) if order.n_series > 1 else n
-    n_in = int(max(1, min(24, steps // 10)))
+    n_in = window_length(steps, _season_period(results))
     return {
         "format": PLAN_FORMAT,
         "version": PLAN_VERSION,
@@ -225,6 +226,32 @@ def _plan(
         "series_features": False,
         "columns": {c.name: c.plan_entry() for c in results},
     }
+
+
+def _season_period(results: list[ColumnAdvice]) -> int | None:
+    """The confirmed seasonal period of the target, else the longest one among the inputs."""
+    seasonal = [c for c in results if c.stationarity.get("season", {}).get("seasonal")]
+    targets = [c for c in seasonal if c.role == "target"]
+    periods = [c.stationarity["season"]["period"] for c in (targets or seasonal)]
+    return max(periods) if periods else None
+
+
+def window_length(steps: int, period: int | None) -> int:
+    """Input steps per window: about a tenth of the series (at most 24), rounded to whole seasons.
+
+    With a season of ``period`` steps that fits four times into the series, the window covers
+    at least one full season (48 steps for half-hourly data with a daily cycle, 12 for monthly
+    data).
+
+    Examples
+    --------
+    >>> window_length(170, 12), window_length(10_000, 48), window_length(60, None)
+    (12, 48, 6)
+    """
+    base = int(max(1, min(24, steps // 10)))
+    if period is None or period > steps // 4:
+        return base
+    return int(period * max(1, base // period))
 
 
 def _settings(
@@ -263,7 +290,10 @@ def _context(
     order = _profile.ordering(df, time, id, float(test_size))
     rng = np.random.default_rng(random_state)
     sample_idx = None if n <= sample else np.sort(rng.choice(n, size=int(sample), replace=False))
-    return Context(df, order, sample_idx, n, task, activation, float(test_size), _profile.STATIONARITY_POINTS)
+    period = period_of_time(df[time]) if time is not None else None
+    return Context(
+        df, order, sample_idx, n, task, activation, float(test_size), _profile.STATIONARITY_POINTS, period
+    )
 
 
 def _analyse(df: pd.DataFrame, ctx: Context, time: object, id: object, targets: list) -> list:
