@@ -6,17 +6,21 @@ entry, DataFrame, plan file, HTML report) and display code.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from seqscale.errors import ParameterError
 from seqscale.plan import plain, save_plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from seqscale._validate import Validation
 
 __all__ = ["Advice", "ColumnAdvice", "short_reason"]
 
@@ -189,6 +193,31 @@ def _table_row(c: ColumnAdvice) -> tuple[str, str, str, str, str]:
     return c.name, c.kind, rec, _key_numbers(c), reason
 
 
+def validation_table(validation: Validation):
+    """The candidates' validation scores as a rich table (the chosen one marked)."""
+    from rich import box
+    from rich.table import Table
+
+    units = "RMSE (target units)"
+    table = Table(title="validated choice", caption=validation.summary(), box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("candidate", units, "± std (seeds)", "vs rules", "chosen"):
+        table.add_column(name, justify="left" if name == "candidate" else "right")
+    for row in validation.table.itertuples(index=False):
+        mark = "✓" if row.chosen else ""
+        table.add_row(row.candidate, f"{row.rmse:.4g}", f"{row.rmse_std:.2g}", f"{row.vs_rules:.2f}", mark)
+    return table
+
+
+def _adopt_entry(col: ColumnAdvice, entry: dict, why: str) -> None:
+    """Set the steps of ``entry`` on ``col``; the reason says why and keeps the rules' reason."""
+    col.log = bool(entry.get("log"))
+    col.difference = dict(entry["difference"]) if entry.get("difference") else None
+    col.method = entry.get("method", "none")
+    col.feature_range = entry.get("feature_range") if col.method == "minmax" else None
+    col.reason = f"{why} → {col.recommendation}; the rules said: {col.reason}"
+    entry["reason"] = col.reason
+
+
 # ================================================================================================
 # All columns
 # ================================================================================================
@@ -221,6 +250,26 @@ class Advice:
         self.n_columns = n_columns
         self.elapsed = elapsed
         self._frame = frame
+        self.validation: Validation | None = None
+
+    # --- validated choice -------------------------------------------------------------------------
+    def adopt(self, validation: Validation) -> None:
+        """Record ``validation`` and make its chosen plan the recommendation.
+
+        Columns whose steps change get the chosen steps and a reason that gives the scores and
+        keeps what the rules said.
+        """
+        self.validation = validation
+        chosen = copy.deepcopy(validation.plan)
+        chosen["window"] = dict(self.plan["window"])
+        self.plan = chosen
+        self.settings["validated"] = True
+        if validation.chosen == "rules":
+            return
+        for col in self.columns:
+            entry = chosen["columns"].get(col.name, {})
+            if col.role in ("input", "target") and not col.encode and entry:
+                _adopt_entry(col, entry, validation.summary())
 
     # --- access ---------------------------------------------------------------------------------
     def __getitem__(self, name: object) -> ColumnAdvice:
@@ -290,7 +339,11 @@ class Advice:
         table = self._empty_table()
         for c in self.columns:
             table.add_row(*_table_row(c))
-        return table
+        if self.validation is None:
+            return table
+        from rich.console import Group
+
+        return Group(table, validation_table(self.validation))
 
     def _empty_table(self):
         from rich import box

@@ -26,7 +26,7 @@ ADF_UNIT_P = 0.10
 KPSS_REJECT_P, KPSS_ACCEPT_P = 0.01, 0.10
 UNIT_SPREAD = 0.5
 SEASONAL_GAIN = 0.8
-PERSISTENT_ACF = 0.5
+PERSISTENT_ACF, MEMORYLESS_ACF = 0.5, 0.2
 OUTSIDE_WARN, OUTSIDE_SWITCH = 0.01, 0.02
 ADF_MAXLAG = 12
 HIGH_CARDINALITY = 50
@@ -113,7 +113,10 @@ def fmt_p(p: float | None, kpss: bool = False) -> str:
 
 
 def shape_text(st: dict) -> str:
-    return f"skew {st['skewness']:.2f}, excess kurtosis {st['kurtosis']:.2f}"
+    text = f"skew {st['skewness']:.2f}, excess kurtosis {st['kurtosis']:.2f}"
+    if st.get("per_series"):
+        text += f", medians over {st['per_series']} series after per-series scaling"
+    return text
 
 
 def normal_text(nm: dict) -> str:

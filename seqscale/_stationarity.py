@@ -18,6 +18,7 @@ from seqscale._rules import (
     ALPHA,
     KPSS_ACCEPT_P,
     KPSS_REJECT_P,
+    MEMORYLESS_ACF,
     NORMAL_KURT,
     NORMAL_SKEW,
     PERSISTENT_ACF,
@@ -44,6 +45,7 @@ def normality(sample: np.ndarray, st: dict, sampled: bool) -> dict:
         "skewness": float(skew),
         "kurtosis": float(kurt),
         "roughly_normal": rough,
+        "per_series": st.get("per_series"),
         "decided_by": "effect size (|skew| < 0.5 and |excess kurtosis| < 1)",
     }
     if x.size < 3 or not np.ptp(x) > 0:
@@ -151,10 +153,13 @@ def _lag1(x: np.ndarray) -> float:
 def _stationary_confirmed(out: dict) -> bool:
     """No strong trend (R² < 0.6) and two of three signs of stationarity: ADF rejects a unit
     root (p < 0.05), KPSS does not reject stationarity (p >= 0.10), little persistence (lag-1
-    autocorrelation < 0.5; ADF alone has little power at 50 rows)."""
+    autocorrelation < 0.5; ADF alone has little power at 50 rows). Lag-1 autocorrelation below
+    0.2 suffices unless KPSS rejects at 1 %: a unit root at 40 rows or more shows about 0.8."""
     adf_p, kpss_p = out["adf_p"], out["kpss_p"]
     if out["trend_r2"] >= TREND_R2:
         return False
+    if out["lag1_acf"] < MEMORYLESS_ACF and (kpss_p is None or kpss_p > KPSS_REJECT_P):
+        return True
     signs = (
         adf_p is not None and adf_p < ALPHA,
         kpss_p is not None and kpss_p >= KPSS_ACCEPT_P,

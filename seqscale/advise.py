@@ -116,6 +116,8 @@ __all__ = [
     "TASKS",
     "advise",
     "load_plan",
+    "validated_advice",
+    "window_length",
     "validate_plan",
 ]
 
@@ -254,6 +256,53 @@ def window_length(steps: int, period: int | None) -> int:
     return int(period * max(1, base // period))
 
 
+def _training_rows(df: pd.DataFrame, time: object, id: object, test_size: float, targets: list, task: str):
+    """The rows before the test period (the only rows a validated choice may read)."""
+    if task != "regression" or len(targets) != 1:
+        raise ParameterError("validate=True needs task='regression' and one target column")
+    order = _profile.ordering(df, time, id, float(test_size))
+    return df.iloc[np.flatnonzero(~order.is_test)]
+
+
+def validated_advice(
+    train: Any,
+    target: str,
+    *,
+    output_activation: str | None = None,
+    time: str | None = None,
+    id: str | None = None,
+    validation: float = 0.2,
+    sample: int = 200_000,
+    random_state: int | None = 0,
+) -> Advice:
+    """The validated advice for a frame that *is* the training period (every row may be read).
+
+    The rules run on ``train`` with its last ``validation`` share (per series) as their test
+    tail; the candidate plans are scored on that same tail (:mod:`seqscale._validate`) and the
+    chosen one becomes ``Advice.plan``. :func:`advise` with ``validate=True`` calls this on the
+    rows before its test period; :mod:`seqscale.compare` calls it on its training part.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> y = np.cumsum(np.random.default_rng(0).normal(1, 1, 300))
+    >>> a = validated_advice(pd.DataFrame({"y": y}), "y")  # doctest: +SKIP
+    >>> a.validation.chosen, a.plan["columns"]["y"]["difference"]  # doctest: +SKIP
+    ('rules', {'lag': 1, 'order': 1})
+    """
+    from seqscale._validate import candidate_plans, validate_plans
+
+    started = _time.perf_counter()
+    rules = advise(train, target, "regression", output_activation, time, id, validation, sample, random_state)
+    plan = rules.plan
+    plans = candidate_plans(plan, _season_period(rules.columns))
+    rules.adopt(
+        validate_plans(_as_frame(train), plans, str(target), share=validation, n_in=plan["window"]["n_in"])
+    )
+    rules.elapsed = _time.perf_counter() - started
+    return rules
+
+
 def _settings(
     targets: list,
     ctx: Context,
@@ -322,6 +371,8 @@ def advise(
     test_size: float = 0.2,
     sample: int = 200_000,
     random_state: int | None = 0,
+    validate: bool = False,
+    validation: float = 0.2,
 ) -> Advice:
     """Analyse every column of ``frame`` and recommend how to scale it for an LSTM.
 
@@ -337,6 +388,14 @@ def advise(
     test_size : share of the latest rows treated as the test period (out-of-range checks).
     sample : rows in the random sample of the normality test.
     random_state : seed of that sample.
+    validate : also check the choice on data (one regression target): the rows before the test
+        period are split in time order, candidate plans (the rules' plan, min-max,
+        standardization, with/without differencing or a seasonal difference, with/without
+        ``log1p``) train the same small LSTM on the earlier part and forecast the later
+        ``validation`` share; the best replaces the rules' plan when it is clearly better
+        (see :mod:`seqscale._validate`). Everything, the rules included, is then computed from
+        the training rows only: the test period is never read. Scores: ``Advice.validation``.
+    validation : share of the training rows used as the validation part.
 
     Returns
     -------
@@ -359,6 +418,12 @@ def advise(
     names = _check_column_names(df, time, id)
     targets = _target_list(df, target, time, id, names)
     _check_rows(len(df), test_size)
+    if validate:
+        train = _training_rows(df, time, id, test_size, targets, task)
+        return validated_advice(
+            train, targets[0], output_activation=output_activation, time=time, id=id,
+            validation=validation, sample=sample, random_state=random_state,
+        )  # fmt: skip
 
     ctx = _context(df, task, activation, time, id, test_size, sample, random_state)
     results = _analyse(df, ctx, time, id, targets)

@@ -62,6 +62,14 @@ def advise(
     output_activation: Annotated[str | None, typer.Option(help="sigmoid | tanh | linear | softmax")] = None,
     plan: Annotated[Path | None, typer.Option(help="Write the recommended plan (JSON) here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="Check the choice on data: score candidate plans with a small LSTM on a "
+            "validation split of the training rows (the test period is never read).",
+        ),
+    ] = False,
 ) -> None:
     """Analyze every column and recommend how to scale it, with reasons.
 
@@ -72,7 +80,13 @@ def advise(
 
     frame = read_table(data)
     advice = run_advise(
-        frame, target=target, task=task, output_activation=output_activation, time=time, id=id
+        frame,
+        target=target,
+        task=task,
+        output_activation=output_activation,
+        time=time,
+        id=id,
+        validate=validate,
     )
     out.print(advice)
     if plan is not None:

@@ -114,6 +114,7 @@ th{background:#f2f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;height:auto;display:block;margin:.4em 0}
 pre{background:#f6f8fa;padding:10px;overflow-x:auto;font-size:.8em}
 .stats{display:flex;gap:16px;flex-wrap:wrap}
+tr.chosen td{font-weight:600;background:#eef6ee}
 """
 
 
@@ -332,6 +333,29 @@ def _extras(extra_sections: Iterable[tuple[str, str]]) -> str:
     return "".join(extras)
 
 
+def _validation_row(r: Any) -> str:
+    mark = ' class="chosen"' if r.chosen else ""
+    return (
+        f"<tr{mark}><td>{html.escape(r.candidate)}</td><td>{r.rmse:.4g}</td><td>{r.rmse_std:.2g}</td>"
+        f"<td>{r.vs_rules:.2f}</td><td>{'chosen' if r.chosen else ''}</td></tr>"
+    )
+
+
+def _validation_block(advice: Advice) -> str:
+    """The candidates' validation scores beside the reasons ('' without a validated choice)."""
+    validation = getattr(advice, "validation", None)
+    if validation is None:
+        return ""
+    rows = "".join(_validation_row(r) for r in validation.table.itertuples(index=False))
+    return (
+        f"<h2>Validated choice</h2><p>{html.escape(validation.summary())}.</p>"
+        "<table><tr><th>candidate</th><th>validation RMSE (target units)</th><th>± std over seeds</th>"
+        f"<th>vs rules</th><th>chosen</th></tr>{rows}</table>"
+        '<p class="note">Scored within the training rows only: the same small LSTM trained on the '
+        "earlier part forecasts the later part one step ahead, in original units.</p>"
+    )
+
+
 def _plan_block(plan: dict) -> str:
     plan_json = json.dumps(plan, indent=2, ensure_ascii=False)
     return (
@@ -379,6 +403,7 @@ def write_report(
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
         + _header(advice, len(df), df.shape[1], layout, title)
         + _summary(advice.columns)
+        + _validation_block(advice)
         + "".join(sections)
         + extras
         + _plan_block(advice.plan)
