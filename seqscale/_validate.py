@@ -5,6 +5,9 @@ time order into a fit part and a later validation part (the last ``validation`` 
 series). For each candidate plan the same small LSTM (:mod:`seqscale._lstm`: 32 units, seeded,
 early stopping on the end of the fit windows) is trained on the fit part and forecasts the
 validation part one step ahead; the forecasts go back to original units and are scored by RMSE.
+The budget is smaller than :mod:`seqscale.compare`'s (the latest :data:`MAX_WINDOWS` windows,
+:data:`EPOCHS` epochs, batches of :data:`BATCH`, :data:`SEEDS` seed) so that a few thousand rows
+take seconds of CPU per candidate.
 
 Candidates: the rules' plan; min-max and standardization of the levels (no log, no difference);
 the rules' plan without its differences, with every numeric column differenced, with a seasonal
@@ -34,7 +37,7 @@ __all__ = ["MARGIN", "Validation", "candidate_plans", "validate_plans"]
 MARGIN = 0.05
 #: Training windows kept per candidate (the latest ones): bounds the time per fit.
 MAX_WINDOWS = 1500
-EPOCHS, PATIENCE, SEEDS = 40, 8, 2
+EPOCHS, PATIENCE, SEEDS, BATCH = 20, 5, 1, 64
 
 _SCALED_ROLES = ("input", "target")
 
@@ -200,7 +203,7 @@ def _score(plan: dict, parts: tuple, target: str, n_in: int, seeds: int) -> list
     X_val, _ = pipe.transform(frame)
     out = []
     for seed in range(seeds):
-        model = _lstm.train_lstm(X, y, seed=seed, epochs=EPOCHS, patience=PATIENCE).model
+        model = _lstm.train_lstm(X, y, seed=seed, epochs=EPOCHS, patience=PATIENCE, batch_size=BATCH).model
         back = pipe.inverse_target(_lstm.predict(model, X_val), frame=frame)
         err = back.iloc[:, 0].to_numpy(dtype=np.float64) - _truth(
             frame, back.index, target, plan["time"], plan["id"]
@@ -244,6 +247,7 @@ def validate_plans(
     chosen = _choose(table)
     table["chosen"] = table["candidate"] == chosen
     settings = {"n_fit": len(fit), "n_validation": len(val), "n_in": int(n_in), "seeds": int(seeds),
-                "epochs": EPOCHS, "patience": PATIENCE, "max_windows": MAX_WINDOWS, "margin": MARGIN,
+                "epochs": EPOCHS, "patience": PATIENCE, "batch_size": BATCH, "max_windows": MAX_WINDOWS,
+                "margin": MARGIN,
                 "seconds": _time.perf_counter() - started}  # fmt: skip
     return Validation(table, chosen, plans, settings)

@@ -11,23 +11,36 @@ Rules (each recommendation's ``reason`` names the rule and the numbers behind it
 Kinds
     ``constant``: at most one distinct non-missing value. ``binary``: exactly two distinct values
     (0/1, True/False, "yes"/"no", ...). ``categorical``: text, object or category dtype, or
-    integer-valued numbers with at most :data:`MAX_INTEGER_LEVELS` (12) distinct values.
-    ``count``: non-negative integers with more distinct values. ``continuous``: everything else.
+    integer-valued numbers with at most :data:`MAX_INTEGER_LEVELS` (12) distinct values that
+    *cycle with time* (a quarter, month or weekday code: 98 % of the rows equal the row one cycle
+    earlier). ``ordinal``: other small-integer columns (a count 0-7 is a magnitude; scaled, the
+    reason naming one-hot as the alternative). ``count``: non-negative integers with more
+    distinct values. ``continuous``: everything else.
 Roles
     constant -> ``ignore`` (with a warning); categorical and text binary -> ``categorical``
     (one-hot); numeric binary inputs -> passthrough (method ``none``; ``minmax`` maps two other
-    values to 0/1); continuous and count -> ``input`` with the scaling chain below.
-Stationarity (rows in time order: sorted by ``time`` when given; per series when ``id`` is given,
-    tested on the longest series)
-    ADF (``autolag="AIC"``, ``maxlag`` <= 12) and KPSS (``regression="c"``, ``nlags="auto"``) on an
-    evenly strided subsample of at most 2,000 points, plus the linear-trend share of variance
-    (R^2). A unit root (ADF cannot reject at 5 % *and* KPSS rejects at 5 %) or a strong trend
-    (R^2 >= 0.5) -> difference first (``{"lag": 1, "order": 1}``), with a warning that the training
-    min/max will be exceeded later and the share of the test tail already outside it.
+    values to 0/1); continuous, count and ordinal -> ``input`` with the scaling chain below.
+Stationarity (rows in time order: sorted by ``time`` when given)
+    ADF (fixed lag order ``int(4 (n/100)^0.25)``, at most 12), KPSS (``regression="c"``), the
+    linear-trend R² and the lag-1 autocorrelation, on at most 2,000 evenly strided points. Not
+    differenced only when stationarity is confirmed with a margin: no strong trend (R² < 0.6)
+    and two of ADF p < 0.05, KPSS p >= 0.10, lag-1 autocorrelation < 0.5 (or that
+    autocorrelation < 0.2 without KPSS rejecting at 1 %). Otherwise difference first; the
+    evidence is reported as *weak* unless a unit root is confirmed too (KPSS p <= 0.01 with ADF
+    p > 0.10 or a strong trend). Panels (``id``): 20 series spread over the panel are tested
+    one by one, and the column is differenced when at least half of them are non-stationary.
+Seasonality
+    The period comes from the time column's frequency (monthly 12, quarterly 4, weekly 52,
+    daily 7, hourly 24, half-hourly 48) or, without one, from the highest autocorrelation peak;
+    it is confirmed when the autocorrelation at that lag is >= 0.3 and the STL seasonal strength
+    >= 0.64. The plan's window covers whole seasons (:func:`window_length`). A differenced,
+    seasonal column takes the seasonal difference instead of lag 1 when that leaves less than
+    80 % of the lag-1 difference's variance.
 Scaling chain (on the values after the chosen ``log1p``/differencing)
-    1. already within about [0, 1] (min >= -0.05, max <= 1.05) -> ``none``;
-    2. positive (min >= 0) and right-skewed (skewness > 1) -> ``log: true``, then scale
-       (decided on the raw values; the rest of the chain runs on ``log1p(x)``);
+    1. within about [0, 1] (min >= -0.05, max <= 1.05) *and* spanning at least half of it ->
+       ``none``;
+    2. positive (min >= 0), right-skewed (skewness > 1) and above 1 somewhere -> ``log: true``,
+       then scale (decided on the raw values; the rest of the chain runs on ``log1p(x)``);
     3. already standardized-like (|mean| < 0.5, 0.5 < std < 2, no heavy tails) -> ``none``;
     4. heavy tails (Tukey outlier share > 5 % or |excess kurtosis| > 3) -> ``robust``;
     5. roughly normal (|skewness| < 0.5 and |excess kurtosis| < 1) -> ``standard``;
@@ -36,13 +49,18 @@ Scaling chain (on the values after the chosen ``log1p``/differencing)
        training range, then ``standard``.
     Normality is decided by these effect-size bands; the D'Agostino (or Shapiro for n < 20)
     p-value is reported as supporting information only, because with many rows every p-value is
-    tiny.
+    tiny. For panels, skewness, kurtosis and outlier share are the medians over the series
+    after per-series scaling.
 Targets
     ``binary``: sigmoid output; 0/1 passes through (``none``), two other numbers are mapped to 0/1
     by ``minmax``, text labels need ``"encode": "label"``. ``multiclass``: softmax output,
-    ``"encode": "onehot"``. ``regression``: linear output -> ``standard`` if roughly normal, else
-    ``minmax`` [0, 1]; sigmoid/relu output -> ``minmax`` [0, 1]; tanh output -> ``minmax`` [-1, 1].
-    An inconsistent task/activation pair raises :class:`~seqscale.errors.ParameterError`.
+    ``"encode": "onehot"``. ``regression``: a linear output takes the inputs' chain (log,
+    difference, method); sigmoid/relu output -> ``minmax`` [0, 1]; tanh output -> ``minmax``
+    [-1, 1]. An inconsistent task/activation pair raises
+    :class:`~seqscale.errors.ParameterError`.
+Validated choice (``validate=True``)
+    See :mod:`seqscale._validate`: candidate plans scored by the small LSTM on a validation
+    split of the rows before the test period; the rules' plan is kept unless beaten by 5 %.
 
 Sampling
     The cheap statistics use all rows. The normality test uses a random sample of ``sample`` rows

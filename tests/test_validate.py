@@ -1,0 +1,100 @@
+"""The validated choice: candidates, the margin rule, and that the test period is never read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqscale._validate import MARGIN, _choose, candidate_plans
+from seqscale.advise import advise
+
+pytest.importorskip("torch")
+
+
+def _frame(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    y = 50 + np.cumsum(rng.normal(0.2, 1, n)) + 5 * np.sin(2 * np.pi * t / 12)
+    return pd.DataFrame(
+        {"date": pd.date_range("2000-01-01", periods=n, freq="MS"), "x": rng.normal(10, 2, n), "y": y}
+    )
+
+
+@pytest.fixture(scope="module")
+def validated():
+    return advise(_frame(), target="y", time="date", validate=True)
+
+
+def test_candidates_are_scored_and_reported(validated):
+    table = validated.validation.table
+    assert {"rules", "minmax", "standard"} <= set(table["candidate"])
+    assert np.isfinite(table["rmse"]).all() and (table["rmse"] > 0).all()
+    assert table["chosen"].sum() == 1
+    assert table.loc[table["candidate"] == "rules", "vs_rules"].item() == 1.0
+    chosen = validated.validation.chosen
+    assert (
+        validated.plan["columns"]["y"] == validated.validation.plans[chosen]["columns"]["y"]
+        or chosen != "rules"
+    )
+    assert validated.settings["validated"] is True
+    text = str(validated)
+    assert "validated choice" in text and "vs rules" in text and validated.validation.summary()[:30] in text
+
+
+def test_only_training_rows_are_read(validated):
+    frame = _frame()
+    n_test = int(np.ceil(0.2 * len(frame)))
+    changed = frame.copy()
+    changed.loc[changed.index[-n_test:], ["x", "y"]] = [[1e6, -1e6]] * n_test
+    again = advise(changed, target="y", time="date", validate=True)
+    pd.testing.assert_frame_equal(again.validation.table, validated.validation.table)
+    assert again.plan == validated.plan
+    assert again.n_rows == len(frame) - n_test
+
+
+def test_report_shows_the_scores(validated, tmp_path):
+    path = validated.report(tmp_path / "report.html")
+    page = path.read_text(encoding="utf-8")
+    assert "Validated choice" in page and "validation RMSE" in page
+    best = validated.validation.table.query("chosen")["rmse"].item()
+    assert f"{best:.4g}" in page
+
+
+def test_margin_keeps_the_rules_unless_clearly_beaten():
+    def table(rules: float, other: float) -> pd.DataFrame:
+        return pd.DataFrame({"candidate": ["rules", "minmax"], "rmse": [rules, other]})
+
+    assert _choose(table(1.0, 1.0 - MARGIN / 2)) == "rules"
+    assert _choose(table(1.0, 1.0 - 2 * MARGIN)) == "minmax"
+    assert _choose(table(np.nan, 3.0)) == "minmax"
+
+
+def test_candidates_deduplicated_and_seasonal():
+    plan = {
+        "columns": {
+            "y": {
+                "role": "target",
+                "log": True,
+                "difference": {"lag": 1, "order": 1},
+                "method": "standard",
+                "reason": "r",
+            },
+            "q": {"role": "categorical", "reason": "code"},
+        }
+    }
+    plans = candidate_plans(plan, period=4)
+    assert list(plans) == [
+        "rules", "minmax", "standard", "rules without difference", "seasonal difference (4)", "rules without log",
+    ]  # fmt: skip
+    assert plans["seasonal difference (4)"]["columns"]["y"]["difference"] == {"lag": 4, "order": 1}
+    assert plans["minmax"]["columns"]["y"]["feature_range"] == [0, 1]
+    assert all(p["columns"]["q"] == {"role": "categorical", "reason": "code"} for p in plans.values())
+
+
+def test_validate_needs_one_regression_target():
+    from seqscale.errors import ParameterError
+
+    frame = _frame(60).assign(z=1.0)
+    with pytest.raises(ParameterError, match="one target"):
+        advise(frame, target=["y", "x"], validate=True)
