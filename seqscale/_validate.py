@@ -186,12 +186,16 @@ def _data(plan: dict, fit: pd.DataFrame, val: pd.DataFrame, cutoff: Any, n_in: i
     return pipe, X[-MAX_WINDOWS:], y[-MAX_WINDOWS:], frame
 
 
-def _truth(frame: pd.DataFrame, index: pd.Index, target: str, time: str | None, id: str | None) -> np.ndarray:
+def _truth(
+    frame: pd.DataFrame, back: pd.DataFrame, target: str, time: str | None, id: str | None
+) -> np.ndarray:
+    """The true target at each forecast's time (and series), aligned with ``back``."""
+    if time is None and id is None:
+        return frame[target].to_numpy(dtype=np.float64)[-len(back) :]
     keys = [k for k in (id, time) if k is not None]
-    if not keys:
-        return frame[target].to_numpy(dtype=np.float64)[-len(index) :]
-    series = frame.set_index(keys)[target]
-    return series.reindex(index).to_numpy(dtype=np.float64)
+    flat = back.reset_index()
+    wanted = pd.MultiIndex.from_frame(flat[keys]) if len(keys) > 1 else pd.Index(flat[keys[0]])
+    return frame.set_index(keys)[target].reindex(wanted).to_numpy(dtype=np.float64)
 
 
 def _score(plan: dict, parts: tuple, target: str, n_in: int, seeds: int) -> list[float]:
@@ -201,13 +205,13 @@ def _score(plan: dict, parts: tuple, target: str, n_in: int, seeds: int) -> list
     fit, val, cutoff = parts
     pipe, X, y, frame = _data(plan, fit, val, cutoff, n_in)
     X_val, _ = pipe.transform(frame)
-    out = []
+    truth, out = None, []
     for seed in range(seeds):
         model = _lstm.train_lstm(X, y, seed=seed, epochs=EPOCHS, patience=PATIENCE, batch_size=BATCH).model
         back = pipe.inverse_target(_lstm.predict(model, X_val), frame=frame)
-        err = back.iloc[:, 0].to_numpy(dtype=np.float64) - _truth(
-            frame, back.index, target, plan["time"], plan["id"]
-        )
+        if truth is None:
+            truth = _truth(frame, back, target, plan["time"], plan["id"])
+        err = back[target].to_numpy(dtype=np.float64) - truth
         out.append(float(np.sqrt(np.nanmean(err**2))))
     return out
 

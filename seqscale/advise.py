@@ -257,7 +257,8 @@ def _season_period(results: list[ColumnAdvice]) -> int | None:
 
 
 def window_length(steps: int, period: int | None) -> int:
-    """Input steps per window: about a tenth of the series (at most 24), rounded to whole seasons.
+    """Input steps per window: a tenth of the series (at most 24; at least 4 when the series has
+    16 steps), rounded to whole seasons.
 
     With a season of ``period`` steps that fits four times into the series, the window covers
     at least one full season (48 steps for half-hourly data with a daily cycle, 12 for monthly
@@ -268,7 +269,7 @@ def window_length(steps: int, period: int | None) -> int:
     >>> window_length(170, 12), window_length(10_000, 48), window_length(60, None)
     (12, 48, 6)
     """
-    base = int(max(1, min(24, steps // 10)))
+    base = int(max(1, min(24, steps // 10), min(4, steps // 4)))
     if period is None or period > steps // 4:
         return base
     return int(period * max(1, base // period))
