@@ -111,7 +111,8 @@ def test_window_length_rounds_to_whole_seasons():
     assert window_length(10_000, 48) == 48  # not 24 (half a day)
     assert window_length(10_000, 7) == 21
     assert window_length(60, None) == 6
-    assert window_length(30, 12) == 3  # a season longer than a quarter of the series is ignored
+    assert window_length(30, 12) == 4  # a season longer than a quarter of the series is ignored
+    assert window_length(16, None) == 4  # short panel series still get a few steps
 
 
 # ------------------------------------------------------------------------------------------------
