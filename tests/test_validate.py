@@ -85,7 +85,8 @@ def test_candidates_deduplicated_and_seasonal():
     }
     plans = candidate_plans(plan, period=4)
     assert list(plans) == [
-        "rules", "minmax", "standard", "rules without difference", "seasonal difference (4)", "rules without log",
+        "rules", "minmax", "standard", "rules without difference", "seasonal difference (4)",
+        "rules without log",
     ]  # fmt: skip
     assert plans["seasonal difference (4)"]["columns"]["y"]["difference"] == {"lag": 4, "order": 1}
     assert plans["minmax"]["columns"]["y"]["feature_range"] == [0, 1]
@@ -98,3 +99,22 @@ def test_validate_needs_one_regression_target():
     frame = _frame(60).assign(z=1.0)
     with pytest.raises(ParameterError, match="one target"):
         advise(frame, target=["y", "x"], validate=True)
+
+
+def test_cli_validate_prints_scores_and_writes_the_chosen_plan(tmp_path):
+    from typer.testing import CliRunner
+
+    from seqscale.advise import load_plan
+    from seqscale.cli import app
+
+    data, plan = tmp_path / "data.csv", tmp_path / "plan.json"
+    _frame(120).assign(step=np.arange(120)).drop(columns="date").to_csv(data, index=False)
+    args = ["advise", str(data), "--target", "y", "--time", "step", "--validate", "--plan", str(plan)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "validated choice" in result.output and "vs rules" in result.output
+    assert "training rows" in result.output
+    written = load_plan(plan)
+    assert written["columns"]["y"]["role"] == "target"
+    kept = "rules' plan is kept" in " ".join(result.output.split())
+    assert kept != written["columns"]["y"]["reason"].startswith("validated on")
