@@ -193,6 +193,11 @@ def _table_row(c: ColumnAdvice) -> tuple[str, str, str, str, str]:
     return c.name, c.kind, rec, _key_numbers(c), reason
 
 
+def spread_text(value: float) -> str:
+    """A standard deviation over seeds, or "n/a" when one seed leaves it undefined."""
+    return "n/a" if value != value else f"{value:.2g}"
+
+
 def validation_table(validation: Validation):
     """The candidates' validation scores as a rich table (the chosen one marked)."""
     from rich import box
@@ -204,7 +209,9 @@ def validation_table(validation: Validation):
         table.add_column(name, justify="left" if name == "candidate" else "right")
     for row in validation.table.itertuples(index=False):
         mark = "✓" if row.chosen else ""
-        table.add_row(row.candidate, f"{row.rmse:.4g}", f"{row.rmse_std:.2g}", f"{row.vs_rules:.2f}", mark)
+        table.add_row(
+            row.candidate, f"{row.rmse:.4g}", spread_text(row.rmse_std), f"{row.vs_rules:.2f}", mark
+        )
     return table
 
 

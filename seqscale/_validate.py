@@ -130,7 +130,8 @@ class Validation:
     Attributes
     ----------
     table : DataFrame, one row per candidate: ``candidate``, ``rmse`` (mean over seeds, original
-        units of the target), ``rmse_std``, ``vs_rules`` (RMSE / the rules' RMSE), ``chosen``.
+        units of the target), ``rmse_std`` (over seeds; NaN for one seed), ``vs_rules`` (RMSE /
+        the rules' RMSE), ``chosen``.
     chosen : name of the recommended candidate.
     plans : the candidate plans by name.
     settings : rows in the fit and validation parts, windows, seeds, epochs, seconds.
@@ -224,7 +225,8 @@ def _row(name: str, plan: dict, parts: tuple, target: str, n_in: int, seeds: int
         scores = _score(plan, parts, target, n_in, seeds)
     except InputError:
         scores = [math.nan]
-    return {"candidate": name, "rmse": float(np.mean(scores)), "rmse_std": float(np.std(scores))}
+    spread = float(np.std(scores, ddof=1)) if len(scores) > 1 else math.nan  # undefined for one seed
+    return {"candidate": name, "rmse": float(np.mean(scores)), "rmse_std": spread}
 
 
 def _choose(table: pd.DataFrame) -> str:

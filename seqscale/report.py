@@ -38,7 +38,7 @@ from seqscale._plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here 
     series_plot,
     time_values,
 )
-from seqscale._results import short_reason
+from seqscale._results import short_reason, spread_text
 from seqscale.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -336,7 +336,7 @@ def _extras(extra_sections: Iterable[tuple[str, str]]) -> str:
 def _validation_row(r: Any) -> str:
     mark = ' class="chosen"' if r.chosen else ""
     return (
-        f"<tr{mark}><td>{html.escape(r.candidate)}</td><td>{r.rmse:.4g}</td><td>{r.rmse_std:.2g}</td>"
+        f"<tr{mark}><td>{html.escape(r.candidate)}</td><td>{r.rmse:.4g}</td><td>{spread_text(r.rmse_std)}</td>"
         f"<td>{r.vs_rules:.2f}</td><td>{'chosen' if r.chosen else ''}</td></tr>"
     )
 
