@@ -9,9 +9,11 @@ The budget is smaller than :mod:`seqscale.compare`'s (the latest :data:`MAX_WIND
 :data:`EPOCHS` epochs, batches of :data:`BATCH`, :data:`SEEDS` seed) so that a few thousand rows
 take seconds of CPU per candidate.
 
-Candidates: the rules' plan; min-max and standardization of the levels (no log, no difference);
-the rules' plan without its differences, with every numeric column differenced, with a seasonal
-difference (when a season was found), and without its ``log1p`` (when it takes one). Identical
+Candidates: the rules' plan; min-max and standardization of the levels (no log, no difference:
+the plans without differencing); the rules' plan with every numeric column differenced, with a
+seasonal difference (when a season was found), and without its ``log1p`` (when it takes one).
+(The rules' plan with its differences removed is not a candidate: its methods were chosen for
+differenced values; a method of ``none`` would feed raw levels to the network.) Identical
 plans are scored once. The rules' plan is kept unless another candidate's RMSE is lower by more
 than :data:`MARGIN` (a relative margin against seed noise): the rules stay the default and need
 evidence to be overruled.
@@ -83,23 +85,20 @@ def candidate_plans(plan: dict, period: int | None = None) -> dict[str, dict]:
     >>> list(candidate_plans(plan, period=12))
     ['rules', 'minmax', 'differenced', 'seasonal difference (12)']
     """
-    names = _numeric(plan)
-    uses = {k: any(plan["columns"][n].get(k) for n in names) for k in ("log", "difference")}
+    uses_log = any(plan["columns"][n].get("log") for n in _numeric(plan))
     levels = {"log": False, "difference": None}
     out = {
         "rules": plan,
         "minmax": _edit(plan, "candidate: minmax levels", **levels, method="minmax"),
         "standard": _edit(plan, "candidate: standardized levels", **levels, method="standard"),
     }
-    if uses["difference"]:
-        out["rules without difference"] = _rules_with(plan, "candidate: not differenced", "difference", None)
     out["differenced"] = _rules_with(plan, "candidate: differenced", "difference", {"lag": 1, "order": 1})
     if period:
         lag = {"lag": int(period), "order": 1}
         out[f"seasonal difference ({period})"] = _rules_with(
             plan, "candidate: seasonal difference", "difference", lag
         )
-    if uses["log"]:
+    if uses_log:
         out["rules without log"] = _rules_with(plan, "candidate: no log1p", "log", False)
     return _unique(out)
 

@@ -408,9 +408,9 @@ def advise(
     sample : rows in the random sample of the normality test.
     random_state : seed of that sample.
     validate : also check the choice on data (one regression target): the rows before the test
-        period are split in time order, candidate plans (the rules' plan, min-max,
-        standardization, with/without differencing or a seasonal difference, with/without
-        ``log1p``) train the same small LSTM on the earlier part and forecast the later
+        period are split in time order, candidate plans (the rules' plan, min-max and
+        standardization of the levels, the rules' plan differenced, seasonally differenced or
+        without ``log1p``) train the same small LSTM on the earlier part and forecast the later
         ``validation`` share; the best replaces the rules' plan when it is clearly better
         (see :mod:`seqscale._validate`). Everything, the rules included, is then computed from
         the training rows only: the test period is never read. Scores: ``Advice.validation``.

@@ -85,8 +85,7 @@ def test_candidates_deduplicated_and_seasonal():
     }
     plans = candidate_plans(plan, period=4)
     assert list(plans) == [
-        "rules", "minmax", "standard", "rules without difference", "seasonal difference (4)",
-        "rules without log",
+        "rules", "minmax", "standard", "seasonal difference (4)", "rules without log",
     ]  # fmt: skip
     assert plans["seasonal difference (4)"]["columns"]["y"]["difference"] == {"lag": 4, "order": 1}
     assert plans["minmax"]["columns"]["y"]["feature_range"] == [0, 1]
