@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import socket
 import subprocess
@@ -98,6 +99,9 @@ def test_the_set_covers_frequencies_kinds_and_panels():
     assert {kind for info in infos for kind in info.kinds} == set(datasets.KINDS)
     assert [info.name for info in infos if info.id is not None] == PANELS
     assert {info.time_format for info in infos} == set(datasets.TIME_FORMATS)
+    assert [info.pandas_freq for info in infos[:2]] == ["QS", "W-SAT"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        infos[0].target = "cpi"
 
 
 @pytest.mark.parametrize("name", NAMES)
