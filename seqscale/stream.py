@@ -177,6 +177,50 @@ def _batches(path: Path, batch_size: int, columns: Iterable[str] | None) -> Iter
     return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns))
 
 
+def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
+    """The same batches, read ``depth`` ahead by a reader thread.
+
+    A fit is a read plus a cheap reduction: pyarrow decodes the next row group (without the GIL)
+    while the current one is reduced, instead of the two taking turns. Errors are raised here, in
+    order; memory grows by at most ``depth`` batches.
+    """
+    import queue
+    import threading
+
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as err:  # handed to the consumer, raised in its thread
+            slots.put(err)
+
+    reader = threading.Thread(target=read, name="seqscale-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a blocked put finish so the thread ends
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.1)
+        reader.join()
+
+
 def _parquet_numeric(path: Path, columns: Sequence[str] | None) -> list[str] | None:
     """For Parquet, pick the numeric columns from the footer so text columns are never read."""
     if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
@@ -249,6 +293,8 @@ def fit_file(
     est._check_params()
     picked = _parquet_numeric(path, None if columns is None else list(columns))
     batches = _batches(path, batch_size, picked if picked is not None else columns)
+    if picked is not None:  # Parquet: the next row group is decoded while this one is reduced
+        batches = _prefetched(batches)
     first = _first(path, batches)
     names = _numeric(path, first.schema, picked if picked is not None else columns)
     indices = [first.schema.get_field_index(n) for n in names]
