@@ -227,8 +227,15 @@ def test_pipeline_inverse(tmp_path, data, pipeline_file):
 
 
 def test_pipeline_check(tmp_path, data, pipeline_file):
-    result = run("check", data, "-c", pipeline_file)
-    assert result.exit_code in (0, 1), (result.stdout, result.stderr, result.exception)
+    # the data the pipeline was fitted on is within range: exit 0; x moved far above: exit 1
+    result = ok(run("check", data, "-c", pipeline_file))
+    assert "within tolerance" in result.stdout and "beyond tolerance" not in result.stdout
+    shifted = sio.read_table(data)
+    shifted["x"] += 100.0
+    sio.write_table(shifted, tmp_path / "shifted.csv")
+    result = run("check", tmp_path / "shifted.csv", "-c", pipeline_file)
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert "beyond tolerance" in result.stdout and "Traceback" not in result.stderr
 
 
 # ------------------------------------------------------------------------------ user errors
