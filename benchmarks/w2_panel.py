@@ -282,8 +282,10 @@ def run() -> h.Section:
             f"NaN-padded `({sub_t}, {MAX_LEN}, 1)` array (the first {sub_t} series), extrapolated "
             f"linearly to {n_series:,} series; the padded layout alone holds "
             f"{n_series * MAX_LEN / R:.1f}\u00d7 the values of the long format. Almost all of "
-            "tslearn's time on the padded array is its per-series NaN-trimming loop (each "
-            "series' length is found in Python before it is scaled); the same scalers on a NaN-free "
+            "tslearn's time on the padded array is its NaN-trimming loop (`tslearn.utils` "
+            "`_ts_size` walks back from the end of each series one time step at a time in Python, "
+            "calling `np.all` per step, to find its length; over 99% of the time in a profile of "
+            "50 padded series); the same scalers on a NaN-free "
             f"`({sub_t}, {MAX_LEN}, 1)` array of the panel's values (row `tslearn (equal-length 3D, "
             "no NaN)`, extrapolated per value to the panel's rows) show its cost without that loop."
         )
