@@ -302,8 +302,9 @@ def fit_file(
     sketch = _needs_sketch(est)
     buffer = _Buffer(len(names))
     total, n_rows, sketches = Moments.empty(len(names)), 0, None
-    with _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
-        for batch in _chain(first, batches):
+    reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
+    with reader, _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
+        for batch in _chain(first, batches):  # an error stops the reader thread too
             direct = None if (sketch or mask_value is not None) else _column_moments(batch, indices)
             if direct is not None:  # float64 columns without nulls: no copy at all
                 moments, kept = direct, batch.num_rows
