@@ -3,7 +3,8 @@
 :func:`fit_file` streams the file as record batches (:func:`seqscale.io.iter_batches`), copies the
 numeric columns of each batch once into a reused ``(rows, columns)`` float64 buffer, and folds the
 batch's :class:`~seqscale.stats.Moments` into the running ones (Chan's update), so the fit equals
-the in-memory fit to rounding while memory stays bounded by the batch size.
+the in-memory fit to rounding while memory stays bounded by the batch size. For Parquet a reader
+thread decodes the next row group while the current one is reduced (one more batch in memory).
 :func:`transform_file` streams a file through a fitted scaler and writes the result — Parquet with
 page checksums or CSV with shortest round-trip floats — to a temporary file beside the target,
 renamed into place only once complete.
