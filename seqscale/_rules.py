@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from seqscale._time import looks_like_time
 from seqscale.errors import ParameterError
 
 # thresholds (see the seqscale.advise docstring)
@@ -48,7 +49,7 @@ def dtype_kind(series: pd.Series) -> str:
         return "other"
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
-    return "text"
+    return "datetime" if looks_like_time(series) else "text"  # text dates are never categories
 
 
 def numeric_kind(st: dict, is_bool: bool) -> str:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from seqscale._time import parse_times
 from seqscale.errors import InputError, ParameterError
 
 __all__ = ["Split", "split_by_time"]
@@ -66,13 +67,11 @@ def _times(frame: Any, time: Any) -> tuple[pd.Index | None, str]:
             return index.to_timestamp(), "index"
         return (index, "index") if isinstance(index, pd.DatetimeIndex) else (None, "")
     name = repr(time) if np.ndim(time) == 0 else "time"
-    times = pd.Index(_column(frame, time, "time"))
-    if isinstance(times, pd.PeriodIndex):
-        times = times.to_timestamp()
-    if not (isinstance(times, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(times)):
-        raise InputError(f"time column {name} has dtype {times.dtype}; convert it with pandas.to_datetime.")
-    if times.hasnans:
-        raise InputError(f"time column {name} has missing values; fill or drop those rows.")
+    if np.ndim(time) == 0 and isinstance(frame, pd.DataFrame) and time in frame.columns:
+        values = frame[time].reset_index(drop=True)
+    else:
+        values = pd.Series(_column(frame, time, "time"))
+    times = pd.Index(parse_times(values, time if np.ndim(time) == 0 else "time"))
     return times, name
 
 

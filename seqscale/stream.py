@@ -27,6 +27,8 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -173,8 +175,15 @@ def _first(path: Path, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatch:
         raise DataFileError(f"{path} holds no data rows; nothing to fit or scale.") from None
 
 
-def _batches(path: Path, batch_size: int, columns: Iterable[str] | None) -> Iterator:
-    return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns))
+def _batches(
+    path: Path, batch_size: int, columns: Iterable[str] | None, keep: Sequence[str] | None = None
+) -> Iterator:
+    """Record batches; with ``keep`` (the scaled names), every other CSV column stays as written."""
+    raw = None
+    if keep is not None and path.suffix.lower() not in (".parquet", ".pq"):
+        header = columns if columns is not None else _io.read_header(path)
+        raw = [name for name in header if name not in set(keep)]
+    return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns, raw=raw))
 
 
 def _parquet_numeric(path: Path, columns: Sequence[str] | None) -> list[str] | None:
@@ -304,8 +313,32 @@ def _open_writer(kind: str, target: Path, schema: pa.Schema, delimiter: str | No
 
     # an empty cell would make a blank line (skipped when read) in a one-column file
     null = "NA" if len(schema) == 1 else ""
-    options = pacsv.WriteOptions(delimiter=delimiter, quoting_style="needed", null_string=null)
-    return pacsv.CSVWriter(target, schema, write_options=options)
+    options = pacsv.WriteOptions(
+        delimiter=delimiter, quoting_style="needed", null_string=null, include_header=False
+    )
+    header = io.StringIO()  # pyarrow quotes every name; write the header as it was read
+    csv.writer(header, delimiter=delimiter, lineterminator="\n").writerow(schema.names)
+    with Path(target).open("w", encoding="utf-8", newline="") as handle:
+        handle.write(header.getvalue())
+    sink = pa.OSFile(str(target), "ab")
+    writer = pacsv.CSVWriter(sink, schema, write_options=options)
+    return _Closing(writer, sink)
+
+
+class _Closing:
+    """A CSV writer that also closes the file it appends to."""
+
+    def __init__(self, writer: Any, sink: Any) -> None:
+        self.writer, self.sink = writer, sink
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch)
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.sink.close()
 
 
 def _output_kind(out: Path) -> tuple[str, str | None]:
@@ -405,7 +438,8 @@ def transform_file(
         raise DataFileError(f"cannot write {out}: folder {out.parent} does not exist; create it.")
     if isinstance(columns, str):
         columns = [columns]
-    batches = _batches(path, batch_size, columns)
+    names = (scaler._feature_names_list() or None) if hasattr(scaler, "_feature_names_list") else None
+    batches = _batches(path, batch_size, columns, keep=names)
     first = _first(path, batches)
     scaled, channels = _scaled_columns(scaler, path, first.schema)
     part = affine.take((..., channels))

@@ -1,0 +1,122 @@
+"""Inverse mapping for files: levels from differences given the history, and exact decimals.
+
+Two jobs of ``seqscale inverse`` that the in-memory API leaves to the caller:
+
+* a differenced pipeline column comes back from the scaler as differences; with the observed
+  history (time column and levels) :func:`rebuild_levels` turns them into levels (through the
+  earlier observations, or earlier rebuilt values past the end of the history), then undoes log1p;
+* an inverted float64 is often one ulp away from the value that was scaled (``22.66 ->
+  22.659999999999997``); :func:`shortest_preimage` writes instead the shortest decimal that the
+  forward map sends to exactly the same scaled value, which for data written with a few decimals
+  is the value as it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import comb
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqscale.errors import InputError
+
+__all__ = ["rebuild_levels", "shortest_preimage"]
+
+
+def shortest_preimage(
+    inverted: np.ndarray, scaled: np.ndarray, forward: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Each inverted value rounded to the fewest decimals that still map to its scaled value.
+
+    ``forward(x)`` is the scaling (same shape in, same shape out). A value is replaced only when
+    ``forward(rounded) == scaled`` exactly, so the result is always a preimage as exact as the
+    plain inverse: scaling it again gives bitwise the same numbers.
+
+    Examples
+    --------
+    >>> f = lambda x: (x - 21.5) * (1 / 3.3)
+    >>> s = f(np.array([22.66]))
+    >>> back = s * 3.3 + 21.5
+    >>> back.tolist(), shortest_preimage(back, s, f).tolist()
+    ([22.659999999999997], [22.66])
+    """
+    out = np.array(inverted, dtype=np.float64, copy=True)
+    todo = np.isfinite(out) & np.isfinite(scaled)
+    for decimals in range(16):
+        if not todo.any():
+            break
+        candidate = np.round(out, decimals)
+        with np.errstate(all="ignore"):
+            hit = todo & (forward(candidate) == scaled)
+        out[hit] = candidate[hit]
+        todo &= ~hit
+    return out
+
+
+def rebuild_levels(
+    diffs: pd.DataFrame,
+    history: pd.DataFrame,
+    column: str,
+    *,
+    lag: int,
+    order: int,
+    log: bool,
+    time: str,
+    id: str | None,
+) -> np.ndarray:
+    """Levels of ``column`` for each row of ``diffs`` (differences, in log1p units when ``log``).
+
+    ``x[t] = d[t] - sum_k C(order, k) (-1)^k x[t - k lag]``, positions counted along each series'
+    time axis (history times, then prediction times after the history's end). Earlier levels
+    come from ``history`` where observed, else from rows rebuilt before.
+    """
+    out = np.full(len(diffs), np.nan)
+    keys = diffs[id].to_numpy() if id is not None else np.zeros(len(diffs))
+    hist_keys = history[id].to_numpy() if id is not None else np.zeros(len(history))
+    for key in pd.unique(keys):
+        rows = np.flatnonzero(keys == key)
+        past = history[hist_keys == key]
+        if past.empty:
+            raise InputError(f"the history has no rows of series {key!r}; it needs that series' last levels.")
+        out[rows] = _one_series(diffs.iloc[rows], past, column, lag, order, log, time)
+    return np.expm1(out) if log else out
+
+
+def _one_series(
+    diffs: pd.DataFrame, past: pd.DataFrame, column: str, lag: int, order: int, log: bool, time: str
+) -> np.ndarray:
+    past = past.sort_values(time, kind="stable")
+    levels = past[column].to_numpy(dtype=np.float64)
+    levels = np.log1p(levels) if log else levels
+    axis = pd.Index(past[time].to_numpy())
+    ahead = pd.Index(np.sort(diffs[time].to_numpy()))
+    axis = axis.append(ahead[~ahead.isin(axis) & (ahead > axis.max())]).unique()
+    known = np.concatenate([levels, np.full(len(axis) - len(levels), np.nan)])
+    weights = [(k, -comb(order, k) * (-1) ** k) for k in range(1, order + 1)]
+    order_rows = np.argsort(diffs[time].to_numpy(), kind="stable")
+    result = np.full(len(diffs), np.nan)
+    values = diffs[column].to_numpy(dtype=np.float64)
+    times = diffs[time].to_numpy()
+    for i in order_rows:
+        p = axis.get_loc(times[i]) if times[i] in axis else -1
+        if p < 0:
+            raise InputError(f"{time} {_show(times[i])} lies before the end of the history but is not in it.")
+        if p - order * lag < 0:
+            raise InputError(
+                f"{time} {_show(times[i])}: rebuilding levels of {column!r} needs {order * lag} "
+                "earlier observation(s) in the history; give a history that starts earlier."
+            )
+        level = values[i] + sum(w * known[p - k * lag] for k, w in weights)
+        result[i] = level
+        if p >= len(levels):  # past the end of the history: later rows build on this one
+            known[p] = level
+    return result
+
+
+def _show(value: Any) -> str:
+    stamp = pd.Timestamp(value) if isinstance(value, np.datetime64) else value
+    if isinstance(stamp, pd.Timestamp) and stamp == stamp.normalize():
+        return str(stamp.date())
+    return str(stamp)
