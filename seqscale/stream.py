@@ -30,6 +30,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -313,30 +314,46 @@ def _open_writer(kind: str, target: Path, schema: pa.Schema, delimiter: str | No
 
     # an empty cell would make a blank line (skipped when read) in a one-column file
     null = "NA" if len(schema) == 1 else ""
-    options = pacsv.WriteOptions(
-        delimiter=delimiter, quoting_style="needed", null_string=null, include_header=False
-    )
     header = io.StringIO()  # pyarrow quotes every name; write the header as it was read
     csv.writer(header, delimiter=delimiter, lineterminator="\n").writerow(schema.names)
     with Path(target).open("w", encoding="utf-8", newline="") as handle:
         handle.write(header.getvalue())
     sink = pa.OSFile(str(target), "ab")
-    writer = pacsv.CSVWriter(sink, schema, write_options=options)
-    return _Closing(writer, sink)
+    writers = {
+        style: pacsv.CSVWriter(
+            sink,
+            schema,
+            write_options=pacsv.WriteOptions(
+                delimiter=delimiter, quoting_style=style, null_string=null, include_header=False
+            ),
+        )
+        for style in ("none", "needed")
+    }
+    return _CsvSink(writers, sink, delimiter)
 
 
-class _Closing:
-    """A CSV writer that also closes the file it appends to."""
+class _CsvSink:
+    """Appends batches to a CSV file, quoting text cells only in batches where one needs it.
 
-    def __init__(self, writer: Any, sink: Any) -> None:
-        self.writer, self.sink = writer, sink
+    pyarrow quotes either every text cell or none; a batch whose text holds no delimiter, quote
+    or line break is written unquoted, so text read as written is written back as it was.
+    """
+
+    def __init__(self, writers: dict, sink: Any, delimiter: str) -> None:
+        self.writers, self.sink = writers, sink
+        self.special = f'["\r\n{re.escape(delimiter)}]'
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        self.writer.write_batch(batch)
+        import pyarrow.compute as pc
+
+        texts = [c for c in batch.columns if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)]
+        quote = any(pc.any(pc.match_substring_regex(c, self.special)).as_py() for c in texts)
+        self.writers["needed" if quote else "none"].write_batch(batch)
 
     def close(self) -> None:
         try:
-            self.writer.close()
+            for writer in self.writers.values():
+                writer.close()
         finally:
             self.sink.close()
 
