@@ -29,7 +29,10 @@ def range_report(
     names = est._feature_names_list() or [f"x{j}" for j in range(rows.shape[1])]
     if est._grouped:
         if ids is None:
-            raise _rows.InputError("this scaler was fitted per series: pass groups= to check.")
+            raise _rows.InputError(
+                "this scaler was fitted per series: pass the series ids (groups= in Python, "
+                "--id COL on the command line)."
+            )
         row_ids = panel.row_ids(ids, layout_rows(layout, keep), layout.shape)
         row_ids = row_ids if keep is None else row_ids[keep]
         codes, _ = panel.lookup(est.series_, row_ids, rows.shape[0], (rows.shape[0],))

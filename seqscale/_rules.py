@@ -160,7 +160,9 @@ def skewed_target_warning(st: dict) -> str:
     )
 
 
-def range_warnings(sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float) -> list[str]:
+def range_warnings(
+    sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float, method: str | None = "minmax"
+) -> list[str]:
     """Test-period values outside the training range, and an inconclusive stationarity test."""
     share = tail["share"]
     train_range = f"[{tail['train_min']:.4g}, {tail['train_max']:.4g}]"
@@ -174,9 +176,14 @@ def range_warnings(sn: dict, tail: dict, eff_share: float, diff: bool, test_size
             "domain bounds"
         )
     elif share == share and share > OUTSIDE_WARN:
+        effect = (
+            "minmax-scaled values will leave the feature range there"
+            if method == "minmax"
+            else "the network will see values beyond any it was trained on there"
+        )
         out.append(
             f"{share:.1%} of the test period lies outside the training range {train_range}; "
-            "minmax-scaled values will leave the feature range there: consider domain bounds"
+            f"{effect}: consider domain bounds"
         )
     if sn.get("verdict", "") == _INCONCLUSIVE and not diff:
         out.append(f"stationarity {sn['verdict']} ({trend_text(sn)}); not differenced")

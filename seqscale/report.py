@@ -272,7 +272,7 @@ def _column_section(i: int, col: ColumnAdvice, series: pd.Series, layout: _Layou
     for fig, what in _column_figures(col, series, layout):
         block.append(_img(figure_to_data_uri(fig), f"{col.name} {what}"))
     tables = [
-        _table("statistics (all rows)", col.stats, _STAT_ROWS),
+        _table(f"statistics (all {len(series):,} rows given to advise)", col.stats, _STAT_ROWS),
         _table("normality", col.normality, _NORMAL_ROWS),
         _table("stationarity", col.stationarity, _STATION_ROWS),
     ]
