@@ -63,6 +63,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     err.print(f"seqscale: warning: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _unchanged(summary: dict) -> None:
+    """Name the numeric columns written as read because the fitted file does not know them."""
+    if summary.get("passed"):
+        names = ", ".join(map(str, summary["passed"]))
+        out.print(f"left as read (no coefficients for them): {names}", highlight=False, markup=False)
+
+
 def _note(text: str | None) -> None:
     if text:
         err.print(f"seqscale: note: {text}", markup=False, highlight=False, soft_wrap=True)
@@ -233,6 +240,7 @@ def inverse(
         f"to {summary.get('units', 'original units')} → [bold]{output}[/]",
         highlight=False,
     )
+    _unchanged(summary)
 
 
 @app.command()
@@ -290,10 +298,10 @@ def compare(
     from seqscale.compare import compare as run_compare
     from seqscale.jobs import read_frame
 
+    size = _test_size(test_size)
     frame, time, note = read_frame(data, time=time, sort=True)
     _note(note)
     extra = {p.stem: p for p in plan} if plan else None
-    size = int(test_size) if test_size > 1 else test_size
     result = run_compare(
         frame,
         target,
@@ -314,6 +322,18 @@ def compare(
         result.to_json(json_out)
         out.print(f"numbers written to [bold]{json_out}[/]")
     out.print(f"loss curves, forecasts and report written to [bold]{out_dir}[/]")
+
+
+def _test_size(value: float) -> float | int:
+    """``--test-size``: a share in (0, 1) or a whole number of rows (> 1)."""
+    if 0 < value < 1:
+        return value
+    if value > 1 and float(value).is_integer():
+        return int(value)
+    raise ParameterError(
+        f"--test-size {value:g}: give a share of the rows in (0, 1), e.g. 0.2, or a whole number of "
+        "rows, e.g. 40."
+    )
 
 
 def _comparison_report(result, path: Path) -> None:

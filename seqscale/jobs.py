@@ -94,8 +94,7 @@ def _until(frame: pd.DataFrame, text: str, time: str | None) -> tuple[pd.DataFra
     rows = f" (for a row count use --train-rows {text})" if text.isdigit() else ""
     if not before.any():
         raise ParameterError(
-            f"--train-until {text!r} leaves no training rows: the first {time} is "
-            f"{_show(times.min())}{rows}."
+            f"--train-until {text!r} leaves no training rows: the first {time} is {_show(times.min())}{rows}."
         )
     if before.all():
         raise ParameterError(
@@ -339,7 +338,7 @@ def _scaler_job(
     result[present] = result_values
     write_table(result, out)
     others = [c for c in frame.columns if c not in present]
-    passed = [c for c in others if c != id and pd.api.types.is_numeric_dtype(frame[c])]
+    passed = [c for c in others if c != id and _is_number(frame[c])]
     return {"rows": len(result), "columns": present, "passed": passed, "out": str(out)}
 
 
@@ -377,7 +376,13 @@ def _pipeline_job(
         raise ParameterError(f"--history: no column of {data} was differenced by {coefficients}; drop it.")
     result = pd.concat([_as_read(data, frame, present).drop(columns=present), result[present]], axis=1)
     write_table(result[list(frame.columns)], out)
-    return {"rows": len(result), "columns": present, "units": units, "out": str(out)}
+    keys = (pipe.time, pipe.id)
+    passed = [c for c in frame.columns if c not in present and c not in keys and _is_number(frame[c])]
+    return {"rows": len(result), "columns": present, "units": units, "passed": passed, "out": str(out)}
+
+
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
 def _levels(
