@@ -472,9 +472,9 @@ def compare(
     ComparisonResult
     """
     from seqscale import _lstm
+    from seqscale._time import with_time
     from seqscale.pipeline import SequencePipeline
     from seqscale.pipeline import _plain as plain
-    from seqscale._time import with_time
     from seqscale.split import split_by_time
 
     started = _time.perf_counter()
