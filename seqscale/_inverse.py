@@ -13,6 +13,7 @@ Two jobs of ``seqscale inverse`` that the in-memory API leaves to the caller:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from math import comb
 from typing import Any
@@ -48,7 +49,8 @@ def shortest_preimage(
         if not todo.any():
             break
         candidate = np.round(out, decimals)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # out-of-range notes were given by the inverse itself
             hit = todo & (forward(candidate) == scaled)
         out[hit] = candidate[hit]
         todo &= ~hit

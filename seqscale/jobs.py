@@ -33,20 +33,25 @@ def _is_pipeline(obj: Any) -> bool:
 
 
 def read_frame(
-    data: PathLike, *, time: str | None = None, id: str | None = None, sort: bool = False
+    data: PathLike,
+    *,
+    time: str | None = None,
+    id: str | None = None,
+    sort: bool = False,
+    detect: bool = True,
 ) -> tuple[pd.DataFrame, str | None, str | None]:
     """Read ``data`` with its time column parsed; ``(frame, time, note)``.
 
-    Without ``time``, the one column holding dates becomes the time column (``note`` says so);
-    several date columns are an error asking for ``--time``. With ``sort``, rows are sorted by
-    (id, time), stably; the index keeps each row's position in the file.
+    Without ``time`` (and with ``detect``), the one column holding dates becomes the time column
+    (``note`` says so); several date columns are an error asking for ``--time``. With ``sort``,
+    rows are sorted by (id, time), stably; the index keeps each row's position in the file.
     """
     from seqscale._time import find_time
     from seqscale.io import parse_time_column, read_table
 
     frame = read_table(data)
     _require_columns(frame, [c for c in (time, id) if c is not None], data, "--time/--id")
-    found = find_time(frame, time, exclude=(id,))
+    found = find_time(frame, time, exclude=(id,)) if detect else time
     note = None
     if time is None and found is not None:
         note = f"taking {found!r} as the time column (it holds dates); pass --time to choose another."
@@ -358,15 +363,17 @@ def _as_read(data: PathLike, frame: pd.DataFrame, scaled: list[str]) -> pd.DataF
 def _pipeline_job(
     pipe: Any, data: PathLike, coefficients: PathLike, out: PathLike, inverse: bool, history: PathLike | None
 ) -> dict:
-    from seqscale.io import write_table
+    from seqscale.io import read_header, write_table
 
-    frame, _, _ = read_frame(data, time=pipe.time if pipe.time else None, id=None)
+    time = pipe.time if (not inverse or pipe.time in read_header(data)) else None
+    frame, _, _ = read_frame(data, time=time, detect=False)
     if not inverse:
         result = pipe.transform_frame(frame)
         write_table(result, out)
         return {"rows": len(result), "columns": list(result.columns), "out": str(out)}
     result = pipe.inverse_frame(frame)
     present = [c for c in pipe.scalers_ if c in frame.columns]
+    _exact_decimals(pipe, frame, result, [c for c in present if not pipe.specs_[c].get("difference")])
     differenced = [c for c in pipe.scalers_ if c in frame.columns and pipe.specs_[c].get("difference")]
     units = "original units"
     if differenced:
@@ -383,6 +390,25 @@ def _pipeline_job(
 
 def _is_number(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _exact_decimals(pipe: Any, frame: pd.DataFrame, result: pd.DataFrame, columns: list[str]) -> None:
+    """Inverted pipeline columns rewritten with the fewest decimals that scale back exactly."""
+    from seqscale._inverse import shortest_preimage
+
+    ids = frame[pipe.id].to_numpy() if pipe.per_series and pipe.id in frame.columns else None
+    for col in columns:
+        scaler, log = pipe.scalers_[col], bool(pipe.specs_[col].get("log"))
+        if scaler is None:
+            continue
+
+        def forward(x: np.ndarray, col: str = col, scaler: Any = scaler, log: bool = log) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                values = np.log1p(x) if log else x
+            return scaler.transform(pd.DataFrame({col: values}), groups=ids)[col].to_numpy()
+
+        scaled = frame[col].to_numpy(dtype=np.float64)
+        result[col] = shortest_preimage(result[col].to_numpy(dtype=np.float64), scaled, forward)
 
 
 def _levels(
@@ -402,17 +428,14 @@ def _levels(
             "differences, not levels; pass --history DATA (the observed data, with the time "
             "column and these columns) to get levels."
         )
-    keys = [k for k in (pipe.id, pipe.time) if k is not None]
-    if pipe.time is None or any(k not in result.columns for k in keys):
+    if pipe.time is None:
         raise ParameterError(
-            f"{data} needs the column(s) {keys or ['(a time column)']} to place each prediction "
-            "after its history; add them (the pipeline was fitted without a time column: "
-            "refit with --time)."
-            if keys
-            else f"{coefficients} was fitted without a time column, so {data} cannot be placed "
-            "after the history; refit with --time."
+            f"{coefficients} was fitted without a time column, so the rows of {data} cannot be "
+            "placed after the history; refit with --time COL."
         )
-    past, _, _ = read_frame(history, time=pipe.time, id=pipe.id)
+    keys = [k for k in (pipe.id, pipe.time) if k is not None]
+    _require_columns(result, keys, data, "needed to place each prediction after its history")
+    past, _, _ = read_frame(history, time=pipe.time, id=pipe.id, detect=False)
     _require_columns(past, [*keys, *differenced], history, "--history")
     out = result.copy()
     for col in differenced:
@@ -444,7 +467,7 @@ def check_job(
         raise ParameterError(f"--drift {drift}: a positive number of training standard deviations.")
     fitted = load_fitted(coefficients)
     if _is_pipeline(fitted):
-        frame, _, _ = read_frame(data, time=fitted.time, id=fitted.id)
+        frame, _, _ = read_frame(data, time=fitted.time, id=fitted.id, detect=False)
         report = fitted.check(frame)
     else:
         report = _check_scaler(fitted, data, coefficients, id)
