@@ -126,6 +126,7 @@ def test_advise_report_plots_against_the_parsed_time(tmp_path, real_csv):
     assert "taking 'date' as the time column" in result.stderr
     html = (tmp_path / "r.html").read_text()
     assert "time: date" in html and "row order" not in html
+    assert "statistics (all 144 rows given to advise)" in html
     frame, time, _ = read_frame(path)
     layout = _layout(frame, seqscale.advise(frame, target="passengers", time=time), None)[1]
     assert layout.time_label == "date"
@@ -334,3 +335,27 @@ def test_piped_tables_print_every_word(tmp_path, real_csv):
     advice = seqscale.advise(sio.read_table(real_csv("nile")), target="volume", time="year")
     line = next(ln for ln in result.stdout.splitlines() if ln.lstrip().startswith("volume"))
     assert short_reason(advice.columns[0].reason) in line  # whole, on the column's own line
+
+
+@pytest.mark.parametrize("lag, order", [(1, 1), (4, 1), (1, 2)])
+def test_rebuild_levels_inside_and_past_the_history(lag, order):
+    from seqscale._inverse import rebuild_levels
+
+    rng = np.random.default_rng(lag + order)
+    x = np.cumsum(rng.integers(-9, 10, size=40)).astype(float) + 500
+    d = pd.Series(x).diff(lag) if order == 1 else pd.Series(x).diff(lag).diff(lag)
+    frame = pd.DataFrame({"t": np.arange(40), "y": d.to_numpy()}).iloc[order * lag :]
+    history = pd.DataFrame({"t": np.arange(30), "y": x[:30]})  # the last 10 rows are rebuilt in turn
+    back = rebuild_levels(frame, history, "y", lag=lag, order=order, log=False, time="t", id=None)
+    np.testing.assert_array_equal(back, x[order * lag :])
+    with pytest.raises(seqscale.errors.InputError, match="earlier observation"):
+        rebuild_levels(frame, history.iloc[order * lag :], "y", lag=lag, order=order, log=False,
+                       time="t", id=None)  # fmt: skip
+
+
+def test_ordinals():
+    from seqscale._results import _ordinal
+
+    assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 111, 103)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "111th", "103rd",
+    ]  # fmt: skip
