@@ -359,3 +359,14 @@ def test_ordinals():
     assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 111, 103)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "111th", "103rd",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "method, words", [("minmax", "minmax-scaled"), ("standard", "beyond any it was trained")]
+)
+def test_out_of_range_warning_speaks_of_the_chosen_method(method, words):
+    from seqscale._rules import range_warnings
+
+    tail = {"share": 0.3, "train_min": 0.0, "train_max": 1.0}
+    (text,) = range_warnings({}, tail, 0.3, False, 0.2, method)
+    assert words in text and ("minmax" in text) == (method == "minmax")
