@@ -23,7 +23,7 @@ import pandas as pd
 
 from seqscale.errors import InputError
 
-__all__ = ["rebuild_levels", "shortest_preimage"]
+__all__ = ["pipeline_decimals", "pipeline_levels", "rebuild_levels", "shortest_preimage"]
 
 
 def shortest_preimage(
@@ -37,11 +37,11 @@ def shortest_preimage(
 
     Examples
     --------
-    >>> f = lambda x: (x - 21.5) * (1 / 3.3)
-    >>> s = f(np.array([22.66]))
-    >>> back = s * 3.3 + 21.5
+    >>> f = lambda x: (x - 0.1) * (1 / 7.0)
+    >>> s = f(np.array([28.15]))
+    >>> back = s / (1 / 7.0) + 0.1
     >>> back.tolist(), shortest_preimage(back, s, f).tolist()
-    ([22.659999999999997], [22.66])
+    ([28.149999999999995], [28.15])
     """
     out = np.array(inverted, dtype=np.float64, copy=True)
     todo = np.isfinite(out) & np.isfinite(scaled)
@@ -122,3 +122,32 @@ def _show(value: Any) -> str:
     if isinstance(stamp, pd.Timestamp) and stamp == stamp.normalize():
         return str(stamp.date())
     return str(stamp)
+
+
+def pipeline_decimals(pipe: Any, frame: pd.DataFrame, result: pd.DataFrame, columns: list[str]) -> None:
+    """Inverted pipeline columns rewritten with the fewest decimals that scale back exactly."""
+    ids = frame[pipe.id].to_numpy() if pipe.per_series and pipe.id in frame.columns else None
+    for col in columns:
+        scaler, log = pipe.scalers_[col], bool(pipe.specs_[col].get("log"))
+        if scaler is None:
+            continue
+
+        def forward(x: np.ndarray, col: str = col, scaler: Any = scaler, log: bool = log) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                values = np.log1p(x) if log else x
+            return scaler.transform(pd.DataFrame({col: values}), groups=ids)[col].to_numpy()
+
+        scaled = frame[col].to_numpy(dtype=np.float64)
+        result[col] = shortest_preimage(result[col].to_numpy(dtype=np.float64), scaled, forward)
+
+
+def pipeline_levels(pipe: Any, result: pd.DataFrame, past: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``result`` with the differenced ``columns`` rebuilt as levels from the history ``past``."""
+    out = result.copy()
+    for col in columns:
+        d = pipe.specs_[col]["difference"]
+        out[col] = rebuild_levels(
+            result, past, col, lag=d["lag"], order=d["order"], log=bool(pipe.specs_[col].get("log")),
+            time=pipe.time, id=pipe.id,
+        )  # fmt: skip
+    return out

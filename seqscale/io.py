@@ -205,7 +205,7 @@ def line_numbers(path: PathLike, rows: Iterable[int]) -> dict[int, str]:
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = path.write_text("a\n1\n\n2\n")
+    >>> _ = path.write_text("a\\n1\\n\\n2\\n")
     >>> line_numbers(path, [0, 1])
     {0: 'line 2', 1: 'line 4'}
     """

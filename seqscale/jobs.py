@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from seqscale.errors import CoefficientFileError, DataFileError, InputError, ParameterError
+from seqscale.split import split_training
 
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
 
@@ -60,83 +61,6 @@ def read_frame(
     if sort and keys:
         frame = frame.sort_values(keys, kind="stable")
     return frame, found, note
-
-
-def split_training(
-    frame: pd.DataFrame,
-    *,
-    train_until: str | None = None,
-    train_rows: int | None = None,
-    time: str | None = None,
-    id: str | None = None,
-) -> tuple[pd.DataFrame, Any]:
-    """Rows of the training period and the declared test start (None: all rows train).
-
-    ``train_until`` is a time (the first test time, compared with the parsed ``time`` column:
-    ``1950`` is the year 1950 in a column of years); ``train_rows`` is a row count (of each
-    series with ``id``). ``frame`` is sorted by (id, time).
-    """
-    if train_until is not None and train_rows is not None:
-        raise ParameterError("give --train-until (a time) or --train-rows (a row count), not both.")
-    if train_until is not None:
-        return _until(frame, str(train_until), time)
-    if train_rows is not None:
-        return _first_rows(frame, train_rows, time, id)
-    return frame, None
-
-
-def _until(frame: pd.DataFrame, text: str, time: str | None) -> tuple[pd.DataFrame, Any]:
-    from seqscale._time import parse_cutoff
-
-    if time is None:
-        raise ParameterError(
-            f"--train-until {text!r} is a time, so the data needs a time column: pass --time COL "
-            "(or a plan with a 'time' column); for a row count use --train-rows N."
-        )
-    times = frame[time]
-    cutoff = parse_cutoff(text, times, time)
-    before = (times < cutoff).to_numpy()
-    rows = f" (for a row count use --train-rows {text})" if text.isdigit() else ""
-    if not before.any():
-        raise ParameterError(
-            f"--train-until {text!r} leaves no training rows: the first {time} is {_show(times.min())}{rows}."
-        )
-    if before.all():
-        raise ParameterError(
-            f"--train-until {text!r} is after the last {time} ({_show(times.max())}): every row "
-            f"would be training; give an earlier time, or omit --train-until to fit on all rows{rows}."
-        )
-    return frame[before], cutoff
-
-
-def _first_rows(frame: pd.DataFrame, n: int, time: str | None, id: str | None) -> tuple[pd.DataFrame, Any]:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ParameterError(f"--train-rows {n!r}: give a row count >= 1.")
-    position = frame.groupby(id, sort=False).cumcount().to_numpy() if id else np.arange(len(frame))
-    train = position < n
-    if train.all():
-        longest = int(position.max()) + 1 if len(frame) else 0
-        raise ParameterError(
-            f"--train-rows {n} keeps every row for training (the longest series has {longest} "
-            "rows); give a smaller count, or omit --train-rows to fit on all rows."
-        )
-    start = frame[time].to_numpy()[position == n] if time else np.full((position == n).sum(), n)
-    if id is None:
-        return frame[train], _plain(start[0])
-    keys = frame[id].to_numpy()[position == n]
-    return frame[train], {_plain(k): _plain(v) for k, v in zip(keys, start)}
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, pd.Timestamp) and value == value.normalize():
-        return str(value.date())
-    return str(value)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.datetime64):
-        return pd.Timestamp(value)
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def fit_job(
@@ -363,6 +287,7 @@ def _as_read(data: PathLike, frame: pd.DataFrame, scaled: list[str]) -> pd.DataF
 def _pipeline_job(
     pipe: Any, data: PathLike, coefficients: PathLike, out: PathLike, inverse: bool, history: PathLike | None
 ) -> dict:
+    from seqscale._inverse import pipeline_decimals
     from seqscale.io import read_header, write_table
 
     time = pipe.time if (not inverse or pipe.time in read_header(data)) else None
@@ -373,7 +298,7 @@ def _pipeline_job(
         return {"rows": len(result), "columns": list(result.columns), "out": str(out)}
     result = pipe.inverse_frame(frame)
     present = [c for c in pipe.scalers_ if c in frame.columns]
-    _exact_decimals(pipe, frame, result, [c for c in present if not pipe.specs_[c].get("difference")])
+    pipeline_decimals(pipe, frame, result, [c for c in present if not pipe.specs_[c].get("difference")])
     differenced = [c for c in pipe.scalers_ if c in frame.columns and pipe.specs_[c].get("difference")]
     units = "original units"
     if differenced:
@@ -392,25 +317,6 @@ def _is_number(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
-def _exact_decimals(pipe: Any, frame: pd.DataFrame, result: pd.DataFrame, columns: list[str]) -> None:
-    """Inverted pipeline columns rewritten with the fewest decimals that scale back exactly."""
-    from seqscale._inverse import shortest_preimage
-
-    ids = frame[pipe.id].to_numpy() if pipe.per_series and pipe.id in frame.columns else None
-    for col in columns:
-        scaler, log = pipe.scalers_[col], bool(pipe.specs_[col].get("log"))
-        if scaler is None:
-            continue
-
-        def forward(x: np.ndarray, col: str = col, scaler: Any = scaler, log: bool = log) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                values = np.log1p(x) if log else x
-            return scaler.transform(pd.DataFrame({col: values}), groups=ids)[col].to_numpy()
-
-        scaled = frame[col].to_numpy(dtype=np.float64)
-        result[col] = shortest_preimage(result[col].to_numpy(dtype=np.float64), scaled, forward)
-
-
 def _levels(
     pipe: Any,
     result: pd.DataFrame,
@@ -419,7 +325,7 @@ def _levels(
     data: PathLike,
     history: PathLike | None,
 ) -> pd.DataFrame:
-    from seqscale._inverse import rebuild_levels
+    from seqscale._inverse import pipeline_levels
 
     what = ", ".join(f"{c!r} (lag {pipe.specs_[c]['difference']['lag']})" for c in differenced)
     if history is None:
@@ -437,14 +343,7 @@ def _levels(
     _require_columns(result, keys, data, "needed to place each prediction after its history")
     past, _, _ = read_frame(history, time=pipe.time, id=pipe.id, detect=False)
     _require_columns(past, [*keys, *differenced], history, "--history")
-    out = result.copy()
-    for col in differenced:
-        d = pipe.specs_[col]["difference"]
-        out[col] = rebuild_levels(
-            result, past, col, lag=d["lag"], order=d["order"], log=bool(pipe.specs_[col].get("log")),
-            time=pipe.time, id=pipe.id,
-        )  # fmt: skip
-    return out
+    return pipeline_levels(pipe, result, past, differenced)
 
 
 def check_job(
