@@ -370,3 +370,12 @@ def test_out_of_range_warning_speaks_of_the_chosen_method(method, words):
     tail = {"share": 0.3, "train_min": 0.0, "train_max": 1.0}
     (text,) = range_warnings({}, tail, 0.3, False, 0.2, method)
     assert words in text and ("minmax" in text) == (method == "minmax")
+
+
+@pytest.mark.parametrize("module", ["seqscale._time", "seqscale._inverse", "seqscale.split", "seqscale.io"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
