@@ -114,6 +114,11 @@ def test_split_by_time_and_pipeline_take_text_dates():
     X, _ = pipe.fit(train).transform(df)
     assert X.shape == (36, 4, 1)
     assert pipe.inverse_target(X[:, -1:, :]).index[0] == pd.Timestamp("1951-01-01")
+    from seqscale.report import _layout
+
+    advice = seqscale.advise(df, target="y", time="date")
+    assert advice.settings["time"] == "date"
+    assert _layout(df, advice, None)[1].time_values[4] == np.datetime64("1951-01-01")
 
 
 # ------------------------------------------------------------------------------ 1. every command
@@ -168,6 +173,17 @@ def test_parquet_with_real_datetimes_fits_like_the_csv(tmp_path, real_csv, real_
     csv, pq = seqscale.load(tmp_path / "csv.json"), seqscale.load(tmp_path / "pq.json")
     assert csv.n_samples_seen_ == pq.n_samples_seen_ == 108
     np.testing.assert_array_equal(csv.data_max_, pq.data_max_)
+
+
+def test_check_of_a_parquet_file_names_rows(tmp_path, real_parquet):
+    path = real_parquet("airpassengers")  # a real datetime column
+    ok(run("fit", path, "--train-until", "1958-01-01", "-o", tmp_path / "c.json"))
+    from seqscale.jobs import check_job
+
+    report, good = check_job(path, tmp_path / "c.json")
+    frame = sio.read_table(path)
+    first = int(np.argmax(frame["passengers"].to_numpy() > frame["passengers"].iloc[:108].max()))
+    assert not good and report.loc["passengers", "first_row"] == f"row {first + 1}"
 
 
 def test_compare_refuses_a_share_above_one(tmp_path, real_csv):
