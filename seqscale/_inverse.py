@@ -13,6 +13,7 @@ Two jobs of ``seqscale inverse`` that the in-memory API leaves to the caller:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from math import comb
@@ -67,14 +68,15 @@ def rebuild_levels(
     log: bool,
     time: str,
     id: str | None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Levels of ``column`` for each row of ``diffs`` (differences, in log1p units when ``log``).
 
-    ``x[t] = d[t] - sum_k C(order, k) (-1)^k x[t - k lag]``, positions counted along each series'
-    time axis (history times, then prediction times after the history's end). Earlier levels
-    come from ``history`` where observed, else from rows rebuilt before.
+    ``x[t] = d[t] + base[t]`` with ``base[t] = -sum_k C(order, k) (-1)^k x[t - k lag]``,
+    positions counted along each series' time axis (history times, then prediction times after
+    the history's end). Earlier levels come from ``history`` where observed, else from rows
+    rebuilt before. Returns ``(levels, base)``; ``base`` is in log1p units when ``log``.
     """
-    out = np.full(len(diffs), np.nan)
+    out, base = np.full(len(diffs), np.nan), np.full(len(diffs), np.nan)
     keys = diffs[id].to_numpy() if id is not None else np.zeros(len(diffs))
     hist_keys = history[id].to_numpy() if id is not None else np.zeros(len(history))
     for key in pd.unique(keys):
@@ -82,13 +84,13 @@ def rebuild_levels(
         past = history[hist_keys == key]
         if past.empty:
             raise InputError(f"the history has no rows of series {key!r}; it needs that series' last levels.")
-        out[rows] = _one_series(diffs.iloc[rows], past, column, lag, order, log, time)
-    return np.expm1(out) if log else out
+        out[rows], base[rows] = _one_series(diffs.iloc[rows], past, column, lag, order, log, time)
+    return (np.expm1(out) if log else out), base
 
 
 def _one_series(
     diffs: pd.DataFrame, past: pd.DataFrame, column: str, lag: int, order: int, log: bool, time: str
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     past = past.sort_values(time, kind="stable")
     levels = past[column].to_numpy(dtype=np.float64)
     levels = np.log1p(levels) if log else levels
@@ -98,7 +100,7 @@ def _one_series(
     known = np.concatenate([levels, np.full(len(axis) - len(levels), np.nan)])
     weights = [(k, -comb(order, k) * (-1) ** k) for k in range(1, order + 1)]
     order_rows = np.argsort(diffs[time].to_numpy(), kind="stable")
-    result = np.full(len(diffs), np.nan)
+    result, base = np.full(len(diffs), np.nan), np.full(len(diffs), np.nan)
     values = diffs[column].to_numpy(dtype=np.float64)
     times = diffs[time].to_numpy()
     for i in order_rows:
@@ -110,11 +112,11 @@ def _one_series(
                 f"{time} {_show(times[i])}: rebuilding levels of {column!r} needs {order * lag} "
                 "earlier observation(s) in the history; give a history that starts earlier."
             )
-        level = values[i] + sum(w * known[p - k * lag] for k, w in weights)
-        result[i] = level
+        base[i] = sum(w * known[p - k * lag] for k, w in weights)
+        level = result[i] = values[i] + base[i]
         if p >= len(levels):  # past the end of the history: later rows build on this one
             known[p] = level
-    return result
+    return result, base
 
 
 def _show(value: Any) -> str:
@@ -126,28 +128,43 @@ def _show(value: Any) -> str:
 
 def pipeline_decimals(pipe: Any, frame: pd.DataFrame, result: pd.DataFrame, columns: list[str]) -> None:
     """Inverted pipeline columns rewritten with the fewest decimals that scale back exactly."""
-    ids = frame[pipe.id].to_numpy() if pipe.per_series and pipe.id in frame.columns else None
     for col in columns:
-        scaler, log = pipe.scalers_[col], bool(pipe.specs_[col].get("log"))
-        if scaler is None:
-            continue
-
-        def forward(x: np.ndarray, col: str = col, scaler: Any = scaler, log: bool = log) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                values = np.log1p(x) if log else x
-            return scaler.transform(pd.DataFrame({col: values}), groups=ids)[col].to_numpy()
-
-        scaled = frame[col].to_numpy(dtype=np.float64)
-        result[col] = shortest_preimage(result[col].to_numpy(dtype=np.float64), scaled, forward)
+        inverted = result[col].to_numpy(dtype=np.float64)
+        result[col] = _exact(pipe, frame, col, inverted, np.zeros_like(inverted))
 
 
-def pipeline_levels(pipe: Any, result: pd.DataFrame, past: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``result`` with the differenced ``columns`` rebuilt as levels from the history ``past``."""
+def pipeline_levels(
+    pipe: Any, scaled: pd.DataFrame, result: pd.DataFrame, past: pd.DataFrame, columns: list[str]
+) -> pd.DataFrame:
+    """``result`` with the differenced ``columns`` rebuilt as levels from the history ``past``.
+
+    Each level is written with the fewest decimals whose difference scales back to exactly the
+    value read from ``scaled`` (see :func:`shortest_preimage`).
+    """
     out = result.copy()
     for col in columns:
-        d = pipe.specs_[col]["difference"]
-        out[col] = rebuild_levels(
-            result, past, col, lag=d["lag"], order=d["order"], log=bool(pipe.specs_[col].get("log")),
-            time=pipe.time, id=pipe.id,
-        )  # fmt: skip
+        d, log = pipe.specs_[col]["difference"], bool(pipe.specs_[col].get("log"))
+        levels, base = rebuild_levels(
+            result, past, col, lag=d["lag"], order=d["order"], log=log, time=pipe.time, id=pipe.id
+        )
+        out[col] = _exact(pipe, scaled, col, levels, base)
     return out
+
+
+def _exact(pipe: Any, scaled: pd.DataFrame, col: str, values: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """:func:`shortest_preimage` of ``values`` under the pipeline's forward map of ``col``:
+    ``scale(log1p(x) - base)`` (without log1p when the column takes none)."""
+    scaler = pipe.scalers_[col]
+    if scaler is None:
+        return values
+    ids = scaled[pipe.id].to_numpy() if pipe.per_series and pipe.id in scaled.columns else None
+    forward = functools.partial(
+        _forward, scaler=scaler, col=col, log=bool(pipe.specs_[col].get("log")), base=base, ids=ids
+    )
+    return shortest_preimage(values, scaled[col].to_numpy(dtype=np.float64), forward)
+
+
+def _forward(x: np.ndarray, *, scaler: Any, col: str, log: bool, base: np.ndarray, ids: Any) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        diff = (np.log1p(x) if log else x) - base
+    return scaler.transform(pd.DataFrame({col: diff}), groups=ids)[col].to_numpy()

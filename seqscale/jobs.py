@@ -302,7 +302,7 @@ def _pipeline_job(
     differenced = [c for c in pipe.scalers_ if c in frame.columns and pipe.specs_[c].get("difference")]
     units = "original units"
     if differenced:
-        result = _levels(pipe, result, differenced, coefficients, data, history)
+        result = _levels(pipe, frame, result, differenced, coefficients, data, history)
         units = "levels in original units"
     elif history is not None:
         raise ParameterError(f"--history: no column of {data} was differenced by {coefficients}; drop it.")
@@ -319,6 +319,7 @@ def _is_number(values: pd.Series) -> bool:
 
 def _levels(
     pipe: Any,
+    scaled: pd.DataFrame,
     result: pd.DataFrame,
     differenced: list[str],
     coefficients: PathLike,
@@ -343,7 +344,7 @@ def _levels(
     _require_columns(result, keys, data, "needed to place each prediction after its history")
     past, _, _ = read_frame(history, time=pipe.time, id=pipe.id, detect=False)
     _require_columns(past, [*keys, *differenced], history, "--history")
-    return pipeline_levels(pipe, result, past, differenced)
+    return pipeline_levels(pipe, scaled, result, past, differenced)
 
 
 def check_job(

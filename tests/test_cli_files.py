@@ -299,8 +299,11 @@ def test_inverse_of_a_differenced_pipeline_needs_the_history(tmp_path, real_csv)
     )  # fmt: skip
     assert "levels in original units" in result.stdout
     back = sio.read_table(tmp_path / "b.csv")
-    np.testing.assert_allclose(back["realgdp"], frame["realgdp"].iloc[1:], rtol=1e-12)
+    np.testing.assert_array_equal(back["realgdp"], frame["realgdp"].iloc[1:])  # as written: 2710.349
     np.testing.assert_array_equal(back["tbilrate"], frame["tbilrate"].iloc[1:])
+    np.testing.assert_array_equal(back["unemp"], frame["unemp"].iloc[1:])  # min-max, as written
+    scaled = sio.read_table(tmp_path / "s.csv", raw=["date"])  # a pipeline writes ISO dates
+    assert back["date"].tolist() == scaled["date"].tolist() and scaled["date"][0] == "1959-04-01"
 
 
 # ------------------------------------------------------------------------------ 6. exact values
@@ -362,7 +365,7 @@ def test_rebuild_levels_inside_and_past_the_history(lag, order):
     d = pd.Series(x).diff(lag) if order == 1 else pd.Series(x).diff(lag).diff(lag)
     frame = pd.DataFrame({"t": np.arange(40), "y": d.to_numpy()}).iloc[order * lag :]
     history = pd.DataFrame({"t": np.arange(30), "y": x[:30]})  # the last 10 rows are rebuilt in turn
-    back = rebuild_levels(frame, history, "y", lag=lag, order=order, log=False, time="t", id=None)
+    back, _ = rebuild_levels(frame, history, "y", lag=lag, order=order, log=False, time="t", id=None)
     np.testing.assert_array_equal(back, x[order * lag :])
     with pytest.raises(seqscale.errors.InputError, match="earlier observation"):
         rebuild_levels(frame, history.iloc[order * lag :], "y", lag=lag, order=order, log=False,
