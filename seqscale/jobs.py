@@ -171,9 +171,7 @@ def _numeric_columns(
     frame: pd.DataFrame, columns: list[str] | None, exclude: set, where: PathLike
 ) -> list[str]:
     if columns:
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise DataFileError(f"{where}: no column(s) {missing}; the columns are {list(frame.columns)}.")
+        _require_columns(frame, list(columns), where)
         return list(columns)
     numeric = [
         c
