@@ -186,6 +186,17 @@ def test_check_of_a_parquet_file_names_rows(tmp_path, real_parquet):
     assert not good and report.loc["passengers", "first_row"] == f"row {first + 1}"
 
 
+def test_compare_runs_on_text_quarters(tmp_path, real_csv):
+    path = real_csv("woolyrnq")  # 119 quarters written as dates
+    result = ok(
+        run("compare", path, "--target", "production", "--seeds", 1, "--epochs", 2, "--n-in", 4,
+            "--out", tmp_path / "c", "--json", tmp_path / "c.json")
+    )  # fmt: skip
+    assert "taking 'date' as the time column" in result.stderr
+    settings = json.loads((tmp_path / "c.json").read_text())["settings"]
+    assert settings["time"] == "date" and str(settings["cutoff"]).startswith("1988-10-01")
+
+
 def test_compare_refuses_a_share_above_one(tmp_path, real_csv):
     path = real_csv("airpassengers")
     result = run("compare", path, "--target", "passengers", "--test-size", 1.5, "--out", tmp_path / "c")
