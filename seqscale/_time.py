@@ -154,13 +154,15 @@ def parse_times(values: pd.Series, name: Any) -> pd.Series:
 
 
 def _parse_text(values: pd.Series, name: str) -> pd.Series:
-    cells = values.map(lambda v: v if isinstance(v, str) else repr(v)).str.strip()
+    if values.dtype == object:  # mixed cells: anything that is not text is shown as written
+        values = values.map(lambda v: v if isinstance(v, str) else repr(v))
+    cells = values.str.strip()
     if cells.empty:
         return pd.Series(pd.to_datetime(cells), index=values.index, name=values.name)
     first = cells.iloc[0]
     for pattern, convert in _TEXT:
         if pattern.match(first):
-            fits = cells.str.match(pattern).to_numpy(dtype=bool)
+            fits = _matches(cells, pattern)
             if not fits.all():
                 _raise_at(values, name, int(np.flatnonzero(~fits)[0]))
             return _converted(values, name, cells, convert)
@@ -172,10 +174,16 @@ def _converted(values: pd.Series, name: str, cells: pd.Series, convert: Callable
     bad = pd.isna(out).to_numpy()
     if bad.any():
         _raise_at(values, name, int(np.flatnonzero(bad)[0]))
-    out = pd.Series(out.to_numpy(), index=values.index, name=values.name)
-    if pd.api.types.is_datetime64_any_dtype(out.dtype) and getattr(out.dtype, "tz", None) is None:
-        out = out.astype("datetime64[ns]")
-    return out
+    return pd.Series(out.to_numpy(), index=values.index, name=values.name)
+
+
+def _matches(cells: pd.Series, pattern: re.Pattern) -> np.ndarray:
+    """Which cells match ``pattern`` (anchored), with pyarrow's regex engine (fast on text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(pa.array(cells, from_pandas=True), pattern.pattern)
+    return np.asarray(pc.fill_null(found, False)).astype(bool)
 
 
 def _raise_at(values: pd.Series, name: str, row: int) -> None:
@@ -200,7 +208,7 @@ def looks_like_time(values: pd.Series) -> bool:
         return False
     cells = values.dropna()
     cells = cells[cells.map(lambda v: isinstance(v, str))].iloc[:_SAMPLE].str.strip()
-    if cells.empty or cells.str.match(_YEAR).any() or (cells.str.len() < 6).any():
+    if cells.empty or _matches(cells, _YEAR).any() or (cells.str.len() < 6).any():
         return False
     if not cells.str.contains(r"\d", regex=True).all():
         return False
