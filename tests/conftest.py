@@ -1,4 +1,4 @@
-"""Shared fixtures for the core scaler tests."""
+"""Shared fixtures: scaler pairs, random data, and the public data sets exported as files."""
 
 from __future__ import annotations
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -97,6 +99,9 @@ def test_the_set_covers_frequencies_kinds_and_panels():
     assert {kind for info in infos for kind in info.kinds} == set(datasets.KINDS)
     assert [info.name for info in infos if info.id is not None] == PANELS
     assert {info.time_format for info in infos} == set(datasets.TIME_FORMATS)
+    assert [info.pandas_freq for info in infos[:2]] == ["QS", "W-SAT"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        infos[0].target = "cpi"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -292,10 +297,39 @@ def test_parquet_keeps_real_types(name, real_parquet):
 def test_fertility_drops_aggregates_gaps_and_short_records():
     frame = load("fertility")
     countries = set(frame["country"])
-    assert {"OECD members", "Other small states", "Bermuda", "Andorra"}.isdisjoint(countries)
+    dropped = {"OECD members", "Latin America & Caribbean (all income levels)", "Bermuda"}
+    assert dropped.isdisjoint(countries) and {"Andorra", "American Samoa"}.isdisjoint(countries)
+    assert (frame.groupby("country")["year"].agg(["min", "max"]) == [1960, 2011]).all(axis=1).sum() == 188
     assert {"Kosovo", "Greenland", "Korea, Rep."} <= countries
     assert frame.groupby("country").size().min() >= 20
     assert frame.loc[frame["country"] == "Kosovo", "year"].tolist() == list(range(1981, 2012))
+
+
+def _docs_table(heading: str) -> list[list[str]]:
+    """Rows of the first table after ``heading`` in docs/datasets.md, cells stripped of backticks."""
+    text = (Path(__file__).parents[1] / "docs" / "datasets.md").read_text()
+    lines = text.split(heading, 1)[1].split("\n|---", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    return [[cell.strip().strip("`") for cell in line.strip("|").split("|")] for line in lines]
+
+
+def test_docs_table_matches_the_metadata():
+    rows = _docs_table("# Public data sets")
+    assert [row[0] for row in rows] == NAMES
+    for name, frequency, n_rows, series, target, kinds, *_ in rows:
+        info = datasets.dataset_info(name)
+        assert (frequency, int(n_rows), int(series), target) == (
+            info.frequency,
+            info.rows,
+            info.series,
+            info.target,
+        )
+        assert kinds.split(", ") == list(info.kinds)
+    forms = {"integer year": "year", "quarter": "year-quarter", "year-month": "year-month"}
+    forms |= {"ISO date": "date", "date-time": "datetime"}
+    for form, example, names in _docs_table("## The CSV files"):
+        assert datasets.TIME_FORMATS[forms[form]] == example
+        listed = [name.strip(" `") for name in names.split(",")]
+        assert listed == [name for name in NAMES if datasets.dataset_info(name).time_format == forms[form]]
 
 
 def test_macrodata_quarter_column():

@@ -285,6 +285,6 @@ CATALOG: tuple[DatasetInfo, ...] = (
         rows=7983,
         series=1,
         source=f"{_PMDARIMA} msft (Kaggle 'Huge Stock Market Dataset', Boris Marjanovic)",
-        licence="CC0 1.0 (Kaggle page); distributed with pmdarima (MIT)",
+        licence="Listed as CC0 1.0 on its Kaggle page; distributed with pmdarima (MIT)",
     ),
 )
