@@ -236,6 +236,16 @@ def test_panel_in_any_row_order_gives_the_same_coefficients(tmp_path, real_csv, 
     np.testing.assert_allclose(est.mean_, ref.mean_, rtol=1e-13)
 
 
+def test_train_rows_counts_rows_of_each_series(tmp_path, real_csv):
+    path = real_csv("grunfeld", sort="time")  # 11 firms, 1935..1954
+    ok(run("fit", path, "--id", "firm", "--time", "year", "--train-rows", 15, "-o", tmp_path / "r.json"))
+    ok(run("fit", path, "--id", "firm", "--time", "year", "--train-until", 1950, "-o", tmp_path / "t.json"))
+    rows, until = seqscale.load(tmp_path / "r.json"), seqscale.load(tmp_path / "t.json")
+    np.testing.assert_array_equal(rows.data_max_, until.data_max_)
+    result = run("fit", path, "--id", "firm", "--train-rows", 20, "-o", tmp_path / "x.json")
+    user_error(result, "--train-rows 20 keeps every row", "20 rows")
+
+
 def test_groups_is_a_deprecated_alias_of_id(tmp_path, real_csv):
     path = real_csv("grunfeld")
     result = ok(run("fit", path, "--groups", "firm", "--time", "year", "-o", tmp_path / "c.json"))
