@@ -174,7 +174,7 @@ def _converted(values: pd.Series, name: str, cells: pd.Series, convert: Callable
     bad = pd.isna(out).to_numpy()
     if bad.any():
         _raise_at(values, name, int(np.flatnonzero(bad)[0]))
-    return pd.Series(out.to_numpy(), index=values.index, name=values.name)
+    return pd.Series(out.array, index=values.index, name=values.name)
 
 
 def _matches(cells: pd.Series, pattern: re.Pattern) -> np.ndarray:

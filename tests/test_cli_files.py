@@ -74,6 +74,11 @@ def test_text_times_parse_to_datetimes(cells, first, last):
     assert parsed.iloc[0] == pd.Timestamp(first) and parsed.iloc[-1] == pd.Timestamp(last)
 
 
+def test_utc_offsets_become_instants():
+    parsed = parse_times(pd.Series(["2020-01-01T00:00+01:00", "2020-01-01T00:00+02:00"]), "t")
+    assert str(parsed.dt.tz) == "UTC" and parsed.iloc[0] > parsed.iloc[1]
+
+
 def test_years_stay_numbers_as_text_or_integers():
     assert parse_times(pd.Series(["1871", "1872"]), "year").tolist() == [1871, 1872]
     years = pd.Series([1871, 1872])
