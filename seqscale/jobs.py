@@ -91,8 +91,11 @@ def fit_job(
     if id is None and time is None and train_until is None and train_rows is None:
         from seqscale.stream import fit_file
 
+        from seqscale.io import count_rows
+
         scaler = fit_file(data, method=method, columns=columns, progress=progress)
-        return _summary(scaler, out, int(np.max(scaler.n_samples_seen_)), None, None)
+        rows = count_rows(data) or int(np.max(scaler.n_samples_seen_))  # CSV: rows with a value
+        return _summary(scaler, out, rows, None, None)
     frame, time, note = read_frame(data, time=time, id=id, sort=True)
     train, _ = split_training(frame, train_until=train_until, train_rows=train_rows, time=time, id=id)
     numeric = _numeric_columns(train, columns, exclude={id, time}, where=data)
