@@ -89,9 +89,8 @@ def fit_job(
     if method not in SCALERS:
         raise ParameterError(f"--method {method!r}: use one of {sorted(SCALERS)}.")
     if id is None and time is None and train_until is None and train_rows is None:
-        from seqscale.stream import fit_file
-
         from seqscale.io import count_rows
+        from seqscale.stream import fit_file
 
         scaler = fit_file(data, method=method, columns=columns, progress=progress)
         rows = count_rows(data) or int(np.max(scaler.n_samples_seen_))  # CSV: rows with a value
