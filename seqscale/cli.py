@@ -115,7 +115,6 @@ def advise(
     from seqscale.jobs import read_frame
 
     frame, time, note = read_frame(data, time=time, id=id, sort=True)
-    _note(note)
     advice = run_advise(
         frame, target=target, task=task, output_activation=output_activation, time=time, id=id
     )
@@ -129,6 +128,7 @@ def advise(
     if report is not None:
         advice.report(report)
         out.print(f"report written to [bold]{report}[/]")
+    _note(note)  # after the work: a failed command prints its one error line only
 
 
 @app.command()
@@ -300,7 +300,6 @@ def compare(
 
     size = _test_size(test_size)
     frame, time, note = read_frame(data, time=time, sort=True)
-    _note(note)
     extra = {p.stem: p for p in plan} if plan else None
     result = run_compare(
         frame,
@@ -322,6 +321,7 @@ def compare(
         result.to_json(json_out)
         out.print(f"numbers written to [bold]{json_out}[/]")
     out.print(f"loss curves, forecasts and report written to [bold]{out_dir}[/]")
+    _note(note)
 
 
 def _test_size(value: float) -> float | int:

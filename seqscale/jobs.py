@@ -56,11 +56,27 @@ def read_frame(
     note = None
     if time is None and found is not None:
         note = f"taking {found!r} as the time column (it holds dates); pass --time to choose another."
+    elif found is None and detect:
+        note = _time_name_hint(frame, id)
     frame = parse_time_column(data, frame, found)
     keys = [k for k in (id, found) if k is not None]
     if sort and keys:
         frame = frame.sort_values(keys, kind="stable")
     return frame, found, note
+
+
+_TIME_NAMES = ("year", "time", "date", "period", "t")
+
+
+def _time_name_hint(frame: pd.DataFrame, id: str | None) -> str | None:
+    """A note for an integer column named like a time (years are numbers, never guessed)."""
+    for col in frame.columns:
+        if str(col).lower() in _TIME_NAMES and col != id and pd.api.types.is_integer_dtype(frame[col]):
+            return (
+                f"no time column: rows are taken in file order and {col!r} is data; pass "
+                f"--time {col} if it orders the rows."
+            )
+    return None
 
 
 def fit_job(

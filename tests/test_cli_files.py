@@ -152,6 +152,8 @@ def test_fit_train_until_a_year_is_that_year(tmp_path, real_csv):
     np.testing.assert_array_equal(seqscale.load(tmp_path / "c.json").data_max_, ref.data_max_)
     result = run("fit", path, "--time", "year", "--train-until", 1980, "-o", tmp_path / "d.json")
     user_error(result, "after the last year (1970)", "--train-rows")
+    result = ok(run("advise", path, "--target", "volume"))
+    assert "'year' is data; pass --time year if it orders the rows" in result.stderr
     result = run("fit", path, "--time", "year", "--train-until", "1950-06", "-o", tmp_path / "d.json")
     user_error(result, "'year' holds numbers")
     assert not (tmp_path / "d.json").exists()
