@@ -277,14 +277,16 @@ class RobustScaler(AffineScaler):
         if not (0.0 <= lo < hi <= 100.0):
             raise ParameterError(f"quantile_range={self.quantile_range!r}: need 0 <= low < high <= 100.")
 
-    def _update_extra(self, rows: np.ndarray, codes: np.ndarray | None, first: bool) -> None:
+    def _update_extra(
+        self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
+    ) -> None:
         if not first and self._extra is None:
             raise ParameterError(
                 "this RobustScaler was loaded from a file: its quantile sketch is not stored, so "
                 "partial_fit cannot continue it; fit again on the data."
             )
         n_groups = 1 if codes is None else len(self.series_)
-        new = [QuantileSketch.from_values(rows[:, j], codes, n_groups) for j in range(rows.shape[1])]
+        new = [QuantileSketch.from_values(column, codes, n_groups, weights=weight) for column in rows.T]
         if first:
             self._extra = new
         else:

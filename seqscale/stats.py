@@ -4,7 +4,11 @@ Two sets of statistics merge exactly with Chan et al.'s parallel update::
 
     n = na + nb;  d = mb - ma;  mean = ma + d * nb / n;  m2 = m2a + m2b + d**2 * na * nb / n
 
-with min of mins and max of maxes. ``merge`` is associative and commutative and ``Moments.empty``
+with min of mins and max of maxes. With sample weights the same update holds for the weighted
+statistics — ``count`` is the total weight ``W = sum(w)``, ``mean = sum(w x) / W`` and
+``m2 = sum(w (x - mean)**2)`` — and reduces to the unweighted one when every weight is 1, so
+weighted and unweighted batches merge through the one formula. Rows of weight 0 are left out,
+from min and max too. ``merge`` is associative and commutative and ``Moments.empty``
 is its identity, so ``fit``, ``partial_fit``, file streaming, Dask partitions, per-series tables
 and the pooled fallback are all folds over the same value. ``m2`` is the centred sum of squares,
 never ``E[x^2] - E[x]^2``.
@@ -28,7 +32,8 @@ class Moments:
     """Per-channel count, mean, centred sum of squares (``m2``), min and max.
 
     All arrays are float64 and share one shape: ``(channels,)`` or ``(series, channels)``.
-    A channel with ``count == 0`` has mean 0, m2 0 and NaN min/max.
+    A channel with ``count == 0`` has mean 0, m2 0 and NaN min/max. ``count`` is the number of
+    non-NaN values, or their total weight when sample weights were given.
 
     Examples
     --------
@@ -54,14 +59,29 @@ class Moments:
         return cls(zeros, zeros.copy(), zeros.copy(), nan, nan.copy())
 
     @classmethod
-    def from_array(cls, rows: np.ndarray) -> Moments:
-        """Statistics of each column of a 2D ``rows x channels`` array, NaN ignored, one pass."""
+    def from_array(cls, rows: np.ndarray, weight: np.ndarray | None = None) -> Moments:
+        """Statistics of each column of a 2D ``rows x channels`` array, NaN ignored, one pass.
+
+        ``weight``: one non-negative finite weight per row (checked by the caller), or None.
+
+        Examples
+        --------
+        >>> x = np.array([[1.0], [2.0], [4.0]])
+        >>> Moments.from_array(x, np.array([1.0, 2.0, 0.0])).mean.tolist()   # (1 + 2*2) / 3
+        [1.6666666666666667]
+        """
+        if weight is not None:
+            return cls(*_weighted_moments(rows, weight, None, 1))
         with np.errstate(all="ignore"):  # +-inf is refused by the caller, with its row named
             return cls(*_kernels.moments_residual(rows))
 
     @classmethod
-    def from_groups(cls, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> Moments:
+    def from_groups(
+        cls, rows: np.ndarray, codes: np.ndarray, n_groups: int, weight: np.ndarray | None = None
+    ) -> Moments:
         """Statistics per (group, channel); ``codes[i]`` in ``[0, n_groups)`` is row i's group."""
+        if weight is not None:
+            return cls(*_weighted_moments(rows, weight, np.asarray(codes, dtype=np.intp), n_groups))
         with np.errstate(all="ignore"):
             return cls(*_kernels.segment_moments(rows, codes, n_groups))
 
@@ -88,21 +108,21 @@ class Moments:
         m2 = self.m2 + other.m2 + cross
         return Moments(n, mean, m2, np.fmin(self.min, other.min), np.fmax(self.max, other.max))
 
-    def update(self, rows: np.ndarray) -> tuple[Moments, Moments]:
-        """Merge the statistics of more rows; returns ``(merged, batch)``.
+    def update(self, rows: np.ndarray, weight: np.ndarray | None = None) -> tuple[Moments, Moments]:
+        """Merge the statistics of more rows (optionally weighted); returns ``(merged, batch)``.
 
         The batch is also measured centred on the current mean, so the difference of means
         that Chan's update needs is exact rather than the difference of two rounded means:
         streaming ``1e9 + N(0, 1)`` in 100 chunks keeps the std right to about 1e-15.
         """
-        batch = Moments.from_array(rows)
+        batch = Moments.from_array(rows, weight)
         if not np.any(self.count > 0):
             return self.merge(batch), batch
         seen = self.count > 0
         pivot = np.where(seen, self.mean, 0.0)
         low = np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
         with np.errstate(all="ignore"):
-            centred = Moments.from_array(np.subtract(rows, pivot, dtype=np.float64))
+            centred = Moments.from_array(np.subtract(rows, pivot, dtype=np.float64), weight)
             delta = np.where(seen, centred.mean - low, batch.mean)  # exact mean_b - mean_a
             n = self.count + batch.count
             step = np.where(n > 0, delta * batch.count / np.where(n > 0, n, 1), 0.0)
@@ -167,3 +187,47 @@ class Moments:
     def as_dict(self) -> dict[str, np.ndarray]:
         """The five arrays by name."""
         return {f: getattr(self, f) for f in _FIELDS}
+
+
+def _sum_by(values: np.ndarray, codes: np.ndarray | None, n_groups: int) -> np.ndarray:
+    """Column sums of ``values`` (rows x channels), per group when ``codes`` are given."""
+    if codes is None:
+        return values.sum(axis=0)
+    n_channels = values.shape[1]
+    flat = (codes[:, None] * n_channels + np.arange(n_channels)).ravel()
+    sums = np.bincount(flat, weights=values.ravel(), minlength=n_groups * n_channels)
+    return sums.reshape(n_groups, n_channels)
+
+
+def _extreme_by(values: np.ndarray, codes: np.ndarray | None, n_groups: int, ufunc: np.ufunc) -> np.ndarray:
+    """``np.fmin`` / ``np.fmax`` of each column (NaN ignored), per group when ``codes`` are given."""
+    if codes is None:
+        return ufunc.reduce(values, axis=0) if values.shape[0] else np.full(values.shape[1], np.nan)
+    out = np.full((n_groups, values.shape[1]), np.nan)
+    ufunc.at(out, codes, values)
+    return out
+
+
+def _weighted_moments(
+    rows: np.ndarray, weight: np.ndarray, codes: np.ndarray | None, n_groups: int
+) -> tuple[np.ndarray, ...]:
+    """Weighted ``count, mean, m2, min, max`` by the corrected two-pass algorithm.
+
+    ``count = W = sum(w)``, ``mean = sum(w x) / W`` refined by the mean weighted deviation, and
+    ``m2 = sum(w d**2) - (sum(w d))**2 / W`` with ``d = x - mean`` (scikit-learn's weighted
+    ``_incremental_mean_and_var``). NaN values and rows of weight 0 are left out.
+    """
+    x = np.asarray(rows, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        ok = ~np.isnan(x) & (weight > 0)[:, None]
+        w = np.where(ok, weight[:, None], 0.0)
+        total = _sum_by(w, codes, n_groups)
+        safe = np.where(total > 0, total, 1.0)
+        first = np.where(total > 0, _sum_by(w * np.where(ok, x, 0.0), codes, n_groups) / safe, 0.0)
+        dev = np.where(ok, x - (first if codes is None else first[codes]), 0.0)
+        corr = _sum_by(w * dev, codes, n_groups)
+        m2 = np.maximum(_sum_by(w * dev * dev, codes, n_groups) - corr * corr / safe, 0.0)
+        kept = np.where(ok, x, np.nan)
+        low = _extreme_by(kept, codes, n_groups, np.fmin)
+        high = _extreme_by(kept, codes, n_groups, np.fmax)
+    return total, first + corr / safe, m2, low, high
