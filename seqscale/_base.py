@@ -459,8 +459,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._require_fitted()
         return layer_from_scaler(self, inverse=inverse, features=features)
 
-    def _fold_moments(self, moments: Moments, n_rows: int) -> None:
+    def _fold_moments(self, moments: Moments, n_rows: float) -> None:
         """Merge precomputed per-feature statistics of ``n_rows`` rows into the fitted ones.
+
+        ``n_rows`` is a float (the total weight) for weighted statistics, as ``n_samples_seen_``.
 
         For engines that reduce data elsewhere (Dask chunks, file batches); feature names, if
         any, must already be set, and a robust scaler's sketches stored in ``_extra``.
@@ -480,7 +482,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"{self.n_features_in_} features as input."
             )
         self.stats_ = moments if first else self.stats_.merge(moments)
-        self.n_samples_seen_ = int(n_rows) + (0 if first else self.n_samples_seen_)
+        self.n_samples_seen_ = n_rows + (0 if first else self.n_samples_seen_)
         self.n_features_in_ = n_features
         self._refresh(warn=True)
 

@@ -151,13 +151,7 @@ def row_weights(sample_weight: Any, layout: _layout.Layout) -> np.ndarray | None
             f"sample_weight.shape == {w.shape}, expected {samples[:1]}{extra}: one weight per "
             "sample, in the order of the rows of X."
         )
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        first = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), w.shape)
-        raise InputError(
-            f"sample_weight holds {w[first]!r} at index {first if w.ndim > 1 else first[0]}; "
-            "weights must be finite and non-negative (0 leaves a sample out)."
-        )
+    check_weights(w)
     if not (w > 0).any():
         raise InputError(
             "Sample weights must contain at least one non-zero number: every sample_weight is 0, "
@@ -166,6 +160,17 @@ def row_weights(sample_weight: Any, layout: _layout.Layout) -> np.ndarray | None
     if len(shape) == 3 and w.ndim == 1:
         return np.repeat(w, shape[1])
     return w.reshape(-1)
+
+
+def check_weights(w: np.ndarray, what: str = "sample_weight") -> None:
+    """Refuse negative, NaN or infinite weights, naming the first one and its index."""
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        first = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), w.shape)
+        raise InputError(
+            f"{what} holds {float(w[first])!r} at index {first if w.ndim > 1 else first[0]}; "
+            "weights must be finite and non-negative (0 leaves a sample out)."
+        )
 
 
 def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:
