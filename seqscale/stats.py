@@ -117,7 +117,7 @@ class Moments:
         """
         batch = Moments.from_array(rows, weight)
         if not np.any(self.count > 0):
-            return self.merge(batch), batch
+            return batch, batch  # keeps the batch's mean residual for the next update
         seen = self.count > 0
         pivot = np.where(seen, self.mean, 0.0)
         low = np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
@@ -211,11 +211,12 @@ def _extreme_by(values: np.ndarray, codes: np.ndarray | None, n_groups: int, ufu
 def _weighted_moments(
     rows: np.ndarray, weight: np.ndarray, codes: np.ndarray | None, n_groups: int
 ) -> tuple[np.ndarray, ...]:
-    """Weighted ``count, mean, m2, min, max`` by the corrected two-pass algorithm.
+    """Weighted ``count, mean, m2, min, max, mean_lo`` by the corrected two-pass algorithm.
 
     ``count = W = sum(w)``, ``mean = sum(w x) / W`` refined by the mean weighted deviation, and
     ``m2 = sum(w d**2) - (sum(w d))**2 / W`` with ``d = x - mean`` (scikit-learn's weighted
-    ``_incremental_mean_and_var``). NaN values and rows of weight 0 are left out.
+    ``_incremental_mean_and_var``); ``mean_lo`` is the rounding residual of the refined mean.
+    NaN values and rows of weight 0 are left out.
     """
     x = np.asarray(rows, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -230,4 +231,7 @@ def _weighted_moments(
         kept = np.where(ok, x, np.nan)
         low = _extreme_by(kept, codes, n_groups, np.fmin)
         high = _extreme_by(kept, codes, n_groups, np.fmax)
-    return total, first + corr / safe, m2, low, high
+        step = corr / safe
+        mean = first + step
+        residual = (first - mean) + step
+    return total, mean, m2, low, high, residual
