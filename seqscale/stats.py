@@ -16,7 +16,7 @@ never ``E[x^2] - E[x]^2``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -96,10 +96,10 @@ class Moments:
         ``delta`` (``other.mean - self.mean``) may be given when it is known more precisely than
         the difference of the two rounded means, e.g. from data centred on ``self.mean``.
         """
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             rounded = other.mean - self.mean
             delta = rounded if delta is None else np.where(self.count > 0, delta, rounded)
-        n, step, cross = _chan(self.count, other.count, delta)
+            n, step, cross = _chan(self.count, other.count, delta)
         m2 = self.m2 + other.m2 + cross
         return Moments(n, self.mean + step, m2, np.fmin(self.min, other.min), np.fmax(self.max, other.max))
 
@@ -119,12 +119,13 @@ class Moments:
         with np.errstate(all="ignore"):
             centred = Moments.from_array(np.subtract(rows, pivot, dtype=np.float64), weight)
             delta = np.where(seen, centred.mean - low, batch.mean)  # exact mean_b - mean_a
-        # the batch's m2 measured centred (more precise), merged by the one formula
-        merged = self.merge(Moments(batch.count, batch.mean, centred.m2, batch.min, batch.max), delta)
-        step = _chan(self.count, batch.count, delta)[1]
-        with np.errstate(invalid="ignore"):
-            residual = np.where(seen, (self.mean - merged.mean) + step + low, 0.0)  # two-sum
-        return replace(merged, mean_lo=residual), batch
+            n, step, cross = _chan(self.count, batch.count, delta)  # as in merge
+            mean = self.mean + step
+            residual = np.where(seen, (self.mean - mean) + step + low, 0.0)  # two-sum: exact part lost
+        m2 = self.m2 + centred.m2 + cross  # the batch's m2 measured centred: more precise
+        return Moments(
+            n, mean, m2, np.fmin(self.min, batch.min), np.fmax(self.max, batch.max), residual
+        ), batch
 
     def pooled(self) -> Moments:
         """Merge the rows of a ``(series, channels)`` table into one ``(channels,)`` set.
@@ -176,13 +177,13 @@ def _chan(na: np.ndarray, nb: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray
     """Chan's update for counts (or weight totals) ``na``, ``nb`` and ``delta = mean_b - mean_a``.
 
     Returns ``n = na + nb``, the shift of the mean ``delta * nb / n`` and the between-sets part
-    of ``m2``, ``delta**2 * na * nb / n`` (0 when either side is empty).
+    of ``m2``, ``delta**2 * na * nb / n`` (0 when either side is empty). The one formula of
+    :meth:`Moments.merge` and :meth:`Moments.update`; callers silence floating-point warnings.
     """
     n = na + nb
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        share_b = np.where(n > 0, nb / np.where(n > 0, n, 1), 0.0)
-        cross = np.where((na > 0) & (nb > 0), delta * delta * na * share_b, 0.0)
-        return n, delta * share_b, cross
+    share_b = np.where(n > 0, nb / np.where(n > 0, n, 1), 0.0)
+    cross = np.where((na > 0) & (nb > 0), delta * delta * na * share_b, 0.0)
+    return n, delta * share_b, cross
 
 
 def _sum_by(values: np.ndarray, codes: np.ndarray | None, n_groups: int) -> np.ndarray:
