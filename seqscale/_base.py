@@ -130,7 +130,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         groups: Any = None,
         lengths: Any = None,
     ) -> Any:
-        """``fit`` then ``transform`` with the same ``groups`` and ``lengths``.
+        """``fit`` (with ``sample_weight``, if given) then ``transform`` with the same ``groups``
+        and ``lengths``.
 
         When the rows are sorted by series (``groups=Segments(...)``, or integer ids in
         contiguous runs) both happen in one sweep: each series is read once, and its scaled

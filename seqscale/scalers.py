@@ -47,7 +47,8 @@ class MinMaxScaler(AffineScaler):
         """Normalize each feature to ``feature_range``: ``y = (x - min) / (max - min) * (b - a) + a``.
 
     A 3D ``[samples, timesteps, features]`` array gets one ``(min, max)`` per feature, pooled
-    over samples and timesteps.
+    over samples and timesteps. ``sample_weight`` does not move min and max, except that rows
+    of weight 0 are left out (as if they were not there).
 
     Parameters
     ----------
@@ -226,6 +227,8 @@ class RobustScaler(AffineScaler):
 
     Robust to outliers and heavy tails. Quantiles are exact in memory; ``partial_fit`` keeps a
     mergeable sketch whose rank error is recorded (``exact`` in the coefficient file).
+    With ``sample_weight`` the quantiles are weighted: the inverted weighted CDF, numpy's
+    ``quantile(x, q, method="inverted_cdf", weights=w)`` (no interpolation).
 
     Parameters
     ----------
@@ -335,7 +338,8 @@ class MaxAbsScaler(AffineScaler):
         """Divide each feature by its largest absolute value: data lands in ``[-1, 1]``, zeros stay 0.
 
     A constant feature maps to ``+1`` or ``-1`` (its sign), as in scikit-learn; an all-zero feature
-    stays 0 (with a ``ConstantFeatureWarning``).
+    stays 0 (with a ``ConstantFeatureWarning``). ``sample_weight`` does not change the largest
+    magnitude, except that rows of weight 0 are left out.
     """
         + _COMMON_DOC
         + """

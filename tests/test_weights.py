@@ -404,3 +404,12 @@ def test_dask_weights_as_column_or_aligned_array(data, method):
     )
     ref = seqscale.StandardScaler().fit(X3, sample_weight=w[:100])
     np.testing.assert_allclose(per_sample.var_, ref.var_, rtol=1e-12)
+
+
+def test_coefficient_table_of_a_weighted_fit(data):
+    X, w = data
+    table = seqscale.StandardScaler().fit(X, sample_weight=w).coefficients_
+    assert "nan_count" not in table  # counts are weight totals: no NaN count to derive
+    np.testing.assert_allclose(table["count"].to_numpy(), np.full(3, w.sum()), rtol=1e-14)
+    ref = skp.StandardScaler().fit(X, sample_weight=w)
+    np.testing.assert_allclose(table["std"].to_numpy(), ref.scale_, rtol=1e-12)
