@@ -281,8 +281,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             self.stats_ = self.series_stats_.pooled()
         _rows.refuse_infinite(self, batch, rows)
         self._update_extra(rows, codes, first, weight)
-        seen = int(rows.shape[0]) if weight is None else float(weight.sum())
-        self.n_samples_seen_ = seen + (0 if first else self.n_samples_seen_)
+        self._count_seen(int(rows.shape[0]), first, weighted=weight is not None)
         self.n_features_in_ = rows.shape[1]
         self._refresh(warn=True)
 
@@ -483,9 +482,20 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"{self.n_features_in_} features as input."
             )
         self.stats_ = moments if first else self.stats_.merge(moments)
-        self.n_samples_seen_ = n_rows + (0 if first else self.n_samples_seen_)
+        self._count_seen(n_rows, first, weighted=isinstance(n_rows, float))
         self.n_features_in_ = n_features
         self._refresh(warn=True)
+
+    def _count_seen(self, n_rows: float, first: bool, weighted: bool) -> None:
+        """Set ``n_samples_seen_``: the rows seen (an int) or, once any batch was weighted,
+        scikit-learn's weighted meaning — the total weight of each feature's non-NaN values
+        (one float when every feature has the same, else an array)."""
+        weighted = weighted or (not first and np.asarray(self.n_samples_seen_).dtype.kind == "f")
+        if not weighted:
+            self.n_samples_seen_ = int(n_rows) + (0 if first else self.n_samples_seen_)
+            return
+        count = self.stats_.count
+        self.n_samples_seen_ = float(count[0]) if np.ptp(count) == 0 else count.astype(np.float64)
 
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:

@@ -199,15 +199,17 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     est.n_features_in_ = nf
     if record.get("named_features", True):
         est.feature_names_in_ = np.asarray(features, dtype=object)
-    seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-    seen = _number(seen, source, "field 'n_samples_seen'")
-    est.n_samples_seen_ = float(seen) if record.get("weighted", False) else int(seen)
     if series is None:
         est.stats_ = stats
     else:
         est.series_ = np.asarray(series, dtype=object)
         est.series_stats_ = stats
         est.stats_ = stats.pooled()
+    if record.get("weighted", False):  # the total weights, from the channels' counts
+        est._count_seen(0.0, True, weighted=True)
+    else:
+        seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
+        est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
     if cls.method == "robust":
         est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
         est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)

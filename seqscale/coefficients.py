@@ -11,8 +11,9 @@ Bump ``FORMAT_VERSION`` when a field changes meaning; older files keep loading, 
 refused with a message asking to upgrade seqscale.
 
 Versions: 1, the first; 2 adds ``"weighted"``: when true (a fit with ``sample_weight``), each
-channel's ``"count"`` and the file's ``"n_samples_seen"`` are total weights (any non-negative
-number) instead of counts of rows. A version-1 file is read as ``"weighted": false``.
+channel's ``"count"`` and the file's ``"n_samples_seen"`` (a list when features differ) are total
+weights (any non-negative number) instead of counts of rows; loading takes ``n_samples_seen_``
+from the channels' counts. A version-1 file is read as ``"weighted": false``.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def to_dict(est: Any) -> dict:
         "features": names,
         "named_features": hasattr(est, "feature_names_in_"),
         "weighted": weighted,
-        "n_samples_seen": float(est.n_samples_seen_) if weighted else int(est.n_samples_seen_),
+        "n_samples_seen": np.asarray(est.n_samples_seen_).tolist() if weighted else int(est.n_samples_seen_),
         "exact": True if extra is None else all(sk.exact for sk in extra),
         "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
         **pooled,

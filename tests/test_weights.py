@@ -53,6 +53,7 @@ def test_standard_equals_sklearn_weighted(data):
     np.testing.assert_allclose(ours.var_, ref.var_, rtol=1e-12)
     np.testing.assert_allclose(ours.scale_, ref.scale_, rtol=1e-12)
     np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.n_samples_seen_, ref.n_samples_seen_, rtol=1e-14)  # per feature
     for j in range(3):  # and with an exact reference
         total, mean, m2 = weighted_reference(X[:, j], w)
         assert ours.stats_.count[j] == pytest.approx(total, rel=1e-15)
