@@ -264,8 +264,6 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """Merge the statistics of ``rows`` (one id per row, or None; optionally one weight
         per row) into the fitted ones."""
         codes = None
-        if weight is not None:
-            _rows.raise_infinite(self._feature_names_list(), rows)  # also in rows of weight 0
         if ids is None:
             if first:
                 self.stats_ = batch = Moments.from_array(rows, weight)

@@ -186,23 +186,20 @@ def _chan(na: np.ndarray, nb: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray
     return n, delta * share_b, cross
 
 
-def _sum_by(values: np.ndarray, codes: np.ndarray | None, n_groups: int) -> np.ndarray:
-    """Column sums of ``values`` (rows x channels), per group when ``codes`` are given."""
+def _weighted_sum(
+    values: np.ndarray | None, weight: np.ndarray, codes: np.ndarray | None, n_groups: int, n_channels: int
+) -> np.ndarray:
+    """``sum(w * v)`` of each column (``values=None``: of ones), per group when ``codes`` are given.
+
+    Without groups this is one matrix-vector product (BLAS, at memory speed).
+    """
     if codes is None:
-        return values.sum(axis=0)
-    n_channels = values.shape[1]
+        return np.full(n_channels, weight.sum()) if values is None else weight @ values
+    if values is None:
+        return np.repeat(np.bincount(codes, weight, minlength=n_groups)[:, None], n_channels, axis=1)
     flat = (codes[:, None] * n_channels + np.arange(n_channels)).ravel()
-    sums = np.bincount(flat, weights=values.ravel(), minlength=n_groups * n_channels)
+    sums = np.bincount(flat, weights=(weight[:, None] * values).ravel(), minlength=n_groups * n_channels)
     return sums.reshape(n_groups, n_channels)
-
-
-def _extreme_by(values: np.ndarray, codes: np.ndarray | None, n_groups: int, ufunc: np.ufunc) -> np.ndarray:
-    """``np.fmin`` / ``np.fmax`` of each column (NaN ignored), per group when ``codes`` are given."""
-    if codes is None:
-        return ufunc.reduce(values, axis=0) if values.shape[0] else np.full(values.shape[1], np.nan)
-    out = np.full((n_groups, values.shape[1]), np.nan)
-    ufunc.at(out, codes, values)
-    return out
 
 
 def _weighted_moments(
@@ -213,22 +210,69 @@ def _weighted_moments(
     ``count = W = sum(w)``, ``mean = sum(w x) / W`` refined by the mean weighted deviation, and
     ``m2 = sum(w d**2) - (sum(w d))**2 / W`` with ``d = x - mean`` (scikit-learn's weighted
     ``_incremental_mean_and_var``); ``mean_lo`` is the rounding residual of the refined mean.
-    NaN values and rows of weight 0 are left out.
+    NaN values and rows of weight 0 are left out; min and max (and whether NaN occur) come from
+    the unweighted kernel over the kept rows. An infinite value in a row of weight 0 still
+    shows in min / max, so that callers refuse it as in any other row.
     """
-    x = np.asarray(rows, dtype=np.float64)
+    positive = weight > 0
+    kept, w, kept_codes = rows, weight, codes
+    if not positive.all():
+        kept, w = rows[positive], weight[positive]
+        kept_codes = None if codes is None else codes[positive]
+    shape = (n_groups, rows.shape[1]) if codes is not None else (rows.shape[1],)
+    if kept.shape[0] == 0:
+        empty = Moments.empty(shape)
+        low, high = _infinite_in(rows, codes, shape, empty.min, empty.max)
+        return empty.count, empty.mean, empty.m2, low, high, np.zeros(shape)
     with np.errstate(all="ignore"):
-        ok = ~np.isnan(x) & (weight > 0)[:, None]
-        w = np.where(ok, weight[:, None], 0.0)
-        total = _sum_by(w, codes, n_groups)
-        safe = np.where(total > 0, total, 1.0)
-        first = np.where(total > 0, _sum_by(w * np.where(ok, x, 0.0), codes, n_groups) / safe, 0.0)
-        dev = np.where(ok, x - (first if codes is None else first[codes]), 0.0)
-        corr = _sum_by(w * dev, codes, n_groups)
-        m2 = np.maximum(_sum_by(w * dev * dev, codes, n_groups) - corr * corr / safe, 0.0)
-        kept = np.where(ok, x, np.nan)
-        low = _extreme_by(kept, codes, n_groups, np.fmin)
-        high = _extreme_by(kept, codes, n_groups, np.fmax)
-        step = corr / safe
-        mean = first + step
-        residual = (first - mean) + step
+        plain = (
+            _kernels.moments_residual(kept)
+            if codes is None
+            else _kernels.segment_moments(kept, kept_codes, n_groups)
+        )
+        total, mean, m2, residual = _weighted_sums(kept, w, kept_codes, n_groups, plain[0])
+    low, high = _infinite_in(
+        rows[~positive], None if codes is None else codes[~positive], shape, plain[3], plain[4]
+    )
     return total, mean, m2, low, high, residual
+
+
+def _weighted_sums(
+    x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, n_groups: int, counts: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Total weight, refined weighted mean, m2 and mean residual of rows with positive weights
+    (``counts``: the non-NaN values per channel, from the unweighted kernel)."""
+    x = np.asarray(x, dtype=np.float64)
+    n_channels = x.shape[1]
+    rows_per = x.shape[0] if codes is None else np.bincount(codes, minlength=n_groups)[:, None]
+    nan = np.isnan(x) if np.any(counts < rows_per) else None
+    if nan is not None:
+        x = np.where(nan, 0.0, x)
+    ones = None if nan is None else (~nan).astype(np.float64)
+    total = _weighted_sum(ones, w, codes, n_groups, n_channels)
+    safe = np.where(total > 0, total, 1.0)
+    first = np.where(total > 0, _weighted_sum(x, w, codes, n_groups, n_channels) / safe, 0.0)
+    dev = x - (first if codes is None else first[codes])
+    if nan is not None:
+        dev[nan] = 0.0
+    corr = _weighted_sum(dev, w, codes, n_groups, n_channels)
+    np.multiply(dev, dev, out=dev)
+    m2 = np.maximum(_weighted_sum(dev, w, codes, n_groups, n_channels) - corr * corr / safe, 0.0)
+    step = corr / safe
+    mean = first + step
+    return total, mean, m2, (first - mean) + step
+
+
+def _infinite_in(
+    dropped: np.ndarray, codes: np.ndarray | None, shape: tuple, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``low`` / ``high`` as given, or -inf / +inf where a dropped (weight-0) row holds one."""
+    if dropped.shape[0] == 0:
+        return low, high
+    bad = np.isinf(dropped)
+    if not bad.any():
+        return low, high
+    channels = bad.any(axis=0) if codes is None else np.zeros(shape, dtype=bool)
+    if codes is not None:
+        np.logical_or.at(channels, codes, bad)
+    return np.where(channels, -np.inf, low), np.where(channels, np.inf, high)

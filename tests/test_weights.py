@@ -196,10 +196,17 @@ def test_bad_weights_are_refused(cls, weights, match):
             call(X, sample_weight=weights)
 
 
-def test_infinite_value_in_a_zero_weight_row_is_still_refused():
-    X = np.array([[1.0], [np.inf], [2.0]])
-    with pytest.raises(InputError, match="infinite value"):
-        seqscale.StandardScaler().fit(X, sample_weight=[1.0, 0.0, 1.0])
+def test_infinite_value_in_a_zero_weight_row_is_still_refused(tmp_path):
+    X = np.array([[1.0, 0.0], [2.0, np.inf], [2.0, 1.0], [3.0, 0.5]])
+    w = np.array([1.0, 0.0, 1.0, 2.0])
+    with pytest.raises(InputError, match=r"feature 'x1' holds an infinite value \(first at row 1\)"):
+        seqscale.StandardScaler().fit(X, sample_weight=w)
+    with pytest.raises(InputError, match="first at row 1"):
+        seqscale.MinMaxScaler().fit(X, groups=[0, 1, 1, 0], sample_weight=w)
+    path = tmp_path / "inf.parquet"
+    seqscale_io.write_table(pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "w": w}), path)
+    with pytest.raises(InputError, match=r"\['b'\] hold infinite values"):
+        seqscale.fit_file(path, "standard", sample_weight="w")
 
 
 def test_pandas_series_weights_and_dataframe_input(data):

@@ -105,7 +105,6 @@ def _block_stats(
     if rows.shape[0] == 0:
         return Moments.empty(rows.shape[1]), 0 if weight is None else 0.0, rows, weight
     if weight is not None:
-        _rows.raise_infinite(None, rows)  # also in rows of weight 0, left out of min and max
         return Moments.from_array(rows, weight), float(weight.sum()), rows, weight
     return Moments.from_array(rows), int(rows.shape[0]), rows, None
 
