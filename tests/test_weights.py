@@ -421,3 +421,19 @@ def test_coefficient_table_of_a_weighted_fit(data):
     np.testing.assert_allclose(table["count"].to_numpy(), np.full(3, w.sum()), rtol=1e-14)
     ref = skp.StandardScaler().fit(X, sample_weight=w)
     np.testing.assert_allclose(table["std"].to_numpy(), ref.scale_, rtol=1e-12)
+
+
+def test_weighted_sketch_past_its_capacity_stays_within_its_rank_error():
+    from seqscale.quantiles import QuantileSketch
+
+    rng = np.random.default_rng(2)
+    values, w = rng.normal(size=20_000), rng.uniform(0.0, 1.0, size=20_000)
+    sketch = QuantileSketch.from_values(values[:10_000], weights=w[:10_000], capacity=2_000)
+    sketch = sketch.merge(QuantileSketch.from_values(values[10_000:], weights=w[10_000:], capacity=2_000))
+    assert sketch.weighted and not sketch.exact
+    order = np.argsort(values)
+    cdf = np.cumsum(w[order]) / w.sum()
+    for q in (0.1, 0.25, 0.5, 0.9):
+        found = sketch.quantile(q)[0]
+        share = cdf[np.searchsorted(values[order], found)]  # weight share up to the value found
+        assert abs(share - q) <= sketch.rank_error + 1e-3
