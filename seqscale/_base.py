@@ -203,7 +203,13 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self
 
     def _fit_rows(
-        self, rows: np.ndarray, layout: Any, ids: Any, lengths: Any, first: bool, weight: Any = None
+        self,
+        rows: np.ndarray,
+        layout: Any,
+        ids: Any,
+        lengths: Any,
+        first: bool,
+        weight: np.ndarray | None = None,
     ) -> None:
         """Fold prepared rows (with their series ids, or Segments, or None) into the statistics."""
         if isinstance(ids, Segments):
@@ -260,7 +266,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._refresh(warn=True)
         return None if identity else codes
 
-    def _fold(self, rows: np.ndarray, ids: np.ndarray | None, first: bool, weight: Any = None) -> None:
+    def _fold(
+        self, rows: np.ndarray, ids: np.ndarray | None, first: bool, weight: np.ndarray | None = None
+    ) -> None:
         """Merge the statistics of ``rows`` (one id per row, or None; optionally one weight
         per row) into the fitted ones."""
         codes = None

@@ -28,6 +28,7 @@ __all__ = [
     "prepare",
     "prepare_subset",
     "refuse_infinite",
+    "check_weights",
     "row_weights",
     "select",
     "wrap",
