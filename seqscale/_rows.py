@@ -163,13 +163,15 @@ def row_weights(sample_weight: Any, layout: _layout.Layout) -> np.ndarray | None
     return w.reshape(-1)
 
 
-def check_weights(w: np.ndarray, what: str = "sample_weight") -> None:
-    """Refuse negative, NaN or infinite weights, naming the first one and its index."""
+def check_weights(w: np.ndarray, what: str = "sample_weight", row0: int = 0) -> None:
+    """Refuse negative, NaN or infinite weights, naming the first one and its index (counted
+    from ``row0``, e.g. the first row of a file's batch)."""
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         first = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), w.shape)
+        where = first if w.ndim > 1 else int(first[0]) + row0
         raise InputError(
-            f"{what} holds {float(w[first])!r} at index {first if w.ndim > 1 else first[0]}; "
+            f"{what} holds {float(w[first])!r} at index {where}; "
             "weights must be finite and non-negative (0 leaves a sample out)."
         )
 

@@ -265,10 +265,11 @@ def fit_file(
     mask_value = getattr(est, "mask_value", None)
     sketch = _needs_sketch(est)
     buffer = _Buffer(len(names))
-    total, n_rows, sketches = Moments.empty(len(names)), 0, None
+    total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
     with _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
         for batch in _chain(first, batches):
-            weight = None if w_index is None else _batch_weights(batch, w_index, sample_weight)
+            weight = None if w_index is None else _batch_weights(batch, w_index, sample_weight, row0)
+            row0 += batch.num_rows
             plain = not sketch and mask_value is None and weight is None
             direct = _column_moments(batch, indices) if plain else None
             if direct is not None:  # float64 columns without nulls: no copy at all
@@ -296,13 +297,14 @@ def _weight_index(path: Path, schema: pa.Schema, name: str) -> int:
     return schema.get_field_index(name)
 
 
-def _batch_weights(batch: pa.RecordBatch, index: int, name: str) -> np.ndarray:
-    """The weight column of one batch as float64, checked (no missing, negative or inf values)."""
+def _batch_weights(batch: pa.RecordBatch, index: int, name: str, row0: int) -> np.ndarray:
+    """The weight column of one batch (whose first data row is ``row0``) as float64, checked:
+    no missing, negative or infinite values."""
     column = batch.column(index)
     weight = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
     if column.null_count:
         weight[np.asarray(column.is_null().to_numpy(zero_copy_only=False))] = np.nan
-    _rows.check_weights(weight, f"weight column {name!r}")
+    _rows.check_weights(weight, f"weight column {name!r} (data rows counted from 0)", row0)
     return weight
 
 

@@ -383,9 +383,11 @@ def test_fit_file_with_a_weight_column(data, tmp_path, method):
 
 def test_fit_file_refuses_bad_weight_columns(tmp_path):
     path = tmp_path / "t.csv"
-    seqscale_io.write_table(pd.DataFrame({"a": [1.0, 2.0], "w": [1.0, -2.0]}), path)
-    with pytest.raises(InputError, match=r"weight column 'w' holds -2\.0 at index 1"):
-        seqscale.fit_file(path, "standard", sample_weight="w")
+    seqscale_io.write_table(pd.DataFrame({"a": np.arange(7.0), "w": [1.0] * 5 + [-2.0, 1.0]}), path)
+    with pytest.raises(
+        InputError, match=r"weight column 'w' \(data rows counted from 0\) holds -2\.0 at index 5"
+    ):
+        seqscale.fit_file(path, "standard", sample_weight="w", batch_size=2)
     with pytest.raises(seqscale.errors.DataFileError, match="names no column"):
         seqscale.fit_file(path, "standard", sample_weight="weight")
 
