@@ -414,6 +414,14 @@ def test_dask_weights_as_column_or_aligned_array(data, method):
     )
     ref = seqscale.StandardScaler().fit(X3, sample_weight=w[:100])
     np.testing.assert_allclose(per_sample.var_, ref.var_, rtol=1e-12)
+    steps = w[:300].reshape(100, 3)
+    per_step = seqscale.StandardScaler().fit(
+        da.from_array(X3, chunks=(30, 2, 3)), sample_weight=da.from_array(steps, chunks=(40, 1))
+    )
+    ref = seqscale.StandardScaler().fit(X3, sample_weight=steps)
+    np.testing.assert_allclose(per_step.var_, ref.var_, rtol=1e-12)
+    with pytest.raises(InputError, match=r"sample_weight.shape == \(99,\)"):
+        seqscale.StandardScaler().fit(da.from_array(X3), sample_weight=da.from_array(w[:99]))
 
 
 def test_coefficient_table_of_a_weighted_fit(data):
