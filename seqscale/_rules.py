@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from seqscale._time import looks_like_time
 from seqscale.errors import ParameterError
 
 # thresholds (see the seqscale.advise docstring)
@@ -51,7 +52,7 @@ def dtype_kind(series: pd.Series) -> str:
         return "other"
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
-    return "text"
+    return "datetime" if looks_like_time(series) else "text"  # text dates are never categories
 
 
 def numeric_kind(st: dict, is_bool: bool) -> str:
@@ -207,15 +208,24 @@ def range_warnings(
             f"period (last {test_size:.0%} of rows) lies outside the training range "
             f"{train_range}{after}; differencing (recommended) keeps the scaled changes in range"
         )
-    elif not diff and method == "minmax" and share == share and share > OUTSIDE_WARN:
-        out.append(
-            f"{share:.1%} of the test period lies outside the training range {train_range}: "
-            f"minmax kept because that is at most {OUTSIDE_SWITCH:.0%} (beyond it, standardize); "
-            "scaled values will leave [0, 1] there, or set domain bounds"
-        )
+    elif not diff and share == share and share > OUTSIDE_WARN:
+        out.append(_outside_warning(share, train_range, method))
     if sn.get("evidence") == "weak" and not diff:
         out.append(f"weak evidence of stationarity ({trend_text(sn)}); not differenced")
     return out
+
+
+def _outside_warning(share: float, train_range: str, method: str | None) -> str:
+    """Test values outside the training range of a column that is not differenced."""
+    head = f"{share:.1%} of the test period lies outside the training range {train_range}"
+    if method == "minmax" and share <= OUTSIDE_SWITCH:
+        return (
+            f"{head}: minmax kept because that is at most {OUTSIDE_SWITCH:.0%} (beyond it, "
+            "standardize); scaled values will leave [0, 1] there, or set domain bounds"
+        )
+    if method == "minmax":
+        return f"{head}: minmax-scaled values will leave the feature range there; consider domain bounds"
+    return f"{head}: the network will see values beyond any it was trained on there; consider domain bounds"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ from seqscale._rules import (  # noqa: F401
     dtype_kind,
 )
 from seqscale._seasonality import period_of_time
+from seqscale._time import with_time
 from seqscale.errors import InputError, InputTypeError, ParameterError
 from seqscale.plan import (  # noqa: F401
     ACTIVATIONS,
@@ -431,7 +432,7 @@ def advise(
     ('standard', 'linear')
     """
     started = _time.perf_counter()
-    df = _as_frame(frame)
+    df = with_time(_as_frame(frame), time)
     task, activation = _resolve_task(task, output_activation)
     _check_options(test_size, sample)
     names = _check_column_names(df, time, id)
