@@ -318,7 +318,11 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _segments_direct(self, lengths: Any) -> bool:
         """Whether segments can be applied block by block (else the per-row path is used)."""
-        return lengths is None and self.mask_value is None and self.out_of_range == "ignore"
+        return lengths is None and self.mask_value is None and self._range_policy() == "ignore"
+
+    def _range_policy(self) -> str:
+        """The out-of-range policy in force: ``clip=True`` (scikit-learn's spelling) means "clip"."""
+        return "clip" if getattr(self, "clip", False) else self.out_of_range
 
     def _apply_segments(self, X, rows, layout, seg: Segments, copy, inverse: bool) -> Any:
         """Apply each segment's coefficients to its contiguous rows (no per-row lookup)."""
@@ -513,6 +517,11 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def _check_params(self) -> None:
         if self.out_of_range not in OUT_OF_RANGE_POLICIES:
             raise ParameterError(f"out_of_range={self.out_of_range!r} is not one of {OUT_OF_RANGE_POLICIES}.")
+        if getattr(self, "clip", False) and self.out_of_range not in ("ignore", "clip"):
+            raise ParameterError(
+                f"clip=True and out_of_range={self.out_of_range!r} contradict each other; clip=True "
+                "is out_of_range='clip'."
+            )
         panel.check_policy(self.unseen)
         if self.padding not in ("post", "pre"):
             raise ParameterError(

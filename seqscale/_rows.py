@@ -205,7 +205,7 @@ def range_policy(
     est: Any, rows: np.ndarray, affine: Affine, codes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Apply ``out_of_range`` before scaling; return output clip bounds for "clip"."""
-    policy = est.out_of_range
+    policy = est._range_policy()
     if policy == "ignore":
         return None
     if policy == "clip":

@@ -35,6 +35,12 @@ _COMMON_DOC = """
         ``False`` scales a float ndarray in place.
 """
 
+_CLIP_DOC = """
+    clip : bool, default=False
+        scikit-learn's spelling of ``out_of_range="clip"``: ``True`` clips transformed values to
+        the output range, so code written for scikit-learn runs unchanged.
+"""
+
 
 def _per_channel(spec: Any, est: AffineScaler, names: list[str] | None, series: Any, width: int, what: str):
     return _domain.resolve(
@@ -61,6 +67,7 @@ class MinMaxScaler(AffineScaler):
         ``feature_range``, so later, larger values still land inside it.
     """
         + _COMMON_DOC
+        + _CLIP_DOC
         + """
     Attributes
     ----------
@@ -91,6 +98,7 @@ class MinMaxScaler(AffineScaler):
         mask_value=None,
         padding="post",
         copy=True,
+        clip=False,
     ):
         self.feature_range = feature_range
         self.bounds = bounds
@@ -100,6 +108,7 @@ class MinMaxScaler(AffineScaler):
         self.mask_value = mask_value
         self.padding = padding
         self.copy = copy
+        self.clip = clip
 
     def _check_method_params(self) -> None:
         try:
@@ -336,6 +345,7 @@ class MaxAbsScaler(AffineScaler):
     stays 0 (with a ``ConstantFeatureWarning``).
     """
         + _COMMON_DOC
+        + _CLIP_DOC
         + """
     Examples
     --------
@@ -347,12 +357,22 @@ class MaxAbsScaler(AffineScaler):
 
     method = "maxabs"
 
-    def __init__(self, *, out_of_range="ignore", unseen="error", mask_value=None, padding="post", copy=True):
+    def __init__(
+        self,
+        *,
+        out_of_range="ignore",
+        unseen="error",
+        mask_value=None,
+        padding="post",
+        copy=True,
+        clip=False,
+    ):
         self.out_of_range = out_of_range
         self.unseen = unseen
         self.mask_value = mask_value
         self.padding = padding
         self.copy = copy
+        self.clip = clip
 
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
         return methods.maxabs(stats)
