@@ -209,7 +209,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         _rows.refuse_infinite(self, found, rows)
         row_codes = np.repeat(codes, seg.lengths) if self.method == "robust" else None
         self._update_extra(rows, row_codes, first)
-        self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
+        self._n_rows = int(rows.shape[0]) + (0 if first else self._n_rows)
         self.n_features_in_ = n_features
         self._refresh(warn=True)
         return None if identity else codes
@@ -232,7 +232,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             self.stats_ = self.series_stats_.pooled()
         _rows.refuse_infinite(self, batch, rows)
         self._update_extra(rows, codes, first)
-        self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
+        self._n_rows = int(rows.shape[0]) + (0 if first else self._n_rows)
         self.n_features_in_ = rows.shape[1]
         self._refresh(warn=True)
 
@@ -435,7 +435,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"{self.n_features_in_} features as input."
             )
         self.stats_ = moments if first else self.stats_.merge(moments)
-        self.n_samples_seen_ = int(n_rows) + (0 if first else self.n_samples_seen_)
+        self._n_rows = int(n_rows) + (0 if first else self._n_rows)
         self.n_features_in_ = n_features
         self._refresh(warn=True)
 
@@ -443,6 +443,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attr)
         self._extra = None
+        self._n_rows = 0
 
     def _update_extra(self, rows: np.ndarray, codes: np.ndarray | None, first: bool) -> None:
         """Hook for statistics beyond the moments (quantiles of the robust scaler)."""
@@ -460,6 +461,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if self._grouped:
             self.fallback_ = self._fallback_affine(names)
         self._set_public_attributes(self.affine_, table)
+        self.n_samples_seen_ = self._samples_seen(self.stats_)
         if warn:
             self._warn_constant(table, names)
 
@@ -497,6 +499,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _constant_target(self) -> str:
         return "exactly 0"
+
+    def _samples_seen(self, stats: Moments) -> int | np.ndarray:
+        """Hook: ``n_samples_seen_``, the number of rows fitted (padding excluded)."""
+        return self._n_rows
 
     def _degenerate_channels(self, table: Moments) -> np.ndarray:
         """Channels whose coefficients cannot come from the data (constant ones)."""

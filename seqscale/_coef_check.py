@@ -198,7 +198,7 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     if record.get("named_features", True):
         est.feature_names_in_ = np.asarray(features, dtype=object)
     seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-    est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
+    est._n_rows = int(_number(seen, source, "field 'n_samples_seen'"))
     if series is None:
         est.stats_ = stats
     else:

@@ -135,7 +135,7 @@ def to_dict(est: Any) -> dict:
         "layout": "per_series" if est._grouped else "per_feature",
         "features": names,
         "named_features": hasattr(est, "feature_names_in_"),
-        "n_samples_seen": int(est.n_samples_seen_),
+        "n_samples_seen": int(est._n_rows),
         "exact": True if extra is None else all(sk.exact for sk in extra),
         "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
         **pooled,
@@ -230,7 +230,7 @@ def coefficient_table(est: Any) -> Any:
 
 
 def _nan_counts(est: Any) -> np.ndarray:
-    return np.asarray(est.n_samples_seen_ - est.stats_.count, dtype=np.int64)
+    return np.asarray(est._n_rows - est.stats_.count, dtype=np.int64)
 
 
 def moments_from_channels(columns: dict[str, np.ndarray]) -> Moments:

@@ -111,7 +111,7 @@ def fit_job(
         from seqscale.stream import fit_file
 
         scaler = fit_file(data, method=method, columns=columns, progress=progress)
-        rows = int(scaler.n_samples_seen_)
+        rows = int(scaler._n_rows)
     else:
         frame = read_table(data)
         _require_columns(frame, [c for c in (groups, time) if c is not None], data)

@@ -25,9 +25,12 @@ __all__ = [
     "constant_channels",
     "maxabs",
     "minmax",
+    "maxabs_bound",
     "negligible_spread",
     "robust",
+    "robust_spread",
     "standard",
+    "standard_spread",
 ]
 
 METHODS = ("minmax", "standard", "robust", "maxabs")
@@ -191,12 +194,51 @@ def standard(
         np.isinf(moments.m2) & ~constant & ~fixed_std,
         "the sum of squared deviations overflows float64",
     )
-    spread = _override(moments.std(), std)
-    _refuse(~constant & ~fixed_std & ~(spread > 0), "the standard deviation underflows to 0")
-    unit = (constant & ~fixed_std) | ~(spread > 0)
-    scale = _reciprocal(spread, unit) if with_std else np.ones_like(spread)
+    raw = _override(moments.std(), std)
+    _refuse(~constant & ~fixed_std & ~(raw > 0), "the standard deviation underflows to 0")
+    spread = standard_spread(moments, std)
+    scale = _reciprocal(spread, spread == 1.0) if with_std else np.ones_like(spread)
     shift = center if with_mean else np.zeros_like(center)
     return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
+
+
+def standard_spread(moments: Moments, std: np.ndarray | None = None) -> np.ndarray:
+    """The std each channel is divided by (scikit-learn's ``scale_``): 1 for a constant channel.
+
+    Examples
+    --------
+    >>> standard_spread(Moments.from_array(np.array([[1.0, 5.0], [3.0, 5.0]]))).tolist()
+    [1.0, 1.0]
+    """
+    fixed = np.zeros(moments.count.shape, dtype=bool) if std is None else ~np.isnan(std)
+    spread = _override(moments.std(), std)
+    unit = (constant_channels(moments) & ~fixed) | ~(spread > 0)
+    return np.where(unit, 1.0, spread)
+
+
+def robust_spread(
+    moments: Moments,
+    median: np.ndarray,
+    q_low: np.ndarray,
+    q_high: np.ndarray,
+    unit_variance: bool = False,
+    quantile_range: tuple[float, float] = (25.0, 75.0),
+) -> np.ndarray:
+    """The inter-quantile range each channel is divided by (``scale_``): 1 for a constant channel."""
+    spread = q_high - q_low
+    if unit_variance:
+        from scipy.stats import norm
+
+        lo, hi = quantile_range
+        spread = spread / (norm.ppf(hi / 100.0) - norm.ppf(lo / 100.0))
+    _refuse(np.isinf(spread) | np.isinf(median), "the inter-quantile range overflows float64")
+    return np.where(~(spread > 0) | negligible_spread(spread, median, moments.count), 1.0, spread)
+
+
+def maxabs_bound(moments: Moments, max_abs: np.ndarray | None = None) -> np.ndarray:
+    """The largest absolute value of each channel (``max_abs_``): 0 for an all-zero channel."""
+    observed = np.fmax(np.abs(moments.min), np.abs(moments.max))
+    return _override(np.where(np.isnan(observed), 0.0, observed), max_abs)
 
 
 def robust(
@@ -210,23 +252,15 @@ def robust(
     quantile_range: tuple[float, float] = (25.0, 75.0),
 ) -> Affine:
     """Robust scaling: ``(x - median) / (q_high - q_low)``, like scikit-learn's RobustScaler."""
-    spread = q_high - q_low
-    if unit_variance:
-        from scipy.stats import norm
-
-        lo, hi = quantile_range
-        spread = spread / (norm.ppf(hi / 100.0) - norm.ppf(lo / 100.0))
-    _refuse(np.isinf(spread) | np.isinf(median), "the inter-quantile range overflows float64")
-    unit = ~(spread > 0) | negligible_spread(spread, median, moments.count)
-    scale = _reciprocal(spread, unit) if with_scaling else np.ones_like(spread)
+    spread = robust_spread(moments, median, q_low, q_high, unit_variance, quantile_range)
+    scale = _reciprocal(spread, spread == 1.0) if with_scaling else np.ones_like(spread)
     shift = np.where(np.isnan(median), 0.0, median) if with_centering else np.zeros_like(median)
     return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
 
 
 def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
     """Divide by the largest absolute value, so the data lands in ``[-1, 1]`` (zeros kept)."""
-    observed = np.fmax(np.abs(moments.min), np.abs(moments.max))
-    bound = _override(np.where(np.isnan(observed), 0.0, observed), max_abs)
+    bound = maxabs_bound(moments, max_abs)
     unit = ~(bound > 0)
     scale = _exact_upper_end(bound, _reciprocal(bound, unit), 0.0, 1.0, unit)  # |max| -> exactly 1
     zeros = np.zeros_like(scale)

@@ -130,7 +130,7 @@ class QuantileSketch:
         cum = np.cumsum(self.weights)
         group_start = np.concatenate([[0.0], np.cumsum(total)[:-1]])
         before = cum - self.weights - group_start[self.codes]  # weight strictly before each value
-        target = (total * q + (1.0 - q)) - 1.0  # numpy's virtual index, rounded as numpy rounds it
+        target = (total - 1.0) * q  # numpy's virtual index for the "linear" method
         key = self.codes + before / np.maximum(total[self.codes], 1.0)
         wanted = np.arange(self.n_groups) + target / np.maximum(total, 1.0)
         idx = np.clip(np.searchsorted(key, wanted, side="right") - 1, 0, self.values.size - 1)

@@ -205,7 +205,8 @@ class StandardScaler(AffineScaler):
         self.padding = padding
         self.copy = copy
 
-    def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
+    def _fixed(self, stats: Moments, names, series) -> list[np.ndarray | None]:
+        """The domain mean and std, per channel (NaN where the data decides), or None."""
         fixed = []
         for spec, what in ((self.mean, "mean"), (self.std, "std")):
             dom = _per_channel(spec, self, names, series, 1, what)
@@ -216,7 +217,11 @@ class StandardScaler(AffineScaler):
                 if dom.ndim == 2
                 else dom[..., 0]
             )
-        return methods.standard(stats, self.with_mean, self.with_std, fixed[0], fixed[1])
+        return fixed
+
+    def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
+        mean, std = self._fixed(stats, names, series)
+        return methods.standard(stats, self.with_mean, self.with_std, mean, std)
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
         if self.mean is not None or self.std is not None:
@@ -224,9 +229,21 @@ class StandardScaler(AffineScaler):
         return "standard", float(bool(self.with_mean)), float(bool(self.with_std))
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.mean_ = affine.shift.copy()
-        self.scale_ = 1.0 / affine.scale
-        self.var_ = stats.var()
+        # scikit-learn's meaning: mean_ is the mean even with with_mean=False (None when neither
+        # centring nor scaling); var_ and scale_ are None with with_std=False.
+        series = self.series_ if self._grouped else None
+        mean, std = self._fixed(stats, self._feature_names_list(), series)
+        either = self.with_mean or self.with_std
+        center = stats.mean.copy() if mean is None else np.where(np.isnan(mean), stats.mean, mean)
+        self.mean_ = center if either else None
+        self.var_ = stats.var() if self.with_std else None
+        self.scale_ = methods.standard_spread(stats, std) if self.with_std else None
+
+    def _samples_seen(self, stats: Moments) -> int | np.ndarray:
+        # per feature when missing values make the counts differ, as in scikit-learn
+        if self._grouped or stats.count.size == 0 or np.all(stats.count == stats.count[0]):
+            return self._n_rows
+        return stats.count.astype(np.int64)
 
 
 class RobustScaler(AffineScaler):
@@ -328,8 +345,14 @@ class RobustScaler(AffineScaler):
         )
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.center_ = affine.shift.copy()
-        self.scale_ = 1.0 / affine.scale
+        # None for a step that is off, as in scikit-learn
+        self.center_ = affine.shift.copy() if self.with_centering else None
+        if self.with_scaling:
+            q = self._extra_table(self._grouped)
+            lo_hi = (q["median"], q["q_low"], q["q_high"], self.unit_variance, tuple(self.quantile_range))
+            self.scale_ = methods.robust_spread(stats, *lo_hi)
+        else:
+            self.scale_ = None
 
     @property
     def exact_(self) -> bool:
@@ -386,8 +409,8 @@ class MaxAbsScaler(AffineScaler):
         return ~(np.fmax(np.abs(table.min), np.abs(table.max)) > 0)
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.max_abs_ = 1.0 / affine.scale
-        self.scale_ = self.max_abs_.copy()
+        self.max_abs_ = methods.maxabs_bound(stats)
+        self.scale_ = np.where(self.max_abs_ > 0, self.max_abs_, 1.0)
 
 
 #: The scaler class of each method name (the names used in code, JSON files and the CLI).
