@@ -141,7 +141,9 @@ class QuantileSketch:
         same = self.codes[nxt] == self.codes[idx_h]
         upper = np.where(same, self.values[nxt], self.values[idx_h])
         low = self.values[idx_h]
-        out[has] = _lerp(low, upper, frac)
+        # the median of an even count is the mean of the middle pair, as np.median computes it
+        middle = (q == 0.5) & (frac == 0.5)
+        out[has] = np.where(middle, 0.5 * low + 0.5 * upper, _lerp(low, upper, frac))
         return out
 
     def to_dict(self) -> dict:
