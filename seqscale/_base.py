@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from seqscale import _kernels, _layout, _rows, panel
+from seqscale import _kernels, _layout, _rows, _sparse, panel
 from seqscale.affine import Affine
 from seqscale.engines import is_dask
 from seqscale.errors import (
@@ -154,9 +154,30 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 "partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once."
             )
         first = not hasattr(self, "stats_")
+        if _sparse.is_sparse(X):
+            return self._partial_fit_sparse(X, groups, lengths, first)
         runs = lengths is None and self.mask_value is None
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
         self._fit_rows(rows, layout, ids, lengths, first)
+        return self
+
+    def _partial_fit_sparse(self, X: Any, groups: Any, lengths: Any, first: bool) -> AffineScaler:
+        """Fold a scipy.sparse batch: statistics of the stored values merged with the zeros."""
+        _sparse.check_no_shift(self)
+        if groups is not None or lengths is not None:
+            raise ParameterError("sparse input: groups= and lengths= are not supported.")
+        X = _sparse.as_csr_or_csc(X)
+        if np.isinf(X.data).any():
+            raise InputError("Input X contains infinity or a value too large for dtype('float64').")
+        _rows.check_names(self, None, reset=first)
+        if not first and X.shape[1] != self.n_features_in_:
+            raise FeatureMismatchError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        if self.method == "robust":  # quantiles need every value, the zeros included
+            self._update_extra(X.toarray(), None, first)
+        self._fold_moments(_sparse.moments(X), X.shape[0])
         return self
 
     def _fit_rows(self, rows: np.ndarray, layout: Any, ids: Any, lengths: Any, first: bool) -> None:
@@ -274,6 +295,17 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _apply(self, X, groups, lengths, features, axis, copy, *, inverse: bool, runs: bool = True) -> Any:
         self._require_fitted()
+        if _sparse.is_sparse(X):
+            _sparse.check_no_shift(self)
+            if groups is not None or lengths is not None or features is not None:
+                raise ParameterError("sparse input: groups=, lengths= and features= are not supported.")
+            X = _sparse.as_csr_or_csc(X)
+            if X.shape[1] != self.n_features_in_:
+                raise FeatureMismatchError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            return _sparse.apply(self, X, inverse)
         if is_dask(X):
             from seqscale.engines import dask as engine
 

@@ -123,8 +123,9 @@ def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
 def _array_from_any(X: Any) -> np.ndarray:
     if hasattr(X, "toarray") or type(X).__name__.startswith(("csr_", "csc_", "coo_")):
         raise InputTypeError(
-            "sparse matrices are not supported: scaling shifts values, so zeros would not stay "
-            "zero. Convert with X.toarray() first."
+            "sparse input is taken by MaxAbsScaler, StandardScaler(with_mean=False) and "
+            "RobustScaler(with_centering=False) (they keep zeros at zero); here dense input is "
+            "needed: convert with X.toarray() first."
         )
     try:
         arr = np.asarray(X)

@@ -42,7 +42,7 @@ def prepare(
     rows, layout = _layout.as_rows(X, exclude=exclude)
     ids = X[groups] if exclude else groups
     names = _layout.feature_names_of(_layout.drop_columns(X, exclude))
-    _check_names(est, names, reset)
+    check_names(est, names, reset)
     if not reset and rows.shape[1] != est.n_features_in_:
         raise FeatureMismatchError(
             f"X has {rows.shape[1]} features, but {type(est).__name__} is expecting "
@@ -54,7 +54,7 @@ def prepare(
     return rows, layout, ids
 
 
-def _check_names(est: Any, names: np.ndarray | None, reset: bool) -> None:
+def check_names(est: Any, names: np.ndarray | None, reset: bool) -> None:
     cls = type(est).__name__
     if reset:
         if names is not None:
