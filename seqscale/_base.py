@@ -329,7 +329,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             if ids is not None:
                 per_sample = np.asarray(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
                 ids = np.repeat(per_sample, rows.shape[0] // max(len(per_sample), 1))
-        affine, codes = _rows.select(self, ids, rows, layout, channels)
+        affine, codes = _rows.select(self, ids, rows, layout, channels, inverse)
         clip = None if inverse else _rows.range_policy(self, rows, affine, codes)
         out = self._output_buffer(X, rows, copy)
         if inverse:
@@ -482,6 +482,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
         """Hook: extra statistics by name, per feature or per (series, feature)."""
+        return {}
+
+    def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+        """Hook: the extra statistics of some rows per group, without changing the estimator."""
         return {}
 
     def _refresh(self, warn: bool = False) -> None:

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from seqscale import _layout, panel
 from seqscale.affine import Affine
@@ -22,6 +23,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.segments import Segments, sorted_runs
+from seqscale.stats import Moments
 
 __all__ = ["keep_mask", "prepare", "prepare_subset", "refuse_infinite", "select", "wrap"]
 
@@ -159,7 +161,12 @@ def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> 
 
 
 def select(
-    est: Any, ids: Any, rows: np.ndarray, layout: _layout.Layout, channels: Any = None
+    est: Any,
+    ids: Any,
+    rows: np.ndarray,
+    layout: _layout.Layout,
+    channels: Any = None,
+    inverse: bool = False,
 ) -> tuple[Affine, np.ndarray | None]:
     """Coefficients for these rows and, when fitted per series, each row's series code.
 
@@ -177,28 +184,58 @@ def select(
     codes, id_values = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
     table = affine
     if np.any(codes < 0):
-        table, codes = unseen_table(est, codes, id_values, rows)
+        if est.unseen == "own" and channels is not None and not inverse:
+            raise InputError(
+                "unseen='own' computes an unseen series' coefficients from all its features; "
+                "pass every fitted feature (not features=) for series not seen at fit time."
+            )
+        table, codes = unseen_table(est, codes, id_values, rows, inverse)
     if channels is not None:
         table = table.take((slice(None), channels))
     return table, codes
 
 
-def unseen_table(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
-    """Coefficient table and codes once series unseen at fit time (code -1) follow ``unseen``."""
+_FIELDS = ("shift", "scale", "offset", "low", "high")
+
+
+def unseen_table(
+    est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray, inverse: bool = False
+) -> tuple[Affine, np.ndarray]:
+    """Coefficient table and codes once series unseen at fit time (code -1) follow ``unseen``.
+
+    The fitted estimator is never changed: ``"own"`` computes the coefficients of the rows given
+    for this call only, and an inverse has no rows in original units to compute them from.
+    """
     if est.unseen == "error":
         raise panel.unseen_error(ids, codes)
     if est.unseen == "own":
-        unseen = codes < 0
-        est._fold(rows[unseen], ids[unseen], first=False)
-        return est.affine_, panel.lookup(est.series_, ids, rows.shape[0], (rows.shape[0],))[0]
+        if inverse:
+            raise panel.unseen_error(
+                ids,
+                codes,
+                "inverse_transform needs stored coefficients; unseen='own' computes a new "
+                "series' coefficients in transform for that call only. Invert with the "
+                "coefficients transform used (e.g. seqscale.scale_windows returns them), or fit "
+                "on the series first.",
+            )
+        return _own_table(est, codes, ids, rows)
     fb = est.fallback_
-    table = Affine(
-        *(
-            np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]])
-            for f in ("shift", "scale", "offset", "low", "high")
-        )
-    )
+    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]]) for f in _FIELDS))
     return table, np.where(codes < 0, len(est.series_), codes)
+
+
+def _own_table(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
+    """The fitted table plus one row per unseen series, from that series' rows in this call."""
+    unseen = codes < 0
+    local, new_ids = pd.factorize(np.asarray(ids)[unseen])
+    batch = rows[unseen]
+    stats = Moments.from_groups(batch, local, new_ids.size)
+    extra = est._batch_extra(batch, local, new_ids.size)
+    own = est._method_affine(stats, extra, est._feature_names_list(), None)
+    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(own, f)]) for f in _FIELDS))
+    codes = codes.copy()
+    codes[unseen] = len(est.series_) + local
+    return table, codes
 
 
 def range_policy(

@@ -25,7 +25,10 @@ _COMMON_DOC = """
     out_of_range : {"ignore", "clip", "warn", "error"}, default="ignore"
         What ``transform`` does with values outside the fitted (or domain) range.
     unseen : {"error", "pooled", "median", "own"}, default="error"
-        Coefficients for series not seen at fit time (grouped fits only).
+        Coefficients for series not seen at fit time (grouped fits only): an error, the pooled
+        coefficients, the median of the series' coefficients, or ``"own"``: ``transform``
+        computes them from the rows of that series it is given, for that call only (the fitted
+        scaler never changes; ``inverse_transform`` of such a series raises, naming its ids).
     mask_value : float, optional
         Padding value: a row (timestep) whose features all equal it is ignored by fit and left
         untouched by transform and inverse (Keras ``Masking``).
@@ -324,6 +327,10 @@ class RobustScaler(AffineScaler):
             name: np.stack([sk.quantile(q) for sk in sketches], axis=-1)
             for name, q in (("median", 0.5), ("q_low", lo), ("q_high", hi))
         }
+
+    def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+        sketches = [QuantileSketch.from_values(rows[:, j], codes, n_groups) for j in range(rows.shape[1])]
+        return self._quantile_table(sketches)
 
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
         if self._extra is None:  # loaded from a file: the stored quantiles
