@@ -137,7 +137,7 @@ def test_unseen_own_uses_the_rows_given_and_never_changes_the_scaler(method, pan
     # a second chunk of the series gets the coefficients of its own rows, not the first chunk's
     assert_close(est.transform(new[2:], groups=["new"] * 2), make_sklearn(method).fit_transform(new[2:]))
     assert_close(est.transform(X, groups=ids), per_series_reference(method, X, ids))
-    with pytest.raises(seqscale.UnseenSeriesError, match="'new'.*inverse_transform"):
+    with pytest.raises(seqscale.UnseenSeriesError, match=r"'new'.*inverse_transform"):
         est.inverse_transform(out, groups=["new"] * 4)
 
 
