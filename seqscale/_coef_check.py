@@ -242,7 +242,7 @@ def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> d
 
 
 def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:
-    keys = {"minmax": ("low", "high"), "standard": ("mean", "std")}.get(method, ())
+    keys = {"minmax": ("low", "high"), "standard": ("mean", "std"), "maxabs": ("max_abs",)}.get(method, ())
     entries = {}
     for i, dom in enumerate(cols["domain"]):
         extra = set(dom) - set(keys)

@@ -41,7 +41,7 @@ FORMAT_VERSION = 1
 _STATS = ("count", "mean", "m2", "min", "max")
 _QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
-_DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std")}
+_DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std"), "maxabs": ("max_abs",)}
 
 
 def _classes() -> dict[str, type]:

@@ -373,6 +373,12 @@ class MaxAbsScaler(AffineScaler):
 
     A constant feature maps to ``+1`` or ``-1`` (its sign), as in scikit-learn; an all-zero feature
     stays 0 (with a ``ConstantFeatureWarning``).
+
+    Parameters
+    ----------
+    max_abs : number, array (features,) or dict {feature: value}, optional
+        Domain knowledge: the magnitude that maps to 1 instead of the largest one seen (only
+        some features may be given). After a grouped fit, a dict keyed by series id.
     """
         + _COMMON_DOC
         + _CLIP_DOC
@@ -390,6 +396,7 @@ class MaxAbsScaler(AffineScaler):
     def __init__(
         self,
         *,
+        max_abs=None,
         out_of_range="ignore",
         unseen="error",
         mask_value=None,
@@ -397,6 +404,7 @@ class MaxAbsScaler(AffineScaler):
         copy=True,
         clip=False,
     ):
+        self.max_abs = max_abs
         self.out_of_range = out_of_range
         self.unseen = unseen
         self.mask_value = mask_value
@@ -404,11 +412,17 @@ class MaxAbsScaler(AffineScaler):
         self.copy = copy
         self.clip = clip
 
+    def _fixed(self, stats: Moments, names, series) -> np.ndarray | None:
+        dom = _per_channel(self.max_abs, self, names, series, 1, "max_abs")
+        if dom is None:
+            return None
+        return np.broadcast_to(dom[..., 0], stats.count.shape) if dom.ndim == 2 else dom[..., 0]
+
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
-        return methods.maxabs(stats)
+        return methods.maxabs(stats, self._fixed(stats, names, series))
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
-        return "maxabs", 0.0, 0.0
+        return None if self.max_abs is not None else ("maxabs", 0.0, 0.0)
 
     def _degenerate_channels(self, table: Moments) -> np.ndarray:
         # A constant non-zero feature is fine for max-abs scaling (it maps to +-1); only an
@@ -416,7 +430,8 @@ class MaxAbsScaler(AffineScaler):
         return ~(np.fmax(np.abs(table.min), np.abs(table.max)) > 0)
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.max_abs_ = methods.maxabs_bound(stats)
+        series = self.series_ if self._grouped else None
+        self.max_abs_ = methods.maxabs_bound(stats, self._fixed(stats, self._feature_names_list(), series))
         self.scale_ = np.where(self.max_abs_ > 0, self.max_abs_, 1.0)
 
 

@@ -158,3 +158,111 @@ def test_clip_spelled_as_scikit_learn():
         assert est.transform(np.array([[20.0]])).tolist() == [[1.0]]
     with pytest.raises(seqscale.ParameterError, match="clip=True"):
         seqscale.MinMaxScaler(clip=True, out_of_range="error").fit(X)
+
+
+# 6. unseen="own": see tests/test_panel.py::test_unseen_own_uses_the_rows_given_and_never_changes_the_scaler
+
+
+# 7. a plan column with method "maxabs" and bounds is a max-abs scaler with the domain bound
+def test_plan_maxabs_with_bounds_is_a_maxabs_scaler():
+    from seqscale._pipeline_specs import make_scaler
+
+    est = make_scaler({"method": "maxabs", "bounds": [-40, 25]})
+    assert isinstance(est, seqscale.MaxAbsScaler) and est.max_abs == 40.0
+    fitted = est.fit(np.array([[-3.0], [10.0]]))
+    assert fitted.transform(np.array([[20.0], [-40.0]])).tolist() == [[0.5], [-1.0]]
+    record = fitted.to_dict()
+    assert record["method"] == "maxabs"
+    assert record["channels"][0]["domain"] == {"max_abs": 40.0}
+
+
+def test_maxabs_domain_survives_a_coefficient_file(tmp_path):
+    est = seqscale.MaxAbsScaler(max_abs={"a": 8.0}).fit(
+        __import__("pandas").DataFrame({"a": [1.0, -2.0], "b": [3.0, 4.0]})
+    )
+    est.save(tmp_path / "c.json")
+    back = seqscale.load(tmp_path / "c.json")
+    np.testing.assert_array_equal(back.max_abs_, [8.0, 4.0])
+
+
+# 8. every categorical dtype is refused, with the pointer to OneHotEncoder
+def _categoricals():
+    import pandas as pd
+
+    yield pd.DataFrame({"a": pd.Categorical([1, 2, 4])})
+    yield pd.Series(pd.Categorical([1.5, 2.5, 4.5]))
+    yield pd.Categorical([1, 2, 4])
+    pl = pytest.importorskip("polars")
+    yield pl.DataFrame({"a": pl.Series(["x", "y", "x"], dtype=pl.Categorical)})
+    yield pl.DataFrame({"a": pl.Series(["x", "y", "x"], dtype=pl.Enum(["x", "y"]))})
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_categorical_dtypes_are_refused(index):
+    X = list(_categoricals())[index]
+    with pytest.raises(seqscale.InputTypeError, match="OneHotEncoder"):
+        seqscale.StandardScaler().fit(X)
+
+
+# 9. booleans are 0/1 (float64 out), as scikit-learn takes them
+def test_booleans_are_accepted_as_zero_one():
+    import pandas as pd
+
+    flags = np.array([[True, False], [False, False], [True, True]])
+    for method in ("MinMaxScaler", "StandardScaler", "RobustScaler", "MaxAbsScaler"):
+        ours = getattr(seqscale, method)().fit_transform(flags)
+        assert ours.dtype == np.float64
+        np.testing.assert_allclose(ours, getattr(skp, method)().fit_transform(flags), rtol=1e-15)
+    frame = pd.DataFrame({"holiday": [True, False, True], "sales": [3.0, 5.0, 4.0]})
+    out = seqscale.MinMaxScaler().fit_transform(frame)
+    assert out["holiday"].tolist() == [1.0, 0.0, 1.0] and out["holiday"].dtype == np.float64
+    nullable = pd.DataFrame({"promo": pd.array([True, None, False], dtype="boolean")})
+    assert seqscale.MaxAbsScaler().fit_transform(nullable)["promo"].tolist()[::2] == [1.0, 0.0]
+
+
+# scipy.sparse for the scalers that keep zeros at zero
+SPARSE_SCALERS = [
+    ("MaxAbsScaler", {}),
+    ("StandardScaler", {"with_mean": False}),
+    ("RobustScaler", {"with_centering": False}),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("name, kwargs", SPARSE_SCALERS)
+def test_sparse_equals_scikit_learn(name, kwargs, fmt):
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(60, 5, density=0.3, format=fmt, random_state=0, dtype=np.float64) * 10 - 0
+    X.data -= 3.0
+    ours = getattr(seqscale, name)(**kwargs).fit(X)
+    theirs = getattr(skp, name)(**kwargs).fit(X)
+    got, want = ours.transform(X), theirs.transform(X)
+    assert got.format == ("csr" if fmt == "coo" else fmt)
+    np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(ours.inverse_transform(got).toarray(), X.toarray(), rtol=1e-15)
+    np.testing.assert_allclose(ours.scale_, theirs.scale_, rtol=1e-15)
+
+
+def test_sparse_partial_fit_equals_fit():
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(90, 3, density=0.4, format="csr", random_state=1) * 5
+    whole = seqscale.StandardScaler(with_mean=False).fit(X)
+    chunks = seqscale.StandardScaler(with_mean=False)
+    for k in range(0, 90, 30):
+        chunks.partial_fit(X[k : k + 30])
+    np.testing.assert_allclose(chunks.var_, whole.var_, rtol=1e-14)
+    np.testing.assert_allclose(whole.var_, X.toarray().var(axis=0), rtol=1e-14)
+
+
+def test_sparse_refused_with_scikit_learn_wording():
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(10, 2, density=0.5, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="Cannot center sparse matrices: pass `with_mean=False` instead"):
+        seqscale.StandardScaler().fit(X)
+    with pytest.raises(ValueError, match="Cannot center sparse matrices: use `with_centering=False`"):
+        seqscale.RobustScaler().fit(X)
+    with pytest.raises(TypeError, match="MinMaxScaler does not support sparse input"):
+        seqscale.MinMaxScaler().fit(X)
+    dense_fit = seqscale.StandardScaler().fit(X.toarray())
+    with pytest.raises(ValueError, match="Cannot center sparse matrices"):
+        dense_fit.transform(X)
