@@ -77,7 +77,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             input_features = np.asarray(input_features, dtype=object)
             if names is not None and not np.array_equal(input_features, names):
                 raise InputError(
-                    f"input_features {list(input_features)} differ from the fitted names {list(names)}."
+                    f"input_features is not equal to feature_names_in_: {list(input_features)} "
+                    f"differ from the fitted names {list(names)}."
                 )
             if len(input_features) != self.n_features_in_:
                 raise InputError(

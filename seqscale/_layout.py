@@ -206,6 +206,8 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
     layout = Layout("ndarray", arr.shape, arr.dtype)
     if arr.ndim == 1:
         rows = arr.reshape(-1, 1)
+    elif arr.ndim == 2:
+        rows = arr  # the caller's array itself, so that copy=False scales it in place
     else:
         rows = arr.reshape(int(np.prod(arr.shape[:-1])), arr.shape[-1])
     return _check_rows(rows, arr.shape), layout
@@ -229,7 +231,7 @@ def _check_rows(rows: np.ndarray, shape: tuple[int, ...] | None = None) -> np.nd
 def from_rows(rows: np.ndarray, layout: Layout, *, columns: list[str] | None = None) -> Any:
     """Shape ``rows`` back into the caller's container (see :func:`as_rows`)."""
     if layout.kind == "ndarray":
-        return rows.reshape(layout.shape)
+        return rows if rows.shape == layout.shape else rows.reshape(layout.shape)
     if layout.kind == "series":
         import pandas as pd
 

@@ -304,7 +304,10 @@ class RobustScaler(AffineScaler):
                 f"quantile_range={self.quantile_range!r} must be a pair of percentiles."
             ) from None
         if not (0.0 <= lo < hi <= 100.0):
-            raise ParameterError(f"quantile_range={self.quantile_range!r}: need 0 <= low < high <= 100.")
+            raise ParameterError(
+                f"Invalid quantile range: {tuple(self.quantile_range)}. quantile_range needs "
+                "0 <= low < high <= 100."
+            )
 
     def _update_extra(self, rows: np.ndarray, codes: np.ndarray | None, first: bool) -> None:
         if not first and self._extra is None:
