@@ -188,7 +188,8 @@ def standard(
     2.14
     """
     constant = constant_channels(moments)
-    center = _override(np.where(constant & ~np.isnan(moments.min), moments.min, moments.mean), mean)
+    exact_constant = moments.max == moments.min  # all equal: the min is the mean, exactly
+    center = _override(np.where(exact_constant, moments.min, moments.mean), mean)
     fixed_std = np.zeros(moments.count.shape, dtype=bool) if std is None else ~np.isnan(std)
     _refuse(
         np.isinf(moments.m2) & ~constant & ~fixed_std,

@@ -414,7 +414,7 @@ def _k_coefficients(kind, p0, p1, mean, m2, n, lo, hi):
     spread = np.sqrt(m2 / n) if n > 0 else 0.0
     constant = not (hi > lo) or (spread > 0 and _nb_negligible(spread, mean, n))
     if kind == _STANDARD:  # p0: with_mean, p1: with_std
-        center = lo if (constant and lo == lo) else mean
+        center = lo if hi == lo else mean  # all equal: the min is the mean, exactly
         unit = constant or not (spread > 0)
         scale = 1.0 if (unit or p1 == 0.0) else 1.0 / spread
         return (center if p0 != 0.0 else 0.0), scale, 0.0

@@ -108,6 +108,9 @@ class Moments:
             step = np.where(n > 0, delta * batch.count / np.where(n > 0, n, 1), 0.0)
             mean = np.where(seen, self.mean + step, batch.mean)
             residual = np.where(seen, (self.mean - mean) + step + low, 0.0)  # two-sum: exact part lost
+            rounded = mean + residual  # renormalize: ``mean`` stays the correctly rounded high part
+            residual = residual - (rounded - mean)
+            mean = rounded
             cross = np.where(
                 seen & (batch.count > 0),
                 delta * delta * self.count * batch.count / np.where(n > 0, n, 1),
