@@ -117,7 +117,7 @@ def measure() -> list[dict]:
         for name in SCALERS:
             shift, div, off = exact_coefficients(name, x)
             exact_y = [(v - shift) / div + off for v in x]
-            for mode, chunks in (("fit", 1), (f"partial_fit ×{CHUNKS}", CHUNKS)):
+            for mode, chunks in (("fit", 1), (f"partial_fit, {CHUNKS} chunks", CHUNKS)):
                 ours = output_error(_fit(getattr(seqscale, name)(), X, chunks), X, exact_y)
                 theirs_est = getattr(skp, name)()
                 if chunks > 1 and not hasattr(theirs_est, "partial_fit"):
@@ -147,9 +147,8 @@ def markdown(rows: list[dict]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(
-            f"| {r['data']} | {r['scaler']} | {r['mode']} | {_fmt(r['seqscale'])} | {_fmt(r['scikit-learn'])} |"
-        )
+        cells = [r["data"], r["scaler"], r["mode"], _fmt(r["seqscale"]), _fmt(r["scikit-learn"])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
