@@ -158,10 +158,8 @@ def main() -> None:
     import seqscale
 
     rows = measure()
-    text = markdown(rows).replace(
-        "Written by",
-        f"seqscale {seqscale.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}. Written by",
-    )
+    versions = f"seqscale {seqscale.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}"
+    text = markdown(rows).replace("Written by", f"{versions}. Written by")
     out = Path(__file__).parent / "results" / "numerics_exact.md"
     out.write_text(text, encoding="utf-8")
     print(text)
