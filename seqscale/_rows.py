@@ -45,6 +45,12 @@ def prepare(
     ids = X[groups] if exclude else groups
     names = _layout.feature_names_of(_layout.drop_columns(X, exclude))
     check_names(est, names, reset)
+    if not reset and rows.shape[1] != est.n_features_in_ and len(layout.shape) == 1:
+        raise FeatureMismatchError(
+            f"Expected 2D array, got 1D array instead: seqscale reads a 1D array as one series "
+            f"(one feature), but {type(est).__name__} is expecting {est.n_features_in_} features. "
+            "Reshape with X.reshape(1, -1) if it is a single sample."
+        )
     if not reset and rows.shape[1] != est.n_features_in_:
         raise FeatureMismatchError(
             f"X has {rows.shape[1]} features, but {type(est).__name__} is expecting "
