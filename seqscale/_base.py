@@ -53,6 +53,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = _sparse.accepts(self)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

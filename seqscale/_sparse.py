@@ -18,13 +18,22 @@ from seqscale.affine import Affine
 from seqscale.errors import InputError, InputTypeError, ParameterError
 from seqscale.stats import Moments
 
-__all__ = ["check_no_shift", "is_sparse", "moments", "apply", "as_csr_or_csc"]
+__all__ = ["accepts", "apply", "as_csr_or_csc", "check_no_shift", "is_sparse", "moments"]
 
 
 def is_sparse(X: Any) -> bool:
     """Whether ``X`` is a scipy.sparse matrix or array (scipy is not imported to find out)."""
     sp = sys.modules.get("scipy.sparse")
     return sp is not None and sp.issparse(X)
+
+
+def accepts(est: Any) -> bool:
+    """Whether this scaler keeps zeros at zero, so that it takes sparse input."""
+    if est.method == "standard":
+        return not est.with_mean
+    if est.method == "robust":
+        return not est.with_centering
+    return est.method == "maxabs"
 
 
 def check_no_shift(est: Any) -> None:

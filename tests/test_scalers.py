@@ -279,7 +279,6 @@ class TestDtypes:
     @pytest.mark.parametrize(
         "column, kind",
         [
-            (pd.Series([True, False, True, False]), "bool"),
             (pd.Series(["x", "y", "z", "w"], dtype=object), "str"),
             (pd.Series(pd.date_range("2024-01-01", periods=4)), "datetime"),
             (pd.Series(pd.to_timedelta([1, 2, 3, 4], unit="D")), "timedelta"),
@@ -298,7 +297,6 @@ class TestDtypes:
     @pytest.mark.parametrize(
         "X",
         [
-            np.array([[True], [False]]),
             np.array([["a"], ["b"]]),
             np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"),
         ],
@@ -659,7 +657,10 @@ class TestErrors:
             make(method).fit(np.array([[1 + 1j], [2.0]]))
         import scipy.sparse as sp
 
-        with pytest.raises(seqscale.InputTypeError):
+        if method == "maxabs":  # keeps zeros at zero: sparse in, sparse out
+            assert make(method).fit_transform(sp.csr_matrix(np.eye(3))).format == "csr"
+            return
+        with pytest.raises(seqscale.InputTypeError if method == "minmax" else seqscale.InputError):
             make(method).fit(sp.csr_matrix(np.eye(3)))
 
 

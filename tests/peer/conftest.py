@@ -24,12 +24,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "peer" not in item.nodeid.split("::")[0]:
             keep.append(item)
+        item.add_marker(pytest.mark.slow)
             continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         if not touches_scalers(item.function, params):
             drop.append(item)
             continue
         keep.append(item)
+        item.add_marker(pytest.mark.slow)
         pinned = divergence(item.originalname, params)
         if pinned is not None:
             item.add_marker(pytest.mark.xfail(strict=True, raises=pinned[1], reason=pinned[0]))
