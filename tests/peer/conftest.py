@@ -24,7 +24,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "peer" not in item.nodeid.split("::")[0]:
             keep.append(item)
-        item.add_marker(pytest.mark.slow)
             continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         if not touches_scalers(item.function, params):
