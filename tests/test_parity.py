@@ -266,3 +266,15 @@ def test_sparse_refused_with_scikit_learn_wording():
     dense_fit = seqscale.StandardScaler().fit(X.toarray())
     with pytest.raises(ValueError, match="Cannot center sparse matrices"):
         dense_fit.transform(X)
+
+
+def test_infinity_message_starts_with_scikit_learns_wording():
+    with pytest.raises(ValueError, match=r"Input X contains infinity or a value too large for dtype"):
+        seqscale.StandardScaler().fit(np.array([[1.0], [np.inf]]))
+
+
+def test_one_dimensional_input_against_several_features_uses_scikit_learns_wording():
+    est = seqscale.StandardScaler().fit(np.ones((4, 3)) * np.arange(4.0)[:, None])
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
+        est.inverse_transform(np.arange(4.0))
+    assert seqscale.StandardScaler().fit_transform(np.arange(4.0)).shape == (4,)  # one series
