@@ -199,6 +199,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             )
         first = not hasattr(self, "stats_")
         if _sparse.is_sparse(X):
+            if sample_weight is not None:
+                raise ParameterError("sparse input with sample_weight is not supported; pass X.toarray().")
             return self._partial_fit_sparse(X, groups, lengths, first)
         runs = lengths is None and self.mask_value is None
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
