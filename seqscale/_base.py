@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from seqscale import _kernels, _layout, _rows, panel
+from seqscale import _kernels, _layout, _rows, _sparse, panel
 from seqscale.affine import Affine
 from seqscale.engines import is_dask
 from seqscale.errors import (
@@ -53,6 +53,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = _sparse.accepts(self)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -77,7 +78,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             input_features = np.asarray(input_features, dtype=object)
             if names is not None and not np.array_equal(input_features, names):
                 raise InputError(
-                    f"input_features {list(input_features)} differ from the fitted names {list(names)}."
+                    f"input_features is not equal to feature_names_in_: {list(input_features)} "
+                    f"differ from the fitted names {list(names)}."
                 )
             if len(input_features) != self.n_features_in_:
                 raise InputError(
@@ -196,10 +198,33 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 "partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once."
             )
         first = not hasattr(self, "stats_")
+        if _sparse.is_sparse(X):
+            if sample_weight is not None:
+                raise ParameterError("sparse input with sample_weight is not supported; pass X.toarray().")
+            return self._partial_fit_sparse(X, groups, lengths, first)
         runs = lengths is None and self.mask_value is None
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
         weight = _rows.row_weights(sample_weight, layout)
         self._fit_rows(rows, layout, ids, lengths, first, weight)
+        return self
+
+    def _partial_fit_sparse(self, X: Any, groups: Any, lengths: Any, first: bool) -> AffineScaler:
+        """Fold a scipy.sparse batch: statistics of the stored values merged with the zeros."""
+        _sparse.check_no_shift(self)
+        if groups is not None or lengths is not None:
+            raise ParameterError("sparse input: groups= and lengths= are not supported.")
+        X = _sparse.as_csr_or_csc(X)
+        if np.isinf(X.data).any():
+            raise InputError("Input X contains infinity or a value too large for dtype('float64').")
+        _rows.check_names(self, None, reset=first)
+        if not first and X.shape[1] != self.n_features_in_:
+            raise FeatureMismatchError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        if self.method == "robust":  # quantiles need every value, the zeros included
+            self._update_extra(X.toarray(), None, first)
+        self._fold_moments(_sparse.moments(X), X.shape[0])
         return self
 
     def _fit_rows(
@@ -261,7 +286,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         _rows.refuse_infinite(self, found, rows)
         row_codes = np.repeat(codes, seg.lengths) if self.method == "robust" else None
         self._update_extra(rows, row_codes, first)
-        self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
+        self._n_rows = int(rows.shape[0]) + (0 if first else self._n_rows)
         self.n_features_in_ = n_features
         self._refresh(warn=True)
         return None if identity else codes
@@ -287,6 +312,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             self.stats_ = self.series_stats_.pooled()
         _rows.refuse_infinite(self, batch, rows)
         self._update_extra(rows, codes, first, weight)
+        self._n_rows = int(rows.shape[0]) + (0 if first else self._n_rows)
         self._count_seen(int(rows.shape[0]), first, weighted=weight is not None)
         self.n_features_in_ = rows.shape[1]
         self._refresh(warn=True)
@@ -329,6 +355,17 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _apply(self, X, groups, lengths, features, axis, copy, *, inverse: bool, runs: bool = True) -> Any:
         self._require_fitted()
+        if _sparse.is_sparse(X):
+            _sparse.check_no_shift(self)
+            if groups is not None or lengths is not None or features is not None:
+                raise ParameterError("sparse input: groups=, lengths= and features= are not supported.")
+            X = _sparse.as_csr_or_csc(X)
+            if X.shape[1] != self.n_features_in_:
+                raise FeatureMismatchError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            return _sparse.apply(self, X, inverse)
         if is_dask(X):
             from seqscale.engines import dask as engine
 
@@ -352,7 +389,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             if ids is not None:
                 per_sample = np.asarray(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
                 ids = np.repeat(per_sample, rows.shape[0] // max(len(per_sample), 1))
-        affine, codes = _rows.select(self, ids, rows, layout, channels)
+        affine, codes = _rows.select(self, ids, rows, layout, channels, inverse)
         clip = None if inverse else _rows.range_policy(self, rows, affine, codes)
         out = self._output_buffer(X, rows, copy)
         if inverse:
@@ -373,7 +410,11 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _segments_direct(self, lengths: Any) -> bool:
         """Whether segments can be applied block by block (else the per-row path is used)."""
-        return lengths is None and self.mask_value is None and self.out_of_range == "ignore"
+        return lengths is None and self.mask_value is None and self._range_policy() == "ignore"
+
+    def _range_policy(self) -> str:
+        """The out-of-range policy in force: ``clip=True`` (scikit-learn's spelling) means "clip"."""
+        return "clip" if getattr(self, "clip", False) else self.out_of_range
 
     def _apply_segments(self, X, rows, layout, seg: Segments, copy, inverse: bool) -> Any:
         """Apply each segment's coefficients to its contiguous rows (no per-row lookup)."""
@@ -488,6 +529,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"{self.n_features_in_} features as input."
             )
         self.stats_ = moments if first else self.stats_.merge(moments)
+        self._n_rows = int(n_rows) + (0 if first else self._n_rows)
         self._count_seen(n_rows, first, weighted=isinstance(n_rows, float))
         self.n_features_in_ = n_features
         self._refresh(warn=True)
@@ -507,6 +549,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attr)
         self._extra = None
+        self._n_rows = 0
 
     def _update_extra(
         self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
@@ -515,6 +558,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
         """Hook: extra statistics by name, per feature or per (series, feature)."""
+        return {}
+
+    def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+        """Hook: the extra statistics of some rows per group, without changing the estimator."""
         return {}
 
     def _refresh(self, warn: bool = False) -> None:
@@ -526,6 +573,8 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if self._grouped:
             self.fallback_ = self._fallback_affine(names)
         self._set_public_attributes(self.affine_, table)
+        if np.asarray(getattr(self, "n_samples_seen_", 0)).dtype.kind != "f":  # weighted: total weights
+            self.n_samples_seen_ = self._samples_seen(self.stats_)
         if warn:
             self._warn_constant(table, names)
 
@@ -564,6 +613,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def _constant_target(self) -> str:
         return "exactly 0"
 
+    def _samples_seen(self, stats: Moments) -> int | np.ndarray:
+        """Hook: ``n_samples_seen_``, the number of rows fitted (padding excluded)."""
+        return self._n_rows
+
     def _degenerate_channels(self, table: Moments) -> np.ndarray:
         """Channels whose coefficients cannot come from the data (constant ones)."""
         return constant_channels(table)
@@ -583,6 +636,11 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def _check_params(self) -> None:
         if self.out_of_range not in OUT_OF_RANGE_POLICIES:
             raise ParameterError(f"out_of_range={self.out_of_range!r} is not one of {OUT_OF_RANGE_POLICIES}.")
+        if getattr(self, "clip", False) and self.out_of_range not in ("ignore", "clip"):
+            raise ParameterError(
+                f"clip=True and out_of_range={self.out_of_range!r} contradict each other; clip=True "
+                "is out_of_range='clip'."
+            )
         panel.check_policy(self.unseen)
         if self.padding not in ("post", "pre"):
             raise ParameterError(

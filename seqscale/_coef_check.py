@@ -209,7 +209,7 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
         est._count_seen(0.0, True, weighted=True)
     else:
         seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-        est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
+        est.n_samples_seen_ = est._n_rows = int(_number(seen, source, "field 'n_samples_seen'"))
     if cls.method == "robust":
         est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
         est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)
@@ -247,7 +247,7 @@ def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> d
 
 
 def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:
-    keys = {"minmax": ("low", "high"), "standard": ("mean", "std")}.get(method, ())
+    keys = {"minmax": ("low", "high"), "standard": ("mean", "std"), "maxabs": ("max_abs",)}.get(method, ())
     entries = {}
     for i, dom in enumerate(cols["domain"]):
         extra = set(dom) - set(keys)

@@ -72,16 +72,25 @@ def _float_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
+def refuse_categorical(dtype: Any, name: str) -> None:
+    """Refuse a categorical dtype (pandas ``category``, polars ``Categorical``/``Enum``), even
+    with numeric categories: their codes or labels are not quantities to scale."""
+    label = type(dtype).__name__ if not isinstance(dtype, type) else dtype.__name__
+    if str(dtype) == "category" or label in ("CategoricalDtype", "Categorical", "Enum"):
+        raise InputTypeError(
+            f"column {name!r} is categorical ({dtype}); categories are labels, not quantities "
+            "to scale. Encode them with seqscale.OneHotEncoder (or .astype(float) if the "
+            "categories really are numbers)."
+        )
+
+
 def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
-    """Convert one column to float, with an error that names it."""
+    """Convert one column to float, with an error that names it; booleans become 0/1."""
     kind = values.dtype.kind
     if kind in "fiu":
         return values
     if kind == "b":
-        raise InputTypeError(
-            f"column {name!r} is boolean; seqscale scales numbers. Convert it with "
-            ".astype(float) if 0/1 is meant, or leave it out of the scaler."
-        )
+        return values.astype(np.float64)
     if kind in "mM":
         raise InputTypeError(
             f"column {name!r} holds dates or durations; set it as the index or drop it before "
@@ -97,15 +106,16 @@ def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
+    columns = list(X.columns)
+    for c in columns:
+        refuse_categorical(X[c].dtype, str(c))
     if _module_of(X) == "polars":
-        columns = list(X.columns)
         arrays = [X.get_column(c).to_numpy() for c in columns]
     else:
-        columns = list(X.columns)
         arrays = []
         for c in columns:
             col = X[c]
-            if hasattr(col.dtype, "numpy_dtype") and col.dtype.kind in "fiu":
+            if hasattr(col.dtype, "numpy_dtype") and col.dtype.kind in "fiub":
                 dtype = col.dtype.numpy_dtype if col.dtype.kind == "f" else np.float64
                 arrays.append(col.to_numpy(dtype=dtype, na_value=np.nan))
             else:
@@ -123,8 +133,9 @@ def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
 def _array_from_any(X: Any) -> np.ndarray:
     if hasattr(X, "toarray") or type(X).__name__.startswith(("csr_", "csc_", "coo_")):
         raise InputTypeError(
-            "sparse matrices are not supported: scaling shifts values, so zeros would not stay "
-            "zero. Convert with X.toarray() first."
+            "sparse input is taken by MaxAbsScaler, StandardScaler(with_mean=False) and "
+            "RobustScaler(with_centering=False) (they keep zeros at zero); here dense input is "
+            "needed: convert with X.toarray() first."
         )
     try:
         arr = np.asarray(X)
@@ -138,10 +149,12 @@ def _array_from_any(X: Any) -> np.ndarray:
                 f"the input holds non-numeric values ({err}); encode categories with "
                 "seqscale.OneHotEncoder or drop them."
             ) from None
+    if arr.dtype.kind == "b":
+        return arr.astype(np.float64)
     if arr.dtype.kind == "c":
         raise InputError("Complex data not supported; pass the real part (x.real) or the magnitude (abs(x)).")
     if arr.dtype.kind not in "fiuO":
-        name = {"b": "boolean", "U": "string", "S": "bytes", "M": "datetime", "m": "timedelta"}
+        name = {"U": "string", "S": "bytes", "M": "datetime", "m": "timedelta"}
         raise InputTypeError(
             f"the input is {name.get(arr.dtype.kind, str(arr.dtype))} data; seqscale scales "
             "numbers. Convert it (e.g. .astype(float)) or encode categories with "
@@ -174,6 +187,7 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
         index = None if module == "polars" else X.index
         layout = Layout(kind, arr.shape, arr.dtype, index=index, columns=columns, extra=extra)
         return _check_rows(arr), layout
+    refuse_categorical(getattr(X, "dtype", None), str(getattr(X, "name", None) or "series"))
     if module in {"pandas", "polars"} and hasattr(X, "to_numpy") and getattr(X, "ndim", 1) == 1:
         values = _column_to_float(np.asarray(X.to_numpy()), str(getattr(X, "name", "series")))
         arr = values.astype(_float_dtype(values.dtype), copy=False)
@@ -192,6 +206,8 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
     layout = Layout("ndarray", arr.shape, arr.dtype)
     if arr.ndim == 1:
         rows = arr.reshape(-1, 1)
+    elif arr.ndim == 2:
+        rows = arr  # the caller's array itself, so that copy=False scales it in place
     else:
         rows = arr.reshape(int(np.prod(arr.shape[:-1])), arr.shape[-1])
     return _check_rows(rows, arr.shape), layout
@@ -215,7 +231,7 @@ def _check_rows(rows: np.ndarray, shape: tuple[int, ...] | None = None) -> np.nd
 def from_rows(rows: np.ndarray, layout: Layout, *, columns: list[str] | None = None) -> Any:
     """Shape ``rows`` back into the caller's container (see :func:`as_rows`)."""
     if layout.kind == "ndarray":
-        return rows.reshape(layout.shape)
+        return rows if rows.shape == layout.shape else rows.reshape(layout.shape)
     if layout.kind == "series":
         import pandas as pd
 

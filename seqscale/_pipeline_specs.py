@@ -310,7 +310,7 @@ def make_scaler(spec: dict) -> Any:
     if method == "maxabs":
         if bounds is None:
             return MaxAbsScaler()
-        return StandardScaler(with_mean=False, std=max(abs(float(b)) for b in bounds))
+        return MaxAbsScaler(max_abs=max(abs(float(b)) for b in bounds))
     if method == "robust":
         return RobustScaler()
     raise ParameterError(f"method={method!r} is not one of {METHODS}.")

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from seqscale import _layout, panel
 from seqscale.affine import Affine
@@ -22,6 +23,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.segments import Segments, sorted_runs
+from seqscale.stats import Moments
 
 __all__ = [
     "keep_mask",
@@ -51,7 +53,13 @@ def prepare(
     rows, layout = _layout.as_rows(X, exclude=exclude)
     ids = X[groups] if exclude else groups
     names = _layout.feature_names_of(_layout.drop_columns(X, exclude))
-    _check_names(est, names, reset)
+    check_names(est, names, reset)
+    if not reset and rows.shape[1] != est.n_features_in_ and len(layout.shape) == 1:
+        raise FeatureMismatchError(
+            f"Expected 2D array, got 1D array instead: seqscale reads a 1D array as one series "
+            f"(one feature), but {type(est).__name__} is expecting {est.n_features_in_} features. "
+            "Reshape with X.reshape(1, -1) if it is a single sample."
+        )
     if not reset and rows.shape[1] != est.n_features_in_:
         raise FeatureMismatchError(
             f"X has {rows.shape[1]} features, but {type(est).__name__} is expecting "
@@ -63,7 +71,7 @@ def prepare(
     return rows, layout, ids
 
 
-def _check_names(est: Any, names: np.ndarray | None, reset: bool) -> None:
+def check_names(est: Any, names: np.ndarray | None, reset: bool) -> None:
     cls = type(est).__name__
     if reset:
         if names is not None:
@@ -211,13 +219,19 @@ def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> 
     row += row0
     label = names[channel] if names and channel < len(names) else f"x{channel}"
     raise InputError(
+        f"Input X contains infinity or a value too large for dtype('float64'): "
         f"feature {label!r} holds an infinite value (first at row {row}); replace +-inf with NaN "
         "(ignored by fit, passed through by transform) or with a finite value."
     )
 
 
 def select(
-    est: Any, ids: Any, rows: np.ndarray, layout: _layout.Layout, channels: Any = None
+    est: Any,
+    ids: Any,
+    rows: np.ndarray,
+    layout: _layout.Layout,
+    channels: Any = None,
+    inverse: bool = False,
 ) -> tuple[Affine, np.ndarray | None]:
     """Coefficients for these rows and, when fitted per series, each row's series code.
 
@@ -235,35 +249,65 @@ def select(
     codes, id_values = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
     table = affine
     if np.any(codes < 0):
-        table, codes = unseen_table(est, codes, id_values, rows)
+        if est.unseen == "own" and channels is not None and not inverse:
+            raise InputError(
+                "unseen='own' computes an unseen series' coefficients from all its features; "
+                "pass every fitted feature (not features=) for series not seen at fit time."
+            )
+        table, codes = unseen_table(est, codes, id_values, rows, inverse)
     if channels is not None:
         table = table.take((slice(None), channels))
     return table, codes
 
 
-def unseen_table(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
-    """Coefficient table and codes once series unseen at fit time (code -1) follow ``unseen``."""
+_FIELDS = ("shift", "scale", "offset", "low", "high")
+
+
+def unseen_table(
+    est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray, inverse: bool = False
+) -> tuple[Affine, np.ndarray]:
+    """Coefficient table and codes once series unseen at fit time (code -1) follow ``unseen``.
+
+    The fitted estimator is never changed: ``"own"`` computes the coefficients of the rows given
+    for this call only, and an inverse has no rows in original units to compute them from.
+    """
     if est.unseen == "error":
         raise panel.unseen_error(ids, codes)
     if est.unseen == "own":
-        unseen = codes < 0
-        est._fold(rows[unseen], ids[unseen], first=False)
-        return est.affine_, panel.lookup(est.series_, ids, rows.shape[0], (rows.shape[0],))[0]
+        if inverse:
+            raise panel.unseen_error(
+                ids,
+                codes,
+                "inverse_transform needs stored coefficients; unseen='own' computes a new "
+                "series' coefficients in transform for that call only. Invert with the "
+                "coefficients transform used (e.g. seqscale.scale_windows returns them), or fit "
+                "on the series first.",
+            )
+        return _own_table(est, codes, ids, rows)
     fb = est.fallback_
-    table = Affine(
-        *(
-            np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]])
-            for f in ("shift", "scale", "offset", "low", "high")
-        )
-    )
+    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]]) for f in _FIELDS))
     return table, np.where(codes < 0, len(est.series_), codes)
+
+
+def _own_table(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[Affine, np.ndarray]:
+    """The fitted table plus one row per unseen series, from that series' rows in this call."""
+    unseen = codes < 0
+    local, new_ids = pd.factorize(np.asarray(ids)[unseen])
+    batch = rows[unseen]
+    stats = Moments.from_groups(batch, local, new_ids.size)
+    extra = est._batch_extra(batch, local, new_ids.size)
+    own = est._method_affine(stats, extra, est._feature_names_list(), None)
+    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(own, f)]) for f in _FIELDS))
+    codes = codes.copy()
+    codes[unseen] = len(est.series_) + local
+    return table, codes
 
 
 def range_policy(
     est: Any, rows: np.ndarray, affine: Affine, codes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Apply ``out_of_range`` before scaling; return output clip bounds for "clip"."""
-    policy = est.out_of_range
+    policy = est._range_policy()
     if policy == "ignore":
         return None
     if policy == "clip":

@@ -46,7 +46,7 @@ FORMAT_VERSION = 2
 _STATS = ("count", "mean", "m2", "min", "max")
 _QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
-_DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std")}
+_DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std"), "maxabs": ("max_abs",)}
 
 
 def _classes() -> dict[str, type]:
@@ -148,7 +148,7 @@ def to_dict(est: Any) -> dict:
         "features": names,
         "named_features": hasattr(est, "feature_names_in_"),
         "weighted": weighted,
-        "n_samples_seen": np.asarray(est.n_samples_seen_).tolist() if weighted else int(est.n_samples_seen_),
+        "n_samples_seen": np.asarray(est.n_samples_seen_).tolist() if weighted else int(est._n_rows),
         "exact": True if extra is None else all(sk.exact for sk in extra),
         "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
         **pooled,
@@ -243,7 +243,7 @@ def coefficient_table(est: Any) -> Any:
 
 
 def _nan_counts(est: Any) -> np.ndarray:
-    return np.asarray(est.n_samples_seen_ - est.stats_.count, dtype=np.int64)
+    return np.asarray(est._n_rows - est.stats_.count, dtype=np.int64)
 
 
 def moments_from_channels(columns: dict[str, np.ndarray]) -> Moments:

@@ -250,7 +250,7 @@ def layer_from_scaler(
         affine = affine.take(channels)
         names = None if names is None else [names[j] for j in channels]
         mask_value = None
-    clip = (getattr(scaler, "out_of_range", "ignore") == "clip") if clip is None else bool(clip)
+    clip = (scaler._range_policy() == "clip") if clip is None else bool(clip)
     with np.errstate(invalid="ignore", over="ignore"):
         low, high = affine.output_bounds()
     return ScaleLayer(

@@ -1,9 +1,15 @@
 """From statistics (or domain knowledge) to the coefficients of each scaling method.
 
 Each method is a pure function ``statistics -> Affine``. Domain knowledge overrides a statistic:
-an array the shape of the statistics holding NaN where the data decides. A constant channel
-(``min == max``) never divides by zero: it maps to the lower end of ``feature_range`` (min-max) or
-to exactly 0 (the others), and is reported by :func:`constant_channels`.
+an array the shape of the statistics holding NaN where the data decides.
+
+A *constant* channel never divides by zero. It is one whose values are all equal
+(``min == max``), or equal up to rounding: its spread is below the rounding error of the
+statistics that measure it (:func:`negligible_spread`, scikit-learn's rule for the variance,
+``var <= n*eps*var + (n*eps*mean)**2``). Such a channel keeps the slope of a unit spread: it
+maps to the lower end of ``feature_range`` (min-max) or to 0 (the others), and new values move
+from there with slope ``b - a`` (min-max) or 1. Every path — dense, per series, the segment
+sweep, streaming, Dask — derives its coefficients here, so the rule is applied once.
 """
 
 from __future__ import annotations
@@ -14,7 +20,18 @@ from seqscale.affine import Affine
 from seqscale.errors import InputError
 from seqscale.stats import Moments
 
-__all__ = ["METHODS", "constant_channels", "maxabs", "minmax", "robust", "standard"]
+__all__ = [
+    "METHODS",
+    "constant_channels",
+    "maxabs",
+    "minmax",
+    "maxabs_bound",
+    "negligible_spread",
+    "robust",
+    "robust_spread",
+    "standard",
+    "standard_spread",
+]
 
 METHODS = ("minmax", "standard", "robust", "maxabs")
 
@@ -25,9 +42,39 @@ def _override(data: np.ndarray, domain: np.ndarray | None) -> np.ndarray:
     return np.where(np.isnan(domain), data, domain)
 
 
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def negligible_spread(spread: np.ndarray, level: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Whether a spread is within the rounding error of statistics of ``count`` values at ``level``.
+
+    scikit-learn's rule for a near-constant feature (``_is_constant_feature``), stated for any
+    spread: ``spread**2 <= n*eps*spread**2 + (n*eps*level)**2`` with float64 ``eps``. A column
+    like ``[0.3, 0.1 + 0.2] * 5`` (equal up to one ulp) is constant by it.
+
+    Examples
+    --------
+    >>> negligible_spread(np.array([2.8e-17, 0.1]), np.array([0.3, 0.3]), np.array([10.0, 10.0])).tolist()
+    [True, False]
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = np.abs(level) / np.abs(spread)  # divided through by spread**2: no over/underflow
+        return (spread == 0) | (1.0 - count * _EPS <= np.square(count * _EPS * ratio))
+
+
 def constant_channels(moments: Moments) -> np.ndarray:
-    """Boolean mask of channels whose observed values are all equal (or that saw no value)."""
-    return ~(moments.max > moments.min)
+    """Channels whose values are all equal or equal up to rounding (or that saw no value).
+
+    Examples
+    --------
+    >>> x = np.array([[0.3, 1.0], [0.1 + 0.2, 2.0]] * 5)
+    >>> constant_channels(Moments.from_array(x)).tolist()
+    [True, False]
+    """
+    spread = moments.std()  # 0 with max > min: the variance underflows (refused by the method)
+    return ~(moments.max > moments.min) | (
+        (spread > 0) & negligible_spread(spread, moments.mean, moments.count)
+    )
 
 
 def minmax(
@@ -62,8 +109,9 @@ def minmax(
         span = hi - lo
     _check_finite_span(span, lo, hi)
     constant = ~(span > 0)
-    scale = (b - a) * _reciprocal(span, constant)
-    scale = np.where(constant, 1.0, scale)
+    from_data = (np.True_ if low is None else np.isnan(low)) & (np.True_ if high is None else np.isnan(high))
+    constant = constant | (constant_channels(moments) & from_data)
+    scale = (b - a) * _reciprocal(span, constant)  # b - a for a constant channel, as scikit-learn
     shift = np.where(np.isnan(lo), 0.0, lo)
     offset = np.full_like(scale, a)
     scale = _exact_upper_end(hi - shift, scale, a, b, constant)
@@ -140,18 +188,58 @@ def standard(
     2.14
     """
     constant = constant_channels(moments)
-    center = _override(np.where(constant & ~np.isnan(moments.min), moments.min, moments.mean), mean)
+    exact_constant = moments.max == moments.min  # all equal: the min is the mean, exactly
+    center = _override(np.where(exact_constant, moments.min, moments.mean), mean)
     fixed_std = np.zeros(moments.count.shape, dtype=bool) if std is None else ~np.isnan(std)
     _refuse(
         np.isinf(moments.m2) & ~constant & ~fixed_std,
         "the sum of squared deviations overflows float64",
     )
-    spread = _override(moments.std(), std)
-    _refuse(~constant & ~fixed_std & ~(spread > 0), "the standard deviation underflows to 0")
-    unit = (constant & ~fixed_std) | ~(spread > 0)
-    scale = _reciprocal(spread, unit) if with_std else np.ones_like(spread)
+    raw = _override(moments.std(), std)
+    _refuse(~constant & ~fixed_std & ~(raw > 0), "the standard deviation underflows to 0")
+    spread = standard_spread(moments, std)
+    scale = _reciprocal(spread, spread == 1.0) if with_std else np.ones_like(spread)
     shift = center if with_mean else np.zeros_like(center)
     return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
+
+
+def standard_spread(moments: Moments, std: np.ndarray | None = None) -> np.ndarray:
+    """The std each channel is divided by (scikit-learn's ``scale_``): 1 for a constant channel.
+
+    Examples
+    --------
+    >>> standard_spread(Moments.from_array(np.array([[1.0, 5.0], [3.0, 5.0]]))).tolist()
+    [1.0, 1.0]
+    """
+    fixed = np.zeros(moments.count.shape, dtype=bool) if std is None else ~np.isnan(std)
+    spread = _override(moments.std(), std)
+    unit = (constant_channels(moments) & ~fixed) | ~(spread > 0)
+    return np.where(unit, 1.0, spread)
+
+
+def robust_spread(
+    moments: Moments,
+    median: np.ndarray,
+    q_low: np.ndarray,
+    q_high: np.ndarray,
+    unit_variance: bool = False,
+    quantile_range: tuple[float, float] = (25.0, 75.0),
+) -> np.ndarray:
+    """The inter-quantile range each channel is divided by (``scale_``): 1 for a constant channel."""
+    spread = q_high - q_low
+    if unit_variance:
+        from scipy.stats import norm
+
+        lo, hi = quantile_range
+        spread = spread / (norm.ppf(hi / 100.0) - norm.ppf(lo / 100.0))
+    _refuse(np.isinf(spread) | np.isinf(median), "the inter-quantile range overflows float64")
+    return np.where(~(spread > 0) | negligible_spread(spread, median, moments.count), 1.0, spread)
+
+
+def maxabs_bound(moments: Moments, max_abs: np.ndarray | None = None) -> np.ndarray:
+    """The largest absolute value of each channel (``max_abs_``): 0 for an all-zero channel."""
+    observed = np.fmax(np.abs(moments.min), np.abs(moments.max))
+    return _override(np.where(np.isnan(observed), 0.0, observed), max_abs)
 
 
 def robust(
@@ -165,25 +253,17 @@ def robust(
     quantile_range: tuple[float, float] = (25.0, 75.0),
 ) -> Affine:
     """Robust scaling: ``(x - median) / (q_high - q_low)``, like scikit-learn's RobustScaler."""
-    spread = q_high - q_low
-    if unit_variance:
-        from scipy.stats import norm
-
-        lo, hi = quantile_range
-        spread = spread / (norm.ppf(hi / 100.0) - norm.ppf(lo / 100.0))
-    _refuse(np.isinf(spread) | np.isinf(median), "the inter-quantile range overflows float64")
-    unit = ~(spread > 0)
-    scale = _reciprocal(spread, unit) if with_scaling else np.ones_like(spread)
+    spread = robust_spread(moments, median, q_low, q_high, unit_variance, quantile_range)
+    scale = _reciprocal(spread, spread == 1.0) if with_scaling else np.ones_like(spread)
     shift = np.where(np.isnan(median), 0.0, median) if with_centering else np.zeros_like(median)
     return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
 
 
 def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
     """Divide by the largest absolute value, so the data lands in ``[-1, 1]`` (zeros kept)."""
-    observed = np.fmax(np.abs(moments.min), np.abs(moments.max))
-    bound = _override(np.where(np.isnan(observed), 0.0, observed), max_abs)
+    bound = maxabs_bound(moments, max_abs)
     unit = ~(bound > 0)
-    scale = _reciprocal(bound, unit)
+    scale = _exact_upper_end(bound, _reciprocal(bound, unit), 0.0, 1.0, unit)  # |max| -> exactly 1
     zeros = np.zeros_like(scale)
     return Affine(
         zeros,

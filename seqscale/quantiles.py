@@ -152,7 +152,7 @@ class QuantileSketch:
         cum = np.cumsum(self.weights)
         group_start = np.concatenate([[0.0], np.cumsum(total)[:-1]])
         before = cum - self.weights - group_start[self.codes]  # weight strictly before each value
-        target = q * (total - 1.0)
+        target = (total - 1.0) * q  # numpy's virtual index for the "linear" method
         key = self.codes + before / np.maximum(total[self.codes], 1.0)
         wanted = np.arange(self.n_groups) + target / np.maximum(total, 1.0)
         idx = np.clip(np.searchsorted(key, wanted, side="right") - 1, 0, self.values.size - 1)
@@ -163,7 +163,9 @@ class QuantileSketch:
         same = self.codes[nxt] == self.codes[idx_h]
         upper = np.where(same, self.values[nxt], self.values[idx_h])
         low = self.values[idx_h]
-        out[has] = np.where(frac > 0, low * (1.0 - frac) + upper * frac, low)
+        # the median of an even count is the mean of the middle pair, as np.median computes it
+        middle = (q == 0.5) & (frac == 0.5)
+        out[has] = np.where(middle, 0.5 * low + 0.5 * upper, _lerp(low, upper, frac))
         return out
 
     def _inverted_cdf(self, q: float, total: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -190,3 +192,17 @@ class QuantileSketch:
             "compactions": self.compactions,
             "capacity": self.capacity,
         }
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's interpolation between neighbours: exact when ``a == b``, monotone in ``t``.
+
+    ``a + (b - a) * t`` below the midpoint and ``b - (b - a) * (1 - t)`` above it, as
+    ``np.quantile(method="linear")`` computes it (``a * (1 - t) + b * t`` is an ulp off when
+    ``a == b``, which turns a zero inter-quantile range into 1e-15).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = b - a
+        lerp = np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
+        overflow = np.isinf(diff) & np.isfinite(a) & np.isfinite(b)  # neighbours near +-float max
+        return np.where(overflow, a * (1.0 - t) + b * t, lerp)

@@ -25,7 +25,10 @@ _COMMON_DOC = """
     out_of_range : {"ignore", "clip", "warn", "error"}, default="ignore"
         What ``transform`` does with values outside the fitted (or domain) range.
     unseen : {"error", "pooled", "median", "own"}, default="error"
-        Coefficients for series not seen at fit time (grouped fits only).
+        Coefficients for series not seen at fit time (grouped fits only): an error, the pooled
+        coefficients, the median of the series' coefficients, or ``"own"``: ``transform``
+        computes them from the rows of that series it is given, for that call only (the fitted
+        scaler never changes; ``inverse_transform`` of such a series raises, naming its ids).
     mask_value : float, optional
         Padding value: a row (timestep) whose features all equal it is ignored by fit and left
         untouched by transform and inverse (Keras ``Masking``).
@@ -33,6 +36,12 @@ _COMMON_DOC = """
         Side of the padding when ``lengths=`` is given.
     copy : bool, default=True
         ``False`` scales a float ndarray in place.
+"""
+
+_CLIP_DOC = """
+    clip : bool, default=False
+        scikit-learn's spelling of ``out_of_range="clip"``: ``True`` clips transformed values to
+        the output range, so code written for scikit-learn runs unchanged.
 """
 
 
@@ -62,6 +71,7 @@ class MinMaxScaler(AffineScaler):
         ``feature_range``, so later, larger values still land inside it.
     """
         + _COMMON_DOC
+        + _CLIP_DOC
         + """
     Attributes
     ----------
@@ -92,6 +102,7 @@ class MinMaxScaler(AffineScaler):
         mask_value=None,
         padding="post",
         copy=True,
+        clip=False,
     ):
         self.feature_range = feature_range
         self.bounds = bounds
@@ -101,6 +112,7 @@ class MinMaxScaler(AffineScaler):
         self.mask_value = mask_value
         self.padding = padding
         self.copy = copy
+        self.clip = clip
 
     def _check_method_params(self) -> None:
         try:
@@ -197,7 +209,8 @@ class StandardScaler(AffineScaler):
         self.padding = padding
         self.copy = copy
 
-    def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
+    def _fixed(self, stats: Moments, names, series) -> list[np.ndarray | None]:
+        """The domain mean and std, per channel (NaN where the data decides), or None."""
         fixed = []
         for spec, what in ((self.mean, "mean"), (self.std, "std")):
             dom = _per_channel(spec, self, names, series, 1, what)
@@ -208,7 +221,11 @@ class StandardScaler(AffineScaler):
                 if dom.ndim == 2
                 else dom[..., 0]
             )
-        return methods.standard(stats, self.with_mean, self.with_std, fixed[0], fixed[1])
+        return fixed
+
+    def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
+        mean, std = self._fixed(stats, names, series)
+        return methods.standard(stats, self.with_mean, self.with_std, mean, std)
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
         if self.mean is not None or self.std is not None:
@@ -216,9 +233,21 @@ class StandardScaler(AffineScaler):
         return "standard", float(bool(self.with_mean)), float(bool(self.with_std))
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.mean_ = affine.shift.copy()
-        self.scale_ = 1.0 / affine.scale
-        self.var_ = stats.var()
+        # scikit-learn's meaning: mean_ is the mean even with with_mean=False (None when neither
+        # centring nor scaling); var_ and scale_ are None with with_std=False.
+        series = self.series_ if self._grouped else None
+        mean, std = self._fixed(stats, self._feature_names_list(), series)
+        either = self.with_mean or self.with_std
+        center = stats.mean.copy() if mean is None else np.where(np.isnan(mean), stats.mean, mean)
+        self.mean_ = center if either else None
+        self.var_ = stats.var() if self.with_std else None
+        self.scale_ = methods.standard_spread(stats, std) if self.with_std else None
+
+    def _samples_seen(self, stats: Moments) -> int | np.ndarray:
+        # per feature when missing values make the counts differ, as in scikit-learn
+        if self._grouped or stats.count.size == 0 or np.all(stats.count == stats.count[0]):
+            return self._n_rows
+        return stats.count.astype(np.int64)
 
 
 class RobustScaler(AffineScaler):
@@ -278,7 +307,10 @@ class RobustScaler(AffineScaler):
                 f"quantile_range={self.quantile_range!r} must be a pair of percentiles."
             ) from None
         if not (0.0 <= lo < hi <= 100.0):
-            raise ParameterError(f"quantile_range={self.quantile_range!r}: need 0 <= low < high <= 100.")
+            raise ParameterError(
+                f"Invalid quantile range: {tuple(self.quantile_range)}. quantile_range needs "
+                "0 <= low < high <= 100."
+            )
 
     def _update_extra(
         self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
@@ -304,6 +336,10 @@ class RobustScaler(AffineScaler):
             for name, q in (("median", 0.5), ("q_low", lo), ("q_high", hi))
         }
 
+    def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+        sketches = [QuantileSketch.from_values(rows[:, j], codes, n_groups) for j in range(rows.shape[1])]
+        return self._quantile_table(sketches)
+
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
         if self._extra is None:  # loaded from a file: the stored quantiles
             return self._stored_quantiles if grouped or not self._grouped else self._stored_pooled
@@ -324,8 +360,14 @@ class RobustScaler(AffineScaler):
         )
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.center_ = affine.shift.copy()
-        self.scale_ = 1.0 / affine.scale
+        # None for a step that is off, as in scikit-learn
+        self.center_ = affine.shift.copy() if self.with_centering else None
+        if self.with_scaling:
+            q = self._extra_table(self._grouped)
+            lo_hi = (q["median"], q["q_low"], q["q_high"], self.unit_variance, tuple(self.quantile_range))
+            self.scale_ = methods.robust_spread(stats, *lo_hi)
+        else:
+            self.scale_ = None
 
     @property
     def exact_(self) -> bool:
@@ -340,8 +382,15 @@ class MaxAbsScaler(AffineScaler):
     A constant feature maps to ``+1`` or ``-1`` (its sign), as in scikit-learn; an all-zero feature
     stays 0 (with a ``ConstantFeatureWarning``). ``sample_weight`` does not change the largest
     magnitude, except that rows of weight 0 are left out.
+
+    Parameters
+    ----------
+    max_abs : number, array (features,) or dict {feature: value}, optional
+        Domain knowledge: the magnitude that maps to 1 instead of the largest one seen (only
+        some features may be given). After a grouped fit, a dict keyed by series id.
     """
         + _COMMON_DOC
+        + _CLIP_DOC
         + """
     Examples
     --------
@@ -353,18 +402,36 @@ class MaxAbsScaler(AffineScaler):
 
     method = "maxabs"
 
-    def __init__(self, *, out_of_range="ignore", unseen="error", mask_value=None, padding="post", copy=True):
+    def __init__(
+        self,
+        *,
+        max_abs=None,
+        out_of_range="ignore",
+        unseen="error",
+        mask_value=None,
+        padding="post",
+        copy=True,
+        clip=False,
+    ):
+        self.max_abs = max_abs
         self.out_of_range = out_of_range
         self.unseen = unseen
         self.mask_value = mask_value
         self.padding = padding
         self.copy = copy
+        self.clip = clip
+
+    def _fixed(self, stats: Moments, names, series) -> np.ndarray | None:
+        dom = _per_channel(self.max_abs, self, names, series, 1, "max_abs")
+        if dom is None:
+            return None
+        return np.broadcast_to(dom[..., 0], stats.count.shape) if dom.ndim == 2 else dom[..., 0]
 
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
-        return methods.maxabs(stats)
+        return methods.maxabs(stats, self._fixed(stats, names, series))
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
-        return "maxabs", 0.0, 0.0
+        return None if self.max_abs is not None else ("maxabs", 0.0, 0.0)
 
     def _degenerate_channels(self, table: Moments) -> np.ndarray:
         # A constant non-zero feature is fine for max-abs scaling (it maps to +-1); only an
@@ -372,8 +439,9 @@ class MaxAbsScaler(AffineScaler):
         return ~(np.fmax(np.abs(table.min), np.abs(table.max)) > 0)
 
     def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
-        self.max_abs_ = 1.0 / affine.scale
-        self.scale_ = self.max_abs_.copy()
+        series = self.series_ if self._grouped else None
+        self.max_abs_ = methods.maxabs_bound(stats, self._fixed(stats, self._feature_names_list(), series))
+        self.scale_ = np.where(self.max_abs_ > 0, self.max_abs_, 1.0)
 
 
 #: The scaler class of each method name (the names used in code, JSON files and the CLI).

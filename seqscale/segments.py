@@ -387,35 +387,49 @@ def _k_stats(xs, s, stats, k, c):
     stats[2, k, c] = max(q - corr * corr / n, 0.0)
 
 
+def _k_negligible(spread, level, n):
+    """:func:`seqscale.methods.negligible_spread` for one channel."""
+    if spread == 0.0:
+        return True
+    t = n * 2.220446049250313e-16 * (abs(level) / abs(spread))
+    return 1.0 - n * 2.220446049250313e-16 <= t * t
+
+
+def _k_nudge(top_span, scale, p0, p1):
+    """``scale`` moved by ulps so that ``top_span * scale + p0`` lands on ``p1``, never above it."""
+    for _ in range(4):
+        top = top_span * scale + p0
+        if top > p1:
+            scale = np.nextafter(scale, 0.0)
+        elif top < p1:
+            trial = np.nextafter(scale, np.inf)
+            if top_span * trial + p0 <= p1:
+                scale = trial
+            else:
+                break
+        else:
+            break
+    return scale
+
+
 def _k_coefficients(kind, p0, p1, mean, m2, n, lo, hi):
     """``(shift, scale, offset)`` of one segment, as :mod:`seqscale.methods` computes them."""
+    spread = np.sqrt(m2 / n) if n > 0 else 0.0
+    constant = not (hi > lo) or (spread > 0 and _nb_negligible(spread, mean, n))
     if kind == _STANDARD:  # p0: with_mean, p1: with_std
-        constant = not (hi > lo)
-        center = lo if (constant and lo == lo) else mean
-        spread = np.sqrt(m2 / n) if n > 0 else 0.0
+        center = lo if hi == lo else mean  # all equal: the min is the mean, exactly
         unit = constant or not (spread > 0)
         scale = 1.0 if (unit or p1 == 0.0) else 1.0 / spread
         return (center if p0 != 0.0 else 0.0), scale, 0.0
     if kind == _MINMAX:  # p0, p1: feature_range
         span = hi - lo
-        constant = not (span > 0)
-        scale = 1.0 if constant else (p1 - p0) * (1.0 / span)
+        constant = constant or not (span > 0)
         shift = lo if lo == lo else 0.0
-        if not constant:  # the maximum lands on p1, or an ulp below it; never above
-            top_span = hi - shift
-            for _ in range(4):
-                top = top_span * scale + p0
-                if top > p1:
-                    scale = np.nextafter(scale, 0.0)
-                elif top < p1:
-                    trial = np.nextafter(scale, np.inf)
-                    if top_span * trial + p0 <= p1:
-                        scale = trial
-                else:
-                    break
-        return shift, scale, p0
+        if constant:
+            return shift, p1 - p0, p0
+        return shift, _nb_nudge(hi - shift, (p1 - p0) * (1.0 / span), p0, p1), p0
     bound = max(abs(lo), abs(hi)) if lo == lo else 0.0  # _MAXABS
-    return 0.0, (1.0 / bound if bound > 0 else 1.0), 0.0
+    return 0.0, (_nb_nudge(bound, 1.0 / bound, 0.0, 1.0) if bound > 0 else 1.0), 0.0
 
 
 def _k_fit_apply_view(xs, rs, kind, p0, p1, stats, coef, k, c):
@@ -565,6 +579,8 @@ _nb_sweep_bits = _k_sweep_bits
 _nb_sweep_select = _k_sweep_select
 _nb_deviations = _k_deviations
 _nb_stats = _k_stats
+_nb_negligible = _k_negligible
+_nb_nudge = _k_nudge
 _nb_coefficients = _k_coefficients
 _nb_fit_apply_view = _k_fit_apply_view
 _nb_apply_view = _k_apply_view
@@ -594,6 +610,8 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_stats_nan"] = serial(_k_stats_nan)
     g["_nb_stats_careful"] = serial(_k_stats_careful)
     g["_nb_stats"] = inline(_k_stats)
+    g["_nb_negligible"] = inline(_k_negligible)
+    g["_nb_nudge"] = inline(_k_nudge)
     g["_nb_coefficients"] = inline(_k_coefficients)
     g["_nb_fit_apply_view"] = inline(_k_fit_apply_view)
     g["_nb_apply_view"] = inline(_k_apply_view)

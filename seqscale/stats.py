@@ -122,6 +122,9 @@ class Moments:
             n, step, cross = _chan(self.count, batch.count, delta)  # as in merge
             mean = self.mean + step
             residual = np.where(seen, (self.mean - mean) + step + low, 0.0)  # two-sum: exact part lost
+            rounded = mean + residual  # renormalize: ``mean`` stays the correctly rounded high part
+            residual = residual - (rounded - mean)
+            mean = rounded
         m2 = self.m2 + centred.m2 + cross  # the batch's m2 measured centred: more precise
         return Moments(
             n, mean, m2, np.fmin(self.min, batch.min), np.fmax(self.max, batch.max), residual

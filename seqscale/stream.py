@@ -545,7 +545,7 @@ def transform_file(
     schema = _output_schema(first.schema, indices)
     options = {
         "inverse": bool(inverse),
-        "policy": scaler.out_of_range,
+        "policy": scaler._range_policy(),
         "mask_value": scaler.mask_value,
         "names": scaled,
     }

@@ -594,7 +594,7 @@ def module_from_scaler(
     names = scaler._feature_names_list() if hasattr(scaler, "_feature_names_list") else None
     if names is not None and channels is not None:
         names = [names[j] for j in channels]
-    clip = getattr(scaler, "out_of_range", "ignore") == "clip" if clip is None else bool(clip)
+    clip = scaler._range_policy() == "clip" if clip is None else bool(clip)
     mask_value = getattr(scaler, "mask_value", None) if channels is None else None
     if np.ndim(affine.scale) == 1:
         if series is not None:

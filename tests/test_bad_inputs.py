@@ -364,8 +364,6 @@ def test_huge_integers(method, values, dtype):
     [
         ("city", ["paris", "oslo", "rome"]),
         ("mixed", pd.Series([1.0, "n/a", 3.0], dtype=object)),
-        ("flag", [True, False, True]),
-        ("nullable_flag", pd.array([True, None, False], dtype="boolean")),
         ("when", pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])),
         ("duration", pd.to_timedelta([1, 2, 3], unit="h")),
         ("category", pd.Categorical(["a", "b", "a"])),
@@ -387,11 +385,10 @@ def test_non_numeric_column_named(method, column, values):
     "X, word",
     [
         (np.array([["a", "b"], ["c", "d"]]), "string"),
-        (np.array([[True, False]]), "boolean"),
         (np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"), "datetime"),
         (np.array([[1.0, "x"]], dtype=object), "non-numeric"),
     ],
-    ids=["str", "bool", "datetime", "object"],
+    ids=["str", "datetime", "object"],
 )
 def test_non_numeric_array(method, X, word):
     with pytest.raises(InputTypeError) as excinfo:

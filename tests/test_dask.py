@@ -67,7 +67,7 @@ def _assert_same_fit(got, want) -> None:
         )
     np.testing.assert_allclose(got.scale_, want.scale_, rtol=1e-12)
     _assert_moments(got.stats_, want.stats_)
-    assert got.n_samples_seen_ == want.n_samples_seen_
+    np.testing.assert_array_equal(got.n_samples_seen_, want.n_samples_seen_)
     assert got.n_features_in_ == want.n_features_in_
 
 

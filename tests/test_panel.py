@@ -124,17 +124,21 @@ def test_unseen_median(panel):
     assert_close(est.transform(new, groups=["q"] * 3), (new - mins) / (maxs - mins), rtol=1e-10, atol=1e-10)
 
 
-def test_unseen_own_fits_and_remembers(method, panel):
+def test_unseen_own_uses_the_rows_given_and_never_changes_the_scaler(method, panel):
     X, ids = panel
     est = make(method, unseen="own").fit(X, groups=ids)
+    before = (est.series_.copy(), est.n_samples_seen_, est.stats_, est.affine_)
     new = np.array([[1.0, 2.0], [3.0, 7.0], [2.0, 4.0], [5.0, 3.0]])
     out = est.transform(new, groups=["new"] * 4)
     assert_close(out, make_sklearn(method).fit_transform(new))
-    assert "new" in est.series_.tolist()
-    # remembered: the same coefficients next time, also on other data
-    assert_close(est.transform(new[:2], groups=["new"] * 2), out[:2])
-    # the known series are unchanged
+    # nothing was folded in: the fitted scaler is the same object state
+    assert est.series_.tolist() == before[0].tolist() and est.n_samples_seen_ == before[1]
+    assert est.stats_ is before[2] and est.affine_ is before[3]
+    # a second chunk of the series gets the coefficients of its own rows, not the first chunk's
+    assert_close(est.transform(new[2:], groups=["new"] * 2), make_sklearn(method).fit_transform(new[2:]))
     assert_close(est.transform(X, groups=ids), per_series_reference(method, X, ids))
+    with pytest.raises(seqscale.UnseenSeriesError, match=r"'new'.*inverse_transform"):
+        est.inverse_transform(out, groups=["new"] * 4)
 
 
 def test_partial_fit_groups_updates_and_adds(method, panel):

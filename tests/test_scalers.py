@@ -279,7 +279,6 @@ class TestDtypes:
     @pytest.mark.parametrize(
         "column, kind",
         [
-            (pd.Series([True, False, True, False]), "bool"),
             (pd.Series(["x", "y", "z", "w"], dtype=object), "str"),
             (pd.Series(pd.date_range("2024-01-01", periods=4)), "datetime"),
             (pd.Series(pd.to_timedelta([1, 2, 3, 4], unit="D")), "timedelta"),
@@ -298,7 +297,6 @@ class TestDtypes:
     @pytest.mark.parametrize(
         "X",
         [
-            np.array([[True], [False]]),
             np.array([["a"], ["b"]]),
             np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"),
         ],
@@ -542,12 +540,12 @@ class TestDegenerate:
             out = seqscale.MaxAbsScaler().fit_transform(df)
         assert np.all(out["flat"] == 0.0)
 
-    def test_standard_near_constant_is_not_constant(self):
-        X = np.array([[1.0], [1.0 + 2e-16 * 2], [1.0]])
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            out = seqscale.StandardScaler().fit_transform(X)
-        assert np.isfinite(out).all()
+    def test_standard_near_constant_is_constant(self):
+        X = np.array([[1.0], [1.0 + 2e-16 * 2], [1.0]])  # equal up to rounding: scale 1, no blow-up
+        with pytest.warns(seqscale.ConstantFeatureWarning):
+            scaler = seqscale.StandardScaler().fit(X)
+        assert scaler.scale_.tolist() == [1.0]
+        assert np.abs(scaler.transform(X)).max() < 1e-15
 
     def test_single_row(self, method):
         with warnings.catch_warnings():
@@ -669,7 +667,10 @@ class TestErrors:
             make(method).fit(np.array([[1 + 1j], [2.0]]))
         import scipy.sparse as sp
 
-        with pytest.raises(seqscale.InputTypeError):
+        if method == "maxabs":  # keeps zeros at zero: sparse in, sparse out
+            assert make(method).fit_transform(sp.csr_matrix(np.eye(3))).format == "csr"
+            return
+        with pytest.raises(seqscale.InputTypeError if method == "minmax" else seqscale.InputError):
             make(method).fit(sp.csr_matrix(np.eye(3)))
 
 

@@ -376,7 +376,7 @@ def transform(est: Any, X: Any, inverse: bool = False) -> Any:
             "features as input."
         )
     names = _names(est, n)
-    options = {"inverse": bool(inverse), "policy": est.out_of_range, "mask_value": est.mask_value}
+    options = {"inverse": bool(inverse), "policy": est._range_policy(), "mask_value": est.mask_value}
     if _is_frame(X):
         fitted = getattr(est, "feature_names_in_", None)
         if fitted is not None and [str(c) for c in X.columns] != [str(c) for c in fitted]:
