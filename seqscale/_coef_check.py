@@ -76,9 +76,16 @@ def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.
     )
     out: dict[str, list] = {k: [] for k in keys}
     out["feature"], out["series"], out["domain"] = [], [], []
+    allowed = {"feature", "series", "domain", *keys}
     for i, ch in enumerate(channels):
         _need(isinstance(ch, dict), source, f"channels[{i}] must be an object.")
         label = f"channels[{i}] (feature {ch.get('feature')!r})"
+        unknown = set(ch) - allowed
+        _need(
+            not unknown,
+            source,
+            f"{label} has unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}.",
+        )
         count = _number(ch.get("count"), source, f"{label}.count")
         _need(
             count >= 0 and count == int(count),
@@ -159,9 +166,48 @@ def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None
     return features, series
 
 
+_TOP = {
+    "format", "version", "seqscale_version", "method", "params", "layout", "features",
+    "named_features", "n_samples_seen", "exact", "rank_error", "pooled", "channels",
+}  # fmt: skip
+
+
+def _check_top(record: dict, source: str) -> None:
+    """Unknown top-level fields and the type of each flag and count (never coerced)."""
+    unknown = set(record) - _TOP
+    _need(not unknown, source, f"unknown field(s) {sorted(unknown)}; a coefficient file has {sorted(_TOP)}.")
+    for key in ("named_features", "exact"):
+        value = record.get(key, True)
+        _need(isinstance(value, bool), source, f"field {key!r} must be true or false, got {value!r}.")
+    seen = record.get("n_samples_seen", 0)
+    _need(
+        isinstance(seen, int) and not isinstance(seen, bool) and seen >= 0,
+        source,
+        f"field 'n_samples_seen' must be a non-negative integer, got {seen!r}.",
+    )
+    error = record.get("rank_error", 0.0)
+    ok = isinstance(error, (int, float)) and not isinstance(error, bool) and 0 <= error <= 1
+    _need(ok, source, f"field 'rank_error' must be a number between 0 and 1, got {error!r}.")
+    version = record.get("seqscale_version", "")
+    _need(isinstance(version, str), source, f"field 'seqscale_version' must be text, got {version!r}.")
+
+
+def _check_param_types(est: Any, params: dict, source: str) -> None:
+    """A flag parameter (default true/false) must be a JSON boolean, not "false" or 0."""
+    defaults = est.get_params()
+    for key, value in params.items():
+        if isinstance(defaults[key], bool):
+            _need(
+                isinstance(value, bool),
+                source,
+                f"field 'params.{key}' must be true or false, got {value!r}.",
+            )
+
+
 def build(record: Any, source: str, classes: dict) -> Any:
     """Validated record -> fitted scaler (see :func:`seqscale.coefficients.from_dict`)."""
     cls = _header(record, source, classes)
+    _check_top(record, source)
     keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())
     cols = _columns(record.get("channels"), source, keys)
     _check_values(cols, source)
@@ -177,6 +223,7 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     est = cls()
     unknown = set(params) - set(est.get_params())
     _need(not unknown, source, f"field 'params' has unknown parameter(s) {sorted(unknown)}.")
+    _check_param_types(est, params, source)
     clean = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     _need(
         all(not isinstance(v, dict) for v in clean.values()),
@@ -198,7 +245,13 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     if record.get("named_features", True):
         est.feature_names_in_ = np.asarray(features, dtype=object)
     seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-    est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
+    most = int(stats.count.max()) if series is None else int(stats.count.sum(axis=0).max())
+    _need(
+        seen >= most,
+        source,
+        f"field 'n_samples_seen' is {seen} but a feature counts {most} values; it must be at least that.",
+    )
+    est.n_samples_seen_ = seen
     if series is None:
         est.stats_ = stats
     else:

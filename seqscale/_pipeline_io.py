@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -114,16 +113,9 @@ def load(path: str | os.PathLike[str]) -> Any:
         where = os.fspath(path)
     except TypeError:
         raise CoefficientFileError(f"path must be a file path, got {type(path).__name__}.") from None
-    try:
-        record = json.loads(Path(where).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CoefficientFileError(f"{where}: no such pipeline file.") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise CoefficientFileError(
-            f"{where}: not a readable JSON pipeline file ({err}); it may be truncated. Save the "
-            "pipeline again with pipeline.save(path)."
-        ) from None
-    return from_dict(record, source=where)
+    from seqscale._jsonfile import read_json
+
+    return from_dict(read_json(where, "pipeline"), source=where)
 
 
 def from_dict(record: Any, source: str = "pipeline") -> Any:
