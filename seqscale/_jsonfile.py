@@ -51,11 +51,12 @@ def _read_bytes(where: str, kind: str) -> bytes:
         raise CoefficientFileError(f"{where}: no such {kind} file.") from None
     except OSError as err:
         raise CoefficientFileError(f"{where}: cannot read the {kind} file ({err.strerror}).") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CoefficientFileError(
+            f"{where} is not a regular file (a device, pipe or folder); give the path of a {kind} file."
+        )
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise CoefficientFileError(
-                f"{where} is not a regular file (a device, pipe or folder); give the path of a {kind} file."
-            )
         try:
             data = handle.read(MAX_BYTES + 1)
         except OSError as err:

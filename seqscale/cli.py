@@ -67,9 +67,13 @@ def advise(
 
     Example: seqscale advise sales.csv --target sales --time date --plan plan.json --report report.html
     """
+    from seqscale._atomic import check_output
     from seqscale.advise import advise as run_advise
     from seqscale.io import read_table
 
+    for written in (plan, report):
+        if written is not None:
+            check_output(written, [data])
     frame = read_table(data)
     advice = run_advise(
         frame, target=target, task=task, output_activation=output_activation, time=time, id=id
@@ -229,9 +233,12 @@ def compare(
 
     Example: seqscale compare sales.csv --target sales --time date --seeds 3 --json comparison.json
     """
+    from seqscale._atomic import check_output
     from seqscale.compare import compare as run_compare
     from seqscale.io import read_table
 
+    if json_out is not None:
+        check_output(json_out, [data, *(plan or [])])
     frame = read_table(data)
     extra = {p.stem: p for p in plan} if plan else None
     size = int(test_size) if test_size > 1 else test_size

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale._atomic import check_output
 from seqscale.errors import CoefficientFileError, DataFileError, InputError, ParameterError
 
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
@@ -85,6 +86,7 @@ def fit_job(
     from seqscale.io import read_table
 
     _check_json_target(out)
+    check_output(out, [data, plan])
     if plan is not None:
         from seqscale.pipeline import SequencePipeline
 
@@ -173,6 +175,7 @@ def transform_job(
     """Scale (or invert) the columns of ``data`` that the fitted file knows; write ``out``."""
     from seqscale.io import read_table, write_table
 
+    check_output(out, [data, coefficients])
     fitted = load_fitted(coefficients)
     if _is_pipeline(fitted):
         frame = read_table(data)

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from seqscale import io as _io
-from seqscale._atomic import atomic_path
+from seqscale._atomic import atomic_path, check_output
 from seqscale.engines import (
     _affine_for,
     _apply_block,
@@ -401,8 +401,7 @@ def transform_file(
     path, out = Path(path), Path(out)
     kind, delimiter = _output_kind(out)
     affine = _affine_for(scaler)
-    if not out.parent.is_dir():
-        raise DataFileError(f"cannot write {out}: folder {out.parent} does not exist; create it.")
+    check_output(out, [path])
     if isinstance(columns, str):
         columns = [columns]
     batches = _batches(path, batch_size, columns)
