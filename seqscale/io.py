@@ -37,6 +37,8 @@ from seqscale.errors import DataFileError, InputError, InputTypeError, Parameter
 __all__ = ["batch_to_numpy", "count_rows", "iter_batches", "read_table", "write_table"]
 
 PathLike = str | os.PathLike[str]
+#: Bytes of CSV text parsed at a time when streaming: peak memory is a few times this.
+_CSV_CHUNK_BYTES = 16 << 20
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -305,19 +307,12 @@ def _parquet_batches(path: Path, handle, picked, batch_size) -> Iterator[pa.Reco
 
 def _csv_batches(path: Path, layout, picked, batch_size) -> Iterator[pa.RecordBatch]:
     raw = [layout.raw_header[layout.header.index(name)] for name in picked]
-    block = int(min(max(batch_size * layout.row_bytes * 1.1, 1 << 20), 64 << 20))
-    reader = _csv.open_stream(path, layout, raw, block)
+    block = int(min(max(batch_size * layout.row_bytes * 1.1, 1 << 20), _CSV_CHUNK_BYTES))
     modes = dict.fromkeys(picked, "infer")
     offset, last = 0, None
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            if last is not None:
-                _csv.check_last_row(path, layout, last)
-            return
-        except pa.ArrowException as err:
-            raise _csv.arrow_error(path, layout, err) from None
+    for batch in _csv.stream_tables(path, layout, raw, block):
+        if not batch.num_rows:  # blank lines only: they must not decide a column's type
+            continue
         arrays = []
         for name, raw_name in zip(picked, raw):
             try:
@@ -331,9 +326,12 @@ def _csv_batches(path: Path, layout, picked, batch_size) -> Iterator[pa.RecordBa
             arrays.append(array)
         offset += batch.num_rows
         last = batch.slice(batch.num_rows - 1).to_pylist()[0].values() if batch.num_rows else last
-        out = pa.RecordBatch.from_arrays(arrays, names=picked)
-        for start in range(0, out.num_rows, batch_size):
-            yield out.slice(start, batch_size)
+        out = pa.Table.from_arrays(arrays, names=picked).combine_chunks().to_batches()
+        for part in out:
+            for start in range(0, part.num_rows, batch_size):
+                yield part.slice(start, batch_size)
+    if last is not None:
+        _csv.check_last_row(path, layout, last)
 
 
 def batch_to_numpy(
