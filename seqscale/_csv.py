@@ -45,6 +45,7 @@ NULL_VALUES = (
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 )  # fmt: skip
 SAMPLE_BYTES = 1 << 16
+_FIELD_LIMIT = (1 << 31) - 1
 MAX_HEADER_BYTES = 1 << 24
 _NUMBER = r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|infinity))\s*$"
 _NUMBER_RE = re.compile(_NUMBER)
@@ -71,9 +72,20 @@ class BadCell(Exception):
         self.value = value
 
 
+@contextlib.contextmanager
+def _no_field_limit() -> Iterator[None]:
+    """Lift :mod:`csv`'s 128 KiB field limit while seqscale reads (a wide header, a long cell)."""
+    previous = csv.field_size_limit(_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _records(text: str, delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
-    return [rec for rec in reader if rec]
+    with _no_field_limit():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+        return [rec for rec in reader if rec]
 
 
 def _read_sample(path: Path) -> tuple[str, bool]:
@@ -271,7 +283,7 @@ def scan(path: Path, delimiter: str, strict: bool = False) -> Iterator[tuple[int
 
     With ``strict``, a malformed quoted field raises ``DataFileError`` naming its line.
     """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _no_field_limit(), path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar='"', strict=strict)
         previous = 0
         while True:

@@ -75,6 +75,11 @@ def _float_dtype(dtype: np.dtype) -> np.dtype:
 def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
     """Convert one column to float, with an error that names it."""
     kind = values.dtype.kind
+    if kind == "c":
+        raise InputError(
+            f"column {name!r} is complex; complex data is not supported. Pass its real part "
+            "(.real) or its magnitude (abs()) as a column of its own."
+        )
     if kind in "fiu":
         return values
     if kind == "b":
@@ -97,6 +102,10 @@ def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
+    names = [str(c) for c in X.columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) < len(names) else []
+    if duplicates:
+        raise InputError(f"the DataFrame has duplicate column names {duplicates}; make them unique.")
     if _module_of(X) == "polars":
         columns = list(X.columns)
         arrays = [X.get_column(c).to_numpy() for c in columns]

@@ -77,11 +77,35 @@ def _pick(path: Path, names: Sequence[str], wanted: Iterable[str] | None, what: 
 
 def _parquet_file(path: Path) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(path, page_checksum_verification=True)
+        handle = pq.ParquetFile(path, page_checksum_verification=True)
+        names = handle.schema_arrow.names
     except PermissionError as err:
         raise DataFileError(f"{path} cannot be read ({err.strerror}); check its permissions.") from None
     except (pa.ArrowException, OSError) as err:
         raise _corrupt(path, err) from None
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise DataFileError(
+            f"{path}: duplicate column names {duplicates}; make them unique when writing the file."
+        )
+    clash = _index_named_like_a_column(handle.schema_arrow)
+    if clash is not None:
+        raise DataFileError(
+            f"{path}: the stored pandas index {clash!r} has the same name as a column; rename one "
+            "of them (or write the file without its index) so every column name is unique."
+        )
+    return handle
+
+
+def _index_named_like_a_column(schema: pa.Schema) -> str | None:
+    """The name of a stored pandas index that is also a column's name, if any."""
+    meta = schema.pandas_metadata or {}
+    stored = {c.get("field_name"): c.get("name") for c in meta.get("columns", []) if isinstance(c, dict)}
+    for field in meta.get("index_columns", []):
+        name = stored.get(field) if isinstance(field, str) else None
+        if name is not None and name != field and name in schema.names:
+            return name
+    return None
 
 
 def _corrupt(path: Path, err: BaseException) -> DataFileError:
@@ -322,7 +346,7 @@ def _csv_batches(path: Path, layout, picked, batch_size) -> Iterator[pa.RecordBa
                 raise _csv.locate_bad_cell(path, layout, name, bad) from None
             if modes[name] == "infer":  # the first block decides the column's type
                 modes[name] = "text" if pa.types.is_string(array.type) else "float"
-                array = array.cast(pa.float64()) if modes[name] == "float" else array
+                array = array.cast(pa.float64(), safe=False) if modes[name] == "float" else array
             arrays.append(array)
         offset += batch.num_rows
         last = batch.slice(batch.num_rows - 1).to_pylist()[0].values() if batch.num_rows else last

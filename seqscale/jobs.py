@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from seqscale._atomic import check_output
-from seqscale.errors import CoefficientFileError, DataFileError, InputError, ParameterError
+from seqscale.errors import (
+    CoefficientFileError,
+    DataFileError,
+    InputError,
+    ParameterError,
+    SeqscaleError,
+)
 
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
 
@@ -97,7 +103,10 @@ def fit_job(
         train, test_start = split_training(frame, train_until, time)
         if test_start is not None:
             pipe.set_params(test_start=test_start)
-        pipe.fit(train)
+        try:
+            pipe.fit(train)
+        except SeqscaleError as err:  # name the two files the failing fit combined
+            raise type(err)(f"{plan} fitted on {data}: {err}") from None
         pipe.save(out)
         return {
             "kind": "pipeline",
@@ -184,6 +193,8 @@ def transform_job(
         return {"rows": len(result), "columns": list(result.columns), "out": str(out)}
     names = list(fitted.get_feature_names_out())
     grouped = bool(getattr(fitted, "_grouped", False))
+    if not inverse and hasattr(fitted, "feature_names_in_"):
+        _require_fitted_columns(data, coefficients, names)
     if not grouped and not inverse and groups is None:
         from seqscale.io import count_rows
         from seqscale.stream import transform_file
@@ -194,7 +205,7 @@ def transform_job(
             with Path(written).open("rb") as handle:
                 rows = sum(1 for _ in handle) - 1
         return {"rows": rows, "columns": names, "out": str(out)}
-    frame = read_table(data)
+    frame = _with_rows(read_table(data), data, "invert" if inverse else "scale")
     present = [n for n in names if n in frame.columns]
     if not present:
         raise CoefficientFileError(
@@ -225,6 +236,39 @@ def transform_job(
     return {"rows": len(result), "columns": present, "out": str(out)}
 
 
+def _with_rows(frame: pd.DataFrame, data: PathLike, what: str) -> pd.DataFrame:
+    """``frame``, refused when the file held a header but no data rows."""
+    if frame.empty:
+        raise DataFileError(f"{data} holds no data rows (only a header); nothing to {what}.")
+    return frame
+
+
+def _file_columns(data: PathLike) -> list[str]:
+    """The column names of a data file, from its header or footer (no data read)."""
+    from seqscale import _csv
+    from seqscale import io as sio
+
+    path, kind = sio._existing(data)
+    if kind == "parquet":
+        return list(sio._parquet_file(path).schema_arrow.names)
+    return list(_csv.sniff(path).header)
+
+
+def _require_fitted_columns(data: PathLike, coefficients: PathLike, names: list[str]) -> None:
+    """Every fitted column must be in ``data`` under its exact name (names are case-sensitive)."""
+    columns = _file_columns(data)
+    missing = [n for n in names if n not in columns]
+    if not missing:
+        return
+    folded = {c.casefold(): c for c in columns}
+    near = [f"{n!r} (the file has {folded[n.casefold()]!r})" for n in missing if n.casefold() in folded]
+    hint = f"; names are case-sensitive: {', '.join(near)}" if near else ""
+    raise DataFileError(
+        f"{data} lacks column(s) {missing} that {coefficients} was fitted on{hint}. Rename the "
+        "columns, or use the coefficients fitted on this kind of data."
+    )
+
+
 def check_job(
     data: PathLike,
     coefficients: PathLike,
@@ -239,7 +283,7 @@ def check_job(
     if not 0.0 <= tolerance <= 1.0:
         raise ParameterError(f"--tolerance {tolerance}: a share between 0 and 1.")
     fitted = load_fitted(coefficients)
-    frame = read_table(data)
+    frame = _with_rows(read_table(data), data, "check")
     if _is_pipeline(fitted):
         report = fitted.check(frame)
     else:
