@@ -68,12 +68,71 @@ def _number(value: Any, source: str, where: str, allow_null: bool = False) -> fl
     return float(value)
 
 
+_NUMBER_TYPES = {int, float}
+_MISSING = object()
+
+
+def _numbers(values: list, nullable: np.ndarray | None) -> np.ndarray | None:
+    """``values`` as float64 when each is a finite JSON number (or null where ``nullable``)."""
+    kinds = set(map(type, values))
+    if not kinds <= _NUMBER_TYPES | ({type(None)} if nullable is not None else set()):
+        return None
+    try:
+        out = np.array(values, dtype=np.float64)  # null -> NaN
+    except (OverflowError, TypeError, ValueError):  # an integer beyond float64
+        return None
+    bad = ~np.isfinite(out)
+    if bad.any():
+        if nullable is None:
+            return None
+        nulls = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+        if (bad & ~(nulls & nullable)).any():
+            return None
+    return out
+
+
+def _fast_columns(channels: list, keys: tuple[str, ...]) -> dict | None:
+    """The channel columns parsed as arrays (no Python object per value); None when any value is
+    odd, so that :func:`_slow_columns` finds it and names it."""
+    if set(map(type, channels)) != {dict}:
+        return None
+    if set().union(*map(dict.keys, channels)) - {"feature", "series", "domain", *keys}:
+        return None
+    count = _numbers([ch.get("count") for ch in channels], None)
+    if count is None or (count < 0).any() or (count != np.floor(count)).any():
+        return None
+    empty = count == 0
+    out: dict[str, Any] = {"count": count}
+    for k in keys:
+        if k == "count":
+            continue
+        coef = k in _COEFS
+        values = [ch.get(k, None if coef else _MISSING) for ch in channels]
+        column = _numbers(values, np.ones_like(empty) if coef else empty)
+        if column is None:
+            return None
+        out[k] = column
+    domains = [ch.get("domain", {}) for ch in channels]
+    if set(map(type, domains)) != {dict}:
+        return None
+    out["feature"] = [ch.get("feature") for ch in channels]
+    out["series"] = [ch.get("series") for ch in channels]
+    out["domain"] = domains
+    return out
+
+
 def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     _need(
         isinstance(channels, list) and len(channels) > 0,
         source,
         "field 'channels' must be a non-empty list.",
     )
+    fast = _fast_columns(channels, keys)
+    return fast if fast is not None else _slow_columns(channels, source, keys)
+
+
+def _slow_columns(channels: list, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Channel by channel, raising for the first odd value with its channel and field."""
     out: dict[str, list] = {k: [] for k in keys}
     out["feature"], out["series"], out["domain"] = [], [], []
     allowed = {"feature", "series", "domain", *keys}
@@ -298,6 +357,8 @@ def _domain_params(method: str, cols: dict, features: list, series: list | None,
     keys = {"minmax": ("low", "high"), "standard": ("mean", "std")}.get(method, ())
     entries = {}
     for i, dom in enumerate(cols["domain"]):
+        if not dom:
+            continue
         extra = set(dom) - set(keys)
         _need(
             not extra,

@@ -37,13 +37,6 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise _Refused(f"an integer of {len(text)} digits is too long") from None
-
-
 def _read_bytes(where: str, kind: str) -> bytes:
     try:
         fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -110,13 +103,19 @@ def read_json(path: str | os.PathLike[str], kind: str) -> Any:
     data = _read_bytes(where, kind)
     try:
         text = data.decode("utf-8")
-        record = json.loads(text, object_pairs_hook=_pairs, parse_int=_integer)
+        record = json.loads(text, object_pairs_hook=_pairs)
     except _Refused as err:
         raise CoefficientFileError(f"{where}: not a valid {kind} file: {err}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise CoefficientFileError(
             f"{where}: not a readable JSON {kind} file ({err}); it may be truncated or damaged. "
             "Write it again with seqscale."
+        ) from None
+    except ValueError as err:  # an integer literal beyond Python's 4,300-digit conversion limit
+        digits = re.search(r"has (\d+) digits", str(err))
+        size = f" of {digits.group(1)} digits" if digits else ""
+        raise CoefficientFileError(
+            f"{where}: not a valid {kind} file: an integer{size} is too long (more than 4,300 digits)."
         ) from None
     if _SURROGATE_ESCAPE.search(text):
         found = _lone_surrogate(record)

@@ -540,3 +540,26 @@ def test_plan_lag_longer_than_the_data(tmp_path, lag):
     assert "Found array" not in line
     with pytest.raises(seqscale.errors.InputError, match="lower the lag"):
         seqscale.SequencePipeline.from_plan(plan).fit(frame(40))
+
+
+# ------------------------------------------------------------------------ large coefficient files
+@pytest.mark.parametrize("method", ["minmax", "standard", "robust", "maxabs"])
+def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, method):
+    from seqscale import _coef_check
+
+    rng = np.random.default_rng(1)
+    ids = np.repeat(np.arange(300), 5)
+    values = pd.DataFrame({"a": rng.normal(size=ids.size), "b": rng.gamma(2, size=ids.size)})
+    values.loc[ids == 7, "a"] = np.nan  # a series without values: null statistics
+    cls = {"minmax": seqscale.MinMaxScaler, "standard": seqscale.StandardScaler,
+           "robust": seqscale.RobustScaler, "maxabs": seqscale.MaxAbsScaler}[method]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        record = cls().fit(values, groups=ids).to_dict()
+    keys = _coef_check._STATS + _coef_check._COEFS + (_coef_check._QUANTILES if method == "robust" else ())
+    fast = _coef_check._fast_columns(record["channels"], keys)
+    assert fast is not None  # a valid file never takes the per-value path
+    slow = _coef_check._slow_columns(record["channels"], "f", keys)
+    for key in keys:
+        np.testing.assert_array_equal(fast[key], slow[key])
+    assert fast["feature"] == slow["feature"] and fast["series"] == slow["series"]
