@@ -563,3 +563,30 @@ def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, metho
     for key in keys:
         np.testing.assert_array_equal(fast[key], slow[key])
     assert fast["feature"] == slow["feature"] and fast["series"] == slow["series"]
+
+
+# ------------------------------------------------------------------------ Dask cluster without workers
+def test_dask_fit_with_every_worker_gone_fails_after_the_timeout():
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    import dask.array as da
+
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        X = da.from_array(np.arange(100.0).reshape(50, 2), chunks=(10, 2))
+        assert seqscale.StandardScaler().fit(X).mean_.tolist() == [49.0, 50.0]
+        cluster.scale(0)
+        deadline = time.monotonic() + 30
+        while client.scheduler_info()["workers"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        start = time.monotonic()
+        with dask.config.set({"seqscale.timeout": 2}):
+            with pytest.raises(seqscale.errors.InputError) as excinfo:
+                seqscale.StandardScaler().fit(X + 1)
+        assert time.monotonic() - start < 20
+        message = str(excinfo.value)
+        assert "waited 2 s (seqscale.timeout)" in message and "has 0 worker(s)" in message
+    finally:
+        client.close()
+        cluster.close()
