@@ -12,6 +12,7 @@ exception type, never a hang. Random CSV text gives a DataFrame or a DataFileErr
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -557,7 +558,7 @@ def plan_edit(draw, record):
         elif op == "swap":
             parent[key] = json.loads(json.dumps(_get(plan, draw(st.sampled_from(paths)))))
         else:
-            parent[key] = draw(PLAN_VALUES)
+            parent[key] = copy.deepcopy(draw(PLAN_VALUES))  # the sampled constants stay unedited
     return record
 
 
