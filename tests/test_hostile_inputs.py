@@ -404,11 +404,11 @@ def test_csv_integer_column_above_2_53_is_read_by_every_command(tmp_path):
     np.testing.assert_allclose(scaled["x"], np.arange(30) / 29)
 
 
-@pytest.mark.parametrize("shape", ["15,000 columns", "one 200 KB name", "200 KB without newline"])
+@pytest.mark.parametrize("shape", ["1,500 long names", "one 200 KB name", "200 KB without newline"])
 def test_first_line_longer_than_128_kib(tmp_path, shape):
     data = tmp_path / "wide.csv"
-    if shape == "15,000 columns":
-        names = [f"col{i}" for i in range(15_000)] + ["x"]
+    if shape == "1,500 long names":
+        names = [f"{'c' * 90}{i}" for i in range(1_500)] + ["x"]
         data.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
     elif shape == "one 200 KB name":
         data.write_text("n" * 200_000 + ",x\n1,2\n3,4\n")
@@ -416,7 +416,7 @@ def test_first_line_longer_than_128_kib(tmp_path, shape):
         data.write_text("1;" * 100_000)
     seqscale.MinMaxScaler().fit(pd.DataFrame({"x": [0.0, 4.0]})).save(tmp_path / "coef.json")
     commands = _every_command(tmp_path, data, tmp_path / "coef.json")
-    if shape == "15,000 columns":  # advising 15,000 columns is slow and says nothing more here
+    if shape == "1,500 long names":  # advising 1,500 columns is slow and says nothing more here
         commands.pop("advise")
         commands["fit"] += ["--column", "x"]
     for name, args in commands.items():
