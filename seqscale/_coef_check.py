@@ -91,7 +91,7 @@ def _numbers(values: list, nullable: np.ndarray | None) -> np.ndarray | None:
     return out
 
 
-def _fast_columns(channels: list, keys: tuple[str, ...]) -> dict | None:
+def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False) -> dict | None:
     """The channel columns parsed as arrays (no Python object per value); None when any value is
     odd, so that :func:`_slow_columns` finds it and names it."""
     if set(map(type, channels)) != {dict}:
@@ -99,7 +99,7 @@ def _fast_columns(channels: list, keys: tuple[str, ...]) -> dict | None:
     if set().union(*map(dict.keys, channels)) - {"feature", "series", "domain", *keys}:
         return None
     count = _numbers([ch.get("count") for ch in channels], None)
-    if count is None or (count < 0).any() or (count != np.floor(count)).any():
+    if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
         return None
     empty = count == 0
     out: dict[str, Any] = {"count": count}
@@ -121,17 +121,19 @@ def _fast_columns(channels: list, keys: tuple[str, ...]) -> dict | None:
     return out
 
 
-def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _columns(channels: Any, source: str, keys: tuple[str, ...], weighted: bool) -> dict[str, np.ndarray]:
     _need(
         isinstance(channels, list) and len(channels) > 0,
         source,
         "field 'channels' must be a non-empty list.",
     )
-    fast = _fast_columns(channels, keys)
-    return fast if fast is not None else _slow_columns(channels, source, keys)
+    fast = _fast_columns(channels, keys, weighted)
+    return fast if fast is not None else _slow_columns(channels, source, keys, weighted)
 
 
-def _slow_columns(channels: list, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _slow_columns(
+    channels: list, source: str, keys: tuple[str, ...], weighted: bool = False
+) -> dict[str, np.ndarray]:
     """Channel by channel, raising for the first odd value with its channel and field."""
     out: dict[str, list] = {k: [] for k in keys}
     out["feature"], out["series"], out["domain"] = [], [], []
@@ -147,9 +149,9 @@ def _slow_columns(channels: list, source: str, keys: tuple[str, ...]) -> dict[st
         )
         count = _number(ch.get("count"), source, f"{label}.count")
         _need(
-            count >= 0 and count == int(count),
+            count >= 0 and (weighted or count == int(count)),
             source,
-            f"{label}.count must be a non-negative integer.",
+            f"{label}.count must be a non-negative {'number' if weighted else 'integer'}.",
         )
         empty = count == 0
         for k in keys:
@@ -227,7 +229,7 @@ def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None
 
 _TOP = {
     "format", "version", "seqscale_version", "method", "params", "layout", "features",
-    "named_features", "n_samples_seen", "exact", "rank_error", "pooled", "channels",
+    "named_features", "n_samples_seen", "exact", "rank_error", "pooled", "channels", "weighted",
 }  # fmt: skip
 
 
@@ -239,11 +241,20 @@ def _check_top(record: dict, source: str) -> None:
         value = record.get(key, True)
         _need(isinstance(value, bool), source, f"field {key!r} must be true or false, got {value!r}.")
     seen = record.get("n_samples_seen", 0)
+    if record.get("weighted", False) is True:  # total weights, taken from the channels' counts
+        numbers = seen if isinstance(seen, list) else [seen]
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in numbers)
+        _need(ok, source, f"field 'n_samples_seen' must be non-negative weights, got {seen!r}.")
+        return _check_text_and_errors(record, source)
     _need(
         isinstance(seen, int) and not isinstance(seen, bool) and seen >= 0,
         source,
         f"field 'n_samples_seen' must be a non-negative integer, got {seen!r}.",
     )
+    _check_text_and_errors(record, source)
+
+
+def _check_text_and_errors(record: dict, source: str) -> None:
     error = record.get("rank_error", 0.0)
     ok = isinstance(error, (int, float)) and not isinstance(error, bool) and 0 <= error <= 1
     _need(ok, source, f"field 'rank_error' must be a number between 0 and 1, got {error!r}.")
@@ -268,7 +279,9 @@ def build(record: Any, source: str, classes: dict) -> Any:
     cls = _header(record, source, classes)
     _check_top(record, source)
     keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())
-    cols = _columns(record.get("channels"), source, keys)
+    weighted = record.get("weighted", False)
+    _need(isinstance(weighted, bool), source, "field 'weighted' must be true or false.")
+    cols = _columns(record.get("channels"), source, keys, weighted)
     _check_values(cols, source)
     features, series = _grid(cols, record, source)
     est = _estimator(cls, record, source, cols, features, series)
@@ -303,20 +316,23 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     est.n_features_in_ = nf
     if record.get("named_features", True):
         est.feature_names_in_ = np.asarray(features, dtype=object)
-    seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-    most = int(stats.count.max()) if series is None else int(stats.count.sum(axis=0).max())
-    _need(
-        seen >= most,
-        source,
-        f"field 'n_samples_seen' is {seen} but a feature counts {most} values; it must be at least that.",
-    )
-    est.n_samples_seen_ = seen
     if series is None:
         est.stats_ = stats
     else:
         est.series_ = np.asarray(series, dtype=object)
         est.series_stats_ = stats
         est.stats_ = stats.pooled()
+    if record.get("weighted", False):  # the total weights, from the channels' counts
+        est._count_seen(0.0, True, weighted=True)
+    else:
+        seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
+        most = int(stats.count.max()) if series is None else int(stats.count.sum(axis=0).max())
+        _need(
+            seen >= most,
+            source,
+            f"field 'n_samples_seen' is {seen} but a feature counts {most} values; it must be at least that.",
+        )
+        est.n_samples_seen_ = seen
     if cls.method == "robust":
         est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
         est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)

@@ -472,12 +472,14 @@ def compare(
     ComparisonResult
     """
     from seqscale import _lstm
+    from seqscale._time import with_time
     from seqscale.pipeline import SequencePipeline
     from seqscale.pipeline import _plain as plain
     from seqscale.split import split_by_time
 
     started = _time.perf_counter()
     df, target = _check_args(frame, target, time, n_in, n_out, seeds, epochs, patience)
+    df = with_time(df, time)  # the one time parser: text dates, years, quarters ...
     train, test, cutoff = split_by_time(df, test_size, time=time)
     defaults = variant_plans(train, target, time=time, n_in=n_in, n_out=n_out)
     chosen = _resolve_plans(plans, defaults, n_in, n_out)

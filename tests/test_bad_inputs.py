@@ -587,7 +587,7 @@ def test_coefficient_file_other_scaler_method(tmp_path):
     assert_error(excinfo, CoefficientFileError, ValueError, str(path), "channels[0]", "statistics")
 
 
-@pytest.mark.parametrize("version", [2, 99, 10**6])
+@pytest.mark.parametrize("version", [3, 99, 10**6])
 def test_coefficient_file_future_version(tmp_path, method, version):
     path = saved(tmp_path, method)
     edit(path, lambda r: r.__setitem__("version", version))
