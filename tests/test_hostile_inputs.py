@@ -412,7 +412,7 @@ def test_first_line_longer_than_128_kib(tmp_path, shape):
         names = [f"{'c' * 90}{i}" for i in range(1_500)] + ["x"]
         data.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
     elif shape == "one 200 KB name":
-        data.write_text("n" * 200_000 + ",x\n1,2\n3,4\n")
+        data.write_text("n" * 200_000 + ",x\n1,2\n3,4\n5,6\n")
     else:
         data.write_text("1;" * 100_000)
     seqscale.MinMaxScaler().fit(pd.DataFrame({"x": [0.0, 4.0]})).save(tmp_path / "coef.json")
