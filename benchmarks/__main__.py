@@ -27,6 +27,7 @@ WORKLOADS = {
     "w4": "benchmarks.w4_dask",
     "w5": "benchmarks.w5_numerics",
     "w6": "benchmarks.w6_windows",
+    "w7": "benchmarks.w7_csv_stream",
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -434,10 +434,24 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
         return _rows.wrap(self, result, layout)
 
+    def set_params(self, **params: Any) -> AffineScaler:
+        """Set parameters (scikit-learn contract); an unknown name lists the valid ones."""
+        valid = self.get_params(deep=False)
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ParameterError(
+                f"{type(self).__name__}.set_params: unknown parameter(s) {unknown}; "
+                f"the parameters are {sorted(valid)}."
+            )
+        return super().set_params(**params)
+
     def _channel_index(self, features: Any) -> np.ndarray:
         """Positions of the named (or indexed) features among the fitted ones."""
         names = self._feature_names_list()
         wanted = [features] if isinstance(features, (str, int, np.integer)) else list(features)
+        if not wanted:
+            known = names if names is not None else list(range(self.n_features_in_))
+            raise InputError(f"features=[] names no feature; name at least one of {known}.")
         out = []
         for f in wanted:
             if isinstance(f, str) and names is not None and f in names:

@@ -53,7 +53,8 @@ def range_report(
     first = [_first(outside[:, j], index) for j in range(rows.shape[1])]
     n = np.sum(~np.isnan(rows), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        new_mean = np.nanmean(np.where(np.isnan(rows), np.nan, rows), axis=0) if rows.size else np.nan
+        total = np.nansum(rows, axis=0) if rows.size else np.zeros(rows.shape[1])
+        new_mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)  # all-NaN column: NaN, no warning
         frame = pd.DataFrame(
             {
                 "n": n,

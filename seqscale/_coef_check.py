@@ -68,17 +68,85 @@ def _number(value: Any, source: str, where: str, allow_null: bool = False) -> fl
     return float(value)
 
 
+_NUMBER_TYPES = {int, float}
+_MISSING = object()
+
+
+def _numbers(values: list, nullable: np.ndarray | None) -> np.ndarray | None:
+    """``values`` as float64 when each is a finite JSON number (or null where ``nullable``)."""
+    kinds = set(map(type, values))
+    if not kinds <= _NUMBER_TYPES | ({type(None)} if nullable is not None else set()):
+        return None
+    try:
+        out = np.array(values, dtype=np.float64)  # null -> NaN
+    except (OverflowError, TypeError, ValueError):  # an integer beyond float64
+        return None
+    bad = ~np.isfinite(out)
+    if bad.any():
+        if nullable is None:
+            return None
+        nulls = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+        if (bad & ~(nulls & nullable)).any():
+            return None
+    return out
+
+
+def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False) -> dict | None:
+    """The channel columns parsed as arrays (no Python object per value); None when any value is
+    odd, so that :func:`_slow_columns` finds it and names it."""
+    if set(map(type, channels)) != {dict}:
+        return None
+    if set().union(*map(dict.keys, channels)) - {"feature", "series", "domain", *keys}:
+        return None
+    count = _numbers([ch.get("count") for ch in channels], None)
+    if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
+        return None
+    empty = count == 0
+    out: dict[str, Any] = {"count": count}
+    for k in keys:
+        if k == "count":
+            continue
+        coef = k in _COEFS
+        values = [ch.get(k, None if coef else _MISSING) for ch in channels]
+        column = _numbers(values, np.ones_like(empty) if coef else empty)
+        if column is None:
+            return None
+        out[k] = column
+    domains = [ch.get("domain", {}) for ch in channels]
+    if set(map(type, domains)) != {dict}:
+        return None
+    out["feature"] = [ch.get("feature") for ch in channels]
+    out["series"] = [ch.get("series") for ch in channels]
+    out["domain"] = domains
+    return out
+
+
 def _columns(channels: Any, source: str, keys: tuple[str, ...], weighted: bool) -> dict[str, np.ndarray]:
     _need(
         isinstance(channels, list) and len(channels) > 0,
         source,
         "field 'channels' must be a non-empty list.",
     )
+    fast = _fast_columns(channels, keys, weighted)
+    return fast if fast is not None else _slow_columns(channels, source, keys, weighted)
+
+
+def _slow_columns(
+    channels: list, source: str, keys: tuple[str, ...], weighted: bool = False
+) -> dict[str, np.ndarray]:
+    """Channel by channel, raising for the first odd value with its channel and field."""
     out: dict[str, list] = {k: [] for k in keys}
     out["feature"], out["series"], out["domain"] = [], [], []
+    allowed = {"feature", "series", "domain", *keys}
     for i, ch in enumerate(channels):
         _need(isinstance(ch, dict), source, f"channels[{i}] must be an object.")
         label = f"channels[{i}] (feature {ch.get('feature')!r})"
+        unknown = set(ch) - allowed
+        _need(
+            not unknown,
+            source,
+            f"{label} has unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}.",
+        )
         count = _number(ch.get("count"), source, f"{label}.count")
         _need(
             count >= 0 and (weighted or count == int(count)),
@@ -159,9 +227,57 @@ def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None
     return features, series
 
 
+_TOP = {
+    "format", "version", "seqscale_version", "method", "params", "layout", "features",
+    "named_features", "n_samples_seen", "exact", "rank_error", "pooled", "channels", "weighted",
+}  # fmt: skip
+
+
+def _check_top(record: dict, source: str) -> None:
+    """Unknown top-level fields and the type of each flag and count (never coerced)."""
+    unknown = set(record) - _TOP
+    _need(not unknown, source, f"unknown field(s) {sorted(unknown)}; a coefficient file has {sorted(_TOP)}.")
+    for key in ("named_features", "exact"):
+        value = record.get(key, True)
+        _need(isinstance(value, bool), source, f"field {key!r} must be true or false, got {value!r}.")
+    seen = record.get("n_samples_seen", 0)
+    if record.get("weighted", False) is True:  # total weights, taken from the channels' counts
+        numbers = seen if isinstance(seen, list) else [seen]
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in numbers)
+        _need(ok, source, f"field 'n_samples_seen' must be non-negative weights, got {seen!r}.")
+        return _check_text_and_errors(record, source)
+    _need(
+        isinstance(seen, int) and not isinstance(seen, bool) and seen >= 0,
+        source,
+        f"field 'n_samples_seen' must be a non-negative integer, got {seen!r}.",
+    )
+    _check_text_and_errors(record, source)
+
+
+def _check_text_and_errors(record: dict, source: str) -> None:
+    error = record.get("rank_error", 0.0)
+    ok = isinstance(error, (int, float)) and not isinstance(error, bool) and 0 <= error <= 1
+    _need(ok, source, f"field 'rank_error' must be a number between 0 and 1, got {error!r}.")
+    version = record.get("seqscale_version", "")
+    _need(isinstance(version, str), source, f"field 'seqscale_version' must be text, got {version!r}.")
+
+
+def _check_param_types(est: Any, params: dict, source: str) -> None:
+    """A flag parameter (default true/false) must be a JSON boolean, not "false" or 0."""
+    defaults = est.get_params()
+    for key, value in params.items():
+        if isinstance(defaults[key], bool):
+            _need(
+                isinstance(value, bool),
+                source,
+                f"field 'params.{key}' must be true or false, got {value!r}.",
+            )
+
+
 def build(record: Any, source: str, classes: dict) -> Any:
     """Validated record -> fitted scaler (see :func:`seqscale.coefficients.from_dict`)."""
     cls = _header(record, source, classes)
+    _check_top(record, source)
     keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())
     weighted = record.get("weighted", False)
     _need(isinstance(weighted, bool), source, "field 'weighted' must be true or false.")
@@ -179,6 +295,7 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     est = cls()
     unknown = set(params) - set(est.get_params())
     _need(not unknown, source, f"field 'params' has unknown parameter(s) {sorted(unknown)}.")
+    _check_param_types(est, params, source)
     clean = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     _need(
         all(not isinstance(v, dict) for v in clean.values()),
@@ -209,7 +326,14 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
         est._count_seen(0.0, True, weighted=True)
     else:
         seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-        est.n_samples_seen_ = est._n_rows = int(_number(seen, source, "field 'n_samples_seen'"))
+        seen = int(_number(seen, source, "field 'n_samples_seen'"))
+        most = int(stats.count.max()) if series is None else int(stats.count.sum(axis=0).max())
+        _need(
+            seen >= most,
+            source,
+            f"field 'n_samples_seen' is {seen} but a feature counts {most} values; it must be at least that.",
+        )
+        est.n_samples_seen_ = est._n_rows = seen
     if cls.method == "robust":
         est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
         est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)
@@ -250,6 +374,8 @@ def _domain_params(method: str, cols: dict, features: list, series: list | None,
     keys = {"minmax": ("low", "high"), "standard": ("mean", "std"), "maxabs": ("max_abs",)}.get(method, ())
     entries = {}
     for i, dom in enumerate(cols["domain"]):
+        if not dom:
+            continue
         extra = set(dom) - set(keys)
         _need(
             not extra,

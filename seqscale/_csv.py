@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -30,11 +31,12 @@ __all__ = [
     "arrow_error",
     "check_last_row",
     "convert",
+    "iter_records",
     "line_numbers",
     "locate_bad_cell",
-    "open_stream",
     "read_strings",
     "sniff",
+    "stream_tables",
     "where_row",
 ]
 
@@ -45,6 +47,7 @@ NULL_VALUES = (
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 )  # fmt: skip
 SAMPLE_BYTES = 1 << 16
+_FIELD_LIMIT = (1 << 31) - 1
 MAX_HEADER_BYTES = 1 << 24
 _NUMBER = r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|infinity))\s*$"
 _NUMBER_RE = re.compile(_NUMBER)
@@ -71,9 +74,20 @@ class BadCell(Exception):
         self.value = value
 
 
+@contextlib.contextmanager
+def _no_field_limit() -> Iterator[None]:
+    """Lift :mod:`csv`'s 128 KiB field limit while seqscale reads (a wide header, a long cell)."""
+    previous = csv.field_size_limit(_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _records(text: str, delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
-    return [rec for rec in reader if rec]
+    with _no_field_limit():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+        return [rec for rec in reader if rec]
 
 
 def _read_sample(path: Path) -> tuple[str, bool]:
@@ -183,15 +197,87 @@ def read_strings(path: Path, layout: Layout) -> pa.Table:
     return pa.table([pc.cast(c, pa.string()) for c in table.columns], names=list(layout.header))
 
 
-def open_stream(path: Path, layout: Layout, names: list[str], block_size: int):
-    """Open a streaming ``pyarrow.csv`` reader over the raw-named columns ``names``."""
-    try:
-        return pacsv.open_csv(
-            path, pacsv.ReadOptions(block_size=block_size), _parse_options(layout),
-            _convert_options(layout, names),
-        )  # fmt: skip
-    except pa.ArrowException as err:
-        raise arrow_error(path, layout, err) from None
+def _record_ends(data: bytes, start: int = 0) -> np.ndarray:
+    """Offsets just past each line break of ``data`` (from ``start``) that is outside quotes.
+
+    A line break ends a record when an even number of quote characters precede it (a quoted
+    field's quotes pair up, ``""`` included). A stray quote inside an unquoted field upsets the
+    count; then a cut may fall inside a quoted field, which the parser reports and
+    :func:`iter_records` undoes by reading on.
+    """
+    view = np.frombuffer(data, dtype=np.uint8)[start:]
+    breaks = np.flatnonzero((view == 10) | (view == 13))
+    quotes = np.flatnonzero(view == 34)
+    even = np.searchsorted(quotes, breaks) % 2 == 0
+    return breaks[even] + start + 1
+
+
+def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
+    """Yield the data records of ``path`` (the header skipped) in chunks of about ``block_size``.
+
+    Each chunk ends at a record boundary, so it parses on its own: memory stays bounded by the
+    chunk, whatever the file size. (pyarrow's own streaming reader keeps memory that grows with
+    the number of blocks read.)
+    """
+    with path.open("rb") as handle:
+        carry, header_done = b"", False
+        while True:
+            block = handle.read(block_size)
+            data = carry + block
+            if not block:
+                if data.strip() and header_done:
+                    yield data
+                return
+            ends = _record_ends(data)
+            if not header_done:
+                first = next((end for end in ends if data[:end].strip()), None)
+                if first is None:
+                    carry = data
+                    continue
+                data, header_done = data[first:], True
+                ends = _record_ends(data)
+            if not len(ends):
+                carry = data
+                continue
+            cut = int(ends[-1])
+            carry = data[cut:]
+            yield data[:cut]
+
+
+def _parse_chunk(chunk: bytes, layout: Layout, names: list[str]) -> pa.Table:
+    return pacsv.read_csv(
+        pa.py_buffer(chunk),
+        pacsv.ReadOptions(column_names=list(layout.raw_header), block_size=max(len(chunk), 1 << 16)),
+        _parse_options(layout),
+        _convert_options(layout, names),
+    )  # fmt: skip
+
+
+def stream_tables(path: Path, layout: Layout, names: list[str], block_size: int) -> Iterator[pa.Table]:
+    """Parse ``path`` chunk by chunk into tables of text columns (raw-named ``names``).
+
+    A chunk that does not parse is joined with the next one and parsed again (a cut inside a
+    quoted field, see :func:`_record_ends`); at the end of the file the error is reported as
+    :func:`arrow_error` words it.
+    """
+    pending, scanned = b"", False
+    for chunk in iter_records(path, block_size):
+        pending += chunk
+        try:
+            table = _parse_chunk(pending, layout, names)
+        except pa.ArrowInvalid as err:
+            found = None if scanned else _located_error(path, layout, err)
+            if found is not None:
+                raise found from None
+            scanned = True  # the file is fine: the cut fell inside a quoted field
+            continue
+        pending = b""
+        yield table
+    if pending:
+        try:
+            yield _parse_chunk(pending, layout, names)
+        except pa.ArrowException as err:
+            raise arrow_error(path, layout, err) from None
 
 
 def scan(path: Path, delimiter: str, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
@@ -199,7 +285,7 @@ def scan(path: Path, delimiter: str, strict: bool = False) -> Iterator[tuple[int
 
     With ``strict``, a malformed quoted field raises ``DataFileError`` naming its line.
     """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _no_field_limit(), path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar='"', strict=strict)
         previous = 0
         while True:
@@ -234,8 +320,8 @@ def _find_ragged(path: Path, layout: Layout) -> tuple[int, list[str]] | None:
     return None
 
 
-def arrow_error(path: Path, layout: Layout, err: Exception) -> DataFileError:
-    """Turn a pyarrow CSV failure into a ``DataFileError`` that names the line when it can."""
+def _located_error(path: Path, layout: Layout, err: Exception) -> DataFileError | None:
+    """The problem behind a pyarrow CSV failure, found by scanning the file; None if none is."""
     message = str(err)
     if "UTF8" in message or "UTF-8" in message:
         return _not_utf8(path)
@@ -245,16 +331,25 @@ def arrow_error(path: Path, layout: Layout, err: Exception) -> DataFileError:
         return _not_utf8(path, decode_error)
     except csv.Error as csv_error:
         return DataFileError(f"{path} could not be parsed as CSV ({csv_error}); check quoting.")
-    if ragged:
-        line, record = ragged
-        width, delim = len(layout.header), layout.delimiter
-        advice = f"Fix the row, and quote cells that contain {delim!r}."
-        if len(record) == 1 and not record[0].strip():
-            advice = "The line holds only spaces: delete it."
-        return DataFileError(
-            f"{path}: line {line} has the wrong number of fields: expected {width} "
-            f"(as in the header), got {len(record)}. {advice}"
-        )
+    if not ragged:
+        return None
+    line, record = ragged
+    width, delim = len(layout.header), layout.delimiter
+    advice = f"Fix the row, and quote cells that contain {delim!r}."
+    if len(record) == 1 and not record[0].strip():
+        advice = "The line holds only spaces: delete it."
+    return DataFileError(
+        f"{path}: line {line} has the wrong number of fields: expected {width} "
+        f"(as in the header), got {len(record)}. {advice}"
+    )
+
+
+def arrow_error(path: Path, layout: Layout, err: Exception) -> DataFileError:
+    """Turn a pyarrow CSV failure into a ``DataFileError`` that names the line when it can."""
+    found = _located_error(path, layout, err)
+    if found is not None:
+        return found
+    message = str(err)
     first = message.splitlines()[0] if message else type(err).__name__
     return DataFileError(f"{path} could not be parsed as CSV ({first}); check quoting.")
 

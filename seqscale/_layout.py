@@ -87,6 +87,11 @@ def refuse_categorical(dtype: Any, name: str) -> None:
 def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
     """Convert one column to float, with an error that names it; booleans become 0/1."""
     kind = values.dtype.kind
+    if kind == "c":
+        raise InputError(
+            f"column {name!r} is complex; complex data is not supported. Pass its real part "
+            "(.real) or its magnitude (abs()) as a column of its own."
+        )
     if kind in "fiu":
         return values
     if kind == "b":
@@ -106,6 +111,10 @@ def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
+    names = [str(c) for c in X.columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) < len(names) else []
+    if duplicates:
+        raise InputError(f"the DataFrame has duplicate column names {duplicates}; make them unique.")
     columns = list(X.columns)
     for c in columns:
         refuse_categorical(X[c].dtype, str(c))

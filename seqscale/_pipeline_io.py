@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,11 +66,12 @@ def to_dict(pipe: Any) -> dict:
     from seqscale import __version__
 
     pipe._require_fitted()
+    plan = json.loads(json.dumps(pipe.to_plan(), allow_nan=False, default=_default))
     return {
         "format": FORMAT,
         "version": VERSION,
         "seqscale_version": __version__,
-        "plan": pipe.to_plan(),
+        "plan": plan,
         "params": {
             "test_start": _test_start(pipe.test_start),
             "allow_leakage": bool(pipe.allow_leakage),
@@ -86,8 +86,29 @@ def to_dict(pipe: Any) -> dict:
             "series_features": getattr(pipe, "series_table_", None),
             "cutoff": _json_value(pipe.cutoff_),
             "n_rows_seen": int(pipe.n_rows_seen_),
+            "plan_digest": plan_digest(plan),
         },
     }
+
+
+def plan_digest(plan: dict) -> str:
+    """SHA-256 of the plan as fitted, its free-text ``reason`` fields left out.
+
+    Every step's fitted state follows from the plan (a column's log, lags, method, window,
+    roles...), so the embedded plan is sealed by this digest: an edit other than a reason is
+    refused on load instead of silently changing what the fitted steps mean.
+    """
+    import hashlib
+
+    columns = plan.get("columns")
+    if isinstance(columns, dict):
+        columns = {
+            k: {f: v for f, v in s.items() if f != "reason"} if isinstance(s, dict) else s
+            for k, s in columns.items()
+        }
+        plan = {**plan, "columns": columns}
+    text = json.dumps(plan, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def _default(value: Any) -> Any:
@@ -114,16 +135,9 @@ def load(path: str | os.PathLike[str]) -> Any:
         where = os.fspath(path)
     except TypeError:
         raise CoefficientFileError(f"path must be a file path, got {type(path).__name__}.") from None
-    try:
-        record = json.loads(Path(where).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CoefficientFileError(f"{where}: no such pipeline file.") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise CoefficientFileError(
-            f"{where}: not a readable JSON pipeline file ({err}); it may be truncated. Save the "
-            "pipeline again with pipeline.save(path)."
-        ) from None
-    return from_dict(record, source=where)
+    from seqscale._jsonfile import read_json
+
+    return from_dict(read_json(where, "pipeline"), source=where)
 
 
 def from_dict(record: Any, source: str = "pipeline") -> Any:
@@ -172,7 +186,8 @@ def _build(record: Any, source: str) -> Any:
         "version",
         f"unknown version {version!r} (this seqscale reads {VERSION}); upgrade seqscale",
     )
-    plan = validate_plan(_sub(record, "plan", dict), source=f"{source}: plan")
+    raw_plan = _sub(record, "plan", dict)
+    plan = validate_plan(raw_plan, source=f"{source}: plan")
     params = _sub(record, "params", dict)
     allow = params.get("allow_leakage", False)
     _need(isinstance(allow, bool), "params.allow_leakage", "must be true or false")
@@ -181,6 +196,13 @@ def _build(record: Any, source: str) -> Any:
     )
     state = _sub(record, "state", dict)
     _restore(pipe, plan, state, source)
+    _need(
+        state.get("plan_digest") == plan_digest(raw_plan),
+        "plan",
+        "differs from the plan these steps were fitted with (state.plan_digest); every fitted "
+        "step depends on it, so edit the plan file itself and fit again (only 'reason' texts "
+        "may be edited here)",
+    )
     return pipe
 
 

@@ -119,9 +119,13 @@ def advise(
 
     Example: seqscale advise sales.csv --target sales --time date --plan plan.json --report report.html
     """
+    from seqscale._atomic import check_output
     from seqscale.advise import advise as run_advise
     from seqscale.jobs import read_frame
 
+    for written in (plan, report):
+        if written is not None:
+            check_output(written, [data])
     frame, time, note = read_frame(data, time=time, id=id, sort=True)
     advice = run_advise(
         frame,
@@ -309,10 +313,13 @@ def compare(
 
     Example: seqscale compare sales.csv --target sales --time date --seeds 3 --json comparison.json
     """
+    from seqscale._atomic import check_output
     from seqscale.compare import compare as run_compare
     from seqscale.jobs import read_frame
 
     size = _test_size(test_size)
+    if json_out is not None:
+        check_output(json_out, [data, *(plan or [])])
     frame, time, note = read_frame(data, time=time, sort=True)
     extra = {p.stem: p for p in plan} if plan else None
     result = run_compare(

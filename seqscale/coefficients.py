@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -191,17 +190,10 @@ def load(path: str | os.PathLike[str]) -> Any:
         When the file is missing, not JSON, truncated, of a newer format version, or holds an
         invalid field (the message names it).
     """
+    from seqscale._jsonfile import read_json
+
     where = os.fspath(path)
-    try:
-        with Path(where).open(encoding="utf-8") as handle:
-            record = json.load(handle)
-    except FileNotFoundError:
-        raise CoefficientFileError(f"{where}: no such coefficient file.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise CoefficientFileError(
-            f"{where}: not a readable JSON coefficient file ({err}); it may be truncated. "
-            "Save the scaler again with scaler.save(path)."
-        ) from None
+    record = read_json(where, "coefficient")
     if isinstance(record, dict) and record.get("format") == "seqscale.pipeline":
         from seqscale.pipeline import pipeline_from_dict
 

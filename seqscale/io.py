@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike[str]
+#: Bytes of CSV text parsed at a time when streaming: peak memory is a few times this.
+_CSV_CHUNK_BYTES = 16 << 20
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -85,11 +87,35 @@ def _pick(path: Path, names: Sequence[str], wanted: Iterable[str] | None, what: 
 
 def _parquet_file(path: Path) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(path, page_checksum_verification=True)
+        handle = pq.ParquetFile(path, page_checksum_verification=True)
+        names = handle.schema_arrow.names
     except PermissionError as err:
         raise DataFileError(f"{path} cannot be read ({err.strerror}); check its permissions.") from None
     except (pa.ArrowException, OSError) as err:
         raise _corrupt(path, err) from None
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise DataFileError(
+            f"{path}: duplicate column names {duplicates}; make them unique when writing the file."
+        )
+    clash = _index_named_like_a_column(handle.schema_arrow)
+    if clash is not None:
+        raise DataFileError(
+            f"{path}: the stored pandas index {clash!r} has the same name as a column; rename one "
+            "of them (or write the file without its index) so every column name is unique."
+        )
+    return handle
+
+
+def _index_named_like_a_column(schema: pa.Schema) -> str | None:
+    """The name of a stored pandas index that is also a column's name, if any."""
+    meta = schema.pandas_metadata or {}
+    stored = {c.get("field_name"): c.get("name") for c in meta.get("columns", []) if isinstance(c, dict)}
+    for field in meta.get("index_columns", []):
+        name = stored.get(field) if isinstance(field, str) else None
+        if name is not None and name != field and name in schema.names:
+            return name
+    return None
 
 
 def _corrupt(path: Path, err: BaseException) -> DataFileError:
@@ -383,19 +409,12 @@ def _parquet_batches(path: Path, handle, picked, batch_size) -> Iterator[pa.Reco
 
 def _csv_batches(path: Path, layout, picked, batch_size, as_written=()) -> Iterator[pa.RecordBatch]:
     raw = [layout.raw_header[layout.header.index(name)] for name in picked]
-    block = int(min(max(batch_size * layout.row_bytes * 1.1, 1 << 20), 64 << 20))
-    reader = _csv.open_stream(path, layout, raw, block)
+    block = int(min(max(batch_size * layout.row_bytes * 1.1, 1 << 20), _CSV_CHUNK_BYTES))
     modes = {name: "raw" if name in as_written else "infer" for name in picked}
     offset, last = 0, None
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            if last is not None:
-                _csv.check_last_row(path, layout, last)
-            return
-        except pa.ArrowException as err:
-            raise _csv.arrow_error(path, layout, err) from None
+    for batch in _csv.stream_tables(path, layout, raw, block):
+        if not batch.num_rows:  # blank lines only: they must not decide a column's type
+            continue
         arrays = []
         for name, raw_name in zip(picked, raw):
             try:
@@ -405,13 +424,16 @@ def _csv_batches(path: Path, layout, picked, batch_size, as_written=()) -> Itera
                 raise _csv.locate_bad_cell(path, layout, name, bad) from None
             if modes[name] == "infer":  # the first block decides the column's type
                 modes[name] = "text" if pa.types.is_string(array.type) else "float"
-                array = array.cast(pa.float64()) if modes[name] == "float" else array
+                array = array.cast(pa.float64(), safe=False) if modes[name] == "float" else array
             arrays.append(array)
         offset += batch.num_rows
         last = batch.slice(batch.num_rows - 1).to_pylist()[0].values() if batch.num_rows else last
-        out = pa.RecordBatch.from_arrays(arrays, names=picked)
-        for start in range(0, out.num_rows, batch_size):
-            yield out.slice(start, batch_size)
+        out = pa.Table.from_arrays(arrays, names=picked).combine_chunks().to_batches()
+        for part in out:
+            for start in range(0, part.num_rows, batch_size):
+                yield part.slice(start, batch_size)
+    if last is not None:
+        _csv.check_last_row(path, layout, last)
 
 
 def batch_to_numpy(

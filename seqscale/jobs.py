@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.errors import CoefficientFileError, DataFileError, InputError, ParameterError
+from seqscale._atomic import check_output
+from seqscale.errors import (
+    CoefficientFileError,
+    DataFileError,
+    InputError,
+    ParameterError,
+    SeqscaleError,
+)
 from seqscale.split import split_training
 
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
@@ -98,6 +105,7 @@ def fit_job(
     fitted columns read as missing values, e.g. empty or ``n/a``), ``time`` and ``note``.
     """
     _check_json_target(out)
+    check_output(out, [data, plan])
     if plan is not None:
         return _fit_pipeline(data, out, plan, id, time, train_until, train_rows)
     from seqscale.scalers import SCALERS
@@ -157,7 +165,10 @@ def _fit_pipeline(
     pipe.set_params(time=time, id=id)
     if test_start is not None:
         pipe.set_params(test_start=test_start)
-    pipe.fit(train)
+    try:
+        pipe.fit(train)
+    except SeqscaleError as err:  # name the two files the failing fit combined
+        raise type(err)(f"{plan} fitted on {data}: {err}") from None
     pipe.save(out)
     used = [c for c in pipe.scalers_ if c in train.columns]
     return {
@@ -220,6 +231,7 @@ def transform_job(
     :func:`seqscale._inverse.shortest_preimage`): ``22.66`` comes back as ``22.66``. A pipeline's
     differenced column needs ``history`` (the observed data) to come back as levels.
     """
+    check_output(out, [data, coefficients, history])
     fitted = load_fitted(coefficients)
     if _is_pipeline(fitted):
         return _pipeline_job(fitted, data, coefficients, out, inverse, history)
@@ -230,6 +242,8 @@ def transform_job(
         )
     names = list(fitted.get_feature_names_out())
     grouped = bool(getattr(fitted, "_grouped", False))
+    if not inverse and hasattr(fitted, "feature_names_in_"):
+        _require_fitted_columns(data, coefficients, names)
     if not grouped and not inverse and id is None:
         from seqscale.io import count_rows
         from seqscale.stream import transform_file
@@ -255,7 +269,7 @@ def _scaler_job(
 ) -> dict:
     from seqscale.io import read_table, write_table
 
-    frame = read_table(data)
+    frame = _with_rows(read_table(data), data, "invert" if inverse else "scale")
     present = [n for n in names if n in frame.columns]
     if not present:
         raise CoefficientFileError(
@@ -363,6 +377,39 @@ def _levels(
     return pipeline_levels(pipe, scaled, result, past, differenced)
 
 
+def _with_rows(frame: pd.DataFrame, data: PathLike, what: str) -> pd.DataFrame:
+    """``frame``, refused when the file held a header but no data rows."""
+    if frame.empty:
+        raise DataFileError(f"{data} holds no data rows (only a header); nothing to {what}.")
+    return frame
+
+
+def _file_columns(data: PathLike) -> list[str]:
+    """The column names of a data file, from its header or footer (no data read)."""
+    from seqscale import _csv
+    from seqscale import io as sio
+
+    path, kind = sio._existing(data)
+    if kind == "parquet":
+        return list(sio._parquet_file(path).schema_arrow.names)
+    return list(_csv.sniff(path).header)
+
+
+def _require_fitted_columns(data: PathLike, coefficients: PathLike, names: list[str]) -> None:
+    """Every fitted column must be in ``data`` under its exact name (names are case-sensitive)."""
+    columns = _file_columns(data)
+    missing = [n for n in names if n not in columns]
+    if not missing:
+        return
+    folded = {c.casefold(): c for c in columns}
+    near = [f"{n!r} (the file has {folded[n.casefold()]!r})" for n in missing if n.casefold() in folded]
+    hint = f"; names are case-sensitive: {', '.join(near)}" if near else ""
+    raise DataFileError(
+        f"{data} lacks column(s) {missing} that {coefficients} was fitted on{hint}. Rename the "
+        "columns, or use the coefficients fitted on this kind of data."
+    )
+
+
 def check_job(
     data: PathLike,
     coefficients: PathLike,
@@ -384,7 +431,7 @@ def check_job(
     fitted = load_fitted(coefficients)
     if _is_pipeline(fitted):
         frame, _, _ = read_frame(data, time=fitted.time, id=fitted.id, detect=False)
-        report = fitted.check(frame)
+        report = fitted.check(_with_rows(frame, data, "check"))
     else:
         report = _check_scaler(fitted, data, coefficients, id)
     report = _with_lines(report, data)
@@ -396,7 +443,7 @@ def check_job(
 def _check_scaler(fitted: Any, data: PathLike, coefficients: PathLike, id: str | None) -> pd.DataFrame:
     from seqscale.io import read_table
 
-    frame = read_table(data)
+    frame = _with_rows(read_table(data), data, "check")
     names = list(fitted.get_feature_names_out())
     missing = [n for n in names if n not in frame.columns]
     if missing:

@@ -224,6 +224,19 @@ class SequencePipeline(BaseEstimator):
             if getattr(self, name) and self.id is None:
                 raise ParameterError(f"{name}=True needs the series id column: pass id='...'.")
 
+    def _check_spans(self, ids: Any, n_rows: int) -> None:
+        """Refuse a difference whose lag x order is not shorter than the training series."""
+        counts = pd.Series(ids).value_counts() if ids is not None else None
+        shortest = n_rows if counts is None else int(counts.min()) if len(counts) else 0
+        for col, diff in self.differences_.items():
+            if diff.span >= shortest:
+                where = "the shortest training series" if ids is not None else "the training data"
+                raise InputError(
+                    f"columns.{col}.difference: lag {diff.lag} x order {diff.order} drops the first "
+                    f"{diff.span} rows of each series, but {where} has {shortest} rows; lower the lag "
+                    "or the order, or fit on more data."
+                )
+
     def _fit_steps(self, df: pd.DataFrame, used: dict) -> None:
         from seqscale.difference import Difference
 
@@ -249,6 +262,7 @@ class SequencePipeline(BaseEstimator):
         diffs = {c: s["difference"] for c, s in self._scaled().items() if s["difference"]}
         self.differences_ = {c: Difference(d["lag"], d["order"]) for c, d in diffs.items()}
         self.span_ = max((d.span for d in self.differences_.values()), default=0)
+        self._check_spans(ids, len(df))
         if ids is None:  # the levels at the end of training continue the series (Difference.last_)
             for c, d in self.differences_.items():
                 with contextlib.suppress(InputError):

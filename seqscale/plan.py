@@ -86,15 +86,9 @@ def load_plan(path: str | os.PathLike[str]) -> dict:
         name = os.fspath(path)
     except TypeError as err:
         raise CoefficientFileError(f"plan path must be a path, got {type(path).__name__}") from err
-    try:
-        text = Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise CoefficientFileError(f"{name}: cannot read plan file ({err})") from None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise CoefficientFileError(f"{name}: not valid JSON (truncated or damaged?): {err}") from None
-    return validate_plan(data, source=name)
+    from seqscale._jsonfile import read_json
+
+    return validate_plan(read_json(name, "plan"), source=name)
 
 
 def save_plan(plan: dict, path: str | os.PathLike[str]) -> Path:

@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from seqscale import _rows
 from seqscale import io as _io
-from seqscale._atomic import atomic_path
+from seqscale._atomic import atomic_path, check_output
 from seqscale.engines import (
     _affine_for,
     _apply_block,
@@ -532,8 +532,7 @@ def transform_file(
     path, out = Path(path), Path(out)
     kind, delimiter = _output_kind(out)
     affine = _affine_for(scaler)
-    if not out.parent.is_dir():
-        raise DataFileError(f"cannot write {out}: folder {out.parent} does not exist; create it.")
+    check_output(out, [path])
     if isinstance(columns, str):
         columns = [columns]
     names = (scaler._feature_names_list() or None) if hasattr(scaler, "_feature_names_list") else None

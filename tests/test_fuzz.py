@@ -12,6 +12,7 @@ exception type, never a hang. Random CSV text gives a DataFrame or a DataFileErr
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -526,3 +527,108 @@ def test_special_numbers_are_distinct():
     """The strategies above really produce the awkward values they claim to."""
     assert any(isinstance(v, float) and math.isnan(v) for v in SPECIAL_NUMBERS)
     assert 10**400 in SPECIAL_NUMBERS
+
+
+# ----------------------------------------------------------------------------- edited pipeline plans
+PLAN_VALUES = st.one_of(
+    JSON_VALUES,
+    st.sampled_from([True, False, None, 0, 1, 2, 3, 4, -1, 0.5, "minmax", "standard", "robust", "maxabs",
+                     "none", "input", "target", "ignore", "categorical", "date", "x", "y", "q",
+                     {"lag": 1, "order": 1}, {"lag": 2, "order": 1}, [0, 1], [-1, 1],
+                     {"mean": 10.0, "std": 2.0}]),
+)  # fmt: skip
+
+
+@st.composite
+def plan_edit(draw, record):
+    """The pipeline record with one to three edits inside its embedded plan."""
+    record = json.loads(json.dumps(record))
+    plan = record["plan"]
+    for _ in range(draw(st.integers(1, 3))):
+        paths = list(_paths(plan))
+        path = draw(st.sampled_from(paths))
+        parent, key = _get(plan, path[:-1]), path[-1]
+        op = draw(st.sampled_from(["replace", "toggle", "delete", "swap"]))
+        if op == "toggle" and isinstance(parent[key], bool):
+            parent[key] = not parent[key]
+        elif op == "toggle" and isinstance(parent[key], (int, float)):
+            parent[key] = parent[key] + draw(st.sampled_from([-1, 1, 0.5]))
+        elif op == "delete":
+            del parent[key]
+        elif op == "swap":
+            parent[key] = json.loads(json.dumps(_get(plan, draw(st.sampled_from(paths)))))
+        else:
+            parent[key] = copy.deepcopy(draw(PLAN_VALUES))  # the sampled constants stay unedited
+    return record
+
+
+def _transformed(pipe):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pipe.transform(pipeline_frame())
+
+
+@pytest.fixture(scope="module")
+def fitted_pipelines():
+    out = {}
+    for name, plan in valid_plans().items():
+        pipe = seqscale.SequencePipeline.from_plan(plan).fit(pipeline_frame())
+        path = VALID["folder"] / f"{name}.pipeline.json"
+        pipe.save(path)
+        out[name] = (json.loads(path.read_text()), _transformed(pipe))
+    return out
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_pipeline_plan_edits_accepted_only_when_the_same(fitted_pipelines, data):
+    """Every plan field: an edited pipeline file loads only if it transforms exactly as before."""
+    name = data.draw(st.sampled_from(sorted(fitted_pipelines)))
+    record, (X, y) = fitted_pipelines[name]
+    edited = data.draw(plan_edit(record))
+    path = VALID["folder"] / f"pe_{os.getpid()}.json"
+    try:
+        path.write_text(json.dumps(edited, allow_nan=True))
+    except (ValueError, OverflowError):
+        return
+    with no_hang():
+        try:
+            pipe = seqscale.load(path)
+        except CoefficientFileError as err:
+            assert str(path) in str(err)
+            return
+        X2, y2 = _transformed(pipe)
+    assert np.array_equal(X, X2, equal_nan=True) and np.array_equal(y, y2, equal_nan=True)
+
+
+@pytest.mark.parametrize("edit", ["log flipped", "log removed", "lag changed", "window changed",
+                                  "time changed", "role changed"])  # fmt: skip
+def test_pipeline_with_an_edited_plan_is_refused(fitted_pipelines, edit, tmp_path):
+    record = json.loads(json.dumps(fitted_pipelines["plan_robust_maxabs"][0]))
+    columns = record["plan"]["columns"]
+    if edit == "log flipped":
+        columns["x"]["log"] = False
+    elif edit == "log removed":
+        del columns["x"]["log"]
+    elif edit == "lag changed":
+        columns["x"]["difference"]["lag"] = 1
+    elif edit == "window changed":
+        record["plan"]["window"]["n_in"] = 3
+    elif edit == "time changed":
+        record["plan"]["time"] = "x"
+    else:
+        columns["x"]["role"] = "target"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(CoefficientFileError, match="plan"):
+        seqscale.load(path)
+
+
+def test_pipeline_reason_may_be_edited(fitted_pipelines, tmp_path):
+    record = json.loads(json.dumps(fitted_pipelines["plan_robust_maxabs"][0]))
+    record["plan"]["columns"]["x"]["reason"] = "checked by hand on 2026-12-01"
+    path = tmp_path / "annotated.json"
+    path.write_text(json.dumps(record))
+    X2, y2 = _transformed(seqscale.load(path))
+    X, y = fitted_pipelines["plan_robust_maxabs"][1]
+    assert np.array_equal(X, X2, equal_nan=True) and np.array_equal(y, y2, equal_nan=True)

@@ -261,10 +261,56 @@ def fit_moments(X: Any, *, mask_value: float | None = None) -> Moments:
     [5.0, 6.0]
     """
     _check_collection(X)
+
+    (packed,) = _compute(_moments_graph(X, mask_value))
+    return _unpack(packed)[0]
+
+
+#: Dask configuration key: seconds a fit waits for the cluster's results (unset: no limit).
+TIMEOUT_KEY = "seqscale.timeout"
+
+
+def _compute(*graphs: Any) -> tuple:
+    """``dask.compute(*graphs)``, bounded by ``dask.config`` ``seqscale.timeout`` on a cluster.
+
+    With a ``distributed.Client`` active and a timeout set, a cluster that lost every worker (or
+    stalls) raises ``InputError`` naming what was awaited instead of waiting forever.
+    """
     import dask
 
-    (packed,) = dask.compute(_moments_graph(X, mask_value))
-    return _unpack(packed)[0]
+    timeout = dask.config.get(TIMEOUT_KEY, None)
+    client = _active_client() if timeout is not None else None
+    if client is None:
+        return dask.compute(*graphs)
+    from distributed import TimeoutError as DaskTimeout
+    from distributed import wait
+
+    futures = client.compute(list(graphs))
+    try:
+        wait(futures, timeout=timeout)
+    except (DaskTimeout, TimeoutError):
+        workers = len(client.scheduler_info().get("workers", {}))
+        client.cancel(futures)
+        raise InputError(
+            f"the Dask fit waited {timeout} s ({TIMEOUT_KEY}) for the statistics of "
+            f"{len(futures)} reduction(s) from the cluster at {client.scheduler.address}, which "
+            f"has {workers} worker(s); start workers or raise the timeout."
+        ) from None
+    return tuple(client.gather(futures))
+
+
+def _active_client() -> Any:
+    """The current ``distributed.Client``, if distributed is loaded and one is active."""
+    import sys
+
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import get_client
+
+    try:
+        return get_client()
+    except ValueError:
+        return None
 
 
 def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
@@ -306,7 +352,6 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
             "memory (scaler.fit(X, groups=...)); fit per-feature coefficients on Dask instead."
         )
     _check_collection(X)
-    import dask
 
     X, weights = _aligned(X, sample_weight)
     names = _layout.feature_names_of(X._meta) if _is_frame(X) else None
@@ -321,7 +366,7 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
         chunk = delayed(_chunk_sketches, pure=True)
         items = [chunk(b, mask_value, w) for b, w in zip(_blocks(X), weights or [None] * len(_blocks(X)))]
         graphs.append(_tree(items, _merge_sketches))
-    results = dask.compute(*graphs)
+    results = _compute(*graphs)
     moments, n_rows = _unpack(results[0])
     n_rows = n_rows if weights is not None else int(n_rows)
     if n_rows == 0:
