@@ -106,9 +106,14 @@ def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False)
     for k in keys:
         if k == "count":
             continue
-        coef = k in _COEFS
-        values = [ch.get(k, None if coef else _MISSING) for ch in channels]
-        column = _numbers(values, np.ones_like(empty) if coef else empty)
+        values = [ch.get(k, _MISSING) for ch in channels]
+        nullable = empty
+        if k in _COEFS:  # absent means "recompute"; an explicit null is refused by the slow path
+            if any(v is None for v in values):
+                return None
+            nullable = np.fromiter((v is _MISSING for v in values), dtype=bool, count=len(values))
+            values = [None if v is _MISSING else v for v in values]
+        column = _numbers(values, nullable)
         if column is None:
             return None
         out[k] = column
