@@ -1,4 +1,4 @@
-"""Shared fixtures for the core scaler tests."""
+"""Shared fixtures: scaler pairs, random data, and the public data sets exported as files."""
 
 from __future__ import annotations
 
@@ -58,3 +58,44 @@ def X2(rng):
 def X3(rng):
     """Random 3D [samples, timesteps, features] data."""
     return rng.normal(size=(8, 5, 3)) * [1.0, 10.0, 0.1] + [3.0, -20.0, 0.5]
+
+
+@pytest.fixture(scope="session")
+def real_data_dir(tmp_path_factory):
+    """A folder for the public data sets exported once per test session."""
+    return tmp_path_factory.mktemp("real-data")
+
+
+def _exporter(folder, suffix, export):
+    written = {}
+
+    def path(name: str, sort: str = "id"):
+        """Path of data set ``name`` exported (on first request) to ``folder``."""
+        from seqscale.datasets import dataset_info
+
+        stem = name if dataset_info(name).id is None else f"{name}-by-{sort}"
+        if stem not in written:
+            written[stem] = export(name, folder / f"{stem}{suffix}", sort=sort)
+        return written[stem]
+
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_csv(real_data_dir):
+    """``real_csv(name, sort="id")`` -> Path of a public data set as CSV, written as people do.
+
+    Dates as ISO text, date-times, integer years, '1959Q1' quarters, '1949-01' months; panels in
+    long format sorted by id then time (``sort="id"``) or by time then id (``sort="time"``).
+    """
+    from seqscale.datasets import export_csv
+
+    return _exporter(real_data_dir, ".csv", export_csv)
+
+
+@pytest.fixture(scope="session")
+def real_parquet(real_data_dir):
+    """``real_parquet(name, sort="id")`` -> Path of a public data set as Parquet (real dtypes)."""
+    from seqscale.datasets import export_parquet
+
+    return _exporter(real_data_dir, ".parquet", export_parquet)
