@@ -114,15 +114,16 @@ class ComparisonResult:
         b = t.loc[best]
         line = f"best: {best} (RMSE {_num(b.rmse_mean)} ± {_num(b.rmse_std)})"
         others = t.drop(index=best)
-        if "advised" in others.index:
-            ratio = others.loc["advised", "rmse_mean"] / b.rmse_mean
-            line += f"; advised is {ratio:.2f}{_TIMES} the best"
-            if _noise(b, others.loc["advised"]):
-                line += " (within seed noise)"
-        elif best == "advised" and len(others):
-            runner = others["rmse_mean"].idxmin()
-            line += f"; next: {runner} at {others.loc[runner, 'rmse_mean'] / b.rmse_mean:.2f}{_TIMES}"
-            if _noise(b, others.loc[runner]):
+        for name in ("advised", "validated"):
+            if name in others.index:
+                line += f"; {name} is {others.loc[name, 'rmse_mean'] / b.rmse_mean:.2f}{_TIMES} the best"
+                if _noise(b, others.loc[name]):
+                    line += " (within seed noise)"
+        rivals = others.drop(index="validated", errors="ignore")
+        if best == "advised" and len(rivals):
+            runner = rivals["rmse_mean"].idxmin()
+            line += f"; next: {runner} at {rivals.loc[runner, 'rmse_mean'] / b.rmse_mean:.2f}{_TIMES}"
+            if _noise(b, rivals.loc[runner]):
                 line += " (within seed noise)"
         if "raw" in others.index and best != "raw":
             line += f"; raw is {others.loc['raw', 'rmse_mean'] / b.rmse_mean:.2f}{_TIMES}"

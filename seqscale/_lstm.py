@@ -4,8 +4,8 @@
 trained with Adam on the MSE loss in mini-batches of 32 for a fixed epoch budget, with early
 stopping on a validation split taken from the *end* of the training windows (time order: the
 network is judged on windows later than every window it learns from). The best weights are
-restored. An epoch is every training window, or a fresh random draw of 512 of them when there are
-more: the cost of an epoch is bounded (about 16 mini-batches), whatever the length of the data.
+restored. An epoch is every training window, or a fresh random draw of 256 of them when there are
+more: an epoch costs at most 8 mini-batches, whatever the length of the data.
 
 Deterministic for a given seed: the weights, the mini-batch order and the thread count are fixed
 (the previous thread count comes back afterwards); training runs on the CPU, one thread by
@@ -33,9 +33,9 @@ __all__ = ["TrainResult", "build_model", "predict", "train_lstm"]
 HIDDEN = 32
 LEARNING_RATE = 5e-3
 BATCH_SIZE = 32
-EPOCH_WINDOWS = 512  # windows per epoch at most (a fresh random draw each epoch): bounded cost
-EPOCHS = 60
-PATIENCE = 10
+EPOCH_WINDOWS = 256  # windows per epoch at most (a fresh random draw each epoch): bounded cost
+EPOCHS = 40
+PATIENCE = 8
 VALIDATION_SHARE = 0.2
 THREADS = 1  # a network this small trains fastest on one thread (no contention, no spin-waits)
 

@@ -228,6 +228,9 @@ def compare(
     epochs: Annotated[
         int, typer.Option(help="Epoch budget per run (early stopping on a time-ordered validation split).")
     ] = EPOCHS,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Add the advice's validated choice as its own row (slower).")
+    ] = False,
     patience: Annotated[
         int, typer.Option(help="Early stopping: epochs without a better validation loss.")
     ] = PATIENCE,
@@ -262,6 +265,7 @@ def compare(
         seeds=seeds,
         epochs=epochs,
         patience=patience,
+        validate=validate,
         progress=sys.stderr.isatty(),
     )
     out.print(result)

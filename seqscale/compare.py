@@ -15,6 +15,10 @@ and the same split. Only the preparation differs:
 ``advised``
     the plan :func:`seqscale.advise` writes for the training part, including the ``log1p`` and
     differencing it recommends.
+``validated`` (``validate=True``)
+    the advice's validated choice: candidate plans scored by the same small LSTM on the end of
+    the training part (:func:`seqscale.advise.validated_advice`); when it keeps the rules' plan,
+    this row repeats the advised one.
 
 Roles (input, target, categorical, ignore) and per-series scaling come from the advice for every
 default variant, so the variants see the same columns. A user's plan (``plans=``) is compared on
@@ -88,8 +92,9 @@ def variant_plans(
     id: str | None = None,
     n_in: int | None = None,
     n_out: int = 1,
+    validate: bool = False,
 ) -> dict[str, dict]:
-    """The plans of the four standard variants, from the advice on the training part.
+    """The plans of the standard variants, from the advice on the training part.
 
     Parameters
     ----------
@@ -97,11 +102,13 @@ def variant_plans(
     target, time, id : the target, time and series id columns
     n_in : input window of every plan; default: the window the advice recommends
     n_out : forecast steps
+    validate : add the advice's validated choice as ``"validated"``
 
     Returns
     -------
     dict
-        ``{"raw": plan, "normalized": plan, "standardized": plan, "advised": plan}``.
+        ``{"raw": plan, "normalized": plan, "standardized": plan, "advised": plan}`` (and
+        ``"validated": plan``).
 
     Examples
     --------
@@ -111,14 +118,30 @@ def variant_plans(
     >>> plans["normalized"]["columns"]["y"]["method"], plans["advised"]["window"]["n_in"]
     ('minmax', 6)
     """
-    from seqscale.advise import advise
-
-    advised = copy.deepcopy(advise(train, target=target, time=time, id=id, task="regression").plan)
+    advised, validated = _advice(train, target, time, id, validate)
     n_in = int(advised["window"]["n_in"] if n_in is None else n_in)
-    advised["window"] = {"n_in": n_in, "n_out": int(n_out)}
     plans = {name: _uniform_plan(advised, method) for name, method in _UNIFORM.items()}
     plans["advised"] = advised
+    if validated is not None:
+        plans["validated"] = validated
+    for plan in plans.values():
+        plan["window"] = {"n_in": n_in, "n_out": int(n_out)}
     return plans
+
+
+def _advice(train: pd.DataFrame, target: str, time: Any, id: Any, validate: bool) -> tuple[dict, dict | None]:
+    """The rules' plan and (``validate``) the validated plan, from one analysis of ``train``."""
+    import importlib
+
+    advise_module = importlib.import_module("seqscale.advise")  # the module, not the function
+
+    if not validate:
+        advice = advise_module.advise(train, target=target, time=time, id=id, task="regression")
+        return copy.deepcopy(advice.plan), None
+    advice = advise_module.validated_advice(train, target, time=time, id=id)
+    rules = copy.deepcopy(advice.validation.plans["rules"])
+    rules["window"] = dict(advice.plan["window"])
+    return rules, copy.deepcopy(advice.plan)
 
 
 def _resolve_plans(plans: Any, defaults: dict[str, dict], target: str) -> tuple[dict, dict]:
@@ -130,6 +153,7 @@ def _resolve_plans(plans: Any, defaults: dict[str, dict], target: str) -> tuple[
     from seqscale.plan import load_plan, validate_plan
 
     sources = dict.fromkeys(defaults, "advice on the training rows")
+    sources["validated"] = "validated advice on the training rows"
     sources.update({name: f"every numeric column {m}" for name, m in _UNIFORM.items()})
     if plans is None:
         return defaults, sources
@@ -346,6 +370,7 @@ def compare(
     seeds: int = 3,
     epochs: int = EPOCHS,
     patience: int = PATIENCE,
+    validate: bool = False,
     progress: bool = False,
 ) -> ComparisonResult:
     """Train the same LSTM on differently prepared data; score the forecasts in original units.
@@ -367,6 +392,8 @@ def compare(
     seeds : seeds per variant (0 .. seeds-1); the table reports mean ± std over them
     epochs, patience : epoch budget and early-stopping patience (validation: the last 20 % of
         the training windows)
+    validate : add the advice's validated choice as the variant ``"validated"`` (it costs the
+        scoring of the candidate plans; when the rules' plan is kept the row repeats ``advised``)
     progress : show a progress bar over (variant, seed)
 
     Returns
@@ -386,7 +413,7 @@ def compare(
     df, target = _check_args(frame, target, time, id, n_in, n_out, seeds, epochs, patience)
     df = _order_rows(df, time, id)
     split = _split(df, test_size, time)
-    defaults = variant_plans(split.train, target, time=time, id=id, n_in=n_in, n_out=n_out)
+    defaults = variant_plans(split.train, target, time=time, id=id, n_in=n_in, n_out=n_out, validate=validate)
     chosen, sources = _resolve_plans(plans, defaults, target)
     window = defaults["advised"]["window"]
     need = window["n_in"] + max(_span(p) for p in chosen.values()) + window["n_out"]
@@ -401,7 +428,12 @@ def compare(
 
     with progress_bar(progress, len(variants) * seeds) as advance:
         for name, variant in variants.items():
-            r, s, histories[name], forecasts[name] = _train(name, variant, truth, budget, advance)
+            same = _same_as(name, chosen)
+            if same is not None:  # validation kept the rules' plan: the advised runs, once
+                r, s = _renamed(runs, name, same), _renamed(series_runs, name, same)
+                histories[name], forecasts[name] = histories[same], forecasts[same]
+            else:
+                r, s, histories[name], forecasts[name] = _train(name, variant, truth, budget, advance)
             runs += r
             series_runs += s
 
@@ -422,6 +454,16 @@ def compare(
 # ================================================================================================
 # Helpers
 # ================================================================================================
+def _same_as(name: str, plans: dict[str, dict]) -> str | None:
+    """``"advised"`` when ``name`` is the validated variant and its plan is the advised one."""
+    same = name == "validated" and "advised" in plans
+    return "advised" if same and plans["validated"]["columns"] == plans["advised"]["columns"] else None
+
+
+def _renamed(rows: list[dict], name: str, source: str) -> list[dict]:
+    return [{**row, "variant": name} for row in rows if row["variant"] == source]
+
+
 def _check_args(
     frame: Any,
     target: Any,
