@@ -26,7 +26,8 @@ _CALENDAR = ((pd.Timedelta(days=6.5), pd.Timedelta(days=7.5), 52),
 def season_length(times: pd.Series) -> int | None:
     """Steps per season from a datetime column's typical step, or None (no calendar season).
 
-    Sub-daily steps: one day (48 for half-hourly data); daily: a week (7); weekly: 52;
+    Sub-daily steps: one day (48 for half-hourly data); daily: a week (7, or 5 for business
+    days); weekly: 52;
     monthly: 12; quarterly: 4. Annual, irregular and numeric times have no season here.
 
     Examples
@@ -46,8 +47,8 @@ def season_length(times: pd.Series) -> int | None:
     if step < _DAY:
         per_day = _DAY / step
         return round(per_day) if abs(per_day - round(per_day)) < 1e-9 and per_day >= 2 else None
-    if step == _DAY:
-        return 7
+    if step == _DAY:  # a week: 5 trading days when no date falls on a weekend
+        return 7 if (pd.DatetimeIndex(distinct).dayofweek >= 5).any() else 5
     return next((m for low, high, m in _CALENDAR if low <= step <= high), None)
 
 

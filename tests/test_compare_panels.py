@@ -182,6 +182,7 @@ def test_season_length():
         48,
         24,
     ]
+    assert season_length(dates("B")) == 5
     assert season_length(dates("YS")) is None
     assert season_length(pd.Series(YEARS)) is None
 
@@ -264,3 +265,19 @@ def test_cli_plan_files_named_twice_are_refused(tmp_path):
         tmp_path / "b/p.json",
     )
     assert res.exit_code == 2 and "both be variant 'p'" in res.stderr
+
+
+@pytest.mark.slow
+def test_validated_row(by_year):
+    import importlib
+
+    if not hasattr(importlib.import_module("seqscale.advise"), "validated_advice"):
+        pytest.skip("this seqscale has no validated advice")
+    frame = by_year[by_year["firm"] == "bolt"]
+    result = compare(frame, "sales", time="year", validate=True, **FAST)
+    table = result.table.set_index("variant")
+    assert list(table.index) == ["raw", "normalized", "standardized", "advised", "validated"]
+    assert result.settings["plan_sources"]["validated"] == "validated advice on the training rows"
+    if result.plans["validated"]["columns"] == result.plans["advised"]["columns"]:  # rules kept
+        assert table.loc["validated", "rmse_mean"] == table.loc["advised", "rmse_mean"]
+    assert "validated is " in result.verdict() or result.best == "validated"
