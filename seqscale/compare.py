@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale._comparison import ComparisonResult
+from seqscale._comparison import ComparisonResult, progress_bar
 from seqscale._lstm import EPOCHS, PATIENCE
 from seqscale._truth import Truth, season_length
 from seqscale.errors import InputError, ParameterError, SeqscaleError
@@ -354,6 +354,26 @@ def _train(name: str, variant: _Variant, truth: Truth, budget: dict, advance: An
     return runs, series_runs, histories, np.mean(forecasts, axis=0)
 
 
+def _train_all(
+    variants: dict[str, _Variant], plans: dict, truth: Truth, budget: dict, progress: bool
+) -> tuple:
+    """Every variant and seed: (runs, per-series runs, histories, mean forecasts)."""
+    runs, series_runs, histories, forecasts = [], [], {}, {}
+    with progress_bar(progress, len(variants) * budget["seeds"]) as advance:
+        for name, variant in variants.items():
+            same = _same_as(name, plans)
+            if same is not None:  # validation kept the rules' plan: the advised runs, once
+                r, s = _renamed(runs, name, same), _renamed(series_runs, name, same)
+                histories[name], forecasts[name] = histories[same], forecasts[same]
+                for _ in range(budget["seeds"]):
+                    advance(f"{name}: the {same} plan, trained above")
+            else:
+                r, s, histories[name], forecasts[name] = _train(name, variant, truth, budget, advance)
+            runs += r
+            series_runs += s
+    return runs, series_runs, histories, forecasts
+
+
 # ================================================================================================
 # compare
 # ================================================================================================
@@ -423,19 +443,7 @@ def compare(
     first = next(iter(variants.values()))
     truth = Truth.build(df, target, time, id, first.pipe.target_index(first.test_frame), window["n_out"])
     budget = {"seeds": seeds, "epochs": epochs, "patience": patience}
-    runs, series_runs, histories, forecasts = [], [], {}, {}
-    from seqscale._comparison import progress_bar
-
-    with progress_bar(progress, len(variants) * seeds) as advance:
-        for name, variant in variants.items():
-            same = _same_as(name, chosen)
-            if same is not None:  # validation kept the rules' plan: the advised runs, once
-                r, s = _renamed(runs, name, same), _renamed(series_runs, name, same)
-                histories[name], forecasts[name] = histories[same], forecasts[same]
-            else:
-                r, s, histories[name], forecasts[name] = _train(name, variant, truth, budget, advance)
-            runs += r
-            series_runs += s
+    runs, series_runs, histories, forecasts = _train_all(variants, chosen, truth, budget, progress)
 
     settings = _settings(target, time, id, window, budget, test_size, split, usable, skipped, variants)
     settings.update(plan_sources=sources, elapsed_seconds=_time.perf_counter() - started)
