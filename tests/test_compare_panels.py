@@ -281,3 +281,30 @@ def test_validated_row(by_year):
     if result.plans["validated"]["columns"] == result.plans["advised"]["columns"]:  # rules kept
         assert table.loc["validated", "rmse_mean"] == table.loc["advised", "rmse_mean"]
     assert "validated is " in result.verdict() or result.best == "validated"
+
+
+@pytest.mark.slow
+def test_cli_on_the_grunfeld_panel_csv_in_both_orders(real_csv, tmp_path):
+    pytest.importorskip("statsmodels")
+    results = []
+    for order in ("time", "id"):
+        out = tmp_path / order
+        args = ["compare", real_csv("grunfeld", sort=order), "-t", "invest", "--time", "year", "--id", "firm"]
+        res = _cli(*args, "--out", out, "--n-in", 3, "--seeds", 1, "--epochs", 1, "--patience", 1)
+        assert res.exit_code == 0, (res.stdout, res.stderr, res.exception)
+        assert "InvalidIndexError" not in res.stdout + res.stderr
+        data = json.loads((out / "comparison.json").read_text())
+        assert len(data["series_table"]) == 11 and data["settings"]["cutoff"] == 1951
+        results.append(data["table"])
+    assert results[0] == results[1]
+
+
+@pytest.mark.slow
+def test_cli_on_a_parquet_series_with_real_dates(real_parquet, tmp_path):
+    out = tmp_path / "out"
+    args = ["compare", real_parquet("airpassengers"), "-t", "passengers", "--time", "date", "--out", out]
+    res = _cli(*args, "--n-in", 12, "--seeds", 1, "--epochs", 1, "--patience", 1)
+    assert res.exit_code == 0, (res.stdout, res.stderr, res.exception)
+    data = json.loads((out / "comparison.json").read_text())
+    assert data["settings"]["season"] == 12 and "seasonal naive (m=12)" in data["references"]
+    assert data["settings"]["advice_rows"]["last"].startswith("1958-")
