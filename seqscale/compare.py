@@ -47,7 +47,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import math
 import os
 import time as _time
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale._compare_rows import Split, history, order_rows, split_rows, usable_series
 from seqscale._comparison import ComparisonResult, progress_bar
 from seqscale._lstm import EPOCHS, PATIENCE
 from seqscale._truth import Truth, season_length
@@ -195,104 +195,6 @@ def _span(plan: dict) -> int:
 
 
 # ================================================================================================
-# Rows, split and series
-# ================================================================================================
-def _order_rows(df: pd.DataFrame, time: str | None, id: str | None) -> pd.DataFrame:
-    """Rows sorted by (id, time); refuses repeated times of one series (a panel without ``id``)."""
-    if time is None:
-        if id is not None:
-            raise ParameterError(
-                f"id={id!r} needs time= too: the column that orders each series' rows (e.g. a date "
-                "or a year)."
-            )
-        return df.reset_index(drop=True)
-    keys = [k for k in (id, time) if k is not None]
-    for key in keys:
-        missing = np.flatnonzero(df[key].isna().to_numpy())
-        if missing.size:
-            raise InputError(f"column {key!r} is empty at row {missing[0]}; every row needs an {key}.")
-    twice = np.flatnonzero(df.duplicated(keys, keep=False).to_numpy())
-    if twice.size:
-        raise InputError(_repeat_message(df, time, id, twice))
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-def _repeat_message(df: pd.DataFrame, time: str, id: str | None, rows: np.ndarray) -> str:
-    from seqscale.pipeline import _plain as plain
-
-    value = df[time].iloc[rows[0]]
-    same = rows[(df[time].iloc[rows] == value).to_numpy()]
-    if id is not None:
-        same = same[(df[id].iloc[same] == df[id].iloc[rows[0]]).to_numpy()]
-    if id is None:
-        return (
-            f"time column {time!r} repeats values ({plain(value)} is on {same.size} rows, e.g. rows "
-            f"{same[0]} and {same[1]}): this looks like a panel of several series in long format. "
-            "Pass the series column with --id COL (id= in Python)."
-        )
-    return (
-        f"series {plain(df[id].iloc[rows[0]])!r} has more than one row at {time}={plain(value)} "
-        f"(rows {same[0]} and {same[1]}); keep one row per series and time."
-    )
-
-
-@dataclass
-class _Split:
-    train: pd.DataFrame
-    test: pd.DataFrame
-    cutoff: Any
-
-
-def _split(df: pd.DataFrame, test_size: Any, time: str | None) -> _Split:
-    """The last ``test_size`` share (or count) of the distinct times is the test period."""
-    is_int = isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool)
-    is_share = isinstance(test_size, (float, np.floating)) and 0 < test_size < 1
-    if not (is_share or (is_int and test_size >= 1)):
-        raise ParameterError(
-            f"test_size={test_size!r} is invalid; use a share in (0, 1) or a whole number of time steps >= 1."
-        )
-    times = df[time] if time is not None else pd.Series(np.arange(len(df)))
-    distinct = np.sort(times.unique())
-    k = int(test_size) if is_int else math.ceil(round(test_size * len(distinct), 9))
-    if k >= len(distinct):
-        raise ParameterError(
-            f"test_size={test_size!r} leaves no training period: the data has {len(distinct)} "
-            "time steps. Give a smaller test_size."
-        )
-    cutoff = distinct[len(distinct) - k]
-    test = (times >= cutoff).to_numpy()
-    cutoff = pd.Timestamp(cutoff) if isinstance(cutoff, np.datetime64) else cutoff
-    return _Split(df.loc[~test], df.loc[test], cutoff.item() if isinstance(cutoff, np.generic) else cutoff)
-
-
-def _usable_series(split: _Split, id: str | None, need: int) -> tuple[_Split, list]:
-    """Drop series with fewer than ``need`` training rows (panels); refuse a short single series."""
-    counts = split.train.groupby(id, sort=False).size() if id else pd.Series([len(split.train)])
-    short = counts.index[counts < need]
-    if id is None and len(short):
-        raise InputError(
-            f"the training part has {len(split.train)} rows; the windows need at least {need} "
-            "(n_in + differencing span + n_out). Lower n_in or test_size."
-        )
-    if id is None:
-        return split, []
-    orphans = np.setdiff1d(split.test[id].unique(), counts.index)  # series that start in the test period
-    dropped = sorted({*short.tolist(), *orphans.tolist()}, key=str)
-    if len(dropped) == split.train[id].nunique() + len(orphans):
-        raise InputError(
-            f"no series has the {need} training rows the windows need (n_in + differencing span + "
-            f"n_out; the longest has {int(counts.max())}). Lower n_in or test_size."
-        )
-    keep = lambda part: part.loc[~part[id].isin(dropped)]  # noqa: E731
-    return _Split(keep(split.train), keep(split.test), split.cutoff), dropped
-
-
-def _history(train: pd.DataFrame, id: str | None, rows: int) -> pd.DataFrame:
-    """The last ``rows`` training rows of each series: what the first test window looks back on."""
-    return train.groupby(id, sort=False).tail(rows) if id else train.iloc[len(train) - rows :]
-
-
-# ================================================================================================
 # Variants: pipelines, tensors, training
 # ================================================================================================
 @dataclass
@@ -304,7 +206,7 @@ class _Variant:
     test_frame: pd.DataFrame
 
 
-def _prepare(name: str, plan: dict, split: _Split, id: str | None) -> _Variant:
+def _prepare(name: str, plan: dict, split: Split, id: str | None) -> _Variant:
     """Fit the variant's pipeline on the training rows; tensors of the training and test period."""
     from seqscale.pipeline import SequencePipeline
 
@@ -312,7 +214,7 @@ def _prepare(name: str, plan: dict, split: _Split, id: str | None) -> _Variant:
     try:
         pipe = SequencePipeline.from_plan(plan, n_in=n_in, n_out=n_out, test_start=split.cutoff)
         pipe.fit(split.train)
-        test_frame = pd.concat([_history(split.train, id, n_in + pipe.span_), split.test])
+        test_frame = pd.concat([history(split.train, id, n_in + pipe.span_), split.test])
         X_train, y_train = pipe.transform(split.train)
         X_test, _ = pipe.transform(test_frame)
     except SeqscaleError as err:
@@ -431,13 +333,13 @@ def compare(
     """
     started = _time.perf_counter()
     df, target = _check_args(frame, target, time, id, n_in, n_out, seeds, epochs, patience)
-    df = _order_rows(df, time, id)
-    split = _split(df, test_size, time)
+    df = order_rows(df, time, id)
+    split = split_rows(df, test_size, time)
     defaults = variant_plans(split.train, target, time=time, id=id, n_in=n_in, n_out=n_out, validate=validate)
     chosen, sources = _resolve_plans(plans, defaults, target)
     window = defaults["advised"]["window"]
     need = window["n_in"] + max(_span(p) for p in chosen.values()) + window["n_out"]
-    usable, skipped = _usable_series(split, id, need)
+    usable, skipped = usable_series(split, id, need)
     variants = {name: _prepare(name, plan, usable, id) for name, plan in chosen.items()}
 
     first = next(iter(variants.values()))
@@ -516,8 +418,8 @@ def _settings(
     window: dict,
     budget: dict,
     test_size: Any,
-    split: _Split,
-    usable: _Split,
+    split: Split,
+    usable: Split,
     skipped: list,
     variants: dict[str, _Variant],
 ) -> dict:

@@ -18,9 +18,10 @@ pytest.importorskip("torch")
 
 from typer.testing import CliRunner
 
+from seqscale._compare_rows import order_rows, split_rows
 from seqscale._truth import season_length
 from seqscale.cli import app
-from seqscale.compare import _order_rows, _prepare, _split, _uniform_plan, compare, variant_plans
+from seqscale.compare import _prepare, _uniform_plan, compare, variant_plans
 from seqscale.errors import InputError, ParameterError
 from seqscale.plan import load_plan, save_plan
 
@@ -65,8 +66,8 @@ def test_any_row_order_gives_the_same_result(result, panel):
 
 
 def test_windows_never_cross_a_series(by_year):
-    df = _order_rows(by_year, "year", "firm")
-    split = _split(df, 0.2, "year")
+    df = order_rows(by_year, "year", "firm")
+    split = split_rows(df, 0.2, "year")
     plans = variant_plans(split.train, "sales", time="year", id="firm", n_in=3)
     raw = plans["raw"]
     raw["columns"]["code"] = {
