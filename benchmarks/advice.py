@@ -162,8 +162,9 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
             )
     loads = settings.get("load_average")
     lines.append(
-        f"Run {settings['date']}: {sum(r.get('seconds', 0) for r in ok) / 60:.1f} min on {settings['cpus']} "
-        f"cores (load average {loads[0]:g} at the start, {loads[1]:g} at the end: the machine was shared)."
+        f"Run {settings['date']}: compare took {sum(r.get('seconds', 0) for r in ok) / 60:.1f} min in total "
+        f"over the data sets on {settings['cpus']} cores (load average {loads[0]:g} at the start, "
+        f"{loads[1]:g} at the end: the machine was shared)."
         if loads
         else f"Run {settings['date']}."
     )
@@ -190,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patience", type=int, default=8)
     parser.add_argument("--no-validate", action="store_true", help="skip the validated variant")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--combine", nargs="+", type=Path, metavar="JSON", help="merge advice.json files of partial runs"
+    )
     args = parser.parse_args(argv)
+    if args.combine:
+        return _write(*combine(args.combine), args.results)
     names = args.names or list(list_datasets())
     validate = _has_validation() and not args.no_validate
     settings = {
@@ -211,14 +217,40 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"data set": name, "error": f"{type(err).__name__}: {err}"[:200]})
         print(f"  {rows[-1].get('verdict', rows[-1].get('error'))}", file=sys.stderr, flush=True)
     settings["load_average"] = [round(start_load, 1), round(os.getloadavg()[0], 1)]
+    return _write(rows, settings, args.results)
+
+
+def _write(rows: list[dict], settings: dict, folder: Path) -> int:
     text = render(rows, settings)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "advice.md").write_text(text)
-    (args.results / "advice.json").write_text(
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "advice.md").write_text(text)
+    (folder / "advice.json").write_text(
         json.dumps({"settings": settings, "rows": rows}, indent=1, default=str)
     )
     print(text)
     return 0
+
+
+def combine(paths: list[Path]) -> tuple[list[dict], dict]:
+    """Rows of several partial runs (run side by side), in the catalog's order; their settings.
+
+    A data set that failed in one run and succeeded in another keeps the success.
+    """
+    from seqscale.datasets import list_datasets
+
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    rows: dict[str, dict] = {}
+    for part in parts:
+        for row in part["rows"]:
+            if row["data set"] not in rows or "error" in rows[row["data set"]]:
+                rows[row["data set"]] = row
+    order = [n for n in list_datasets() if n in rows]
+    settings = dict(parts[0]["settings"])
+    loads = [p["settings"].get("load_average") for p in parts if p["settings"].get("load_average")]
+    if loads:
+        settings["load_average"] = [min(x[0] for x in loads), max(x[1] for x in loads)]
+    settings["validate"] = [p["settings"]["validate"] for p in parts]
+    return [rows[n] for n in order], settings
 
 
 if __name__ == "__main__":
