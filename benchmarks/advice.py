@@ -160,6 +160,9 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
                 f"{name}: within one seed-std of the best level on {within} of {len(judged)} data sets, "
                 f"at most {RATIO_LIMIT}x the best on {under} of {len(judged)}."
             )
+    missing = [r["data set"] for r in ok if "validated" not in r["variants"]]
+    if missing and len(missing) < len(ok):
+        lines.append(f"No validated row for: {', '.join(missing)}.")
     loads = settings.get("load_average")
     lines.append(
         f"Run {settings['date']}: compare took {sum(r.get('seconds', 0) for r in ok) / 60:.1f} min in total "
@@ -234,7 +237,7 @@ def _write(rows: list[dict], settings: dict, folder: Path) -> int:
 def combine(paths: list[Path]) -> tuple[list[dict], dict]:
     """Rows of several partial runs (run side by side), in the catalog's order; their settings.
 
-    A data set that failed in one run and succeeded in another keeps the success.
+    A data set in several runs keeps the last one that succeeded (list reruns last).
     """
     from seqscale.datasets import list_datasets
 
@@ -242,7 +245,7 @@ def combine(paths: list[Path]) -> tuple[list[dict], dict]:
     rows: dict[str, dict] = {}
     for part in parts:
         for row in part["rows"]:
-            if row["data set"] not in rows or "error" in rows[row["data set"]]:
+            if "error" not in row or row["data set"] not in rows:
                 rows[row["data set"]] = row
     order = [n for n in list_datasets() if n in rows]
     settings = dict(parts[0]["settings"])
