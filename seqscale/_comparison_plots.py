@@ -73,17 +73,19 @@ def forecast_figure(result: Any) -> Any:
     preds = result.predictions
     if isinstance(preds.index, pd.MultiIndex):
         ids = preds.index.get_level_values(0).unique()[:PLOTTED_SERIES]
-        parts = [(f"{result.settings['id']} {i}", preds.xs(i, level=0), None) for i in ids]
+        parts = [(i, preds.xs(i, level=0), None) for i in ids]
     else:
-        parts = [("", preds, result.context)]
+        parts = [(None, preds, result.context)]
     fig = Figure(figsize=(9.0, 3.4 * len(parts) + 0.4), dpi=96, layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(parts), 1, squeeze=False)).ravel()
-    for ax, (label, part, context) in zip(axes, parts):
-        _draw_forecasts(result, ax, part, context, label)
+    for ax, (series, part, context) in zip(axes, parts):
+        _draw_forecasts(result, ax, part, context, series)
     return fig
 
 
-def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: pd.Series | None, label: str) -> None:
+def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: Any, series: Any) -> None:
+    """One axis: the actual values and each variant's forecast, labelled with its RMSE (of that
+    series for a panel)."""
     target, h = result.settings["target"], result.settings["n_out"]
     col = (lambda n: n) if h == 1 else (lambda n: f"{n}+1")
     x = preds.index
@@ -97,12 +99,15 @@ def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: pd.Serie
         lo, hi = min(lo, float(context.min())), max(hi, float(context.max()))
     pad = 0.25 * (hi - lo if hi > lo else max(abs(hi), 1.0))
     ylim = (lo - pad, hi + pad)
-    table = result.table.set_index("variant")
+    rmse = result.table.set_index("variant")["rmse_mean"]
+    if series is not None:
+        st = result.series_table
+        rmse = st.loc[st[result.settings["id"]] == series].iloc[0]
     for i, name in enumerate(result.histories):
         y = preds[col(name)].to_numpy(dtype=float)
         outside = (y < ylim[0]) | (y > ylim[1])
         off = bool(outside.any())
-        text = f"{name} (RMSE {_num(table.loc[name, 'rmse_mean'])}{', pooled' if label else ''})"
+        text = f"{name} (RMSE {_num(float(rmse[name]))})"
         if off:
             text += (
                 f": off the chart\n(mean forecast {_num(float(np.nanmean(y)))})"
@@ -115,7 +120,7 @@ def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: pd.Serie
     ax.set_xlabel(str(result.settings.get("time") or "time step"))
     ax.set_ylabel(f"{target} (original units)")
     step = "" if h == 1 else " (horizon 1)"
-    where = f" — {label}" if label else ""
+    where = f" — {result.settings['id']} {series}" if series is not None else ""
     ax.set_title(f"{target}{where}: actual vs LSTM forecasts{step}, mean over seeds", loc="left")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
