@@ -138,6 +138,8 @@ def _advice(train: pd.DataFrame, target: str, time: Any, id: Any, validate: bool
     if not validate:
         advice = advise_module.advise(train, target=target, time=time, id=id, task="regression")
         return copy.deepcopy(advice.plan), None
+    if not hasattr(advise_module, "validated_advice"):
+        raise ParameterError("validate=True (--validate) needs the validated advice; this version lacks it.")
     advice = advise_module.validated_advice(train, target, time=time, id=id)
     rules = copy.deepcopy(advice.validation.plans["rules"])
     rules["window"] = dict(advice.plan["window"])
