@@ -231,6 +231,7 @@ def test_cli_panel_end_to_end_sorted_by_time_or_by_id(panel, by_year, tmp_path):
         assert sorted(p.name for p in out.iterdir()) == [
             "comparison.json", "forecasts.png", "losses.png", "plans", "report.html",
         ]  # fmt: skip
+        assert "RMSE per series" in (out / "report.html").read_text()
         data = json.loads((out / "comparison.json").read_text())
         assert [r["firm"] for r in data["series_table"]] == sorted(FIRMS)
         assert data["settings"]["plan_sources"]["advised"] == "advice on the training rows"
