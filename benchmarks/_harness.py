@@ -101,6 +101,35 @@ def timeit(
     return Timing(statistics.median(runs), runs)
 
 
+# ------------------------------------------------------------------------------ references
+def _halves(n: int, parts: int) -> list[tuple[int, int]]:
+    step = -(-n // parts)
+    return [(a, min(n, a + step)) for a in range(0, n, step)] or [(0, 0)]
+
+
+def parallel_copy(x: np.ndarray, threads: int = 2) -> np.ndarray:
+    """``x.copy()`` done by ``threads`` threads, each copying (and faulting in) its slice of a fresh
+    array; numpy releases the GIL while it copies, so this is the machine's copy over two cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = np.empty_like(x)
+    src, dst = x.reshape(-1), out.reshape(-1)
+    with ThreadPoolExecutor(threads) as pool:
+        list(
+            pool.map(lambda ab: np.copyto(dst[ab[0] : ab[1]], src[ab[0] : ab[1]]), _halves(src.size, threads))
+        )
+    return out
+
+
+def parallel_sum(x: np.ndarray, threads: int = 2) -> float:
+    """A flat ``x.sum()`` done by ``threads`` threads (numpy reductions release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    flat = x.reshape(-1)
+    with ThreadPoolExecutor(threads) as pool:
+        return float(sum(pool.map(lambda ab: flat[ab[0] : ab[1]].sum(), _halves(flat.size, threads))))
+
+
 # ------------------------------------------------------------------------------ memory
 def _status(field_name: str) -> int | None:
     try:
@@ -189,6 +218,8 @@ class Goal:
     measured: str
     passed: bool | None  # None: could not be measured (skipped)
     note: str = ""
+    value: float | None = None  # the measured number, for the median and range over runs
+    unit: str = ""  # how ``value`` is printed: "x" (ratio), "faster", "%", "GB", "err"
 
 
 @dataclass
@@ -199,14 +230,24 @@ class Section:
     rows: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     goals: list[Goal] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)  # what was checked but cannot fail (no goal)
     seconds: float = 0.0
 
     def add(self, **row: Any) -> dict:
         self.rows.append(row)
         return row
 
-    def goal(self, goal: str, measured: str, passed: bool | None, note: str = "") -> None:
-        self.goals.append(Goal(self.title.split(" ")[0], goal, measured, passed, note))
+    def goal(
+        self,
+        goal: str,
+        measured: str,
+        passed: bool | None,
+        note: str = "",
+        value: float | None = None,
+        unit: str = "",
+    ) -> None:
+        value = None if value is None else float(value)
+        self.goals.append(Goal(self.title.split(" ")[0], goal, measured, passed, note, value, unit))
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -367,7 +408,15 @@ def _table(columns: list[str], rows: list[dict]) -> list[str]:
     return out
 
 
-def render(mach: dict, sections: list[Section], total_seconds: float) -> str:
+def render(
+    mach: dict,
+    sections: list[Section],
+    total_seconds: float,
+    goals_lines: list[str] | None = None,
+    runs_note: str = "",
+) -> str:
+    """The results page; ``goals_lines`` and ``runs_note`` replace the goals table and add a
+    paragraph when several runs are folded into one page."""
     v = mach["versions"]
     mach.setdefault("load_average_end", _load())
     busy = ""
@@ -399,31 +448,41 @@ def render(mach: dict, sections: list[Section], total_seconds: float) -> str:
         f"Run: {mach['date']}, `SEQSCALE_BENCH_SCALE={mach['scale']:g}`"
         + ("" if mach["scale"] == 1 else " (workloads smaller than the documented sizes)")
         + f", {total_seconds / 60:.1f} min in total. Times are medians after a warm-up run; "
-        "ratios divide by a reference measured in the same run (`x.copy()` for transforms, "
-        "one flat `x.sum()` for fits), so lower is better. Memory: see each section." + busy,
+        "ratios divide by a reference measured in the same run (the faster of the one- and "
+        "two-thread `x.copy()` for transforms, of the one- and two-thread flat `x.sum()` for fits), "
+        "so lower is better. Memory: see each section." + busy,
         "",
+        *([runs_note, ""] if runs_note else []),
         "## Goals",
         "",
     ]
     goals = [g for s in sections for g in s.goals]
-    lines += _table(
-        ["workload", "goal", "measured", "result"],
-        [
-            {
-                "workload": g.workload,
-                "goal": g.goal,
-                "measured": g.measured + (f" ({g.note})" if g.note else ""),
-                "result": f"**{mark(g.passed)}**",
-            }
-            for g in goals
-        ],
-    )
-    counts = {k: sum(1 for g in goals if mark(g.passed) == k) for k in ("PASS", "FAIL", "SKIP")}
-    lines += [
-        "",
-        f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped.",
-        "",
-    ]
+    if goals_lines is not None:
+        lines += goals_lines
+        goals = []
+    else:
+        lines += _table(
+            ["workload", "goal", "measured", "result"],
+            [
+                {
+                    "workload": g.workload,
+                    "goal": g.goal,
+                    "measured": g.measured + (f" ({g.note})" if g.note else ""),
+                    "result": f"**{mark(g.passed)}**",
+                }
+                for g in goals
+            ],
+        )
+        counts = {k: sum(1 for g in goals if mark(g.passed) == k) for k in ("PASS", "FAIL", "SKIP")}
+        lines += [
+            "",
+            f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped.",
+        ]
+    lines.append("")
+    facts = [f"{s.title.split(' ')[0]}: {f}" for s in sections for f in s.facts]
+    if facts:
+        lines += ["Facts checked in this run (not goals: they cannot fail by being slow):", ""]
+        lines += [f"- {f}" for f in facts] + [""]
     for s in sections:
         lines += [f"## {s.title}", ""]
         if s.rows:
@@ -435,18 +494,25 @@ def render(mach: dict, sections: list[Section], total_seconds: float) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_results(mach: dict, sections: list[Section], total_seconds: float, out_dir: Path) -> str:
+def write_results(
+    machines: list[dict], runs: list[list[Section]], seconds: list[float], out_dir: Path
+) -> str:
+    """``latest.md`` (one run, or the median and range of several) and ``latest.json`` (every run)."""
+    from benchmarks import _aggregate
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    text = render(mach, sections, total_seconds)
+    if len(runs) == 1:
+        text = render(machines[0], runs[0], seconds[0])
+    else:
+        text = _aggregate.render(machines, runs, seconds)
     (out_dir / "latest.md").write_text(text)
     payload = {
-        "machine": mach,
-        "total_seconds": total_seconds,
-        "sections": [s.to_json() for s in sections],
+        "runs": [
+            {"machine": m, "total_seconds": t, "sections": [s.to_json() for s in sections]}
+            for m, sections, t in zip(machines, runs, seconds)
+        ]
     }
-    (out_dir / "latest.json").write_text(
-        json.dumps(payload, indent=1, default=_json_default) + "\n"
-    )
+    (out_dir / "latest.json").write_text(json.dumps(payload, indent=1, default=_json_default) + "\n")
     return text
 
 

@@ -88,9 +88,7 @@ def run() -> h.Section:
             def dask_ml(col=col):
                 with dask.config.set(scheduler="synchronous"):
                     return (
-                        dmp.StandardScaler()
-                        .fit(da.from_array(col, chunks=(len(col) // CHUNKS, 1)))
-                        .scale_[0]
+                        dmp.StandardScaler().fit(da.from_array(col, chunks=(len(col) // CHUNKS, 1))).scale_[0]
                     )
 
             cases[f"dask-ml fit ({CHUNKS} chunks)"] = dask_ml
@@ -106,9 +104,7 @@ def run() -> h.Section:
                 try:
                     value = float(fn())
                 except Exception as exc:
-                    section.add(
-                        data=label, tool=tool, std="—", **{"relative error": f"failed: {exc}"}
-                    )
+                    section.add(data=label, tool=tool, std="—", **{"relative error": f"failed: {exc}"})
                     continue
             err = abs(value - ref) / ref if np.isfinite(value) else float("nan")
             errors[tool] = err

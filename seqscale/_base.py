@@ -89,13 +89,27 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        groups: Any = None,
+        lengths: Any = None,
+    ) -> AffineScaler:
         """Estimate the coefficients from ``X`` (NaN and padding ignored).
 
         Parameters
         ----------
         X : array-like (n,), (rows, features) or (samples, timesteps, features), or DataFrame
         y : ignored
+        sample_weight : array-like (n_samples,) or (samples, timesteps), or number, optional
+            Weight of each sample (row; a 3D sample's weight applies to all its timesteps),
+            finite and non-negative. Weighted mean and variance as scikit-learn's
+            ``StandardScaler``; a weight of 0 leaves the sample out (of min and max too).
+            ``RobustScaler`` uses weighted quantiles (the inverted weighted CDF). For a Dask
+            collection: an aligned Dask array, or the name of a weight column of a DataFrame.
         groups : series id of each row (or of each sample of a 3D array), or the name of an id
             column of ``X``: each series gets its own coefficients.
         lengths : true length of each padded 3D sample; the padding is ignored.
@@ -103,19 +117,35 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if is_dask(X):
             from seqscale.engines import dask as engine
 
-            return engine.fit(self, X, groups=groups)
+            return engine.fit(self, X, groups=groups, sample_weight=sample_weight)
         self._reset()
-        return self.partial_fit(X, y, groups=groups, lengths=lengths)
+        return self.partial_fit(X, y, sample_weight, groups=groups, lengths=lengths)
 
-    def fit_transform(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> Any:
-        """``fit`` then ``transform`` with the same ``groups`` and ``lengths``.
+    def fit_transform(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        groups: Any = None,
+        lengths: Any = None,
+    ) -> Any:
+        """``fit`` (with ``sample_weight``, if given) then ``transform`` with the same ``groups``
+        and ``lengths``.
 
         When the rows are sorted by series (``groups=Segments(...)``, or integer ids in
         contiguous runs) both happen in one sweep: each series is read once, and its scaled
         values are written while it is still in cache.
         """
-        if groups is None or lengths is not None or is_dask(X) or self._segment_rule() is None:
-            return self.fit(X, y, groups=groups, lengths=lengths).transform(X, groups, lengths=lengths)
+        if (
+            groups is None
+            or sample_weight is not None
+            or lengths is not None
+            or is_dask(X)
+            or self._segment_rule() is None
+        ):
+            fitted = self.fit(X, y, sample_weight, groups=groups, lengths=lengths)
+            return fitted.transform(X, groups, lengths=lengths)
         self._check_params()
         self._reset()
         direct = self._segments_direct(None)
@@ -146,8 +176,20 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         parameters (see :func:`seqscale.segments.segment_fit_apply`), or None."""
         return None
 
-    def partial_fit(self, X: Any, y: Any = None, *, groups: Any = None, lengths: Any = None) -> AffineScaler:
-        """Update the coefficients with one more batch; exact (statistics merge by Chan's update)."""
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        groups: Any = None,
+        lengths: Any = None,
+    ) -> AffineScaler:
+        """Update the coefficients with one more batch; exact (statistics merge by Chan's update).
+
+        ``sample_weight`` as in :meth:`fit`; weighted and unweighted batches merge (an
+        unweighted row weighs 1).
+        """
         self._check_params()
         if is_dask(X):
             raise ParameterError(
@@ -156,13 +198,22 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         first = not hasattr(self, "stats_")
         runs = lengths is None and self.mask_value is None
         rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
-        self._fit_rows(rows, layout, ids, lengths, first)
+        weight = _rows.row_weights(sample_weight, layout)
+        self._fit_rows(rows, layout, ids, lengths, first, weight)
         return self
 
-    def _fit_rows(self, rows: np.ndarray, layout: Any, ids: Any, lengths: Any, first: bool) -> None:
+    def _fit_rows(
+        self,
+        rows: np.ndarray,
+        layout: Any,
+        ids: Any,
+        lengths: Any,
+        first: bool,
+        weight: np.ndarray | None = None,
+    ) -> None:
         """Fold prepared rows (with their series ids, or Segments, or None) into the statistics."""
         if isinstance(ids, Segments):
-            if lengths is None and self.mask_value is None and ids.unique:
+            if weight is None and lengths is None and self.mask_value is None and ids.unique:
                 self._check_grouped(first, grouped=True)
                 self._fold_segments(rows, ids, first)
                 return
@@ -172,8 +223,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         keep = _rows.keep_mask(self, rows, layout, lengths)
         if keep is not None:
             rows, ids = rows[keep], (None if ids is None else ids[keep])
+            weight = None if weight is None else weight[keep]
         self._check_grouped(first, grouped=ids is not None)
-        self._fold(rows, ids, first)
+        self._fold(rows, ids, first, weight)
 
     def _check_grouped(self, first: bool, grouped: bool) -> None:
         if first:
@@ -214,25 +266,28 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._refresh(warn=True)
         return None if identity else codes
 
-    def _fold(self, rows: np.ndarray, ids: np.ndarray | None, first: bool) -> None:
-        """Merge the statistics of ``rows`` (one id per row, or None) into the fitted ones."""
+    def _fold(
+        self, rows: np.ndarray, ids: np.ndarray | None, first: bool, weight: np.ndarray | None = None
+    ) -> None:
+        """Merge the statistics of ``rows`` (one id per row, or None; optionally one weight
+        per row) into the fitted ones."""
         codes = None
         if ids is None:
             if first:
-                self.stats_ = batch = Moments.from_array(rows)
+                self.stats_ = batch = Moments.from_array(rows, weight)
             else:
-                self.stats_, batch = self.stats_.update(rows)
+                self.stats_, batch = self.stats_.update(rows, weight)
         else:
             known = np.empty(0, dtype=object) if first else self.series_
             codes, self.series_ = panel.encode_new(known, ids, rows.shape[0], (rows.shape[0],))
-            batch = Moments.from_groups(rows, codes, len(self.series_))
+            batch = Moments.from_groups(rows, codes, len(self.series_), weight)
             table = Moments.empty((0, rows.shape[1])) if first else self.series_stats_
             missing = len(self.series_) - table.count.shape[0]
             self.series_stats_ = table.concat(Moments.empty((missing, rows.shape[1]))).merge(batch)
             self.stats_ = self.series_stats_.pooled()
         _rows.refuse_infinite(self, batch, rows)
-        self._update_extra(rows, codes, first)
-        self.n_samples_seen_ = int(rows.shape[0]) + (0 if first else self.n_samples_seen_)
+        self._update_extra(rows, codes, first, weight)
+        self._count_seen(int(rows.shape[0]), first, weighted=weight is not None)
         self.n_features_in_ = rows.shape[1]
         self._refresh(warn=True)
 
@@ -410,8 +465,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._require_fitted()
         return layer_from_scaler(self, inverse=inverse, features=features)
 
-    def _fold_moments(self, moments: Moments, n_rows: int) -> None:
+    def _fold_moments(self, moments: Moments, n_rows: float) -> None:
         """Merge precomputed per-feature statistics of ``n_rows`` rows into the fitted ones.
+
+        ``n_rows`` is a float (the total weight) for weighted statistics, as ``n_samples_seen_``.
 
         For engines that reduce data elsewhere (Dask chunks, file batches); feature names, if
         any, must already be set, and a robust scaler's sketches stored in ``_extra``.
@@ -431,16 +488,29 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"{self.n_features_in_} features as input."
             )
         self.stats_ = moments if first else self.stats_.merge(moments)
-        self.n_samples_seen_ = int(n_rows) + (0 if first else self.n_samples_seen_)
+        self._count_seen(n_rows, first, weighted=isinstance(n_rows, float))
         self.n_features_in_ = n_features
         self._refresh(warn=True)
+
+    def _count_seen(self, n_rows: float, first: bool, weighted: bool) -> None:
+        """Set ``n_samples_seen_``: the rows seen (an int) or, once any batch was weighted,
+        scikit-learn's weighted meaning — the total weight of each feature's non-NaN values
+        (one float when every feature has the same, else an array)."""
+        weighted = weighted or (not first and np.asarray(self.n_samples_seen_).dtype.kind == "f")
+        if not weighted:
+            self.n_samples_seen_ = int(n_rows) + (0 if first else self.n_samples_seen_)
+            return
+        count = self.stats_.count
+        self.n_samples_seen_ = float(count[0]) if np.ptp(count) == 0 else count.astype(np.float64)
 
     def _reset(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attr)
         self._extra = None
 
-    def _update_extra(self, rows: np.ndarray, codes: np.ndarray | None, first: bool) -> None:
+    def _update_extra(
+        self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
+    ) -> None:
         """Hook for statistics beyond the moments (quantiles of the robust scaler)."""
 
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:

@@ -29,13 +29,17 @@ def range_report(
     names = est._feature_names_list() or [f"x{j}" for j in range(rows.shape[1])]
     if est._grouped:
         if ids is None:
-            raise _rows.InputError("this scaler was fitted per series: pass groups= to check.")
+            raise _rows.InputError(
+                "this scaler was fitted per series: pass the series ids (groups= in Python, "
+                "--id COL on the command line)."
+            )
         row_ids = panel.row_ids(ids, layout_rows(layout, keep), layout.shape)
         row_ids = row_ids if keep is None else row_ids[keep]
         codes, _ = panel.lookup(est.series_, row_ids, rows.shape[0], (rows.shape[0],))
         if np.any(codes < 0):
             raise panel.unseen_error(row_ids, codes)
-        return _grouped_report(est, rows, codes, names)
+        index = layout.index if layout.kind in ("frame", "series") and keep is None else None
+        return _grouped_report(est, rows, codes, names, index)
     low, high = est.affine_.low, est.affine_.high
     train_mean, train_std = est.stats_.mean, est.stats_.std()
     with np.errstate(invalid="ignore"):
@@ -82,19 +86,33 @@ def _first(mask: np.ndarray, index: Any) -> Any:
     return index[hits[0]] if index is not None else int(hits[0])
 
 
-def _grouped_report(est: Any, rows: np.ndarray, codes: np.ndarray, names: list[str]) -> Any:
+def _grouped_report(
+    est: Any, rows: np.ndarray, codes: np.ndarray, names: list[str], index: Any = None
+) -> Any:
     import pandas as pd
 
     low, high = est.affine_.low[codes], est.affine_.high[codes]
     with np.errstate(invalid="ignore"):
         below, above = rows < low, rows > high
     n_series, nf = est.affine_.scale.shape
+    train_mean, train_std = est.series_stats_.mean, est.series_stats_.std()
     frames = []
     for j in range(nf):
-        count = np.bincount(codes, weights=~np.isnan(rows[:, j]), minlength=n_series)
+        x = rows[:, j]
+        valid = ~np.isnan(x)
+        count = np.bincount(codes, weights=valid, minlength=n_series)
         nb = np.bincount(codes, weights=below[:, j], minlength=n_series)
         na = np.bincount(codes, weights=above[:, j], minlength=n_series)
+        excess = np.zeros(n_series)
+        gap = np.where(below[:, j], low[:, j] - x, np.where(above[:, j], x - high[:, j], 0.0))
+        np.maximum.at(excess, codes, np.nan_to_num(gap))
+        total = np.bincount(codes, weights=np.where(valid, x, 0.0), minlength=n_series)
         seen = count > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shift = (total / count - train_mean[:, j]) / np.where(
+                train_std[:, j] > 0, train_std[:, j], np.nan
+            )
+        first = _first_per_series(below[:, j] | above[:, j], codes, n_series, index)
         frames.append(
             pd.DataFrame(
                 {
@@ -106,7 +124,20 @@ def _grouped_report(est: Any, rows: np.ndarray, codes: np.ndarray, names: list[s
                     "share_outside": (nb + na)[seen] / count[seen],
                     "fitted_low": est.affine_.low[seen, j],
                     "fitted_high": est.affine_.high[seen, j],
+                    "max_excess": excess[seen],
+                    "first_row": [first[g] for g in np.flatnonzero(seen)],
+                    "mean_shift_std": shift[seen],
                 }
             )
         )
     return pd.concat(frames, ignore_index=True).set_index(["series", "feature"])
+
+
+def _first_per_series(mask: np.ndarray, codes: np.ndarray, n_series: int, index: Any) -> list:
+    """Row label (or position) of each series' first flagged row; None where there is none."""
+    first: list = [None] * n_series
+    hits = np.flatnonzero(mask)
+    seen_codes, where = np.unique(codes[hits], return_index=True)
+    for code, pos in zip(seen_codes, hits[where]):
+        first[int(code)] = index[pos] if index is not None else int(pos)
+    return first

@@ -68,7 +68,7 @@ def _number(value: Any, source: str, where: str, allow_null: bool = False) -> fl
     return float(value)
 
 
-def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _columns(channels: Any, source: str, keys: tuple[str, ...], weighted: bool) -> dict[str, np.ndarray]:
     _need(
         isinstance(channels, list) and len(channels) > 0,
         source,
@@ -81,9 +81,9 @@ def _columns(channels: Any, source: str, keys: tuple[str, ...]) -> dict[str, np.
         label = f"channels[{i}] (feature {ch.get('feature')!r})"
         count = _number(ch.get("count"), source, f"{label}.count")
         _need(
-            count >= 0 and count == int(count),
+            count >= 0 and (weighted or count == int(count)),
             source,
-            f"{label}.count must be a non-negative integer.",
+            f"{label}.count must be a non-negative {'number' if weighted else 'integer'}.",
         )
         empty = count == 0
         for k in keys:
@@ -163,7 +163,9 @@ def build(record: Any, source: str, classes: dict) -> Any:
     """Validated record -> fitted scaler (see :func:`seqscale.coefficients.from_dict`)."""
     cls = _header(record, source, classes)
     keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())
-    cols = _columns(record.get("channels"), source, keys)
+    weighted = record.get("weighted", False)
+    _need(isinstance(weighted, bool), source, "field 'weighted' must be true or false.")
+    cols = _columns(record.get("channels"), source, keys, weighted)
     _check_values(cols, source)
     features, series = _grid(cols, record, source)
     est = _estimator(cls, record, source, cols, features, series)
@@ -197,14 +199,17 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     est.n_features_in_ = nf
     if record.get("named_features", True):
         est.feature_names_in_ = np.asarray(features, dtype=object)
-    seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
-    est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
     if series is None:
         est.stats_ = stats
     else:
         est.series_ = np.asarray(series, dtype=object)
         est.series_stats_ = stats
         est.stats_ = stats.pooled()
+    if record.get("weighted", False):  # the total weights, from the channels' counts
+        est._count_seen(0.0, True, weighted=True)
+    else:
+        seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
+        est.n_samples_seen_ = int(_number(seen, source, "field 'n_samples_seen'"))
     if cls.method == "robust":
         est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
         est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)

@@ -157,9 +157,9 @@ def _analyse_scaled(
     nm = normality(_sample(eff, ctx), est, ctx.sample_idx is not None)
     nm["on"] = label or "raw values"
     sn["on"] = "log1p values" if log else "raw values"
-    warns.extend(rules.range_warnings(sn, tail, etail["share"], diff, ctx.test_size))
     shares = (tail["share"], etail["share"])
     method, feature_range, core, more = _scaling(est, nm, shares, label, diff, kind, ctx, is_target=is_target)
+    warns.extend(rules.range_warnings(sn, tail, etail["share"], diff, ctx.test_size, method))
     warns.extend(more)
     parts.append(core)
     return ColumnAdvice(

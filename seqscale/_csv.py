@@ -30,10 +30,12 @@ __all__ = [
     "arrow_error",
     "check_last_row",
     "convert",
+    "line_numbers",
     "locate_bad_cell",
     "open_stream",
     "read_strings",
     "sniff",
+    "where_row",
 ]
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -257,15 +259,31 @@ def arrow_error(path: Path, layout: Layout, err: Exception) -> DataFileError:
     return DataFileError(f"{path} could not be parsed as CSV ({first}); check quoting.")
 
 
-def locate_bad_cell(path: Path, layout: Layout, column: str, bad: BadCell) -> DataFileError:
-    """Build the error for a non-numeric cell, with its 1-based line number."""
-    line = None
+def line_numbers(path: Path, layout: Layout, rows: list[int]) -> dict[int, int]:
+    """The 1-based file line of each 0-based data row in ``rows`` (blank lines and quoted line
+    breaks counted as in the file); rows it cannot find are left out."""
+    wanted, found = set(rows), {}
+    if not wanted:
+        return found
+    last = max(wanted)
     with contextlib.suppress(csv.Error, UnicodeDecodeError):
         for index, (number, _record) in enumerate(scan(path, layout.delimiter)):
-            if index == bad.row + 1:  # index 0 is the header
-                line = number
+            if index - 1 in wanted:  # index 0 is the header
+                found[index - 1] = number
+            if index - 1 >= last:
                 break
-    where = f"line {line}" if line else f"data row {bad.row + 1}"
+    return found
+
+
+def where_row(path: Path, layout: Layout, row: int) -> str:
+    """``"line N"`` for the 0-based data row ``row`` (``"data row N"`` if it cannot be found)."""
+    line = line_numbers(path, layout, [row]).get(row)
+    return f"line {line}" if line else f"data row {row + 1}"
+
+
+def locate_bad_cell(path: Path, layout: Layout, column: str, bad: BadCell) -> DataFileError:
+    """Build the error for a non-numeric cell, with its 1-based line number."""
+    where = where_row(path, layout, bad.row)
     hint = ""
     if _DECIMAL_COMMA.match(bad.value):
         hint = " Decimal commas and thousands separators are not supported: write 1234.5."
@@ -276,13 +294,15 @@ def locate_bad_cell(path: Path, layout: Layout, column: str, bad: BadCell) -> Da
 
 
 def convert(column: pa.Array | pa.ChunkedArray, mode: str) -> pa.Array | pa.ChunkedArray:
-    """Convert a text column: ``mode`` is "infer", "numeric", "float" or "text".
+    """Convert a text column: ``mode`` is "infer", "numeric", "float", "text" or "raw".
 
     Missing cells (see ``NULL_VALUES``) become nulls. "infer" returns int64 (integers, no missing
     cells), float64 (other numbers) or text; a column where most cells are numbers raises
     ``BadCell`` for the first one that is not, as does a column of decimal-comma numbers.
-    "numeric" and "float" raise on any non-number.
+    "numeric" and "float" raise on any non-number; "raw" returns the cells exactly as written.
     """
+    if mode == "raw":  # exactly as written, missing-value tokens included
+        return column
     trimmed = pc.utf8_trim_whitespace(column)
     missing = pc.or_(pc.is_null(column), pc.is_in(trimmed, value_set=_NULLS))
     null = pa.scalar(None, pa.string())

@@ -268,8 +268,7 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
         where = f"state.scalers.{col}"
         _need(col in records, where, "is missing")
         expected = specs.make_scaler(spec)
-        if expected is None:
-            _need(records[col] is None, where, 'must be null (the plan says method "none")')
+        if spec.get("method") == "none" and records[col] is None:  # written before "none" kept statistics
             out[col] = None
             continue
         _need(isinstance(records[col], dict), where, "must be a coefficient record")
@@ -280,6 +279,13 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
             f"is {scaler.method!r} but the plan asks for {spec['method']!r}",
         )
         _need(scaler._feature_names_list() == [col], f"{where}.features", f"must be [{col!r}]")
+        if spec.get("method") == "none":
+            identity = np.all(scaler.affine_.scale == 1) and not np.any(scaler.affine_.shift)
+            _need(
+                bool(identity and not np.any(scaler.affine_.offset)),
+                where,
+                'must be the identity (method "none")',
+            )
         _need(
             scaler._grouped == bool(pipe.per_series),
             f"{where}.layout",

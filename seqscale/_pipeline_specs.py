@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale._time import looks_like_time
 from seqscale.errors import InputTypeError, ParameterError
 
 __all__ = [
@@ -98,6 +99,12 @@ def _default(series: pd.Series) -> dict:
     numeric = pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
     if numeric:
         return {"role": "input", "method": "minmax", **_SCALED_DEFAULTS}
+    if looks_like_time(series):
+        raise ParameterError(
+            f"column {series.name!r} holds dates, which are never one-hot encoded: pass "
+            f"time={series.name!r} (--time {series.name} on the command line) if it orders the "
+            "rows, or give it {'role': 'ignore'}."
+        )
     return {"role": "categorical", "handle_unknown": "ignore"}
 
 
@@ -274,7 +281,10 @@ def _roughly_normal(values: pd.Series, groups: Any) -> bool:
 
 # ------------------------------------------------------------------------------------------ scalers
 def make_scaler(spec: dict) -> Any:
-    """The unfitted scaler a spec asks for (None for method ``"none"``).
+    """The unfitted scaler a spec asks for.
+
+    Method ``"none"`` gets the identity (``StandardScaler(mean=0, std=1)``): it changes no value
+    but records the training statistics, so that ``check`` can judge the column like any other.
 
     ``bounds`` are domain knowledge: ``[low, high]`` for minmax (and maxabs: divide by the larger
     absolute end), ``{"mean": m, "std": s}`` for standard.
@@ -288,7 +298,7 @@ def make_scaler(spec: dict) -> Any:
 
     method, bounds = spec.get("method"), spec.get("bounds")
     if method == "none":
-        return None
+        return StandardScaler(mean=0.0, std=1.0)
     if method == "minmax":
         fr = tuple(float(v) for v in (spec.get("feature_range") or (0, 1)))
         pair = None if bounds is None else tuple(float(v) for v in bounds)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale._time import with_time
 from seqscale.errors import InputError, InputTypeError, UnseenSeriesError
 
 __all__ = [
@@ -58,11 +59,16 @@ def as_frame(data: Any) -> pd.DataFrame:
 
 
 def sort_frame(frame: pd.DataFrame, time: Any, id: Any) -> pd.DataFrame:
-    """Rows sorted by (id, time) (stable; without a time column the row order is the time order)."""
+    """Rows sorted by (id, time) (stable; without a time column the row order is the time order).
+
+    The time column is parsed first (:func:`seqscale._time.parse_times`: text dates, years,
+    quarters ...).
+    """
     keys = [k for k in (id, time) if k is not None]
     missing = [k for k in keys if k not in frame.columns]
     if missing:
         raise InputError(f"columns {missing} (id/time) are missing from the data.")
+    frame = with_time(frame, time)
     if id is not None and frame[id].isna().any():
         raise InputError(f"id column {id!r} has missing values; every row needs a series id.")
     return frame.sort_values(keys, kind="stable") if keys else frame

@@ -251,7 +251,7 @@ class Advice:
             parts.append(
                 f"ADF/KPSS used an evenly strided subsample of at most "
                 f"{self.settings['stationarity_points']:,} points in time order (every "
-                f"{max(x['stride'] for x in stat)}th row)"
+                f"{_ordinal(max(x['stride'] for x in stat))} row)"
             )
         if not parts:
             return ""
@@ -326,3 +326,15 @@ class Advice:
             f"Advice(n_rows={self.n_rows}, columns={[c.name for c in self.columns]!r}, "
             f"task={self.settings['task']!r})"
         )
+
+
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``22nd`` ...
+
+    Examples
+    --------
+    >>> [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 22, 103)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '22nd', '103rd']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -23,7 +23,16 @@ from seqscale.errors import (
 )
 from seqscale.segments import Segments, sorted_runs
 
-__all__ = ["keep_mask", "prepare", "prepare_subset", "refuse_infinite", "select", "wrap"]
+__all__ = [
+    "keep_mask",
+    "prepare",
+    "prepare_subset",
+    "refuse_infinite",
+    "check_weights",
+    "row_weights",
+    "select",
+    "wrap",
+]
 
 
 def prepare(
@@ -116,6 +125,55 @@ def prepare_subset(X: Any, k: int, axis: int) -> tuple[np.ndarray, Any]:
         return out
 
     return rows, restore
+
+
+def row_weights(sample_weight: Any, layout: _layout.Layout) -> np.ndarray | None:
+    """One float64 weight per row of the canonical rows, or None when no weights were given.
+
+    ``sample_weight`` holds one weight per sample: per row of a 1D/2D array or DataFrame, per
+    sample of a 3D ``[samples, timesteps, features]`` array (shared by its timesteps), or one
+    per ``[samples, timesteps]`` step; a number weights every sample alike. Weights must be
+    finite and non-negative; 0 leaves a sample out.
+    """
+    if sample_weight is None:
+        return None
+    shape = layout.shape
+    samples = shape[:1] if len(shape) < 3 else shape[:2]
+    raw = sample_weight.to_numpy() if hasattr(sample_weight, "to_numpy") else sample_weight
+    try:
+        w = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"sample_weight must hold numbers; got {type(sample_weight).__name__}.") from None
+    if w.ndim == 0:
+        w = np.full(samples[0], float(w))
+    if w.shape not in (samples[:1], samples):
+        extra = f" or {samples} (one per timestep)" if len(samples) == 2 else ""
+        raise InputError(
+            f"sample_weight.shape == {w.shape}, expected {samples[:1]}{extra}: one weight per "
+            "sample, in the order of the rows of X."
+        )
+    check_weights(w)
+    if not (w > 0).any():
+        raise InputError(
+            "Sample weights must contain at least one non-zero number: every sample_weight is 0, "
+            "so no sample is left to fit."
+        )
+    if len(shape) == 3 and w.ndim == 1:
+        return np.repeat(w, shape[1])
+    return w.reshape(-1)
+
+
+def check_weights(w: np.ndarray, what: str = "sample_weight", row0: int = 0) -> None:
+    """Refuse negative, NaN or infinite weights, naming the first one and its index (counted
+    from ``row0``, e.g. the first row of a file's batch)."""
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        first = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), w.shape)
+        where = first if w.ndim > 1 else int(first[0]) + row0
+        raise InputError(
+            f"{what} holds {float(w[first])!r} at index {where}; "
+            "weights must be finite and non-negative (0 leaves a sample out)."
+        )
 
 
 def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:

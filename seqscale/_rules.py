@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from seqscale._time import looks_like_time
 from seqscale.errors import ParameterError
 
 # thresholds (see the seqscale.advise docstring)
@@ -48,7 +49,7 @@ def dtype_kind(series: pd.Series) -> str:
         return "other"
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
-    return "text"
+    return "datetime" if looks_like_time(series) else "text"  # text dates are never categories
 
 
 def numeric_kind(st: dict, is_bool: bool) -> str:
@@ -159,7 +160,9 @@ def skewed_target_warning(st: dict) -> str:
     )
 
 
-def range_warnings(sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float) -> list[str]:
+def range_warnings(
+    sn: dict, tail: dict, eff_share: float, diff: bool, test_size: float, method: str | None = "minmax"
+) -> list[str]:
     """Test-period values outside the training range, and an inconclusive stationarity test."""
     share = tail["share"]
     train_range = f"[{tail['train_min']:.4g}, {tail['train_max']:.4g}]"
@@ -173,9 +176,14 @@ def range_warnings(sn: dict, tail: dict, eff_share: float, diff: bool, test_size
             "domain bounds"
         )
     elif share == share and share > OUTSIDE_WARN:
+        effect = (
+            "minmax-scaled values will leave the feature range there"
+            if method == "minmax"
+            else "the network will see values beyond any it was trained on there"
+        )
         out.append(
             f"{share:.1%} of the test period lies outside the training range {train_range}; "
-            "minmax-scaled values will leave the feature range there: consider domain bounds"
+            f"{effect}: consider domain bounds"
         )
     if sn.get("verdict", "") == _INCONCLUSIVE and not diff:
         out.append(f"stationarity {sn['verdict']} ({trend_text(sn)}); not differenced")

@@ -32,6 +32,7 @@ def check_table(report: pd.DataFrame, tolerance: float, drift: float) -> Table:
         "max excess",
         "first row",
         "mean shift (std)",
+        *(["units"] if "units" in report else []),
     ]:
         table.add_column(str(name), justify="right" if name not in keys else "left", overflow="fold")
     for key, row in report.iterrows():
@@ -48,6 +49,7 @@ def check_table(report: pd.DataFrame, tolerance: float, drift: float) -> Table:
             _fmt(row.get("max_excess")),
             _fmt(row.get("first_row")),
             _fmt(row.get("mean_shift_std"), 3),
+            *([str(row["units"])] if "units" in report else []),
             style=style,
         )
     return table

@@ -84,6 +84,7 @@ from seqscale._rules import (  # noqa: F401
     UNIT_LOW,
     dtype_kind,
 )
+from seqscale._time import with_time
 from seqscale.errors import InputError, InputTypeError, ParameterError
 from seqscale.plan import (  # noqa: F401
     ACTIVATIONS,
@@ -323,7 +324,7 @@ def advise(
     ('standard', 'linear')
     """
     started = _time.perf_counter()
-    df = _as_frame(frame)
+    df = with_time(_as_frame(frame), time)
     task, activation = _resolve_task(task, output_activation)
     _check_options(test_size, sample)
     names = _check_column_names(df, time, id)

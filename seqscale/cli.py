@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -26,12 +27,53 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-out = Console()
+#: Piped or redirected output gets the full text of every cell (no terminal width to fit).
+out = Console(width=None if sys.stdout.isatty() else 10_000)
 err = Console(stderr=True)
 
 Data = Annotated[Path, typer.Argument(help="CSV or Parquet file (by extension).", show_default=False)]
 Coefs = Annotated[Path, typer.Option("--coefficients", "-c", help="Fitted coefficients (JSON).")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output file; its extension picks the format.")]
+SeriesId = Annotated[
+    str | None,
+    typer.Option("--id", help="Series id column (long-format panels): one set of coefficients per series."),
+]
+OldGroups = Annotated[str | None, typer.Option("--groups", hidden=True, help="Deprecated: use --id.")]
+Time = Annotated[
+    str | None,
+    typer.Option(
+        help="Time column: dates, date-times, years (1871), year-months (1980-01) or quarters "
+        "(1959Q1). Default: the one column holding dates."
+    ),
+]
+
+
+def _series(id: str | None, groups: str | None) -> str | None:
+    """``--id``, or the deprecated ``--groups`` (with a note on stderr)."""
+    if groups is None:
+        return id
+    if id is not None and id != groups:
+        raise ParameterError(f"--id {id!r} and --groups {groups!r}: give the series column once, as --id.")
+    _note("--groups is deprecated; use --id (the same option in every command).")
+    return groups
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr, without the source file and line it came from."""
+    text = " ".join(str(message).split())
+    err.print(f"seqscale: warning: {text}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _unchanged(summary: dict) -> None:
+    """Name the numeric columns written as read because the fitted file does not know them."""
+    if summary.get("passed"):
+        names = ", ".join(map(str, summary["passed"]))
+        out.print(f"left as read (no coefficients for them): {names}", highlight=False, markup=False)
+
+
+def _note(text: str | None) -> None:
+    if text:
+        err.print(f"seqscale: note: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _user_errors(func):
@@ -40,7 +82,9 @@ def _user_errors(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except SeqscaleError as exc:
             message = " ".join(str(exc).split())
             err.print(f"seqscale: error: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -58,7 +102,7 @@ def advise(
     data: Data,
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
     task: Annotated[str, typer.Option(help="regression | binary | multiclass")] = "regression",
-    time: Annotated[str | None, typer.Option(help="Time column (rows are sorted by it).")] = None,
+    time: Time = None,
     id: Annotated[str | None, typer.Option("--id", help="Series id column (long-format panels).")] = None,
     output_activation: Annotated[str | None, typer.Option(help="sigmoid | tanh | linear | softmax")] = None,
     plan: Annotated[Path | None, typer.Option(help="Write the recommended plan (JSON) here.")] = None,
@@ -69,9 +113,9 @@ def advise(
     Example: seqscale advise sales.csv --target sales --time date --plan plan.json --report report.html
     """
     from seqscale.advise import advise as run_advise
-    from seqscale.io import read_table
+    from seqscale.jobs import read_frame
 
-    frame = read_table(data)
+    frame, time, note = read_frame(data, time=time, id=id, sort=True)
     advice = run_advise(
         frame, target=target, task=task, output_activation=output_activation, time=time, id=id
     )
@@ -85,6 +129,7 @@ def advise(
     if report is not None:
         advice.report(report)
         out.print(f"report written to [bold]{report}[/]")
+    _note(note)  # after the work: a failed command prints its one error line only
 
 
 @app.command()
@@ -102,14 +147,16 @@ def fit(
         list[str] | None,
         typer.Option("--column", help="Without a plan: columns to scale (repeatable)."),
     ] = None,
-    groups: Annotated[
-        str | None, typer.Option(help="Series id column: one set of coefficients per series.")
-    ] = None,
+    id: SeriesId = None,
+    groups: OldGroups = None,
     train_until: Annotated[
         str | None,
-        typer.Option(help="End of the training period: a row position or a date (first test row)."),
+        typer.Option(help="First test time: rows before it train (a date, or 1950 in a column of years)."),
     ] = None,
-    time: Annotated[str | None, typer.Option(help="Time column, for a date in --train-until.")] = None,
+    train_rows: Annotated[
+        int | None, typer.Option(help="Instead of a time: the first N rows (of each series) train.")
+    ] = None,
+    time: Time = None,
 ) -> None:
     """Fit on the training period and save the coefficients as JSON.
 
@@ -123,14 +170,18 @@ def fit(
         plan=plan,
         method=method,
         columns=columns,
-        groups=groups,
+        id=_series(id, groups),
         train_until=train_until,
+        train_rows=train_rows,
         time=time,
         progress=sys.stderr.isatty(),
     )
+    _note(summary["note"])
+    missing = f"; {summary['missing']} missing value(s) skipped" if summary["missing"] else ""
     out.print(
-        f"fitted {summary['kind']} on {summary['rows']} rows; "
-        f"columns: {', '.join(map(str, summary['columns']))}"
+        f"fitted {summary['kind']} on {summary['rows']} rows{missing}; "
+        f"columns: {', '.join(map(str, summary['columns']))}",
+        highlight=False,
     )
     out.print(f"coefficients written to [bold]{output}[/]")
 
@@ -141,17 +192,21 @@ def transform(
     data: Data,
     coefficients: Coefs,
     output: Output,
-    groups: Annotated[str | None, typer.Option(help="Series id column, for per-series coefficients.")] = None,
+    id: SeriesId = None,
+    groups: OldGroups = None,
 ) -> None:
     """Scale new data exactly as the training data was scaled.
+
+    Columns the coefficients do not scale are written exactly as read.
 
     Example: seqscale transform new.csv -c coefficients.json -o scaled.parquet
     """
     from seqscale.jobs import transform_job
 
-    summary = transform_job(data, coefficients, output, groups=groups, progress=sys.stderr.isatty())
+    summary = transform_job(data, coefficients, output, id=_series(id, groups), progress=sys.stderr.isatty())
     out.print(
-        f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]"
+        f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]",
+        highlight=False,
     )
 
 
@@ -161,22 +216,32 @@ def inverse(
     pred: Annotated[Path, typer.Argument(help="Predictions (CSV or Parquet) with columns named as fitted.")],
     coefficients: Coefs,
     output: Output,
-    groups: Annotated[str | None, typer.Option(help="Series id column, for per-series coefficients.")] = None,
+    id: SeriesId = None,
+    groups: OldGroups = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            help="Pipeline with differencing: the observed data (time column and levels) that "
+            "the differences continue; the output is then in levels."
+        ),
+    ] = None,
 ) -> None:
     """Map scaled values or predictions back to original units.
 
-    Columns are matched by name; a differenced pipeline column comes back as differences.
-
-    Levels need the last known observations: use SequencePipeline.inverse_target in Python.
+    Columns are matched by name. A differenced pipeline column needs --history to come back as
+    levels; without it the command refuses rather than return differences.
 
     Example: seqscale inverse predictions.csv -c coefficients.json -o predictions_real.csv
     """
     from seqscale.jobs import transform_job
 
-    summary = transform_job(pred, coefficients, output, inverse=True, groups=groups)
+    summary = transform_job(pred, coefficients, output, inverse=True, id=_series(id, groups), history=history)
     out.print(
-        f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]"
+        f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) "
+        f"to {summary.get('units', 'original units')} → [bold]{output}[/]",
+        highlight=False,
     )
+    _unchanged(summary)
 
 
 @app.command()
@@ -188,16 +253,17 @@ def check(
         float, typer.Option(help="Largest share of values allowed outside the fitted range.")
     ] = 0.0,
     drift: Annotated[float, typer.Option(help="Largest shift of the mean allowed, in training stds.")] = 3.0,
-    groups: Annotated[str | None, typer.Option(help="Series id column, for per-series coefficients.")] = None,
+    id: SeriesId = None,
+    groups: OldGroups = None,
 ) -> None:
-    """Report out-of-range values and drift per column; exit code 1 when beyond tolerance.
+    """Report out-of-range values and drift of every input column; exit code 1 when beyond tolerance.
 
     Example: seqscale check june.csv -c coefficients.json --tolerance 0.01 || echo "refit needed"
     """
     from seqscale._tables import check_table
     from seqscale.jobs import check_job
 
-    report, ok = check_job(data, coefficients, tolerance=tolerance, drift=drift, groups=groups)
+    report, ok = check_job(data, coefficients, tolerance=tolerance, drift=drift, id=_series(id, groups))
     out.print(check_table(report, tolerance, drift))
     if not ok:
         out.print("[bold red]beyond tolerance[/]: some columns left the fitted range or drifted.")
@@ -249,11 +315,11 @@ def compare(
     Example: seqscale compare sales.csv --target sales --time date --id store --plan my_plan.json
     """
     from seqscale.compare import compare as run_compare
-    from seqscale.io import read_table
+    from seqscale.jobs import read_frame
 
     plans = _plan_files(plan or [])
-    frame = read_table(data)
-    size = int(test_size) if test_size >= 1 and float(test_size).is_integer() else test_size
+    size = _test_size(test_size)
+    frame, time, note = read_frame(data, time=time, id=id)
     result = run_compare(
         frame,
         target,
@@ -274,6 +340,19 @@ def compare(
         result.to_json(json_out)
         out.print(f"numbers written to [bold]{json_out}[/]")
     out.print(f"numbers, plans, loss curves, forecasts and report written to [bold]{out_dir}[/]")
+    _note(note)
+
+
+def _test_size(value: float) -> float | int:
+    """``--test-size``: a share in (0, 1) or a whole number of rows (> 1)."""
+    if 0 < value < 1:
+        return value
+    if value > 1 and float(value).is_integer():
+        return int(value)
+    raise ParameterError(
+        f"--test-size {value:g}: give a share of the rows in (0, 1), e.g. 0.2, or a whole number of "
+        "rows, e.g. 40."
+    )
 
 
 def _plan_files(paths: list[Path]) -> dict[str, Path] | None:

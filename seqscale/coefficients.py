@@ -9,6 +9,11 @@ are written atomically. No pickle.
 
 Bump ``FORMAT_VERSION`` when a field changes meaning; older files keep loading, newer ones are
 refused with a message asking to upgrade seqscale.
+
+Versions: 1, the first; 2 adds ``"weighted"``: when true (a fit with ``sample_weight``), each
+channel's ``"count"`` and the file's ``"n_samples_seen"`` (a list when features differ) are total
+weights (any non-negative number) instead of counts of rows; loading takes ``n_samples_seen_``
+from the channels' counts. A version-1 file is read as ``"weighted": false``.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ __all__ = [
 ]
 
 FORMAT = "seqscale.coefficients"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _STATS = ("count", "mean", "m2", "min", "max")
 _QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
@@ -91,9 +96,15 @@ def _domain_arrays(est: Any) -> dict[str, np.ndarray]:
     return out
 
 
+def is_weighted(est: Any) -> bool:
+    """Whether a fitted scaler saw sample weights (``n_samples_seen_`` is then a float weight)."""
+    return np.asarray(est.n_samples_seen_).dtype.kind == "f"
+
+
 def to_dict(est: Any) -> dict:
     """The coefficient record of a fitted scaler (see the module docstring)."""
     est._require_fitted()
+    weighted = is_weighted(est)
     names, series = _grid(est)
     table = est.series_stats_ if est._grouped else est.stats_
     fields = {k: v.reshape(-1) for k, v in table.as_dict().items()}
@@ -110,7 +121,8 @@ def to_dict(est: Any) -> dict:
         if series is not None:
             entry["series"] = series[i // n_features]
         entry.update({k: _native(v[i]) for k, v in lists.items()})
-        entry["count"] = int(entry["count"])
+        if not weighted:
+            entry["count"] = int(entry["count"])
         fixed = {k: v[i] for k, v in dom_lists.items() if not math.isnan(v[i])}
         if fixed:
             entry["domain"] = fixed
@@ -135,7 +147,8 @@ def to_dict(est: Any) -> dict:
         "layout": "per_series" if est._grouped else "per_feature",
         "features": names,
         "named_features": hasattr(est, "feature_names_in_"),
-        "n_samples_seen": int(est.n_samples_seen_),
+        "weighted": weighted,
+        "n_samples_seen": np.asarray(est.n_samples_seen_).tolist() if weighted else int(est.n_samples_seen_),
         "exact": True if extra is None else all(sk.exact for sk in extra),
         "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
         **pooled,
@@ -222,7 +235,7 @@ def coefficient_table(est: Any) -> Any:
         domain = pd.DataFrame([d if isinstance(d, dict) else {} for d in frame.pop("domain")])
         frame = frame.join(domain.add_prefix("domain_"))
     frame["std"] = np.sqrt(frame["m2"] / frame["count"].where(frame["count"] > 0))
-    if not est._grouped:
+    if not est._grouped and not is_weighted(est):
         frame.insert(2, "nan_count", _nan_counts(est))
     keys = ["series", "feature"] if est._grouped else ["feature"]
     ordered = keys + [c for c in frame.columns if c not in keys]

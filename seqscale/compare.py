@@ -388,6 +388,7 @@ def _check_args(
     patience: Any,
 ) -> tuple[pd.DataFrame, str]:
     from seqscale._pipeline_steps import as_frame
+    from seqscale._time import with_time
 
     df = as_frame(frame)
     if not isinstance(target, str):
@@ -398,6 +399,8 @@ def _check_args(
     for name, col in (("target", target), ("time", time), ("id", id)):
         if col is not None and col not in df.columns:
             raise ParameterError(f"{name}={col!r} is not a column; columns: {list(df.columns)}.")
+    if time is not None:
+        df = with_time(df, time)  # the one time parser: text dates, years, quarters ...
     if not pd.api.types.is_numeric_dtype(df[target]):
         raise InputError(f"target {target!r} must be numeric (regression); got {df[target].dtype}.")
     if time is not None and not (

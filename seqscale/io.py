@@ -34,7 +34,17 @@ from seqscale import _csv
 from seqscale._atomic import atomic_path
 from seqscale.errors import DataFileError, InputError, InputTypeError, ParameterError
 
-__all__ = ["batch_to_numpy", "count_rows", "iter_batches", "read_table", "write_table"]
+__all__ = [
+    "batch_to_numpy",
+    "count_rows",
+    "iter_batches",
+    "line_numbers",
+    "parse_time_column",
+    "read_header",
+    "read_table",
+    "where_row",
+    "write_table",
+]
 
 PathLike = str | os.PathLike[str]
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -102,6 +112,8 @@ def read_table(
     columns: Iterable[str] | None = None,
     numeric: bool | Iterable[str] | None = None,
     parse_dates: Iterable[str] | None = None,
+    time: str | None = None,
+    raw: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file strictly into a DataFrame.
 
@@ -116,6 +128,13 @@ def read_table(
         column. Default: numeric-looking columns are detected (see the module rules).
     parse_dates : list of str, optional
         Text columns of ISO dates to parse to ``datetime64``.
+    time : str, optional
+        The time column, parsed as every command parses it: datetimes, integer years (kept as
+        numbers), year-months (``1980-01``), quarters (``1959Q1``), ISO dates and date-times. A
+        missing or unparsable cell is an error naming its line.
+    raw : list of str, optional
+        CSV columns returned as text exactly as written (``00501``, ``5.10``, ``1e3``, ``n/a``),
+        so that writing them back changes nothing (Parquet keeps its types anyway).
 
     Returns
     -------
@@ -142,7 +161,7 @@ def read_table(
     if kind == "parquet":
         frame = _read_parquet(path, columns, numeric)
     else:
-        frame = _read_csv(path, columns, numeric, parse_dates)
+        frame = _read_csv(path, columns, numeric, parse_dates, raw)
     dates = [] if parse_dates is None else parse_dates
     for name in _pick(path, list(frame.columns), dates, "parse_dates column"):
         try:
@@ -152,10 +171,53 @@ def read_table(
                 f"{path}: column {name!r} is not ISO dates (YYYY-MM-DD[ HH:MM:SS]): {err}. "
                 "Fix the cells or do not pass it in parse_dates."
             ) from None
+    if time is not None:
+        _pick(path, list(frame.columns), [time], "time column")
+        frame = parse_time_column(path, frame, time)
     return frame
 
 
-def _modes(path: Path, picked: list[str], numeric, parse_dates) -> dict[str, str]:
+def parse_time_column(path: PathLike, frame: pd.DataFrame, time: str | None) -> pd.DataFrame:
+    """``frame`` (read from ``path``) with its time column parsed; a bad cell names its line.
+
+    The frame's index must still be the file's row positions (as :func:`read_table` returns it).
+    """
+    from seqscale._time import TimeCellError, with_time
+
+    try:
+        return with_time(frame, time)
+    except TimeCellError as bad:
+        where = where_row(path, _format(Path(path)), bad.row)
+        raise DataFileError(bad.describe(f"{path}: {where}")) from None
+
+
+def where_row(path: PathLike, kind: str, row: int) -> str:
+    """Where the 0-based data row ``row`` of a file is: ``"line N"`` (CSV) or ``"row N"``."""
+    if kind == "csv":
+        return _csv.where_row(Path(path), _csv.sniff(Path(path)), row)
+    return f"row {row + 1}"
+
+
+def line_numbers(path: PathLike, rows: Iterable[int]) -> dict[int, str]:
+    """``{row: "line N"}`` (CSV) or ``{row: "row N"}`` (Parquet, 1-based) for 0-based data rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a\\n1\\n\\n2\\n")
+    >>> line_numbers(path, [0, 1])
+    {0: 'line 2', 1: 'line 4'}
+    """
+    path, kind = _existing(path)
+    rows = sorted({int(r) for r in rows})
+    if kind != "csv":
+        return {r: f"row {r + 1}" for r in rows}
+    lines = _csv.line_numbers(path, _csv.sniff(path), rows)
+    return {r: f"line {lines[r]}" if r in lines else f"data row {r + 1}" for r in rows}
+
+
+def _modes(path: Path, picked: list[str], numeric, parse_dates, raw=None) -> dict[str, str]:
     modes = dict.fromkeys(picked, "infer")
     if numeric is True:
         modes = dict.fromkeys(picked, "numeric")
@@ -163,13 +225,15 @@ def _modes(path: Path, picked: list[str], numeric, parse_dates) -> dict[str, str
         modes.update(dict.fromkeys(_pick(path, picked, numeric, "numeric column"), "numeric"))
     if parse_dates is not None:
         modes.update(dict.fromkeys(_pick(path, picked, parse_dates, "parse_dates column"), "text"))
+    if raw is not None:
+        modes.update(dict.fromkeys(_pick(path, picked, raw, "raw column"), "raw"))
     return modes
 
 
-def _read_csv(path: Path, columns, numeric, parse_dates) -> pd.DataFrame:
+def _read_csv(path: Path, columns, numeric, parse_dates, raw=None) -> pd.DataFrame:
     layout = _csv.sniff(path)
     picked = _pick(path, layout.header, columns, "column")
-    modes = _modes(path, picked, numeric, parse_dates)
+    modes = _modes(path, picked, numeric, parse_dates, raw)
     table = _csv.read_strings(path, layout)
     arrays = []
     for name in picked:
@@ -258,14 +322,19 @@ def _with_index(frame: pd.DataFrame, path: Path, kind: str) -> pd.DataFrame:
 
 
 def iter_batches(
-    path: PathLike, *, batch_size: int = 1_000_000, columns: Iterable[str] | None = None
+    path: PathLike,
+    *,
+    batch_size: int = 1_000_000,
+    columns: Iterable[str] | None = None,
+    raw: Iterable[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a CSV or Parquet file as ``pyarrow.RecordBatch`` objects of ``batch_size`` rows max.
 
     Memory stays bounded for larger-than-memory files. CSV columns follow the :func:`read_table`
     rules, decided on the first block: numeric columns are float64 in every batch (a later
     non-number is a ``DataFileError`` naming its line), other columns text. Parquet keeps its types.
-    Convert a batch with :func:`batch_to_numpy`.
+    Convert a batch with :func:`batch_to_numpy`. CSV columns named in ``raw`` stay text exactly
+    as written (for writing them back unchanged).
 
     Examples
     --------
@@ -284,7 +353,16 @@ def iter_batches(
         return _parquet_batches(path, handle, picked, batch_size)
     layout = _csv.sniff(path)
     picked = _pick(path, layout.header, columns, "column")
-    return _csv_batches(path, layout, picked, batch_size)
+    raw = [] if raw is None else _pick(path, picked, raw, "raw column")
+    return _csv_batches(path, layout, picked, batch_size, raw)
+
+
+def read_header(path: PathLike) -> list[str]:
+    """The column names of a CSV or Parquet file, without reading its data."""
+    path, kind = _existing(path)
+    if kind == "parquet":
+        return list(_parquet_file(path).schema_arrow.names)
+    return list(_csv.sniff(path).header)
 
 
 def _parquet_batches(path: Path, handle, picked, batch_size) -> Iterator[pa.RecordBatch]:
@@ -303,11 +381,11 @@ def _parquet_batches(path: Path, handle, picked, batch_size) -> Iterator[pa.Reco
         raise _corrupt(path, err) from None
 
 
-def _csv_batches(path: Path, layout, picked, batch_size) -> Iterator[pa.RecordBatch]:
+def _csv_batches(path: Path, layout, picked, batch_size, as_written=()) -> Iterator[pa.RecordBatch]:
     raw = [layout.raw_header[layout.header.index(name)] for name in picked]
     block = int(min(max(batch_size * layout.row_bytes * 1.1, 1 << 20), 64 << 20))
     reader = _csv.open_stream(path, layout, raw, block)
-    modes = dict.fromkeys(picked, "infer")
+    modes = {name: "raw" if name in as_written else "infer" for name in picked}
     offset, last = 0, None
     while True:
         try:

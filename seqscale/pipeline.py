@@ -42,6 +42,7 @@ from sklearn.base import BaseEstimator
 from seqscale import _pipeline_specs as specs
 from seqscale import _pipeline_steps as steps
 from seqscale import _pipeline_target as target
+from seqscale._time import with_time
 from seqscale.affine import Affine
 from seqscale.errors import InputError, NotFittedError, ParameterError
 from seqscale.leakage import check_test_start, check_windows
@@ -201,7 +202,7 @@ class SequencePipeline(BaseEstimator):
                 "statistics must come from each value once. Pass the [time, columns] DataFrame."
             )
         self._check_params()
-        df = steps.as_frame(frame)
+        df = with_time(steps.as_frame(frame), self.time)
         if not self.allow_leakage:
             check_test_start(df, self.test_start, time=self.time, id=self.id)
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
@@ -511,12 +512,15 @@ class SequencePipeline(BaseEstimator):
         return scaler.affine_.take(np.array([0]))
 
     def check(self, frame: Any) -> pd.DataFrame:
-        """Out-of-range and drift report of later data, per scaled column (never refits).
+        """Out-of-range and drift report of later data, per input column (never refits).
 
-        Each column is prepared as the network would see it (log1p, differencing) and checked
-        against its fitted scaler's range: count and share of values outside, largest excess,
-        first row, and the shift of the mean in training standard deviations (see
-        :meth:`seqscale.MinMaxScaler.check`). Per-series pipelines report per (series, column).
+        Every column the network sees as a number (method ``"none"`` included) is prepared as
+        the network would see it (log1p, differencing) and checked against its fitted range:
+        count and share of values outside, largest excess, first row (the frame's row label),
+        and the shift of the mean in training standard deviations (see
+        :meth:`seqscale.MinMaxScaler.check`), in the column's units before scaling; ``units``
+        says which (``levels``, ``log1p``, ``differences (lag 1)`` ...). Per-series pipelines
+        report per (series, column).
         """
         self._require_fitted()
         df = steps.sort_frame(steps.as_frame(frame), self.time, self.id)
@@ -526,13 +530,24 @@ class SequencePipeline(BaseEstimator):
         reports = []
         for col in prep.numeric:
             scaler = self.scalers_.get(col)
-            if scaler is None:
+            if scaler is None:  # a file written before method "none" kept its statistics
                 continue
-            values = prep.numeric[col][keep].to_frame(col).reset_index(drop=True)
-            reports.append(scaler.check(values, groups=ids if self.per_series else None))
+            values = prep.numeric[col][keep].to_frame(col)
+            report = scaler.check(values, groups=ids if self.per_series else None)
+            reports.append(report.assign(units=self._units(col)))
         if not reports:
             raise InputError("this pipeline scales no column, so there is nothing to check.")
         return pd.concat(reports)
+
+    def _units(self, col: str) -> str:
+        """The units a column is checked and scaled in: levels, log1p, differences of either."""
+        spec = self.specs_[col]
+        base = "log1p" if spec.get("log") else "levels"
+        d = spec.get("difference")
+        if not d:
+            return base
+        what = "differences" if d["order"] == 1 else f"order-{d['order']} differences"
+        return f"{what} (lag {d['lag']}) of {base}"
 
     def inverse_frame(self, frame: Any) -> pd.DataFrame:
         """Columns of ``frame`` named like scaled columns, mapped back to original units.

@@ -6,6 +6,13 @@ quantiles are exact (numpy's ``linear`` method). Past it, a series is *compacted
 ``capacity // 2`` values of equal weight at evenly spaced ranks, so memory stays bounded and the rank error
 stays below ``rank_error`` (recorded in the coefficient file as ``"exact": false``). Everything is
 vectorized over series: no Python loop per series.
+
+With sample weights (``weighted=True``) each value carries its sample's weight (weight-0 values
+are dropped) and a quantile is the inverted weighted CDF — numpy's
+``quantile(values, q, method="inverted_cdf", weights=w)``: the smallest value whose cumulative
+weight share reaches ``q``. It interpolates nothing, so with all weights equal it is the lower
+order statistic, not numpy's default ``linear`` value; a sketch that saw any weighted batch uses
+this rule for all its values (unweighted ones weigh 1).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class QuantileSketch:
     n_groups: int
     compactions: int = 0
     capacity: int = DEFAULT_CAPACITY
+    weighted: bool = False
 
     @classmethod
     def from_values(
@@ -37,14 +45,21 @@ class QuantileSketch:
         codes: np.ndarray | None = None,
         n_groups: int = 1,
         capacity: int = DEFAULT_CAPACITY,
+        weights: np.ndarray | None = None,
     ) -> QuantileSketch:
-        """Sketch of ``values`` (NaN dropped); ``codes`` assigns each value to a series."""
+        """Sketch of ``values`` (NaN dropped); ``codes`` assigns each value to a series.
+
+        ``weights``: the sample weight of each value (a weighted sketch), or None.
+        """
         values = np.asarray(values, dtype=np.float64)
         codes = np.zeros(values.shape, np.int64) if codes is None else np.asarray(codes, np.int64)
         keep = ~np.isnan(values)
-        values, codes = values[keep], codes[keep]
+        w = np.ones(values.shape) if weights is None else np.asarray(weights, dtype=np.float64)
+        if weights is not None:
+            keep &= w > 0
+        values, codes, w = values[keep], codes[keep], w[keep]
         order = np.lexsort((values, codes))
-        sketch = cls(values[order], np.ones(order.size), codes[order], n_groups, 0, capacity)
+        sketch = cls(values[order], w[order], codes[order], n_groups, 0, capacity, weights is not None)
         return sketch._compact()
 
     @property
@@ -70,6 +85,7 @@ class QuantileSketch:
             max(self.n_groups, other.n_groups),
             max(self.compactions, other.compactions),
             self.capacity,
+            self.weighted or other.weighted,
         )
         return merged._compact()
 
@@ -109,24 +125,30 @@ class QuantileSketch:
         order = np.argsort(self.values, kind="stable")
         codes = np.zeros(order.size, dtype=np.int64)
         return QuantileSketch(
-            self.values[order], self.weights[order], codes, 1, self.compactions, self.capacity
+            self.values[order], self.weights[order], codes, 1, self.compactions, self.capacity, self.weighted
         )
 
     def quantile(self, q: float) -> np.ndarray:
         """Quantile ``q`` in [0, 1] of each series (NaN for a series without values).
 
-        Exact sketches give numpy's ``linear`` interpolation.
+        Exact sketches give numpy's ``linear`` interpolation; weighted ones the inverted
+        weighted CDF (see the module docstring).
 
         Examples
         --------
         >>> s = QuantileSketch.from_values(np.array([4.0, 1.0, 3.0, 2.0]))
         >>> s.quantile(0.5).tolist()
         [2.5]
+        >>> w = QuantileSketch.from_values(np.array([4.0, 1.0, 3.0, 2.0]), weights=np.array([1, 1, 5, 1]))
+        >>> w.quantile(0.5).tolist()
+        [3.0]
         """
         total = np.bincount(self.codes, weights=self.weights, minlength=self.n_groups)
         out = np.full(self.n_groups, np.nan)
         if self.values.size == 0:
             return out
+        if self.weighted:
+            return self._inverted_cdf(q, total, out)
         cum = np.cumsum(self.weights)
         group_start = np.concatenate([[0.0], np.cumsum(total)[:-1]])
         before = cum - self.weights - group_start[self.codes]  # weight strictly before each value
@@ -142,6 +164,20 @@ class QuantileSketch:
         upper = np.where(same, self.values[nxt], self.values[idx_h])
         low = self.values[idx_h]
         out[has] = np.where(frac > 0, low * (1.0 - frac) + upper * frac, low)
+        return out
+
+    def _inverted_cdf(self, q: float, total: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Per series, the first value whose cumulative weight share reaches ``q``."""
+        sizes = np.bincount(self.codes, minlength=self.n_groups)
+        start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        cum = np.cumsum(self.weights)
+        before = np.concatenate([[0.0], cum])[start]  # weight of the series sorted before
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = (cum - before[self.codes]) / total[self.codes]
+        below = np.bincount(self.codes, weights=share < q, minlength=self.n_groups).astype(np.int64)
+        has = sizes > 0
+        idx = start[has] + np.minimum(below[has], sizes[has] - 1)
+        out[has] = self.values[idx]
         return out
 
     def to_dict(self) -> dict:

@@ -39,6 +39,7 @@ from seqscale._plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here 
     time_values,
 )
 from seqscale._results import short_reason
+from seqscale._time import with_time
 from seqscale.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -235,6 +236,7 @@ def _layout(df: pd.DataFrame, advice: Advice, split: float | int | None) -> tupl
     time_col = lookup.get(time) if time is not None else None
     id_col = lookup.get(id_) if id_ is not None else None
     test_share = _resolve_split(split, len(df), settings.get("test_size", 0.2))
+    df = with_time(df, time_col)  # a frame given by the caller may hold text dates
     order = _profile.ordering(df, time_col, id_col, test_share)
     values = time_values(df, time_col)
     label = str(time) if values is not None else "time step (row order)"
@@ -272,7 +274,7 @@ def _column_section(i: int, col: ColumnAdvice, series: pd.Series, layout: _Layou
     for fig, what in _column_figures(col, series, layout):
         block.append(_img(figure_to_data_uri(fig), f"{col.name} {what}"))
     tables = [
-        _table("statistics (all rows)", col.stats, _STAT_ROWS),
+        _table(f"statistics (all {len(series):,} rows given to advise)", col.stats, _STAT_ROWS),
         _table("normality", col.normality, _NORMAL_ROWS),
         _table("stationarity", col.stationarity, _STATION_ROWS),
     ]

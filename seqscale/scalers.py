@@ -47,7 +47,8 @@ class MinMaxScaler(AffineScaler):
         """Normalize each feature to ``feature_range``: ``y = (x - min) / (max - min) * (b - a) + a``.
 
     A 3D ``[samples, timesteps, features]`` array gets one ``(min, max)`` per feature, pooled
-    over samples and timesteps.
+    over samples and timesteps. ``sample_weight`` does not move min and max, except that rows
+    of weight 0 are left out (as if they were not there).
 
     Parameters
     ----------
@@ -226,6 +227,8 @@ class RobustScaler(AffineScaler):
 
     Robust to outliers and heavy tails. Quantiles are exact in memory; ``partial_fit`` keeps a
     mergeable sketch whose rank error is recorded (``exact`` in the coefficient file).
+    With ``sample_weight`` the quantiles are weighted: the inverted weighted CDF, numpy's
+    ``quantile(x, q, method="inverted_cdf", weights=w)`` (no interpolation).
 
     Parameters
     ----------
@@ -277,14 +280,16 @@ class RobustScaler(AffineScaler):
         if not (0.0 <= lo < hi <= 100.0):
             raise ParameterError(f"quantile_range={self.quantile_range!r}: need 0 <= low < high <= 100.")
 
-    def _update_extra(self, rows: np.ndarray, codes: np.ndarray | None, first: bool) -> None:
+    def _update_extra(
+        self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
+    ) -> None:
         if not first and self._extra is None:
             raise ParameterError(
                 "this RobustScaler was loaded from a file: its quantile sketch is not stored, so "
                 "partial_fit cannot continue it; fit again on the data."
             )
         n_groups = 1 if codes is None else len(self.series_)
-        new = [QuantileSketch.from_values(rows[:, j], codes, n_groups) for j in range(rows.shape[1])]
+        new = [QuantileSketch.from_values(column, codes, n_groups, weights=weight) for column in rows.T]
         if first:
             self._extra = new
         else:
@@ -333,7 +338,8 @@ class MaxAbsScaler(AffineScaler):
         """Divide each feature by its largest absolute value: data lands in ``[-1, 1]``, zeros stay 0.
 
     A constant feature maps to ``+1`` or ``-1`` (its sign), as in scikit-learn; an all-zero feature
-    stays 0 (with a ``ConstantFeatureWarning``).
+    stays 0 (with a ``ConstantFeatureWarning``). ``sample_weight`` does not change the largest
+    magnitude, except that rows of weight 0 are left out.
     """
         + _COMMON_DOC
         + """

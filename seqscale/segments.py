@@ -130,9 +130,12 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
     limit = ids.size if budget is None else budget
     impl = _get_impl() if _kernels.numba_enabled() else None
     if impl is not None and ids.dtype.kind in "iu":
-        starts = np.empty(limit, dtype=np.int64)
-        n_runs = int(impl.run_starts(np.ascontiguousarray(ids), starts))
-        return None if n_runs < 0 else starts[:n_runs]
+        ids = np.ascontiguousarray(ids)
+        parts = 2 if ids.size >= _kernels._PARALLEL_MIN_ELEMS else 1
+        with _kernels._parallel_slot(parts) as parallel:
+            run = impl.run_starts_parallel if parallel else impl.run_starts
+            starts = run(ids, limit, parts if parallel else 1)
+        return None if starts.size and starts[0] < 0 else starts
     found = [np.zeros(1, dtype=np.int64)]
     n_found = 1
     for a in range(1, ids.size, _COMPARE_CHUNK):  # chunks: unsorted ids are given up early
@@ -500,17 +503,60 @@ def _k_apply_parallel(x, starts, ends, shift, scale, offset, res, invert):
     return total
 
 
-def _k_run_starts(ids, starts):
-    """Rows where the runs of equal consecutive ids start; -1 when they outnumber ``starts``."""
-    starts[0] = 0
-    j = 1
-    for i in range(1, ids.size):
-        if ids[i] != ids[i - 1]:
-            if j == starts.size:
-                return -1
-            starts[j] = i
-            j += 1
+def _k_run_starts_range(ids, a, b, buf):
+    """Write the rows of ``[a, b)`` where a run of equal consecutive ids starts to ``buf``;
+    return their number, or -1 when they outnumber ``buf``. Blocks of 64 ids equal to the one
+    before them are skipped with one vectorized check; only blocks holding a change are scanned."""
+    j = 0
+    i = a
+    if a == 0 and b > 0:
+        if buf.size == 0:
+            return -1
+        buf[0] = 0
+        j = 1
+        i = 1
+    while i < b:
+        e = min(i + 64, b)
+        block = ids[i:e]
+        before = ids[i - 1 : e - 1]
+        diff = 0
+        for t in range(block.size):
+            diff |= block[t] ^ before[t]
+        if diff != 0:
+            for t in range(block.size):
+                if block[t] != before[t]:
+                    if j == buf.size:
+                        return -1
+                    buf[j] = i + t
+                    j += 1
+        i = e
     return j
+
+
+def _k_run_starts(ids, limit, parts):
+    """Rows where the runs of equal consecutive ids start (``ids`` split in ``parts`` ranges, run
+    in parallel when compiled so); ``[-1]`` when there are more than ``limit`` runs."""
+    n = ids.size
+    per = (n + parts - 1) // parts
+    bufs = np.empty((parts, limit), np.int64)
+    counts = np.empty(parts, np.int64)
+    for p in _prange(parts):
+        a = min(n, p * per)
+        counts[p] = _nb_run_starts_range(ids, a, min(n, a + per), bufs[p])
+    total = 0
+    for p in range(parts):
+        if counts[p] < 0:
+            total = limit + 1
+            break
+        total += counts[p]
+    if total > limit:
+        return np.full(1, -1, np.int64)
+    out = np.empty(total, np.int64)
+    j = 0
+    for p in range(parts):
+        out[j : j + counts[p]] = bufs[p, : counts[p]]
+        j += counts[p]
+    return out
 
 
 _nb_stats_nan = _k_stats_nan
@@ -524,6 +570,7 @@ _nb_fit_apply_view = _k_fit_apply_view
 _nb_apply_view = _k_apply_view
 _nb_fit_apply_segment = _k_fit_apply_segment
 _nb_apply_segment = _k_apply_segment
+_nb_run_starts_range = _k_run_starts_range
 
 
 @functools.cache
@@ -552,6 +599,7 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_apply_view"] = inline(_k_apply_view)
     g["_nb_fit_apply_segment"] = inline(_k_fit_apply_segment)
     g["_nb_apply_segment"] = inline(_k_apply_segment)
+    g["_nb_run_starts_range"] = serial(_k_run_starts_range)
     parallel = numba.njit(parallel=True, **opts)
     return SimpleNamespace(
         fit_apply_serial=serial(_k_fit_apply_serial),
@@ -559,4 +607,5 @@ def _get_impl() -> SimpleNamespace | None:
         apply_serial=serial(_k_apply_serial),
         apply_parallel=parallel(_k_apply_parallel),
         run_starts=serial(_k_run_starts),
+        run_starts_parallel=parallel(_k_run_starts),
     )

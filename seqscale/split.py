@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from seqscale._time import parse_cutoff, parse_times
 from seqscale.errors import InputError, ParameterError
 
-__all__ = ["Split", "split_by_time"]
+__all__ = ["Split", "split_by_time", "split_training"]
 
 _SHOW = 10
 _DATES = (str, dt.date, np.datetime64, pd.Timestamp)
@@ -66,13 +67,11 @@ def _times(frame: Any, time: Any) -> tuple[pd.Index | None, str]:
             return index.to_timestamp(), "index"
         return (index, "index") if isinstance(index, pd.DatetimeIndex) else (None, "")
     name = repr(time) if np.ndim(time) == 0 else "time"
-    times = pd.Index(_column(frame, time, "time"))
-    if isinstance(times, pd.PeriodIndex):
-        times = times.to_timestamp()
-    if not (isinstance(times, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(times)):
-        raise InputError(f"time column {name} has dtype {times.dtype}; convert it with pandas.to_datetime.")
-    if times.hasnans:
-        raise InputError(f"time column {name} has missing values; fill or drop those rows.")
+    if np.ndim(time) == 0 and isinstance(frame, pd.DataFrame) and time in frame.columns:
+        values = frame[time].reset_index(drop=True)
+    else:
+        values = pd.Series(_column(frame, time, "time"))
+    times = pd.Index(parse_times(values, time if np.ndim(time) == 0 else "time"))
     return times, name
 
 
@@ -252,3 +251,86 @@ def _split_groups(
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+# ---------------------------------------------------------------------- the command line's split
+def split_training(
+    frame: pd.DataFrame,
+    *,
+    train_until: str | None = None,
+    train_rows: int | None = None,
+    time: str | None = None,
+    id: str | None = None,
+) -> tuple[pd.DataFrame, Any]:
+    """Rows of the training period and the declared test start (None: all rows train).
+
+    ``train_until`` is a time (the first test time, compared with the parsed ``time`` column:
+    ``1950`` is the year 1950 in a column of years); ``train_rows`` is a row count (of each
+    series with ``id``). ``frame`` is sorted by (id, time).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [1948, 1949, 1950, 1951], "v": [1.0, 2.0, 3.0, 4.0]})
+    >>> train, start = split_training(df, train_until="1950", time="year")
+    >>> train["year"].tolist(), start
+    ([1948, 1949], 1950)
+    """
+    if train_until is not None and train_rows is not None:
+        raise ParameterError("give --train-until (a time) or --train-rows (a row count), not both.")
+    if train_until is not None:
+        return _until(frame, str(train_until), time)
+    if train_rows is not None:
+        return _first_rows(frame, train_rows, time, id)
+    return frame, None
+
+
+def _until(frame: pd.DataFrame, text: str, time: str | None) -> tuple[pd.DataFrame, Any]:
+    if time is None:
+        raise ParameterError(
+            f"--train-until {text!r} is a time, so the data needs a time column: pass --time COL "
+            "(or a plan with a 'time' column); for a row count use --train-rows N."
+        )
+    times = frame[time]
+    cutoff = parse_cutoff(text, times, time)
+    before = (times < cutoff).to_numpy()
+    rows = f" (for a row count use --train-rows {text})" if text.isdigit() else ""
+    if not before.any():
+        raise ParameterError(
+            f"--train-until {text!r} leaves no training rows: the first {time} is {_show(times.min())}{rows}."
+        )
+    if before.all():
+        raise ParameterError(
+            f"--train-until {text!r} is after the last {time} ({_show(times.max())}): every row "
+            f"would be training; give an earlier time, or omit --train-until to fit on all rows{rows}."
+        )
+    return frame[before], cutoff
+
+
+def _first_rows(frame: pd.DataFrame, n: int, time: str | None, id: str | None) -> tuple[pd.DataFrame, Any]:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ParameterError(f"--train-rows {n!r}: give a row count >= 1.")
+    position = frame.groupby(id, sort=False).cumcount().to_numpy() if id else np.arange(len(frame))
+    train = position < n
+    if train.all():
+        longest = int(position.max()) + 1 if len(frame) else 0
+        raise ParameterError(
+            f"--train-rows {n} keeps every row for training (the longest series has {longest} "
+            "rows); give a smaller count, or omit --train-rows to fit on all rows."
+        )
+    start = frame[time].to_numpy()[position == n] if time else np.full((position == n).sum(), n)
+    if id is None:
+        return frame[train], _plain_time(start[0])
+    keys = frame[id].to_numpy()[position == n]
+    return frame[train], {_plain_time(k): _plain_time(v) for k, v in zip(keys, start)}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return str(value.date())
+    return str(value)
+
+
+def _plain_time(value: Any) -> Any:
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    return _plain(value)

@@ -3,7 +3,8 @@
 :func:`fit_file` streams the file as record batches (:func:`seqscale.io.iter_batches`), copies the
 numeric columns of each batch once into a reused ``(rows, columns)`` float64 buffer, and folds the
 batch's :class:`~seqscale.stats.Moments` into the running ones (Chan's update), so the fit equals
-the in-memory fit to rounding while memory stays bounded by the batch size.
+the in-memory fit to rounding while memory stays bounded by the batch size. For Parquet a reader
+thread decodes the next row group while the current one is reduced (one more batch in memory).
 :func:`transform_file` streams a file through a fitted scaler and writes the result — Parquet with
 page checksums or CSV with shortest round-trip floats — to a temporary file beside the target,
 renamed into place only once complete.
@@ -27,7 +28,10 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from seqscale import _rows
 from seqscale import io as _io
 from seqscale._atomic import atomic_path
 from seqscale.engines import (
@@ -173,8 +178,59 @@ def _first(path: Path, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatch:
         raise DataFileError(f"{path} holds no data rows; nothing to fit or scale.") from None
 
 
-def _batches(path: Path, batch_size: int, columns: Iterable[str] | None) -> Iterator:
-    return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns))
+def _batches(
+    path: Path, batch_size: int, columns: Iterable[str] | None, keep: Sequence[str] | None = None
+) -> Iterator:
+    """Record batches; with ``keep`` (the scaled names), every other CSV column stays as written."""
+    raw = None
+    if keep is not None and path.suffix.lower() not in (".parquet", ".pq"):
+        header = columns if columns is not None else _io.read_header(path)
+        raw = [name for name in header if name not in set(keep)]
+    return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns, raw=raw))
+
+
+def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
+    """The same batches, read ``depth`` ahead by a reader thread.
+
+    A fit is a read plus a cheap reduction: pyarrow decodes the next row group (without the GIL)
+    while the current one is reduced, instead of the two taking turns. Errors are raised here, in
+    order; memory grows by at most ``depth`` batches.
+    """
+    import queue
+    import threading
+
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as err:  # handed to the consumer, raised in its thread
+            slots.put(err)
+
+    reader = threading.Thread(target=read, name="seqscale-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a blocked put finish so the thread ends
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.1)
+        reader.join()
 
 
 def _parquet_numeric(path: Path, columns: Sequence[str] | None) -> list[str] | None:
@@ -197,6 +253,7 @@ def fit_file(
     method: Any = "standard",
     *,
     columns: Sequence[str] | None = None,
+    sample_weight: str | None = None,
     batch_size: int = 1_000_000,
     progress: bool = False,
     **params: Any,
@@ -210,6 +267,9 @@ def fit_file(
     method : {"standard", "minmax", "robust", "maxabs"} or an unfitted seqscale scaler
     columns : list of str, optional
         The numeric columns to fit (default: every numeric column; text columns are skipped).
+    sample_weight : str, optional
+        The name of a numeric column holding each row's weight (finite, non-negative; as
+        ``sample_weight`` of ``fit``). It is not scaled, and not a feature.
     batch_size : int, default=1_000_000
         Rows per batch; peak memory is about ``batch_size * len(columns) * 8`` bytes on top of
         the reader's own batch.
@@ -248,31 +308,62 @@ def fit_file(
     est = _scaler_for(method, params)
     est._check_params()
     picked = _parquet_numeric(path, None if columns is None else list(columns))
-    batches = _batches(path, batch_size, picked if picked is not None else columns)
+    wanted = picked if picked is not None else None if columns is None else list(columns)
+    if wanted is not None and sample_weight is not None:
+        wanted = [c for c in wanted if c != sample_weight]
+    read = wanted if wanted is None or sample_weight is None else [*wanted, sample_weight]
+    batches = _batches(path, batch_size, read)
+    if picked is not None:  # Parquet: the next row group is decoded while this one is reduced
+        batches = _prefetched(batches)
     first = _first(path, batches)
-    names = _numeric(path, first.schema, picked if picked is not None else columns)
+    names = [n for n in _numeric(path, first.schema, wanted) if n != sample_weight]
     indices = [first.schema.get_field_index(n) for n in names]
+    w_index = None if sample_weight is None else _weight_index(path, first.schema, sample_weight)
     mask_value = getattr(est, "mask_value", None)
     sketch = _needs_sketch(est)
     buffer = _Buffer(len(names))
-    total, n_rows, sketches = Moments.empty(len(names)), 0, None
-    with _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
-        for batch in _chain(first, batches):
-            direct = None if (sketch or mask_value is not None) else _column_moments(batch, indices)
+    total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
+    reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
+    with reader, _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
+        for batch in _chain(first, batches):  # an error stops the reader thread too
+            weight = None if w_index is None else _batch_weights(batch, w_index, sample_weight, row0)
+            row0 += batch.num_rows
+            plain = not sketch and mask_value is None and weight is None
+            direct = _column_moments(batch, indices) if plain else None
             if direct is not None:  # float64 columns without nulls: no copy at all
                 moments, kept = direct, batch.num_rows
             else:
                 rows, _ = buffer.fill(batch, indices)
-                moments, kept, rows = _block_stats(rows, mask_value)
+                moments, kept, rows, weight = _block_stats(rows, mask_value, weight)
             total, n_rows = total.merge(moments), n_rows + kept
             if sketch:
-                new = [QuantileSketch.from_values(rows[:, j]) for j in range(rows.shape[1])]
+                new = [QuantileSketch.from_values(column, weights=weight) for column in rows.T]
                 sketches = new if sketches is None else [a.merge(b) for a, b in zip(sketches, new)]
             advance(batch.num_rows)
     if n_rows == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
     _start_fit(est, names)
     return _finish_fit(est, total, n_rows, sketches)
+
+
+def _weight_index(path: Path, schema: pa.Schema, name: str) -> int:
+    """Position of the weight column, which must exist and be numeric."""
+    if name not in schema.names:
+        raise DataFileError(f"{path}: sample_weight={name!r} names no column; columns: {schema.names}.")
+    if not _is_number(schema.field(name).type):
+        raise InputTypeError(f"{path}: the weight column {name!r} is {schema.field(name).type}, not numeric.")
+    return schema.get_field_index(name)
+
+
+def _batch_weights(batch: pa.RecordBatch, index: int, name: str, row0: int) -> np.ndarray:
+    """The weight column of one batch (whose first data row is ``row0``) as float64, checked:
+    no missing, negative or infinite values."""
+    column = batch.column(index)
+    weight = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if column.null_count:
+        weight[np.asarray(column.is_null().to_numpy(zero_copy_only=False))] = np.nan
+    _rows.check_weights(weight, f"weight column {name!r} (data rows counted from 0)", row0)
+    return weight
 
 
 def _column_moments(batch: pa.RecordBatch, indices: list[int]) -> Moments | None:
@@ -304,8 +395,48 @@ def _open_writer(kind: str, target: Path, schema: pa.Schema, delimiter: str | No
 
     # an empty cell would make a blank line (skipped when read) in a one-column file
     null = "NA" if len(schema) == 1 else ""
-    options = pacsv.WriteOptions(delimiter=delimiter, quoting_style="needed", null_string=null)
-    return pacsv.CSVWriter(target, schema, write_options=options)
+    header = io.StringIO()  # pyarrow quotes every name; write the header as it was read
+    csv.writer(header, delimiter=delimiter, lineterminator="\n").writerow(schema.names)
+    with Path(target).open("w", encoding="utf-8", newline="") as handle:
+        handle.write(header.getvalue())
+    sink = pa.OSFile(str(target), "ab")
+    writers = {
+        style: pacsv.CSVWriter(
+            sink,
+            schema,
+            write_options=pacsv.WriteOptions(
+                delimiter=delimiter, quoting_style=style, null_string=null, include_header=False
+            ),
+        )
+        for style in ("none", "needed")
+    }
+    return _CsvSink(writers, sink, delimiter)
+
+
+class _CsvSink:
+    """Appends batches to a CSV file, quoting text cells only in batches where one needs it.
+
+    pyarrow quotes either every text cell or none; a batch whose text holds no delimiter, quote
+    or line break is written unquoted, so text read as written is written back as it was.
+    """
+
+    def __init__(self, writers: dict, sink: Any, delimiter: str) -> None:
+        self.writers, self.sink = writers, sink
+        self.special = f'["\r\n{re.escape(delimiter)}]'
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        import pyarrow.compute as pc
+
+        texts = [c for c in batch.columns if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)]
+        quote = any(pc.any(pc.match_substring_regex(c, self.special)).as_py() for c in texts)
+        self.writers["needed" if quote else "none"].write_batch(batch)
+
+    def close(self) -> None:
+        try:
+            for writer in self.writers.values():
+                writer.close()
+        finally:
+            self.sink.close()
 
 
 def _output_kind(out: Path) -> tuple[str, str | None]:
@@ -405,7 +536,8 @@ def transform_file(
         raise DataFileError(f"cannot write {out}: folder {out.parent} does not exist; create it.")
     if isinstance(columns, str):
         columns = [columns]
-    batches = _batches(path, batch_size, columns)
+    names = (scaler._feature_names_list() or None) if hasattr(scaler, "_feature_names_list") else None
+    batches = _batches(path, batch_size, columns, keep=names)
     first = _first(path, batches)
     scaled, channels = _scaled_columns(scaler, path, first.schema)
     part = affine.take((..., channels))

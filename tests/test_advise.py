@@ -110,6 +110,7 @@ def test_constant_warns(advice):
 def test_stationary_columns_not_differenced(advice):
     for name in ("normal", "uniform", "t2"):
         assert advice[name].stationarity["adf_p"] < 0.05
+        assert advice[name].difference is None  # the advisor's decision, not only the test's p
 
 
 def test_statistics_present(advice):

@@ -89,8 +89,8 @@ def test_fit_groups(tmp_path, data):
     np.testing.assert_allclose(est.scale_, ref.scale_, rtol=1e-12)
 
 
-def test_fit_train_until_row(tmp_path, data):
-    result = ok(run("fit", data, "-o", tmp_path / "coef.json", "--train-until", 80))
+def test_fit_train_rows(tmp_path, data):
+    result = ok(run("fit", data, "-o", tmp_path / "coef.json", "--train-rows", 80))
     assert "80 rows" in result.stdout
     est = seqscale.load(tmp_path / "coef.json")
     ref = seqscale.MinMaxScaler().fit(sio.read_table(data).iloc[:80][["x", "y", "z"]])
@@ -148,8 +148,8 @@ def test_api_and_cli_give_the_same_numbers(tmp_path, data):
 
 
 def test_transform_per_series(tmp_path, data):
-    ok(run("fit", data, "-o", tmp_path / "coef.json", "--groups", "sid", "--method", "standard"))
-    ok(run("transform", data, "-c", tmp_path / "coef.json", "-o", tmp_path / "s.csv", "--groups", "sid"))
+    ok(run("fit", data, "-o", tmp_path / "coef.json", "--id", "sid", "--method", "standard"))
+    ok(run("transform", data, "-c", tmp_path / "coef.json", "-o", tmp_path / "s.csv", "--id", "sid"))
     out = sio.read_table(tmp_path / "s.csv")
     for _, part in out.groupby("sid"):
         np.testing.assert_allclose(part[["x", "y", "z"]].mean(), 0, atol=1e-12)
@@ -227,8 +227,15 @@ def test_pipeline_inverse(tmp_path, data, pipeline_file):
 
 
 def test_pipeline_check(tmp_path, data, pipeline_file):
-    result = run("check", data, "-c", pipeline_file)
-    assert result.exit_code in (0, 1), (result.stdout, result.stderr, result.exception)
+    # the data the pipeline was fitted on is within range: exit 0; x moved far above: exit 1
+    result = ok(run("check", data, "-c", pipeline_file))
+    assert "within tolerance" in result.stdout and "beyond tolerance" not in result.stdout
+    shifted = sio.read_table(data)
+    shifted["x"] += 100.0
+    sio.write_table(shifted, tmp_path / "shifted.csv")
+    result = run("check", tmp_path / "shifted.csv", "-c", pipeline_file)
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert "beyond tolerance" in result.stdout and "Traceback" not in result.stderr
 
 
 # ------------------------------------------------------------------------------ user errors
@@ -253,7 +260,7 @@ def test_error_unknown_column(tmp_path, data):
 
 def test_error_unknown_groups_column(tmp_path, data):
     before = files(tmp_path)
-    result = run("fit", data, "-o", tmp_path / "coef.json", "--groups", "nope")
+    result = run("fit", data, "-o", tmp_path / "coef.json", "--id", "nope")
     assert_user_error(result, "nope", "data.csv", folder=tmp_path, before=before)
 
 
@@ -315,12 +322,12 @@ def test_error_existing_output_kept_on_failure(tmp_path, data):
     [
         (["fit", "{data}", "-o", "{tmp}/coef.csv"], ["coef.csv", "JSON"]),
         (["fit", "{data}", "-o", "{tmp}/c.json", "--method", "zscore"], ["zscore"]),
-        (["fit", "{data}", "-o", "{tmp}/c.json", "--train-until", "500"], ["500"]),
-        (["fit", "{data}", "-o", "{tmp}/c.json", "--train-until", "2020-03-01"], ["--time"]),
+        (["fit", "{data}", "-o", "{tmp}/c.json", "--train-rows", "500"], ["500", "every row"]),
+        (["fit", "{data}", "-o", "{tmp}/c.json", "--train-until", "2021-03-01"], ["after the last date"]),
         (["check", "{data}", "-c", "{tmp}/coef.json", "--tolerance", "2"], ["--tolerance"]),
         (["transform", "{data}", "-c", "{tmp}/coef.json", "-o", "{tmp}/out.xlsx"], ["out.xlsx", ".xlsx"]),
     ],
-    ids=["coef not json", "unknown method", "row beyond end", "date without time", "tolerance", "extension"],
+    ids=["coef not json", "unknown method", "rows beyond end", "time beyond end", "tolerance", "extension"],
 )
 def test_error_bad_options(tmp_path, data, args, words):
     ok(run("fit", data, "-o", tmp_path / "coef.json"))
@@ -330,10 +337,10 @@ def test_error_bad_options(tmp_path, data, args, words):
 
 
 def test_error_per_series_without_groups(tmp_path, data):
-    ok(run("fit", data, "-o", tmp_path / "coef.json", "--groups", "sid"))
+    ok(run("fit", data, "-o", tmp_path / "coef.json", "--id", "sid"))
     before = files(tmp_path)
     result = run("transform", data, "-c", tmp_path / "coef.json", "-o", tmp_path / "out.csv")
-    assert_user_error(result, "coef.json", "--groups", folder=tmp_path, before=before)
+    assert_user_error(result, "coef.json", "--id", folder=tmp_path, before=before)
 
 
 # ------------------------------------------------------------------------------ help

@@ -142,7 +142,11 @@ def test_other_errors():
         split_by_time(np.arange(10), gap=-1)
     with pytest.raises(ParameterError, match="'when' is not a column"):
         split_by_time(_daily(), time="when")
-    with pytest.raises(InputError, match=r"pandas\.to_datetime"):
+    with pytest.raises(InputError, match=r"row 0, time column 't': 'a' is not a time"):
         split_by_time(pd.DataFrame({"t": ["a", "b", "c"]}), 1, time="t")
+    with pytest.raises(InputError, match=r"row 1, time column 't': the cell is empty"):
+        split_by_time(pd.DataFrame({"t": [1.0, None, 3.0]}), 1, time="t")
+    quarters = split_by_time(pd.DataFrame({"t": ["1959Q1", "1959Q2", "1959Q3", "1959Q4"]}), 1, time="t")
+    assert quarters.cutoff == pd.Timestamp("1959-10-01")
     with pytest.raises(ParameterError, match="time zone"):
         split_by_time(_daily().tz_localize("UTC"), "2024-01-05")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -91,8 +93,14 @@ def test_fit_file_robust(tmp_path, frame):
 
 
 def test_fit_file_progress(files, capsys):
+    stream.fit_file(files["parquet"], batch_size=100_000)
+    assert capsys.readouterr() == ("", "")  # silent unless asked
     est = stream.fit_file(files["parquet"], batch_size=100_000, progress=True)
     assert est.n_samples_seen_ == N_ROWS
+    shown = "".join(capsys.readouterr())
+    name = Path(files["parquet"]).name
+    assert f"fit {name}" in shown, shown  # the bar names the file
+    assert f"{N_ROWS}/{N_ROWS}" in shown, shown  # and ends with every row counted
 
 
 @pytest.mark.parametrize("source", ["parquet", "csv"])

@@ -52,12 +52,15 @@ def _start_fit(est: Any, names: Sequence[str] | None) -> None:
         est.feature_names_in_ = np.asarray([str(n) for n in names], dtype=object)
 
 
-def _finish_fit(est: Any, moments: Moments, n_rows: int, sketches: list | None = None) -> Any:
-    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``."""
+def _finish_fit(est: Any, moments: Moments, n_rows: float, sketches: list | None = None) -> Any:
+    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``.
+
+    ``n_rows``: the rows seen (an int), or their total weight (a float) for a weighted fit.
+    """
     _refuse_infinite(est, moments)
     if sketches is not None:
         est._extra = sketches
-    est._fold_moments(moments, int(n_rows))
+    est._fold_moments(moments, n_rows)
     return est
 
 
@@ -90,14 +93,20 @@ def _padding(rows: np.ndarray, mask_value: Any) -> np.ndarray | None:
     return padded if padded.any() else None
 
 
-def _block_stats(rows: np.ndarray, mask_value: Any) -> tuple[Moments, int, np.ndarray]:
-    """Statistics of one block of rows (padding dropped), its row count and the kept rows."""
+def _block_stats(
+    rows: np.ndarray, mask_value: Any, weight: np.ndarray | None = None
+) -> tuple[Moments, int | float, np.ndarray, np.ndarray | None]:
+    """Statistics of one block of rows (padding dropped), its row count (or total weight), the
+    kept rows and their weights."""
     padded = _padding(rows, mask_value)
     if padded is not None:
         rows = rows[~padded]
+        weight = None if weight is None else weight[~padded]
     if rows.shape[0] == 0:
-        return Moments.empty(rows.shape[1]), 0, rows
-    return Moments.from_array(rows), int(rows.shape[0]), rows
+        return Moments.empty(rows.shape[1]), 0 if weight is None else 0.0, rows, weight
+    if weight is not None:
+        return Moments.from_array(rows, weight), float(weight.sum()), rows, weight
+    return Moments.from_array(rows), int(rows.shape[0]), rows, None
 
 
 def _affine_for(est: Any, channels: np.ndarray | slice | None = None) -> Affine:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from seqscale import _layout
+from seqscale import _layout, _rows
 from seqscale.engines import (
     _affine_for,
     _apply_block,
@@ -68,8 +68,8 @@ def _pack(moments: Moments, n_rows: int) -> np.ndarray:
     return packed
 
 
-def _unpack(packed: np.ndarray) -> tuple[Moments, int]:
-    n_rows = int(packed[_ROWS, 0]) if packed.size else 0
+def _unpack(packed: np.ndarray) -> tuple[Moments, float]:
+    n_rows = float(packed[_ROWS, 0]) if packed.size else 0.0  # a row count, or a total weight
     return Moments(*(packed[i].copy() for i in range(5))), n_rows
 
 
@@ -100,14 +100,34 @@ def _out_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype in (np.float16, np.float32) else np.dtype(np.float64)
 
 
-def _chunk_moments(block: Any, mask_value: Any) -> np.ndarray:
-    moments, n_rows, _ = _block_stats(_block_rows(block), mask_value)
+def _block_weights(block: Any, weight: Any) -> tuple[Any, np.ndarray | None]:
+    """Split a chunk from its weights: a weight column of a partition, or an aligned block of a
+    weight array (one weight per sample, or per [sample, timestep] of a 3D chunk)."""
+    if weight is None:
+        return block, None
+    if isinstance(weight, str):
+        w = np.asarray(block[weight].to_numpy(dtype=np.float64, na_value=np.nan))
+        block = block.drop(columns=[weight])
+    else:
+        w = np.asarray(weight, dtype=np.float64)
+        shape = np.shape(block)
+        if w.ndim == 1 and len(shape) == 3:
+            w = np.repeat(w, shape[1])
+    w = w.reshape(-1)
+    _rows.check_weights(w)
+    return block, w
+
+
+def _chunk_moments(block: Any, mask_value: Any, weight: Any = None) -> np.ndarray:
+    block, w = _block_weights(block, weight)
+    moments, n_rows, _, _ = _block_stats(_block_rows(block), mask_value, w)
     return _pack(moments, n_rows)
 
 
-def _chunk_sketches(block: Any, mask_value: Any) -> list[QuantileSketch]:
-    _, _, rows = _block_stats(_block_rows(block), mask_value)
-    return [QuantileSketch.from_values(rows[:, j]) for j in range(rows.shape[1])]
+def _chunk_sketches(block: Any, mask_value: Any, weight: Any = None) -> list[QuantileSketch]:
+    block, w = _block_weights(block, weight)
+    _, _, rows, w = _block_stats(_block_rows(block), mask_value, w)
+    return [QuantileSketch.from_values(column, weights=w) for column in rows.T]
 
 
 def _merge_sketches(a: list[QuantileSketch], b: list[QuantileSketch]) -> list[QuantileSketch]:
@@ -178,11 +198,41 @@ def _n_features(X: Any) -> int:
     return 1 if X.ndim == 1 else int(X.shape[-1])
 
 
-def _moments_graph(X: Any, mask_value: Any) -> Any:
+def _moments_graph(X: Any, mask_value: Any, weights: list | None = None) -> Any:
     from dask import delayed
 
     chunk = delayed(_chunk_moments, pure=True)
-    return _tree([chunk(b, mask_value) for b in _blocks(X)], _merge_packed)
+    blocks = _blocks(X)
+    weights = [None] * len(blocks) if weights is None else weights
+    return _tree([chunk(b, mask_value, w) for b, w in zip(blocks, weights)], _merge_packed)
+
+
+def _aligned(X: Any, sample_weight: Any) -> tuple[Any, list | None]:
+    """``X`` and one weight item per block of it (None, a column name, or a delayed block).
+
+    A weight array is aligned with ``X``'s chunks along the samples; ``X`` is rechunked to be
+    whole along its other axes, so each block holds whole samples.
+    """
+    if sample_weight is None:
+        return X, None
+    if _is_frame(X):
+        if not isinstance(sample_weight, str) or sample_weight not in X.columns:
+            raise ParameterError(
+                f"sample_weight={sample_weight!r}: for a Dask DataFrame, give the name of its weight column."
+            )
+        return X, [sample_weight] * X.npartitions
+    if not is_dask(sample_weight) or not hasattr(sample_weight, "rechunk"):
+        raise ParameterError(
+            "sample_weight for a Dask array must be a Dask array with one weight per sample "
+            "(e.g. dask.array.from_array(w))."
+        )
+    n_samples = X.shape[0]
+    allowed = [(n_samples,)] + ([tuple(X.shape[:2])] if X.ndim == 3 else [])
+    if tuple(sample_weight.shape) not in allowed:
+        raise InputError(f"sample_weight.shape == {sample_weight.shape}, expected one of {allowed}.")
+    X = X.rechunk(dict.fromkeys(range(1, X.ndim), -1))
+    w = sample_weight.rechunk({0: X.chunks[0], **({1: -1} if sample_weight.ndim == 2 else {})})
+    return X, list(np.asarray(w.to_delayed(), dtype=object).ravel())
 
 
 def fit_moments(X: Any, *, mask_value: float | None = None) -> Moments:
@@ -217,7 +267,7 @@ def fit_moments(X: Any, *, mask_value: float | None = None) -> Moments:
     return _unpack(packed)[0]
 
 
-def fit(est: Any, X: Any, groups: Any = None) -> Any:
+def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     """Fit a seqscale scaler on a Dask collection chunk by chunk, as ``est.fit(X.compute())`` would.
 
     Parameters
@@ -227,6 +277,10 @@ def fit(est: Any, X: Any, groups: Any = None) -> Any:
         DataFrame column names become ``feature_names_in_``.
     groups : None
         Per-series fits are in-memory only; passing groups raises ``ParameterError``.
+    sample_weight : str or dask.array.Array, optional
+        For a DataFrame, the name of its weight column (not a feature); for an array, a Dask
+        array of one weight per sample (or per [sample, timestep] of a 3D array), aligned with
+        ``X`` by rechunking. As ``sample_weight`` of the in-memory ``fit``.
 
     Returns
     -------
@@ -254,17 +308,22 @@ def fit(est: Any, X: Any, groups: Any = None) -> Any:
     _check_collection(X)
     import dask
 
+    X, weights = _aligned(X, sample_weight)
     names = _layout.feature_names_of(X._meta) if _is_frame(X) else None
+    if names is not None and isinstance(sample_weight, str):
+        names = [n for n in names if n != sample_weight]
     _start_fit(est, None if names is None else list(names))
     mask_value = getattr(est, "mask_value", None)
-    graphs = [_moments_graph(X, mask_value)]
+    graphs = [_moments_graph(X, mask_value, weights)]
     if _needs_sketch(est):
         from dask import delayed
 
         chunk = delayed(_chunk_sketches, pure=True)
-        graphs.append(_tree([chunk(b, mask_value) for b in _blocks(X)], _merge_sketches))
+        items = [chunk(b, mask_value, w) for b, w in zip(_blocks(X), weights or [None] * len(_blocks(X)))]
+        graphs.append(_tree(items, _merge_sketches))
     results = dask.compute(*graphs)
     moments, n_rows = _unpack(results[0])
+    n_rows = n_rows if weights is not None else int(n_rows)
     if n_rows == 0:
         raise InputError(
             "the Dask collection holds no rows (or only padding rows); seqscale needs at least one "
