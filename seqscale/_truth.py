@@ -48,7 +48,7 @@ def season_length(times: pd.Series) -> int | None:
         per_day = _DAY / step
         return round(per_day) if abs(per_day - round(per_day)) < 1e-9 and per_day >= 2 else None
     if step == _DAY:  # a week: 5 trading days when no date falls on a weekend
-        return 7 if (pd.DatetimeIndex(distinct).dayofweek >= 5).any() else 5
+        return 7 if (pd.DatetimeIndex(distinct).day_of_week >= 5).any() else 5
     return next((m for low, high, m in _CALENDAR if low <= step <= high), None)
 
 
