@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench lint fuzz install clean
+.PHONY: demo test bench advice-bench lint fuzz install clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ fuzz: $(VENV)/.installed-test
 # goal that failed in any run; the README's benchmark summary is rewritten from it
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_PY) -m benchmarks --runs $(RUNS) --readme README.md
+
+$(VENV)/.installed-data: $(VENV)/.installed
+	$(PIP) install -e ".[data]" "$(TORCH)"
+	touch $@
+
+advice-bench: $(VENV)/.installed-data
+	$(PY) -m benchmarks.advice
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check seqscale tests benchmarks

@@ -1,13 +1,17 @@
 """A small, seeded PyTorch LSTM regressor for :mod:`seqscale.compare` and :mod:`seqscale.demo`.
 
 ``LSTM(n_features -> 32 hidden, 1 layer) -> Linear(n_out * n_targets)`` on the last hidden state,
-trained with Adam on the MSE loss in mini-batches for a fixed epoch budget, with early stopping on
-a validation split taken from the *end* of the training windows (time order: the network is
-judged on windows later than every window it learns from). The best weights are restored.
+trained with Adam on the MSE loss in mini-batches of 32 for a fixed epoch budget, with early
+stopping on a validation split taken from the *end* of the training windows (time order: the
+network is judged on windows later than every window it learns from). The best weights are
+restored. An epoch is every training window, or a fresh random draw of 256 of them when there are
+more: an epoch costs at most 8 mini-batches, whatever the length of the data.
 
-Deterministic for a given seed: the weights, the mini-batch order and the thread count are fixed,
-and deterministic algorithms are switched on while training (the previous settings come back
-afterwards); training uses one thread by default (the fastest for a network this small).
+Deterministic for a given seed: the weights, the mini-batch order and the thread count are fixed
+(the previous thread count comes back afterwards); training runs on the CPU, one thread by
+default (the fastest for a network this small), where every operation it uses is deterministic.
+``torch.use_deterministic_algorithms`` is not touched: it changes nothing on the CPU and its first
+call imports torch's compiler stack (seconds).
 torch is imported here only, never by ``import seqscale``.
 """
 
@@ -29,6 +33,9 @@ __all__ = ["TrainResult", "build_model", "predict", "train_lstm"]
 HIDDEN = 32
 LEARNING_RATE = 5e-3
 BATCH_SIZE = 32
+EPOCH_WINDOWS = 256  # windows per epoch at most (a fresh random draw each epoch): bounded cost
+EPOCHS = 40
+PATIENCE = 8
 VALIDATION_SHARE = 0.2
 THREADS = 1  # a network this small trains fastest on one thread (no contention, no spin-waits)
 
@@ -70,19 +77,15 @@ def build_model(n_features: int, n_out: int, n_targets: int, hidden: int = HIDDE
 
 @contextlib.contextmanager
 def _torch_settings(threads: int | None) -> Iterator[None]:
-    """Deterministic algorithms and a fixed thread count while training; restored afterwards."""
+    """A fixed thread count while training; restored afterwards."""
     import torch
 
     old_threads = torch.get_num_threads()
-    old_det = torch.are_deterministic_algorithms_enabled()
-    old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.set_num_threads(max(1, THREADS if threads is None else int(threads)))
-    torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         yield
     finally:
         torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
 
 
 def _check(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -103,11 +106,12 @@ def train_lstm(
     y: Any,
     *,
     seed: int = 0,
-    epochs: int = 60,
-    patience: int = 10,
+    epochs: int = EPOCHS,
+    patience: int = PATIENCE,
     hidden: int = HIDDEN,
     lr: float = LEARNING_RATE,
     batch_size: int = BATCH_SIZE,
+    epoch_windows: int = EPOCH_WINDOWS,
     validation: float = VALIDATION_SHARE,
     threads: int | None = None,
 ) -> TrainResult:
@@ -120,6 +124,9 @@ def train_lstm(
     epochs : epoch budget; patience : stop after this many epochs without a better validation loss
     lr : Adam learning rate; batch_size : mini-batch size (batches are shuffled within the train
         part only)
+    epoch_windows : training windows per epoch at most: larger training parts give each epoch a
+        fresh random draw of this many windows, so an epoch costs the same on any data size
+        (smaller ones use every window every epoch)
     validation : share of the *last* windows held out for early stopping (at least one window)
     threads : torch threads while training (the previous setting is restored); default 1: this
         small network trains several times faster on one thread than on two busy cores
@@ -130,11 +137,11 @@ def train_lstm(
     """
     import torch
 
-    if epochs < 1 or patience < 1 or batch_size < 1:
-        raise ParameterError("epochs, patience and batch_size must be >= 1.")
     if not 0.0 < validation < 1.0:
         raise ParameterError(f"validation={validation!r} must be a share in (0, 1).")
     X, y = _check(X, y)
+    if min(epochs, patience, batch_size, epoch_windows) < 1:
+        raise ParameterError("epochs, patience, batch_size and epoch_windows must be >= 1.")
     n = X.shape[0]
     n_val = max(1, math.ceil(validation * n))
     if n - n_val < 1:
@@ -143,27 +150,17 @@ def train_lstm(
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         model = build_model(X.shape[2], y.shape[1], y.shape[2], hidden)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        loss_fn = torch.nn.MSELoss()
-        xt, yt = torch.from_numpy(X[: n - n_val]), torch.from_numpy(y[: n - n_val])
+        optimizer = _Adam(model.parameters(), lr=lr)
+        fit = (torch.from_numpy(X[: n - n_val]), torch.from_numpy(y[: n - n_val]))
         xv, yv = torch.from_numpy(X[n - n_val :]), torch.from_numpy(y[n - n_val :])
         history: dict[str, list[float]] = {"train": [], "validation": []}
         best, best_epoch, best_state, waited = math.inf, 0, None, 0
         for epoch in range(1, epochs + 1):
-            model.train()
-            order = torch.from_numpy(rng.permutation(len(xt)))
-            total = 0.0
-            for start in range(0, len(xt), batch_size):
-                idx = order[start : start + batch_size]
-                optimizer.zero_grad()
-                loss = loss_fn(model(xt[idx]), yt[idx])
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(idx)
+            order = rng.permutation(n - n_val)[:epoch_windows]
+            history["train"].append(_epoch(model, optimizer, fit, order, batch_size))
             model.eval()
             with torch.no_grad():
-                val = float(loss_fn(model(xv), yv))
-            history["train"].append(total / len(xt))
+                val = float(torch.nn.functional.mse_loss(model(xv), yv))
             history["validation"].append(val)
             if val < best:
                 best, best_epoch, waited = val, epoch, 0
@@ -176,6 +173,60 @@ def train_lstm(
             model.load_state_dict(best_state)
         model.eval()
     return TrainResult(model, history, best_epoch or len(history["train"]), len(history["train"]))
+
+
+def _epoch(model: Any, optimizer: _Adam, data: tuple, order: np.ndarray, batch_size: int) -> float:
+    """One pass over the training windows in ``order``; the mean training loss."""
+    import torch
+
+    xt, yt = data
+    order = torch.from_numpy(order)
+    model.train()
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(xt[idx]), yt[idx])
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(idx)
+    return total / len(order)
+
+
+class _Adam:
+    """Adam (Kingma and Ba) with torch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay.
+
+    The update of ``torch.optim.Adam`` (its single-tensor CPU path) written out, because creating a
+    torch optimizer imports torch's compiler stack (seconds on a busy machine) and this network
+    needs none of it.
+    """
+
+    def __init__(self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        import torch
+
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, (self.beta1, self.beta2), self.eps, self.steps = lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        import torch
+
+        self.steps += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1 - b1**self.steps)
+        root2 = math.sqrt(1 - b2**self.steps)
+        with torch.no_grad():
+            for p, m, v in zip(self.params, self.m, self.v):
+                if p.grad is None:
+                    continue
+                m.lerp_(p.grad, 1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                p.addcdiv_(m, (v.sqrt() / root2).add_(self.eps), value=-step_size)
 
 
 def predict(model: Any, X: Any, threads: int | None = None) -> np.ndarray:

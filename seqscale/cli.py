@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from seqscale._lstm import EPOCHS, PATIENCE
 from seqscale.errors import ParameterError, SeqscaleError
 
 app = typer.Typer(
@@ -294,54 +295,72 @@ def compare(
     data: Data,
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
     time: Annotated[str | None, typer.Option(help="Time column (the split never shuffles).")] = None,
-    plan: Annotated[list[Path] | None, typer.Option(help="Extra plan(s) to compare (repeatable).")] = None,
+    id: Annotated[
+        str | None, typer.Option("--id", help="Series id column of a long-format panel (needs --time).")
+    ] = None,
+    plan: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Your plan file(s), compared on the same footing; named by file stem (repeatable)."
+        ),
+    ] = None,
     test_size: Annotated[
-        float, typer.Option(help="Share (or count, if > 1) of the last rows held out.")
+        float, typer.Option(help="Share in (0, 1), or a whole number, of the last time steps held out.")
     ] = 0.2,
-    n_in: Annotated[int, typer.Option(help="Input window length.")] = 12,
+    n_in: Annotated[int | None, typer.Option(help="Input window length [default: the advised one].")] = None,
     seeds: Annotated[int, typer.Option(help="Seeds per variant (mean ± std).")] = 3,
     epochs: Annotated[
-        int,
-        typer.Option(help="Epoch budget per run (early stopping on a time-ordered validation split)."),
-    ] = 60,
+        int, typer.Option(help="Epoch budget per run (early stopping on a time-ordered validation split).")
+    ] = EPOCHS,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Add the advice's validated choice as its own row (slower).")
+    ] = False,
+    patience: Annotated[
+        int, typer.Option(help="Early stopping: epochs without a better validation loss.")
+    ] = PATIENCE,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for losses.png, forecasts.png, report.html.")
+        Path,
+        typer.Option(
+            "--out", help="Folder for comparison.json, plans/, losses.png, forecasts.png, report.html."
+        ),
     ] = Path("seqscale-compare"),
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the numbers as JSON here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")
+    ] = None,
 ) -> None:
     """Train the same LSTM on raw, normalized, standardized and advised data; RMSE/MAE in real units.
 
-    Example: seqscale compare sales.csv --target sales --time date --seeds 3 --json comparison.json
+    Example: seqscale compare sales.csv --target sales --time date --id store --plan my_plan.json
     """
     from seqscale._atomic import check_output
     from seqscale.compare import compare as run_compare
     from seqscale.jobs import read_frame
 
+    plans = _plan_files(plan or [])
     size = _test_size(test_size)
     if json_out is not None:
         check_output(json_out, [data, *(plan or [])])
-    frame, time, note = read_frame(data, time=time, sort=True)
-    extra = {p.stem: p for p in plan} if plan else None
+    frame, time, note = read_frame(data, time=time, id=id)
     result = run_compare(
         frame,
         target,
         time=time,
-        plans=extra,
+        id=id,
+        plans=plans,
         test_size=size,
         n_in=n_in,
         seeds=seeds,
         epochs=epochs,
+        patience=patience,
+        validate=validate,
         progress=sys.stderr.isatty(),
     )
     out.print(result)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.plot_losses(out_dir / "losses.png")
-    result.plot_forecasts(out_dir / "forecasts.png")
-    _comparison_report(result, out_dir / "report.html")
+    result.save(out_dir)
     if json_out is not None:
         result.to_json(json_out)
         out.print(f"numbers written to [bold]{json_out}[/]")
-    out.print(f"loss curves, forecasts and report written to [bold]{out_dir}[/]")
+    out.print(f"numbers, plans, loss curves, forecasts and report written to [bold]{out_dir}[/]")
     _note(note)
 
 
@@ -357,18 +376,17 @@ def _test_size(value: float) -> float | int:
     )
 
 
-def _comparison_report(result, path: Path) -> None:
-    import html
-
-    from seqscale._atomic import atomic_write
-
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>seqscale compare</title></head>"
-        f"<body><h1>{html.escape('LSTM comparison of scaling choices')}</h1>"
-        f"{result.html_section()}</body></html>"
-    )
-    with atomic_write(path) as handle:
-        handle.write(page)
+def _plan_files(paths: list[Path]) -> dict[str, Path] | None:
+    """``--plan`` files by variant name (the file stem); two files of one name are refused."""
+    names: dict[str, Path] = {}
+    for path in paths:
+        if path.stem in names:
+            raise ParameterError(
+                f"--plan {path} and --plan {names[path.stem]} would both be variant {path.stem!r}; "
+                "rename one file (the variant is named after the file)."
+            )
+        names[path.stem] = path
+    return names or None
 
 
 @app.command()
