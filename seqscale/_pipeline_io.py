@@ -197,6 +197,12 @@ def _build(record: Any, source: str) -> Any:
     state = _sub(record, "state", dict)
     _restore(pipe, plan, state, source)
     _need(
+        "plan_digest" in state,
+        "state.plan_digest",
+        "is missing: the file was written by an earlier seqscale (or the field was removed), so "
+        "the embedded plan cannot be checked against the fitted steps; fit the pipeline again",
+    )
+    _need(
         state.get("plan_digest") == plan_digest(raw_plan),
         "plan",
         "differs from the plan these steps were fitted with (state.plan_digest); every fitted "

@@ -272,8 +272,13 @@ def run_demo(
         )
     }
 
+    def rule(title: str) -> None:  # a heading line no wider than a terminal, even when piped
+        from rich.rule import Rule
+
+        console.print(Rule(title, align="left"), width=min(console.width, 100))
+
     def step(i: int, title: str) -> None:
-        console.rule(f"[bold]{i}/7  {title}", align="left")
+        rule(f"[bold]{i}/7  {title}")
 
     def wrote(key: str, what: str) -> None:
         console.print(f"  wrote [cyan]{paths[key]}[/cyan]  {what}")
@@ -395,7 +400,7 @@ def run_demo(
     wrote("report", "one self-contained HTML file: advice, comparison, drift")
 
     seconds = _time.perf_counter() - started
-    console.rule("[bold]summary", align="left")
+    rule("[bold]summary")
     console.print(f"  {result.verdict()}")
     for key, path in paths.items():
         console.print(f"  {key:<12} {path}")

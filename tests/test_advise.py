@@ -437,7 +437,7 @@ def test_non_plans_raise_file_error(tmp_path, text):
 
 
 def test_missing_file_and_non_dict(tmp_path):
-    with pytest.raises(CoefficientFileError, match="cannot read"):
+    with pytest.raises(CoefficientFileError, match=r"absent\.json: no such plan file"):
         load_plan(tmp_path / "absent.json")
     with pytest.raises(CoefficientFileError):
         validate_plan([1, 2, 3])

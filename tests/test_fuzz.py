@@ -632,3 +632,13 @@ def test_pipeline_reason_may_be_edited(fitted_pipelines, tmp_path):
     X2, y2 = _transformed(seqscale.load(path))
     X, y = fitted_pipelines["plan_robust_maxabs"][1]
     assert np.array_equal(X, X2, equal_nan=True) and np.array_equal(y, y2, equal_nan=True)
+
+
+def test_pipeline_file_without_plan_digest_names_the_field(fitted_pipelines, tmp_path):
+    """A file from before the plan digest (or with it removed) is refused with the cause."""
+    record = copy.deepcopy(next(iter(fitted_pipelines.values()))[0])
+    del record["state"]["plan_digest"]
+    path = tmp_path / "old.pipeline.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(seqscale.CoefficientFileError, match=r"plan_digest.*earlier seqscale"):
+        seqscale.load_pipeline(path)

@@ -24,6 +24,8 @@ PRINTS = [
     ("inverse_target(model(", ["actual", "realgdp"]),
     ("seqscale.advise(load_macrodata()", ["seqscale advice", "realgdp"]),
     ("LocalCluster(", ["(1000000, 8) (8,)"]),
+    ("sample_weight=weights", ["[-0.88 26.07] [14.75 35.35]"]),
+    ("validate=True)", ["candidate", "rules", "minmax", "standard", "the rules' plan is kept"]),
 ]
 
 

@@ -1,0 +1,1 @@
+"""scikit-learn's own preprocessing tests run against seqscale's scalers."""
