@@ -34,6 +34,9 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/seqscale demo
 
 test: $(VENV)/.installed-test
+	$(PY) -m pytest -n 2 -q -m "not slow"
+
+test-all: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q
 
 fuzz: $(VENV)/.installed-test

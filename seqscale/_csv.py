@@ -230,7 +230,7 @@ def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
                 return
             ends = _record_ends(data)
             if not header_done:
-                first = next((end for end in ends if data[:end].strip()), None)
+                first = next((end for end in ends if data[:end].removeprefix(codecs.BOM_UTF8).strip()), None)
                 if first is None:
                     carry = data
                     continue

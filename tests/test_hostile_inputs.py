@@ -591,3 +591,13 @@ def test_dask_fit_with_every_worker_gone_fails_after_the_timeout():
     finally:
         client.close()
         cluster.close()
+
+
+def test_csv_stream_skips_a_byte_order_mark_on_a_blank_first_line(tmp_path, monkeypatch):
+    """A BOM followed by a blank line is not the header: the stream reads what read_table reads."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf\n0,NA\n0,0\n0,0")
+    frame = sio.read_table(path)
+    batches = list(sio.iter_batches(path, batch_size=1))
+    assert list(frame.columns) == ["0", "NA"]
+    assert sum(b.num_rows for b in batches) == len(frame) == 2

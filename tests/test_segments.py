@@ -239,6 +239,7 @@ def test_fit_transform_of_segments_keeps_the_container(panel):
     )
 
 
+@pytest.mark.slow
 def test_threads_and_numpy_fallback_agree(monkeypatch):
     from seqscale import _kernels
 

@@ -30,7 +30,6 @@ def pytest_collection_modifyitems(config, items):
             drop.append(item)
             continue
         keep.append(item)
-        item.add_marker(pytest.mark.slow)
         pinned = divergence(item.originalname, params)
         if pinned is not None:
             item.add_marker(pytest.mark.xfail(strict=True, raises=pinned[1], reason=pinned[0]))
