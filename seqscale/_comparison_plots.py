@@ -97,6 +97,11 @@ def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: Any, ser
     lo, hi = np.nanmin(actual), np.nanmax(actual)
     if context is not None and len(context):
         lo, hi = min(lo, float(context.min())), max(hi, float(context.max()))
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    for name in result.histories:  # forecasts near the actual values widen the view to show them
+        y = preds[col(name)].to_numpy(dtype=float)
+        if np.isfinite(y).any() and lo - 2 * span <= np.nanmin(y) and np.nanmax(y) <= hi + 2 * span:
+            lo, hi = min(lo, float(np.nanmin(y))), max(hi, float(np.nanmax(y)))
     pad = 0.25 * (hi - lo if hi > lo else max(abs(hi), 1.0))
     ylim = (lo - pad, hi + pad)
     rmse = result.table.set_index("variant")["rmse_mean"]
@@ -117,6 +122,10 @@ def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: Any, ser
         shown = np.where(outside, np.nan, y)  # not clipped: an edge line would mislead
         ax.plot(x, shown, color=_color(name, i), lw=1.3, ls="-" if not off else (0, (4, 2)), label=text)
     ax.set_ylim(*ylim)
+    if pd.api.types.is_integer_dtype(x):  # years: no 1951.5 ticks
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(str(result.settings.get("time") or "time step"))
     ax.set_ylabel(f"{target} (original units)")
     step = "" if h == 1 else " (horizon 1)"
