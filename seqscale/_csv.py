@@ -212,7 +212,37 @@ def _record_ends(data: bytes, start: int = 0) -> np.ndarray:
     return breaks[even] + start + 1
 
 
-def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
+def _header_end(data: bytes, delimiter: str) -> int | None:
+    """Offset just past the line break that ends the header record (the first non-blank one), by
+    the parsers' rule that a quote opens a quoted field only at the start of a field (``a"b`` is
+    text, so a stray quote in a name does not upset the count); None when ``data`` holds no
+    complete header yet."""
+    delim = ord(delimiter)
+    i = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    seen, field_start, quoted = False, True, False
+    while i < len(data):
+        byte = data[i]
+        if quoted:
+            if byte == 34:
+                if i + 1 == len(data):
+                    return None  # a doubled quote may continue in the next block
+                quoted = data[i + 1] == 34
+                i += 1 + quoted
+                continue
+        elif byte in (10, 13):
+            if seen:
+                return i + 1
+            field_start = True
+        elif byte == 34 and field_start:
+            quoted, seen, field_start = True, True, False
+        else:
+            field_start = byte == delim
+            seen = seen or not chr(byte).isspace()
+        i += 1
+    return None
+
+
+def iter_records(path: Path, block_size: int, delimiter: str = ",") -> Iterator[bytes]:
     """Yield the data records of ``path`` (the header skipped) in chunks of about ``block_size``.
 
     Each chunk ends at a record boundary, so it parses on its own: memory stays bounded by the
@@ -231,6 +261,8 @@ def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
             ends = _record_ends(data)
             if not header_done:
                 first = next((end for end in ends if data[:end].removeprefix(codecs.BOM_UTF8).strip()), None)
+                if first is not None and b'"' in data[:first] or first is None and b'"' in data:
+                    first = _header_end(data, delimiter)  # a quote may be a stray one: parse
                 if first is None:
                     carry = data
                     continue
@@ -261,7 +293,7 @@ def stream_tables(path: Path, layout: Layout, names: list[str], block_size: int)
     :func:`arrow_error` words it.
     """
     pending, scanned = b"", False
-    for chunk in iter_records(path, block_size):
+    for chunk in iter_records(path, block_size, layout.delimiter):
         pending += chunk
         try:
             table = _parse_chunk(pending, layout, names)

@@ -103,6 +103,7 @@ def read_json(path: str | os.PathLike[str], kind: str) -> Any:
     data = _read_bytes(where, kind)
     try:
         text = data.decode("utf-8")
+        del data  # a large file is held once while it is parsed, not twice
         record = json.loads(text, object_pairs_hook=_pairs)
     except _Refused as err:
         raise CoefficientFileError(f"{where}: not a valid {kind} file: {err}.") from None

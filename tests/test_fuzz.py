@@ -523,6 +523,26 @@ def test_bug_constructor_params_not_numbers(make):
         make().fit(np.arange(6.0).reshape(3, 2))
 
 
+@pytest.mark.parametrize(
+    "text, rows",
+    [
+        (b'0",0\r,a', [["", "a"]]),  # found by make fuzz: a stray quote in a header name
+        (b'a"b,c\n1,2\n3,4\n', [["1", "2"], ["3", "4"]]),
+        (b'\n\na,"b""c"\n1,2\n', [["1", "2"]]),
+        (b'"a\nb",c\n1,2\n', [["1", "2"]]),
+    ],
+)
+def test_bug_stray_quote_in_the_header_streams_every_row(tmp_path, text, rows):
+    """``iter_batches`` found the header's end by counting quotes: a quote inside a name (text,
+    not a quoted field) hid every row from the stream while ``read_table`` read them."""
+    path = tmp_path / "q.csv"
+    path.write_bytes(text)
+    frame = sio.read_table(path)
+    streamed = [batch.to_pylist() for batch in sio.iter_batches(path, batch_size=1, raw=list(frame.columns))]
+    assert [list(row.values()) for batch in streamed for row in batch] == rows
+    assert len(frame) == len(rows)
+
+
 def test_special_numbers_are_distinct():
     """The strategies above really produce the awkward values they claim to."""
     assert any(isinstance(v, float) and math.isnan(v) for v in SPECIAL_NUMBERS)
