@@ -271,12 +271,12 @@ def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None
         return features, None
     series = cols["series"][::nf]
     _need(
-        all(isinstance(s, (str, int)) and not isinstance(s, bool) for s in series),
+        set(map(type, series)) <= {str, int},  # exact types: a bool is refused
         source,
         "every channel of a per-series file needs a 'series' id (string or integer).",
     )
     _need(
-        cols["series"] == [s for s in series for _ in range(nf)],
+        all(cols["series"][k::nf] == series for k in range(nf)),
         source,
         "channel series ids must repeat once per feature, in order.",
     )
@@ -430,7 +430,7 @@ def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> d
 def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:
     keys = {"minmax": ("low", "high"), "standard": ("mean", "std"), "maxabs": ("max_abs",)}.get(method, ())
     entries = {}
-    for i, dom in enumerate(cols["domain"]):
+    for i, dom in enumerate(cols["domain"] if any(cols["domain"]) else ()):
         if not dom:
             continue
         extra = set(dom) - set(keys)
