@@ -289,9 +289,15 @@ def test_json_file_above_the_cap_is_refused(tmp_path, monkeypatch, loader):
         LOADERS[loader](path)
 
 
-def test_cap_covers_a_million_channel_coefficient_file():
-    # a per-series robust channel line is at most ~250 bytes: 1M channels fit four times over
-    assert _jsonfile.MAX_BYTES >= 4 * 250 * 1_000_000
+def test_cap_covers_a_million_channel_coefficient_file(tmp_path):
+    # per-series robust files are the widest (325 MB for 1M channels of 5 features, 200,000
+    # series with 6-digit ids): the cap holds three such files
+    ids = np.repeat(np.arange(800_000, 801_000), 3)
+    values = pd.DataFrame(np.random.default_rng(2).normal(size=(ids.size, 5)), columns=list("abcde"))
+    seqscale.RobustScaler().fit(values, groups=ids).save(tmp_path / "r.json")
+    per_channel = (tmp_path / "r.json").stat().st_size / 5_000
+    assert 250 < per_channel < 400
+    assert _jsonfile.MAX_BYTES >= 3 * per_channel * 1_000_000
 
 
 def _coef_record():
