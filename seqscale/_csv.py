@@ -215,30 +215,38 @@ def _record_ends(data: bytes, start: int = 0) -> np.ndarray:
 def _header_end(data: bytes, delimiter: str) -> int | None:
     """Offset just past the line break that ends the header record (the first non-blank one), by
     the parsers' rule that a quote opens a quoted field only at the start of a field (``a"b`` is
-    text, so a stray quote in a name does not upset the count); None when ``data`` holds no
-    complete header yet."""
-    delim = ord(delimiter)
+    text, so a stray quote in a name does not upset the count); None when the first
+    ``MAX_HEADER_BYTES`` of ``data`` hold no complete header."""
+    special = re.compile(b'[\r\n"' + re.escape(delimiter.encode()) + b"]")
+    end = min(len(data), MAX_HEADER_BYTES)
     i = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    seen, field_start, quoted = False, True, False
-    while i < len(data):
-        byte = data[i]
-        if quoted:
-            if byte == 34:
-                if i + 1 == len(data):
-                    return None  # a doubled quote may continue in the next block
-                quoted = data[i + 1] == 34
-                i += 1 + quoted
-                continue
-        elif byte in (10, 13):
+    seen, field_start = False, True
+    while i < end:
+        found = special.search(data, i, end)
+        j = found.start() if found else end
+        if data[i:j].strip():
+            seen, field_start = True, False
+        elif j > i:
+            field_start = False  # spaces before a quote make it text, as in the parsers
+        if j == end:
+            return None
+        byte = data[j]
+        if byte in (10, 13):
             if seen:
-                return i + 1
+                return j + 1
             field_start = True
         elif byte == 34 and field_start:
-            quoted, seen, field_start = True, True, False
+            while True:  # inside a quoted field: skip to its closing quote ("" is a quote)
+                j = data.find(b'"', j + 1, end)
+                if j < 0 or j + 1 >= end:
+                    return None
+                if data[j + 1] != 34:
+                    break
+                j += 1
+            seen, field_start = True, False
         else:
-            field_start = byte == delim
-            seen = seen or not chr(byte).isspace()
-        i += 1
+            seen, field_start = True, byte != 34
+        i = j + 1
     return None
 
 

@@ -543,6 +543,27 @@ def test_bug_stray_quote_in_the_header_streams_every_row(tmp_path, text, rows):
     assert len(frame) == len(rows)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list('ab,;"\n\r')), max_size=30),
+    delimiter=st.sampled_from([",", ";"]),
+)
+def test_header_end_agrees_with_the_csv_module(text, delimiter):
+    """The header record ends where Python's csv reader ends it (quotes at a field's start only)."""
+    import csv
+    import io
+
+    from seqscale import _csv
+
+    def records(text):  # (no spaces drawn: a line of spaces is blank to seqscale, a record to csv)
+        return [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+
+    data = text.encode()
+    end = _csv._header_end(data, delimiter)
+    if end is not None:
+        assert records(data[:end].decode()) == records(text)[:1] and data[:end].strip()
+
+
 def test_special_numbers_are_distinct():
     """The strategies above really produce the awkward values they claim to."""
     assert any(isinstance(v, float) and math.isnan(v) for v in SPECIAL_NUMBERS)
