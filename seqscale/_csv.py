@@ -263,7 +263,7 @@ def iter_records(path: Path, block_size: int, delimiter: str = ",") -> Iterator[
             block = handle.read(block_size)
             data = carry + block
             if not block:
-                if data.strip() and header_done:
+                if header_done and data.strip(b"\r\n"):  # a last line of spaces is a row too
                     yield data
                 return
             ends = _record_ends(data)

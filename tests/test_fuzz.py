@@ -530,11 +530,14 @@ def test_bug_constructor_params_not_numbers(make):
         (b'a"b,c\n1,2\n3,4\n', [["1", "2"], ["3", "4"]]),
         (b'\n\na,"b""c"\n1,2\n', [["1", "2"]]),
         (b'"a\nb",c\n1,2\n', [["1", "2"]]),
+        (b"a\n\t", [["\t"]]),  # found by make fuzz: a last line of spaces, no line break
+        (b"a\n1\n  ", [["1"], ["  "]]),
     ],
 )
-def test_bug_stray_quote_in_the_header_streams_every_row(tmp_path, text, rows):
+def test_bug_stream_reads_the_rows_read_table_reads(tmp_path, text, rows):
     """``iter_batches`` found the header's end by counting quotes: a quote inside a name (text,
-    not a quoted field) hid every row from the stream while ``read_table`` read them."""
+    not a quoted field) hid every row from the stream while ``read_table`` read them; and it
+    dropped a last line of spaces that ``read_table`` reads as a row."""
     path = tmp_path / "q.csv"
     path.write_bytes(text)
     frame = sio.read_table(path)
