@@ -27,15 +27,8 @@ WEIGHTED_QUANTILES = {
 }
 
 
-# Sparse input with sample_weight is refused (weights are taken for dense input only).
-SPARSE_WEIGHTS = {
-    "check_sample_weight_equivalence_on_sparse_data": "sparse input with sample_weight is refused",
-}
-
-
 def _expected(est):
-    expected = EXPECTED | (WEIGHTED_QUANTILES if isinstance(est, seqscale.RobustScaler) else {})
-    return expected | (SPARSE_WEIGHTS if isinstance(est, seqscale.MaxAbsScaler) else {})
+    return EXPECTED | (WEIGHTED_QUANTILES if isinstance(est, seqscale.RobustScaler) else {})
 
 
 @parametrize_with_checks(SCALERS, expected_failed_checks=_expected)
