@@ -101,6 +101,10 @@ def test_flat_windows_follow_the_one_constant_rule(method):
     np.testing.assert_allclose(Xs[0], expected, rtol=1e-14, atol=1e-15)  # one rule, whichever the path
     np.testing.assert_allclose(Xs[0], getattr(skp, cls[method])().fit_transform(X[0]), rtol=1e-12, atol=1e-15)
     assert np.abs(Xs[0, :, 0] - Xs[0, 0, 0]).max() < 1e-15  # not blown up to +-1 or +-2
-    spread = {"standard": Xs[0, :, 1].std(), "minmax": np.ptp(Xs[0, :, 1]), "maxabs": np.abs(Xs[0, :, 1]).max()}
+    spread = {
+        "standard": Xs[0, :, 1].std(),
+        "minmax": np.ptp(Xs[0, :, 1]),
+        "maxabs": np.abs(Xs[0, :, 1]).max(),
+    }
     assert spread.get(method, 1.0) == pytest.approx(1.0)  # an epsilon floor would give ~1e-2
     np.testing.assert_allclose(coefs.inverse(Xs), X, rtol=1e-14, atol=1e-25)
