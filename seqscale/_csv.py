@@ -269,7 +269,7 @@ def iter_records(path: Path, block_size: int, delimiter: str = ",") -> Iterator[
             ends = _record_ends(data)
             if not header_done:
                 first = next((end for end in ends if data[:end].removeprefix(codecs.BOM_UTF8).strip()), None)
-                if first is not None and b'"' in data[:first] or first is None and b'"' in data:
+                if b'"' in (data if first is None else data[:first]):
                     first = _header_end(data, delimiter)  # a quote may be a stray one: parse
                 if first is None:
                     carry = data

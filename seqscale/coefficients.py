@@ -160,7 +160,9 @@ def _channels(fields: dict, domain: dict, names: list, series: list | None, weig
     if series is not None:
         columns.append([s for s in series for _ in names])
     for key, values in fields.items():
-        columns.append(values.astype(np.int64).tolist() if key == "count" and not weighted else _column(values))
+        columns.append(
+            values.astype(np.int64).tolist() if key == "count" and not weighted else _column(values)
+        )
     channels = [dict(zip(keys, row)) for row in zip(*columns)]
     fixed = np.zeros(n, dtype=bool)
     for values in domain.values():

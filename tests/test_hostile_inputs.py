@@ -399,7 +399,7 @@ def _streamed(path, monkeypatch, chunk):
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_csv_stream_cut_anywhere_reads_like_read_table(tmp_path, monkeypatch, chunk, newline):
     rows = [f'{i},"note {i}{newline}on two lines, with ""quotes""",{i * 0.5}' for i in range(40)]
-    rows[5] = '5,plain,2.5'
+    rows[5] = "5,plain,2.5"
     rows[9] = '9,"a ""quoted"" word",4.5'
     rows[12] = '12,5" stray quote,6.0'  # a quote inside an unquoted cell is text
     text = "\ufeffid,note,value" + newline + newline.join(rows) + newline + newline
@@ -607,7 +607,9 @@ def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, metho
         warnings.simplefilter("ignore")
         record = cls().fit(values, groups=ids).to_dict()
     keys = _coef_check._STATS + _coef_check._COEFS + (_coef_check._QUANTILES if method == "robust" else ())
-    without_coefs = [{k: v for k, v in ch.items() if k not in _coef_check._COEFS} for ch in record["channels"]]
+    without_coefs = [
+        {k: v for k, v in ch.items() if k not in _coef_check._COEFS} for ch in record["channels"]
+    ]
     one_without = [dict(ch) for ch in record["channels"]]
     del one_without[3]["scale"]  # not every channel holds the same fields
     for channels in (record["channels"], without_coefs, one_without):
