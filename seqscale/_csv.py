@@ -285,6 +285,8 @@ def iter_records(path: Path, block_size: int, delimiter: str = ",") -> Iterator[
 
 
 def _parse_chunk(chunk: bytes, layout: Layout, names: list[str]) -> pa.Table:
+    if chunk.startswith(codecs.BOM_UTF8):  # data, not a file's mark: pyarrow drops one, keep it
+        chunk = codecs.BOM_UTF8 + chunk
     return pacsv.read_csv(
         pa.py_buffer(chunk),
         pacsv.ReadOptions(column_names=list(layout.raw_header), block_size=max(len(chunk), 1 << 16)),

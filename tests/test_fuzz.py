@@ -532,12 +532,14 @@ def test_bug_constructor_params_not_numbers(make):
         (b'"a\nb",c\n1,2\n', [["1", "2"]]),
         (b"a\n\t", [["\t"]]),  # found by make fuzz: a last line of spaces, no line break
         (b"a\n1\n  ", [["1"], ["  "]]),
+        (b"a\n\xef\xbb\xbf\n0", [["\ufeff"], ["0"]]),  # found by make fuzz: a mark inside the file
+        (b"\xef\xbb\xbfa\n\xef\xbb\xbfx\n0", [["\ufeffx"], ["0"]]),
     ],
 )
 def test_bug_stream_reads_the_rows_read_table_reads(tmp_path, text, rows):
     """``iter_batches`` found the header's end by counting quotes: a quote inside a name (text,
-    not a quoted field) hid every row from the stream while ``read_table`` read them; and it
-    dropped a last line of spaces that ``read_table`` reads as a row."""
+    not a quoted field) hid every row from the stream while ``read_table`` read them; it dropped a
+    last line of spaces, and a byte-order mark starting a row, that ``read_table`` reads."""
     path = tmp_path / "q.csv"
     path.write_bytes(text)
     frame = sio.read_table(path)
