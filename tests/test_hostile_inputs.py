@@ -622,6 +622,24 @@ def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, metho
         assert fast["domain"] == slow["domain"]
 
 
+def test_load_leaves_the_cycle_collector_as_it_was(tmp_path):
+    import gc
+
+    path = tmp_path / "c.json"
+    seqscale.StandardScaler().fit(frame()[["x", "y"]]).save(path)
+    bad = tmp_path / "bad.json"
+    bad.write_text(path.read_text().replace('"scale": ', '"scale": -', 1))
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            seqscale.load(path)
+            with pytest.raises(CoefficientFileError, match="scale"):
+                seqscale.load(bad)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+
+
 @pytest.mark.parametrize(
     "edit, words",
     [
