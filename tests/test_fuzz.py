@@ -534,6 +534,8 @@ def test_bug_constructor_params_not_numbers(make):
         (b"a\n1\n  ", [["1"], ["  "]]),
         (b"a\n\xef\xbb\xbf\n0", [["\ufeff"], ["0"]]),  # found by make fuzz: a mark inside the file
         (b"\xef\xbb\xbfa\n\xef\xbb\xbfx\n0", [["\ufeffx"], ["0"]]),
+        (b'a\n0;"\n"x\ny"', [['0;"'], ["x\ny"]]),  # found by make fuzz: a stray quote in a row
+        (b'a\n1"\n"p\nq"\n2\n"r\ns"\n', [['1"'], ["p\nq"], ["2"], ["r\ns"]]),
     ],
 )
 def test_bug_stream_reads_the_rows_read_table_reads(tmp_path, text, rows):
@@ -567,6 +569,39 @@ def test_header_end_agrees_with_the_csv_module(text, delimiter):
     end = _csv._header_end(data, delimiter)
     if end is not None:
         assert records(data[:end].decode()) == records(text)[:1] and data[:end].strip()
+
+
+def _record_ends_one_byte_at_a_time(data: bytes, delimiter: str) -> list[int]:
+    ends, quoted, field_start, i = [], False, True, 0
+    while i < len(data):
+        byte = data[i : i + 1]
+        if quoted:
+            if byte == b'"':
+                if data[i + 1 : i + 2] == b'"':
+                    i += 1
+                else:
+                    quoted = False
+        elif byte in (b"\n", b"\r"):
+            ends.append(i + 1)
+            field_start = True
+        elif byte == b'"' and field_start:
+            quoted, field_start = True, False
+        else:
+            field_start = byte == delimiter.encode()
+        i += 1
+    return ends
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list('a ,;"\n\r')), max_size=40), delimiter=st.sampled_from(",;")
+)
+def test_record_ends_follow_the_quoting_rule(text, delimiter):
+    """Where a stream chunk may be cut: every line break outside a quoted field, and no other."""
+    from seqscale import _csv
+
+    data = text.encode()
+    assert _csv._record_ends(data, delimiter).tolist() == _record_ends_one_byte_at_a_time(data, delimiter)
 
 
 def test_special_numbers_are_distinct():
