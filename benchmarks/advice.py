@@ -33,8 +33,8 @@ RATIO_LIMIT = 1.25  # issue 13: the recommended variant never above 1.25x the be
 
 def run_one(name: str, seeds: int, epochs: int, patience: int, validate: bool) -> dict:
     """Compare on one data set; a row of plain numbers."""
-    from seqscale.compare import compare
     from seqscale.datasets import dataset_info, load_dataset
+    from seqscale.lab.compare import compare
 
     info = dataset_info(name)
     frame = load_dataset(name)
@@ -180,7 +180,7 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
 def _has_validation() -> bool:
     import importlib
 
-    return hasattr(importlib.import_module("seqscale.advise"), "validated_advice")
+    return hasattr(importlib.import_module("seqscale.advise.api"), "validated_advice")
 
 
 def main(argv: list[str] | None = None) -> int:

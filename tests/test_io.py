@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqscale import io as sio
 from seqscale.errors import DataFileError, InputError, InputTypeError, ParameterError
+from seqscale.files import io as sio
 
 
 def write(path, content):

@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from seqscale import _kernels as K
+from seqscale.core import kernels as K
 
 
 @pytest.fixture(params=["numba", "numpy"])
@@ -388,7 +388,7 @@ def test_backends_agree():
 
 
 def test_import_does_not_load_numba():
-    code = "import sys, seqscale._kernels; assert 'numba' not in sys.modules"
+    code = "import sys, seqscale.core.kernels; assert 'numba' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

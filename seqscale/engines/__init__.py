@@ -17,15 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from seqscale import _kernels, _rows
-from seqscale.affine import Affine
+from seqscale.core import kernels as _kernels
+from seqscale.core.affine import Affine
+from seqscale.core.stats import Moments
 from seqscale.errors import (
     InputError,
     OutOfRangeError,
     OutOfRangeWarning,
     ParameterError,
 )
-from seqscale.stats import Moments
+from seqscale.frames import rows as _rows
 
 __all__ = ["is_dask"]
 

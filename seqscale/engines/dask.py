@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from seqscale import _layout, _rows
+from seqscale.core.quantiles import QuantileSketch
+from seqscale.core.stats import Moments
 from seqscale.engines import (
     _affine_for,
     _apply_block,
@@ -51,8 +52,8 @@ from seqscale.errors import (
     InputTypeError,
     ParameterError,
 )
-from seqscale.quantiles import QuantileSketch
-from seqscale.stats import Moments
+from seqscale.frames import layout as _layout
+from seqscale.frames import rows as _rows
 
 __all__ = ["fit", "fit_moments", "is_dask", "transform"]
 
