@@ -114,7 +114,7 @@ def _case_fn(case: str, path: str, batch: int):
     if case == "iter_batches read":
         return lambda: _touch(pq.ParquetFile(path).iter_batches(batch_size=batch))
     if case == "seqscale fit_file":
-        from seqscale.engines import stream
+        from seqscale.files import stream
 
         def fn():
             res = stream.fit_file(path, method="standard", batch_size=batch)
@@ -150,7 +150,7 @@ def _case_fn(case: str, path: str, batch: int):
         return fn
     if case == "seqscale transform_file":
         import seqscale
-        from seqscale.engines import stream
+        from seqscale.files import stream
 
         first = next(_row_groups(path)).to_pandas()
         scaler = seqscale.StandardScaler().fit(first)

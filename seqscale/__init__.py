@@ -53,8 +53,8 @@ _LAZY = {
     "write_table": "seqscale.files.io",
     "iter_batches": "seqscale.files.io",
     "datasets": "seqscale.datasets",
-    "fit_file": "seqscale.engines.stream",
-    "transform_file": "seqscale.engines.stream",
+    "fit_file": "seqscale.files.stream",
+    "transform_file": "seqscale.files.stream",
 }
 
 

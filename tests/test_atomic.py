@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import seqscale
-from seqscale.engines import stream
 from seqscale.errors import SeqscaleError
 from seqscale.files import io as sio
+from seqscale.files import stream
 from seqscale.util import atomic as _atomic
 
 OLD = b"old content that must survive\n"

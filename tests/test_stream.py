@@ -12,9 +12,8 @@ import pytest
 
 import seqscale
 from seqscale.core.stats import Moments
-from seqscale.engines import stream
 from seqscale.errors import DataFileError, InputTypeError, ParameterError
-from seqscale.files import io
+from seqscale.files import io, stream
 
 N_ROWS = 300_000
 NUMERIC = ["a", "b", "c", "d"]

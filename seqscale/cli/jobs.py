@@ -113,8 +113,8 @@ def fit_job(
     if method not in SCALERS:
         raise ParameterError(f"--method {method!r}: use one of {sorted(SCALERS)}.")
     if id is None and time is None and train_until is None and train_rows is None:
-        from seqscale.engines.stream import fit_file
         from seqscale.files.io import count_rows
+        from seqscale.files.stream import fit_file
 
         scaler = fit_file(data, method=method, columns=columns, progress=progress)
         rows = count_rows(data) or int(np.max(scaler.n_samples_seen_))  # CSV: rows with a value
@@ -245,8 +245,8 @@ def transform_job(
     if not inverse and hasattr(fitted, "feature_names_in_"):
         _require_fitted_columns(data, coefficients, names)
     if not grouped and not inverse and id is None:
-        from seqscale.engines.stream import transform_file
         from seqscale.files.io import count_rows
+        from seqscale.files.stream import transform_file
 
         written = transform_file(fitted, data, out, progress=progress)
         rows = count_rows(written)
