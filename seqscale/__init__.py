@@ -36,15 +36,16 @@ from seqscale.errors import (
     UnseenSeriesError,
 )
 from seqscale.frames.segments import Segments
-from seqscale.scalers.coefficients import load
 from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 from seqscale.scalers.instance import WindowCoefficients, scale_windows
 from seqscale.sequence.difference import Difference
 from seqscale.sequence.encode import OneHotEncoder
+from seqscale.sequence.load import load
 from seqscale.sequence.pipeline import SequencePipeline, check_windows, load_pipeline
 from seqscale.sequence.plan import load_plan, validate_plan
 from seqscale.sequence.split import Split, split_by_time
 from seqscale.sequence.window import to_supervised, window_index
+from seqscale.util.version import __version__ as __version__
 
 # Loaded on first use, so that `import seqscale` stays light (pyarrow, statsmodels, matplotlib,
 # torch and dask are imported only by the functions that need them).
@@ -67,7 +68,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Advice",

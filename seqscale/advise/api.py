@@ -79,7 +79,6 @@ import pandas as pd
 from seqscale.advise import profile as _profile
 from seqscale.advise.columns import Context, analyse_columns, profile_numeric
 from seqscale.advise.results import Advice, ColumnAdvice
-from seqscale.advise.results import short_reason as _short_reason  # noqa: F401
 from seqscale.advise.rules import (  # noqa: F401
     ADF_MAXLAG,
     ALPHA,
@@ -103,7 +102,10 @@ from seqscale.advise.rules import (  # noqa: F401
     dtype_kind,
 )
 from seqscale.advise.seasonality import period_of_time
-from seqscale.errors import InputError, InputTypeError, ParameterError
+from seqscale.advise.tables import as_frame as _as_frame
+from seqscale.advise.validate import candidate_plans, validate_plans
+from seqscale.advise.wording import short_reason as _short_reason  # noqa: F401
+from seqscale.errors import InputError, ParameterError
 from seqscale.frames.time_columns import with_time
 from seqscale.sequence.plan import (  # noqa: F401
     ACTIVATIONS,
@@ -157,24 +159,6 @@ def _resolve_task(task: object, output_activation: object) -> tuple[str, str]:
     if problem:
         raise ParameterError(problem)
     return str(task), str(output_activation)
-
-
-def _as_frame(frame: object) -> pd.DataFrame:
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    if hasattr(frame, "to_pandas") and callable(frame.to_pandas):  # polars, pyarrow
-        result = frame.to_pandas()
-        if isinstance(result, pd.DataFrame):
-            return result
-    if isinstance(frame, np.ndarray):
-        if frame.ndim == 1:
-            frame = frame[:, None]
-        if frame.ndim != 2:
-            raise InputError(f"advise needs a table (2-D), got an array of shape {frame.shape}")
-        return pd.DataFrame(frame, columns=[f"x{i}" for i in range(frame.shape[1])])
-    if isinstance(frame, dict):
-        return pd.DataFrame(frame)
-    raise InputTypeError(f"advise needs a pandas/polars DataFrame or a 2-D array, got {type(frame).__name__}")
 
 
 def _check_options(test_size: object, sample: object) -> None:
@@ -310,8 +294,6 @@ def validated_advice(
     >>> a.validation.chosen, a.plan["columns"]["y"]["difference"]  # doctest: +SKIP
     ('rules', {'lag': 1, 'order': 1})
     """
-    from seqscale.advise.validate import candidate_plans, validate_plans
-
     started = _time.perf_counter()
     rules = advise(train, target, "regression", output_activation, time, id, validation, sample, random_state)
     plan = rules.plan

@@ -37,7 +37,8 @@ from seqscale.advise.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from
     series_plot,
     time_values,
 )
-from seqscale.advise.results import short_reason, spread_text
+from seqscale.advise.tables import as_frame as _as_frame
+from seqscale.advise.wording import short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.frames.time_columns import with_time
 from seqscale.util.atomic import atomic_write
@@ -391,8 +392,6 @@ def write_report(
         title is escaped, the fragment is inserted as given).
     title : the page title.
     """
-    from seqscale.advise.api import _as_frame
-
     df = _as_frame(frame)
     lookup, layout = _layout(df, advice, split)
     with plot_style():

@@ -9,13 +9,14 @@ from __future__ import annotations
 import copy
 import io
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from seqscale.advise.report import write_report
+from seqscale.advise.wording import short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.sequence.plan import plain, save_plan
 
@@ -23,15 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from seqscale.advise.validate import Validation
 
 __all__ = ["Advice", "ColumnAdvice", "short_reason"]
-
-
-def short_reason(reason: str, limit: int = 120) -> str:
-    """The reason without its parenthesized numbers, e.g. ``"roughly normal → standardize"``."""
-    short, previous = reason, None
-    while short != previous:
-        previous, short = short, re.sub(r"\s*\([^()]*\)", "", short)
-    short = " ".join(short.split())
-    return short if len(short) <= limit else short[: limit - 1] + "…"
 
 
 # ================================================================================================
@@ -193,11 +185,6 @@ def _table_row(c: ColumnAdvice) -> tuple[str, str, str, str, str]:
     return c.name, c.kind, rec, _key_numbers(c), reason
 
 
-def spread_text(value: float) -> str:
-    """A standard deviation over seeds, or "n/a" when one seed leaves it undefined."""
-    return "n/a" if value != value else f"{value:.2g}"
-
-
 def validation_table(validation: Validation):
     """The candidates' validation scores as a rich table (the chosen one marked)."""
     from rich import box
@@ -331,8 +318,6 @@ class Advice:
         extra_sections: list[tuple[str, str]] | tuple = (),
     ) -> Path:
         """Write the HTML report (see :func:`seqscale.report.write_report`)."""
-        from seqscale.advise.report import write_report
-
         data = frame if frame is not None else self._frame
         if data is None:
             raise ParameterError("report() needs the frame the advice was computed on")

@@ -33,6 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.advise import lstm as _lstm
+from seqscale.errors import InputError
+from seqscale.sequence.pipeline import SequencePipeline
+from seqscale.sequence.split import split_by_time
+
 __all__ = ["MARGIN", "Validation", "candidate_plans", "validate_plans"]
 
 #: Another plan replaces the rules' plan only when its validation RMSE is lower by this share.
@@ -163,8 +168,6 @@ class Validation:
 
 
 def _split(frame: pd.DataFrame, share: float, time: str | None, id: str | None) -> tuple:
-    from seqscale.sequence.split import split_by_time
-
     return split_by_time(frame, share, time=time, groups=id)
 
 
@@ -178,8 +181,6 @@ def _history(fit: pd.DataFrame, rows: int, time: str | None, id: str | None) -> 
 
 def _data(plan: dict, fit: pd.DataFrame, val: pd.DataFrame, cutoff: Any, n_in: int) -> tuple:
     """Fitted pipeline, training windows and the validation frame (with its history)."""
-    from seqscale.sequence.pipeline import SequencePipeline
-
     pipe = SequencePipeline.from_plan(plan, n_in=n_in, n_out=1, test_start=cutoff).fit(fit)
     X, y = pipe.transform(fit)
     frame = pd.concat([_history(fit, n_in + pipe.span_, plan["time"], plan["id"]), val])
@@ -200,8 +201,6 @@ def _truth(
 
 def _score(plan: dict, parts: tuple, target: str, n_in: int, seeds: int) -> list[float]:
     """RMSE (original units) of the validation forecasts, one per seed."""
-    from seqscale.advise import lstm as _lstm
-
     fit, val, cutoff = parts
     pipe, X, y, frame = _data(plan, fit, val, cutoff, n_in)
     X_val, _ = pipe.transform(frame)
@@ -218,8 +217,6 @@ def _score(plan: dict, parts: tuple, target: str, n_in: int, seeds: int) -> list
 
 def _row(name: str, plan: dict, parts: tuple, target: str, n_in: int, seeds: int) -> dict:
     """One line of the validation table; a plan the fit part is too short for scores NaN."""
-    from seqscale.errors import InputError
-
     try:
         scores = _score(plan, parts, target, n_in, seeds)
     except InputError:

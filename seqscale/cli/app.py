@@ -16,8 +16,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from seqscale.advise.api import advise as run_advise
 from seqscale.advise.lstm import EPOCHS, PATIENCE
+from seqscale.cli.jobs import check_job, fit_job, read_frame, transform_job
+from seqscale.cli.tables import check_table
 from seqscale.errors import ParameterError, SeqscaleError
+from seqscale.lab.compare import compare as run_compare
+from seqscale.lab.demo import run_demo
+from seqscale.util.atomic import check_output
 
 app = typer.Typer(
     name="seqscale",
@@ -120,10 +126,6 @@ def advise(
 
     Example: seqscale advise sales.csv --target sales --time date --plan plan.json --report report.html
     """
-    from seqscale.advise.api import advise as run_advise
-    from seqscale.cli.jobs import read_frame
-    from seqscale.util.atomic import check_output
-
     for written in (plan, report):
         if written is not None:
             check_output(written, [data])
@@ -180,8 +182,6 @@ def fit(
 
     Example: seqscale fit sales.csv --plan plan.json --train-until 2023-01-01 -o coefficients.json
     """
-    from seqscale.cli.jobs import fit_job
-
     summary = fit_job(
         data,
         output,
@@ -219,8 +219,6 @@ def transform(
 
     Example: seqscale transform new.csv -c coefficients.json -o scaled.parquet
     """
-    from seqscale.cli.jobs import transform_job
-
     summary = transform_job(data, coefficients, output, id=_series(id, groups), progress=sys.stderr.isatty())
     out.print(
         f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]",
@@ -251,8 +249,6 @@ def inverse(
 
     Example: seqscale inverse predictions.csv -c coefficients.json -o predictions_real.csv
     """
-    from seqscale.cli.jobs import transform_job
-
     summary = transform_job(pred, coefficients, output, inverse=True, id=_series(id, groups), history=history)
     out.print(
         f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) "
@@ -278,9 +274,6 @@ def check(
 
     Example: seqscale check june.csv -c coefficients.json --tolerance 0.01 || echo "refit needed"
     """
-    from seqscale.cli.jobs import check_job
-    from seqscale.cli.tables import check_table
-
     report, ok = check_job(data, coefficients, tolerance=tolerance, drift=drift, id=_series(id, groups))
     out.print(check_table(report, tolerance, drift))
     if not ok:
@@ -332,10 +325,6 @@ def compare(
 
     Example: seqscale compare sales.csv --target sales --time date --id store --plan my_plan.json
     """
-    from seqscale.cli.jobs import read_frame
-    from seqscale.lab.compare import compare as run_compare
-    from seqscale.util.atomic import check_output
-
     plans = _plan_files(plan or [])
     size = _test_size(test_size)
     if json_out is not None:
@@ -401,8 +390,6 @@ def demo(
 
     Example: seqscale demo --out seqscale-demo
     """
-    from seqscale.lab.demo import run_demo
-
     run_demo(out_dir, quick=quick, console=out)
 
 

@@ -21,6 +21,22 @@ from seqscale.errors import (
     ParameterError,
     SeqscaleError,
 )
+from seqscale.files import csv_reader as _csv
+from seqscale.files import io as sio
+from seqscale.files.inverse import pipeline_decimals, pipeline_levels, shortest_preimage
+from seqscale.files.io import (
+    count_rows,
+    line_numbers,
+    parse_time_column,
+    read_header,
+    read_table,
+    write_table,
+)
+from seqscale.files.stream import fit_file, transform_file
+from seqscale.frames.time_columns import find_time
+from seqscale.scalers.estimators import SCALERS
+from seqscale.sequence.load import load
+from seqscale.sequence.pipeline import SequencePipeline
 from seqscale.sequence.split import split_training
 from seqscale.util.atomic import check_output
 
@@ -31,8 +47,6 @@ PathLike = str | os.PathLike[str]
 
 def load_fitted(path: PathLike) -> Any:
     """A fitted scaler or pipeline from its JSON file (dispatch on the file's ``format``)."""
-    from seqscale.scalers.coefficients import load
-
     return load(path)
 
 
@@ -54,9 +68,6 @@ def read_frame(
     (``note`` says so); several date columns are an error asking for ``--time``. With ``sort``,
     rows are sorted by (id, time), stably; the index keeps each row's position in the file.
     """
-    from seqscale.files.io import parse_time_column, read_table
-    from seqscale.frames.time_columns import find_time
-
     frame = read_table(data)
     _require_columns(frame, [c for c in (time, id) if c is not None], data, "--time/--id")
     found = find_time(frame, time, exclude=(id,)) if detect else time
@@ -108,14 +119,9 @@ def fit_job(
     check_output(out, [data, plan])
     if plan is not None:
         return _fit_pipeline(data, out, plan, id, time, train_until, train_rows)
-    from seqscale.scalers.estimators import SCALERS
-
     if method not in SCALERS:
         raise ParameterError(f"--method {method!r}: use one of {sorted(SCALERS)}.")
     if id is None and time is None and train_until is None and train_rows is None:
-        from seqscale.files.io import count_rows
-        from seqscale.files.stream import fit_file
-
         scaler = fit_file(data, method=method, columns=columns, progress=progress)
         rows = count_rows(data) or int(np.max(scaler.n_samples_seen_))  # CSV: rows with a value
         return _summary(scaler, out, rows, None, None)
@@ -151,8 +157,6 @@ def _fit_pipeline(
     train_until: str | None,
     train_rows: int | None,
 ) -> dict:
-    from seqscale.sequence.pipeline import SequencePipeline
-
     pipe = SequencePipeline.from_plan(plan)
     for option, given, planned in (("--id", id, pipe.id), ("--time", time, pipe.time)):
         if given is not None and planned is not None and given != planned:
@@ -245,9 +249,6 @@ def transform_job(
     if not inverse and hasattr(fitted, "feature_names_in_"):
         _require_fitted_columns(data, coefficients, names)
     if not grouped and not inverse and id is None:
-        from seqscale.files.io import count_rows
-        from seqscale.files.stream import transform_file
-
         written = transform_file(fitted, data, out, progress=progress)
         rows = count_rows(written)
         if rows is None:  # CSV: count the lines after the header
@@ -267,8 +268,6 @@ def _scaler_job(
     inverse: bool,
     id: str | None,
 ) -> dict:
-    from seqscale.files.io import read_table, write_table
-
     frame = _with_rows(read_table(data), data, "invert" if inverse else "scale")
     present = [n for n in names if n in frame.columns]
     if not present:
@@ -288,8 +287,6 @@ def _scaler_job(
 
     if inverse:
         back = np.asarray(fitted.inverse_transform(values, groups=ids, features=present), dtype=np.float64)
-        from seqscale.files.inverse import shortest_preimage
-
         result_values = shortest_preimage(back, values, forward)
     else:
         result_values = forward(values)
@@ -303,8 +300,6 @@ def _scaler_job(
 
 def _as_read(data: PathLike, frame: pd.DataFrame, scaled: list[str]) -> pd.DataFrame:
     """A copy of ``frame`` whose columns other than ``scaled`` hold the cells exactly as read."""
-    from seqscale.files.io import read_table
-
     others = [c for c in frame.columns if c not in scaled]
     if not others or Path(data).suffix.lower() in (".parquet", ".pq"):
         return frame.copy()
@@ -317,9 +312,6 @@ def _as_read(data: PathLike, frame: pd.DataFrame, scaled: list[str]) -> pd.DataF
 def _pipeline_job(
     pipe: Any, data: PathLike, coefficients: PathLike, out: PathLike, inverse: bool, history: PathLike | None
 ) -> dict:
-    from seqscale.files.inverse import pipeline_decimals
-    from seqscale.files.io import read_header, write_table
-
     time = pipe.time if (not inverse or pipe.time in read_header(data)) else None
     frame, _, _ = read_frame(data, time=time, detect=False)
     if not inverse:
@@ -356,8 +348,6 @@ def _levels(
     data: PathLike,
     history: PathLike | None,
 ) -> pd.DataFrame:
-    from seqscale.files.inverse import pipeline_levels
-
     what = ", ".join(f"{c!r} (lag {pipe.specs_[c]['difference']['lag']})" for c in differenced)
     if history is None:
         raise ParameterError(
@@ -386,9 +376,6 @@ def _with_rows(frame: pd.DataFrame, data: PathLike, what: str) -> pd.DataFrame:
 
 def _file_columns(data: PathLike) -> list[str]:
     """The column names of a data file, from its header or footer (no data read)."""
-    from seqscale.files import csv_reader as _csv
-    from seqscale.files import io as sio
-
     path, kind = sio._existing(data)
     if kind == "parquet":
         return list(sio._parquet_file(path).schema_arrow.names)
@@ -441,8 +428,6 @@ def check_job(
 
 
 def _check_scaler(fitted: Any, data: PathLike, coefficients: PathLike, id: str | None) -> pd.DataFrame:
-    from seqscale.files.io import read_table
-
     frame = _with_rows(read_table(data), data, "check")
     names = list(fitted.get_feature_names_out())
     missing = [n for n in names if n not in frame.columns]
@@ -461,8 +446,6 @@ def _check_scaler(fitted: Any, data: PathLike, coefficients: PathLike, id: str |
 
 def _with_lines(report: pd.DataFrame, data: PathLike) -> pd.DataFrame:
     """``first_row`` (a row label of the file's frame) as the file line that holds it."""
-    from seqscale.files.io import line_numbers
-
     rows = [int(r) for r in report["first_row"] if r is not None and r == r]
     where = line_numbers(data, rows) if rows else {}
     first = [None if r is None or r != r else where[int(r)] for r in report["first_row"]]

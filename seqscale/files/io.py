@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from seqscale.errors import DataFileError, InputError, InputTypeError, ParameterError
 from seqscale.files import csv_reader as _csv
+from seqscale.frames.time_columns import TimeCellError, with_time
 from seqscale.util.atomic import atomic_path
 
 __all__ = [
@@ -208,8 +209,6 @@ def parse_time_column(path: PathLike, frame: pd.DataFrame, time: str | None) -> 
 
     The frame's index must still be the file's row positions (as :func:`read_table` returns it).
     """
-    from seqscale.frames.time_columns import TimeCellError, with_time
-
     try:
         return with_time(frame, time)
     except TimeCellError as bad:

@@ -41,14 +41,7 @@ import pyarrow as pa
 
 from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
-from seqscale.engines import (
-    _affine_for,
-    _apply_block,
-    _block_stats,
-    _finish_fit,
-    _needs_sketch,
-    _start_fit,
-)
+from seqscale.engines import _apply_block, _block_stats
 from seqscale.errors import (
     DataFileError,
     FeatureMismatchError,
@@ -57,6 +50,8 @@ from seqscale.errors import (
 )
 from seqscale.files import io as _io
 from seqscale.frames import rows as _rows
+from seqscale.scalers import build
+from seqscale.scalers.estimators import SCALERS
 from seqscale.util.atomic import atomic_path, check_output
 
 __all__ = ["fit_file", "transform_file"]
@@ -72,20 +67,18 @@ _OUTPUTS = {
 
 
 def _scaler_for(method: Any, params: dict) -> Any:
-    from seqscale.scalers.estimators import SCALERS as classes
-
     if not isinstance(method, str):
         if params:
             raise ParameterError("pass scaler parameters to the scaler or as keywords, not both.")
-        if not hasattr(method, "_fold_moments"):
+        if not build.is_scaler(method):
             raise ParameterError(f"method={method!r}: give a method name or a seqscale scaler.")
         return method
-    if method not in classes:
-        raise ParameterError(f"method={method!r} is not one of {sorted(classes)}.")
+    if method not in SCALERS:
+        raise ParameterError(f"method={method!r} is not one of {sorted(SCALERS)}.")
     try:
-        return classes[method](**params)
+        return SCALERS[method](**params)
     except TypeError as err:
-        raise ParameterError(f"{classes[method].__name__}: {err}.") from None
+        raise ParameterError(f"{SCALERS[method].__name__}: {err}.") from None
 
 
 def _is_number(field_type: pa.DataType) -> bool:
@@ -306,7 +299,7 @@ def fit_file(
     if isinstance(columns, str):
         columns = [columns]
     est = _scaler_for(method, params)
-    est._check_params()
+    build.check_params(est)
     picked = _parquet_numeric(path, None if columns is None else list(columns))
     wanted = picked if picked is not None else None if columns is None else list(columns)
     if wanted is not None and sample_weight is not None:
@@ -320,7 +313,7 @@ def fit_file(
     indices = [first.schema.get_field_index(n) for n in names]
     w_index = None if sample_weight is None else _weight_index(path, first.schema, sample_weight)
     mask_value = getattr(est, "mask_value", None)
-    sketch = _needs_sketch(est)
+    sketch = build.needs_sketch(est)
     buffer = _Buffer(len(names))
     total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
@@ -342,8 +335,8 @@ def fit_file(
             advance(batch.num_rows)
     if n_rows == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
-    _start_fit(est, names)
-    return _finish_fit(est, total, n_rows, sketches)
+    build.start_fit(est, names)
+    return build.from_statistics(est, total, n_rows, sketches)
 
 
 def _weight_index(path: Path, schema: pa.Schema, name: str) -> int:
@@ -451,7 +444,7 @@ def _output_kind(out: Path) -> tuple[str, str | None]:
 
 def _scaled_columns(est: Any, path: Path, schema: pa.Schema) -> tuple[list[str], np.ndarray]:
     """Names of the file columns the scaler transforms, and their feature positions."""
-    fitted = est._feature_names_list() if hasattr(est, "feature_names_in_") else None
+    fitted = build.fitted_feature_names(est)
     if fitted is None:
         found = [f.name for f in schema if _is_number(f.type)]
         if len(found) != est.n_features_in_:
@@ -531,11 +524,11 @@ def transform_file(
     """
     path, out = Path(path), Path(out)
     kind, delimiter = _output_kind(out)
-    affine = _affine_for(scaler)
+    affine = build.fitted_affine(scaler)
     check_output(out, [path])
     if isinstance(columns, str):
         columns = [columns]
-    names = (scaler._feature_names_list() or None) if hasattr(scaler, "_feature_names_list") else None
+    names = (build.fitted_feature_names(scaler) or None) if build.is_scaler(scaler) else None
     batches = _batches(path, batch_size, columns, keep=names)
     first = _first(path, batches)
     scaled, channels = _scaled_columns(scaler, path, first.schema)
@@ -544,7 +537,7 @@ def transform_file(
     schema = _output_schema(first.schema, indices)
     options = {
         "inverse": bool(inverse),
-        "policy": scaler._range_policy(),
+        "policy": build.range_policy(scaler),
         "mask_value": scaler.mask_value,
         "names": scaled,
     }

@@ -29,6 +29,7 @@ import numpy as np
 
 from seqscale.core import kernels as _kernels
 from seqscale.errors import InputError
+from seqscale.frames import panel
 
 __all__ = ["Segments", "sorted_runs"]
 
@@ -72,8 +73,6 @@ class Segments:
     @property
     def unique(self) -> bool:
         """Whether every id owns one segment (else the general per-row path is used)."""
-        from seqscale.frames import panel
-
         span = panel.compact_ints(self.ids)
         if span is not None:  # compact integers: one count per id
             return bool(np.bincount((self.ids - span[0]).astype(np.intp)).max() <= 1)

@@ -17,6 +17,7 @@ import numpy as np
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError, InputTypeError, ParameterError
+from seqscale.frames import rows as _rows
 
 __all__ = ["accepts", "apply", "as_csr_or_csc", "check_no_shift", "is_sparse", "moments"]
 
@@ -100,8 +101,6 @@ def apply(est: Any, X: Any, inverse: bool) -> Any:
     Each stored value is scaled with its column's coefficients (the columns act as the series of
     a one-feature table), so the out-of-range policy applies as for dense input.
     """
-    from seqscale.frames import rows as _rows
-
     affine = est.affine_
     if affine.shift.ndim != 1 or np.any(affine.shift != 0) or np.any(affine.offset != 0):
         raise ParameterError("sparse input: this scaler's coefficients shift values or are per series.")

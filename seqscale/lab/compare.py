@@ -55,11 +55,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.advise import lstm as _lstm
 from seqscale.advise.lstm import EPOCHS, PATIENCE
 from seqscale.errors import InputError, ParameterError, SeqscaleError
+from seqscale.frames.time_columns import with_time
 from seqscale.lab.compare_rows import Split, history, order_rows, split_rows, usable_series
 from seqscale.lab.comparison import ComparisonResult, progress_bar
 from seqscale.lab.truth import Truth, season_length
+from seqscale.sequence.pipeline import SequencePipeline
+from seqscale.sequence.pipeline import _plain as plain
+from seqscale.sequence.pipeline_steps import as_frame
+from seqscale.sequence.plan import load_plan, validate_plan
 
 __all__ = ["VARIANTS", "ComparisonResult", "compare", "variant_plans"]
 
@@ -152,8 +158,6 @@ def _resolve_plans(plans: Any, defaults: dict[str, dict], target: str) -> tuple[
     A name mapped to None drops a default. Every plan gets the defaults' window, time and id
     (the same footing); its target must be the compared one.
     """
-    from seqscale.sequence.plan import load_plan, validate_plan
-
     sources = dict.fromkeys(defaults, "advice on the training rows")
     sources["validated"] = "validated advice on the training rows"
     sources.update({name: f"every numeric column {m}" for name, m in _UNIFORM.items()})
@@ -210,8 +214,6 @@ class _Variant:
 
 def _prepare(name: str, plan: dict, split: Split, id: str | None) -> _Variant:
     """Fit the variant's pipeline on the training rows; tensors of the training and test period."""
-    from seqscale.sequence.pipeline import SequencePipeline
-
     n_in, n_out = plan["window"]["n_in"], plan["window"]["n_out"]
     try:
         pipe = SequencePipeline.from_plan(plan, n_in=n_in, n_out=n_out, test_start=split.cutoff)
@@ -226,8 +228,6 @@ def _prepare(name: str, plan: dict, split: Split, id: str | None) -> _Variant:
 
 def _train(name: str, variant: _Variant, truth: Truth, budget: dict, advance: Any) -> tuple:
     """Every seed of one variant: run records, loss histories, the forecasts (mean over seeds)."""
-    from seqscale.advise import lstm as _lstm
-
     target, n_out = truth.target, truth.n_out
     runs, series_runs, histories, forecasts = [], [], [], []
     for seed in range(budget["seeds"]):
@@ -387,9 +387,6 @@ def _check_args(
     epochs: Any,
     patience: Any,
 ) -> tuple[pd.DataFrame, str]:
-    from seqscale.frames.time_columns import with_time
-    from seqscale.sequence.pipeline_steps import as_frame
-
     df = as_frame(frame)
     if not isinstance(target, str):
         raise ParameterError(
@@ -428,9 +425,6 @@ def _settings(
     skipped: list,
     variants: dict[str, _Variant],
 ) -> dict:
-    from seqscale.advise import lstm as _lstm
-    from seqscale.sequence.pipeline import _plain as plain
-
     return {
         "target": target,
         "time": time,
@@ -457,8 +451,6 @@ def _settings(
 
 def _rows_seen(train: pd.DataFrame, time: str | None, id: str | None) -> dict:
     """Which rows the advice (and every pipeline) saw: count, first and last time, series."""
-    from seqscale.sequence.pipeline import _plain as plain
-
     first, last = (train[time].min(), train[time].max()) if time is not None else (0, len(train) - 1)
     return {
         "rows": len(train),

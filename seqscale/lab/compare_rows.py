@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from seqscale.errors import InputError, ParameterError
+from seqscale.sequence.pipeline import _plain as plain
 
 __all__ = ["Split", "history", "order_rows", "split_rows", "usable_series"]
 
@@ -41,8 +42,6 @@ def order_rows(df: pd.DataFrame, time: str | None, id: str | None) -> pd.DataFra
 
 
 def _repeat_message(df: pd.DataFrame, time: str, id: str | None, rows: np.ndarray) -> str:
-    from seqscale.sequence.pipeline import _plain as plain
-
     value = df[time].iloc[rows[0]]
     same = rows[(df[time].iloc[rows] == value).to_numpy()]
     if id is not None:

@@ -13,7 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.advise.plots import figure_to_data_uri, plot_style
+from seqscale.lab.comparison_plots import forecast_figure, loss_figure
 from seqscale.lab.truth import Truth
+from seqscale.sequence.plan import save_plan
+from seqscale.util.atomic import atomic_path, atomic_write
 
 __all__ = ["ComparisonResult", "progress_bar"]
 
@@ -176,8 +180,6 @@ class ComparisonResult:
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_dict` as JSON, atomically."""
-        from seqscale.util.atomic import atomic_write
-
         with atomic_write(path) as handle:
             json.dump(self.to_dict(), handle, indent=1, ensure_ascii=False, allow_nan=False)
             handle.write("\n")
@@ -189,8 +191,6 @@ class ComparisonResult:
         ``comparison.json`` (numbers, settings, plans), ``plans/<variant>.json`` (each plan, as
         ``seqscale fit --plan`` reads it), ``losses.png``, ``forecasts.png``, ``report.html``.
         """
-        from seqscale.sequence.plan import save_plan
-
         out = Path(out_dir)
         (out / "plans").mkdir(parents=True, exist_ok=True)
         paths = {
@@ -205,8 +205,6 @@ class ComparisonResult:
 
     def write_report(self, path: str | os.PathLike[str]) -> Path:
         """A self-contained HTML page with :meth:`html_section`."""
-        from seqscale.util.atomic import atomic_write
-
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><title>seqscale compare</title></head>"
             f"<body><h1>LSTM comparison of scaling choices</h1>{self.html_section()}</body></html>"
@@ -218,8 +216,6 @@ class ComparisonResult:
     # ------------------------------------------------------------------ figures
     def loss_figure(self) -> Any:
         """matplotlib Figure: training and validation loss per epoch, one panel per variant."""
-        from seqscale.lab.comparison_plots import loss_figure
-
         return loss_figure(self)
 
     def forecast_figure(self) -> Any:
@@ -227,8 +223,6 @@ class ComparisonResult:
 
         Panels: one axis for each of the first four series.
         """
-        from seqscale.lab.comparison_plots import forecast_figure
-
         return forecast_figure(self)
 
     def plot_losses(self, path: str | os.PathLike[str]) -> Path:
@@ -314,8 +308,6 @@ class ComparisonResult:
 
     def html_section(self) -> str:
         """HTML fragment: verdict, tables and both figures as data URIs (for ``extra_sections``)."""
-        from seqscale.advise.plots import figure_to_data_uri, plot_style
-
         s = self.settings
         head = (
             "<tr><th>variant</th><th>RMSE (mean ± std)</th><th>MAE (mean ± std)</th>"
@@ -441,9 +433,6 @@ def _plain(value: Any) -> str:
 
 
 def _save_png(make: Any, path: str | os.PathLike[str]) -> Path:
-    from seqscale.advise.plots import plot_style
-    from seqscale.util.atomic import atomic_path
-
     with plot_style():
         fig = make()
         with atomic_path(path) as tmp:

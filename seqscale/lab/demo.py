@@ -29,6 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.advise.api import advise
+from seqscale.datasets import load_dataset
+from seqscale.files.io import write_table
+from seqscale.lab.compare import compare
+from seqscale.sequence import pipeline_steps as steps
+from seqscale.sequence.pipeline import SequencePipeline
+from seqscale.sequence.split import split_by_time
+
 __all__ = ["DATASET", "TARGET", "drift_table", "run_demo"]
 
 DATASET = "macrodata"
@@ -58,8 +66,6 @@ def drift_table(pipe: Any, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFr
     ``drift`` is True when either view has more than 10 % of the test values outside or a mean
     shift beyond 2 standard deviations.
     """
-    from seqscale.sequence import pipeline_steps as steps
-
     train = steps.sort_frame(train, pipe.time, pipe.id)
     test = steps.sort_frame(test, pipe.time, pipe.id)
     context = pd.concat([train.iloc[len(train) - pipe.span_ :] if pipe.span_ else train.iloc[:0], test])
@@ -245,13 +251,6 @@ def run_demo(
         ``drift`` (column -> share of test levels outside the training range) and ``seconds``.
     """
     from rich.console import Console
-
-    from seqscale.advise.api import advise
-    from seqscale.datasets import load_dataset
-    from seqscale.files.io import write_table
-    from seqscale.lab.compare import compare
-    from seqscale.sequence.pipeline import SequencePipeline
-    from seqscale.sequence.split import split_by_time
 
     started = _time.perf_counter()
     console = console or Console()

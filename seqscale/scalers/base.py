@@ -31,6 +31,9 @@ from seqscale.frames import panel
 from seqscale.frames import rows as _rows
 from seqscale.frames import sparse as _sparse
 from seqscale.frames.segments import Segments, segment_apply, segment_fit_apply, segment_moments
+from seqscale.scalers import build
+from seqscale.scalers.check import range_report
+from seqscale.scalers.coefficients import coefficient_table, save, to_dict
 
 __all__ = ["AffineScaler"]
 
@@ -121,9 +124,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         lengths : true length of each padded 3D sample; the padding is ignored.
         """
         if is_dask(X):
-            from seqscale.engines import dask as engine
-
-            return engine.fit(self, X, groups=groups, sample_weight=sample_weight)
+            return build.fit_dask(self, X, groups=groups, sample_weight=sample_weight)
         self._reset()
         return self.partial_fit(X, y, sample_weight, groups=groups, lengths=lengths)
 
@@ -371,11 +372,9 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 )
             return _sparse.apply(self, X, inverse)
         if is_dask(X):
-            from seqscale.engines import dask as engine
-
             if groups is not None or lengths is not None or features is not None:
                 raise ParameterError("Dask input: groups=, lengths= and features= are not supported.")
-            return engine.transform(self, X, inverse=inverse)
+            return build.transform_dask(self, X, inverse=inverse)
         channels = None if features is None else self._channel_index(features)
         if isinstance(groups, Segments) and (channels is not None or not self._segments_direct(lengths)):
             groups = groups.row_ids()
@@ -474,8 +473,6 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         largest excess (in original units and as a share of the range), the first row where it
         happens, and the shift of the mean in training standard deviations.
         """
-        from seqscale.scalers.check import range_report
-
         self._require_fitted()
         if isinstance(groups, Segments):
             groups = groups.row_ids()
@@ -486,21 +483,15 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     @property
     def coefficients_(self) -> Any:
         """Tidy table of the fitted statistics and coefficients, one row per channel."""
-        from seqscale.scalers.coefficients import coefficient_table
-
         self._require_fitted()
         return coefficient_table(self)
 
     def save(self, path: Any) -> None:
         """Write the fitted coefficients to a versioned, human-readable JSON file (atomically)."""
-        from seqscale.scalers.coefficients import save
-
         save(self, path)
 
     def to_dict(self) -> dict:
         """The coefficient file's content as a plain dict."""
-        from seqscale.scalers.coefficients import to_dict
-
         return to_dict(self)
 
     # ------------------------------------------------------------------ export

@@ -15,7 +15,10 @@ import numpy as np
 from seqscale.core.stats import Moments
 from seqscale.errors import CoefficientFileError, SeqscaleError
 
-__all__ = ["build"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "build"]
+
+FORMAT = "seqscale.coefficients"
+FORMAT_VERSION = 2
 
 _STATS = ("count", "mean", "m2", "min", "max")
 _QUANTILES = ("median", "q_low", "q_high")
@@ -31,8 +34,6 @@ def _need(cond: bool, source: str, message: str) -> None:
 
 
 def _header(record: Any, source: str, classes: dict) -> type:
-    from seqscale.scalers.coefficients import FORMAT, FORMAT_VERSION
-
     _need(isinstance(record, dict), source, "the file must hold a JSON object.")
     _need(
         record.get("format") == FORMAT,

@@ -25,9 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.core.stats import Moments
+from seqscale.core import domain as _domain
 from seqscale.errors import CoefficientFileError, SeqscaleError
+from seqscale.scalers.coefficient_check import FORMAT, FORMAT_VERSION, build
+from seqscale.scalers.registry import SCALERS
 from seqscale.util.atomic import atomic_write
+from seqscale.util.jsonfile import read_json
+from seqscale.util.version import __version__
 
 __all__ = [
     "FORMAT",
@@ -40,8 +44,6 @@ __all__ = [
     "to_dict",
 ]
 
-FORMAT = "seqscale.coefficients"
-FORMAT_VERSION = 2
 _STATS = ("count", "mean", "m2", "min", "max")
 _QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
@@ -49,8 +51,6 @@ _DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std"), "maxabs": 
 
 
 def _classes() -> dict[str, type]:
-    from seqscale.scalers.estimators import SCALERS
-
     return SCALERS
 
 
@@ -71,8 +71,6 @@ def _grid(est: Any) -> tuple[list[str], list[Any] | None]:
 
 
 def _domain_arrays(est: Any) -> dict[str, np.ndarray]:
-    from seqscale.core import domain as _domain
-
     names = est._feature_names_list()
     series = est.series_ if est._grouped else None
     shape = est.affine_.scale.shape
@@ -162,8 +160,6 @@ def _native_param(value: Any) -> Any:
 
 
 def _version() -> str:
-    from seqscale import __version__
-
     return __version__
 
 
@@ -182,7 +178,8 @@ def dumps(record: dict) -> str:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Read a coefficient (or pipeline) file and return the fitted scaler (or pipeline) it holds.
+    """Read a coefficient file and return the fitted scaler it holds (:func:`seqscale.load` also
+    reads pipeline files).
 
     Raises
     ------
@@ -190,21 +187,13 @@ def load(path: str | os.PathLike[str]) -> Any:
         When the file is missing, not JSON, truncated, of a newer format version, or holds an
         invalid field (the message names it).
     """
-    from seqscale.util.jsonfile import read_json
-
     where = os.fspath(path)
     record = read_json(where, "coefficient")
-    if isinstance(record, dict) and record.get("format") == "seqscale.pipeline":
-        from seqscale.sequence.pipeline import pipeline_from_dict
-
-        return pipeline_from_dict(record, source=where)
     return from_dict(record, source=where)
 
 
 def from_dict(record: Any, source: str = "coefficients") -> Any:
     """Rebuild a fitted scaler from a coefficient record, validating every field."""
-    from seqscale.scalers.coefficient_check import build
-
     try:
         return build(record, source, _classes())
     except CoefficientFileError:
@@ -236,8 +225,3 @@ def coefficient_table(est: Any) -> Any:
 
 def _nan_counts(est: Any) -> np.ndarray:
     return np.asarray(est._n_rows - est.stats_.count, dtype=np.int64)
-
-
-def moments_from_channels(columns: dict[str, np.ndarray]) -> Moments:
-    """The Moments held by parsed channel columns."""
-    return Moments.from_arrays(**{k: columns[k] for k in _STATS})

@@ -19,6 +19,7 @@ from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.errors import ParameterError
 from seqscale.scalers.base import AffineScaler, _finite_number
+from seqscale.scalers.registry import register
 
 __all__ = ["SCALERS", "MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
@@ -446,6 +447,4 @@ class MaxAbsScaler(AffineScaler):
 
 
 #: The scaler class of each method name (the names used in code, JSON files and the CLI).
-SCALERS: dict[str, type[AffineScaler]] = {
-    cls.method: cls for cls in (MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)
-}
+SCALERS: dict[str, type[AffineScaler]] = register(MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)

@@ -40,12 +40,16 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from seqscale.core.affine import Affine
-from seqscale.errors import InputError, NotFittedError, ParameterError
+from seqscale.errors import CoefficientFileError, InputError, NotFittedError, ParameterError
 from seqscale.frames.time_columns import with_time
 from seqscale.sequence import pipeline_specs as specs
 from seqscale.sequence import pipeline_steps as steps
 from seqscale.sequence import pipeline_target as target
+from seqscale.sequence.difference import Difference
+from seqscale.sequence.encode import OneHotEncoder
 from seqscale.sequence.leakage import check_test_start, check_windows
+from seqscale.sequence.pipeline_io import from_dict, load, save, to_dict
+from seqscale.sequence.plan import load_plan, validate_plan
 from seqscale.sequence.window import to_supervised, window_index
 
 __all__ = ["SequencePipeline", "check_windows", "load_pipeline", "pipeline_from_dict"]
@@ -143,8 +147,6 @@ class SequencePipeline(BaseEstimator):
         >>> SequencePipeline.from_plan(plan).n_in
         4
         """
-        from seqscale.advise.api import load_plan, validate_plan
-
         is_path = isinstance(plan, (str, os.PathLike))
         plan = load_plan(plan) if is_path else validate_plan(plan)
         kwargs = {
@@ -238,8 +240,6 @@ class SequencePipeline(BaseEstimator):
                 )
 
     def _fit_steps(self, df: pd.DataFrame, used: dict) -> None:
-        from seqscale.sequence.difference import Difference
-
         ids = df[self.id].to_numpy() if self.id is not None else None
         if self.task != "regression" and len(self.targets_) > 1:
             raise ParameterError(
@@ -299,8 +299,6 @@ class SequencePipeline(BaseEstimator):
             self.scalers_[col] = scaler
 
     def _fit_encoders(self, df: pd.DataFrame) -> None:
-        from seqscale.sequence.encode import OneHotEncoder
-
         self.encoders_ = {}
         for col, spec in self.specs_.items():
             if spec["role"] == "categorical":
@@ -311,9 +309,6 @@ class SequencePipeline(BaseEstimator):
             self.target_encoder_ = target.label_encoder(t, self.specs_[t]["classes"])
 
     def _validate_plan(self) -> None:
-        from seqscale.advise.api import validate_plan
-        from seqscale.errors import CoefficientFileError
-
         try:
             validate_plan(self.to_plan(), source="columns")
         except CoefficientFileError as err:
@@ -592,14 +587,10 @@ class SequencePipeline(BaseEstimator):
     # ------------------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fitted pipeline (plan and every step's state) as one JSON file, atomically."""
-        from seqscale.sequence.pipeline_io import save
-
         save(self, path)
 
     def to_dict(self) -> dict:
         """The pipeline file's content as a plain dict."""
-        from seqscale.sequence.pipeline_io import to_dict
-
         return to_dict(self)
 
 
@@ -611,16 +602,12 @@ def load_pipeline(path: str | os.PathLike[str]) -> SequencePipeline:
     CoefficientFileError
         Missing, truncated or tampered file; the message names the field.
     """
-    from seqscale.sequence.pipeline_io import load
-
-    return load(path)
+    return load(path, SequencePipeline)
 
 
 def pipeline_from_dict(record: Any, source: str = "pipeline") -> SequencePipeline:
     """Rebuild a fitted pipeline from :meth:`SequencePipeline.to_dict` output (validated)."""
-    from seqscale.sequence.pipeline_io import from_dict
-
-    return from_dict(record, source)
+    return from_dict(record, SequencePipeline, source)
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -16,7 +16,15 @@ import numpy as np
 import pandas as pd
 
 from seqscale.errors import CoefficientFileError, SeqscaleError
+from seqscale.scalers.coefficients import from_dict as scaler_from_dict
+from seqscale.sequence import pipeline_specs as specs
+from seqscale.sequence.difference import Difference
+from seqscale.sequence.encode import OneHotEncoder
+from seqscale.sequence.pipeline_target import label_encoder
+from seqscale.sequence.plan import validate_plan
 from seqscale.util.atomic import atomic_write
+from seqscale.util.jsonfile import read_json
+from seqscale.util.version import __version__
 
 __all__ = ["FORMAT", "VERSION", "from_dict", "load", "save", "to_dict"]
 
@@ -63,8 +71,6 @@ def _test_start(start: Any) -> Any:
 
 def to_dict(pipe: Any) -> dict:
     """The pipeline file's content (see the module docstring)."""
-    from seqscale import __version__
-
     pipe._require_fitted()
     plan = json.loads(json.dumps(pipe.to_plan(), allow_nan=False, default=_default))
     return {
@@ -129,21 +135,20 @@ def save(pipe: Any, path: str | os.PathLike[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------ reading
-def load(path: str | os.PathLike[str]) -> Any:
-    """Read and validate a pipeline file; CoefficientFileError for anything wrong."""
+def load(path: str | os.PathLike[str], cls: type) -> Any:
+    """Read and validate a pipeline file into a ``cls`` (a
+    :class:`~seqscale.sequence.pipeline.SequencePipeline`); CoefficientFileError for anything wrong."""
     try:
         where = os.fspath(path)
     except TypeError:
         raise CoefficientFileError(f"path must be a file path, got {type(path).__name__}.") from None
-    from seqscale.util.jsonfile import read_json
-
-    return from_dict(read_json(where, "pipeline"), source=where)
+    return from_dict(read_json(where, "pipeline"), cls, source=where)
 
 
-def from_dict(record: Any, source: str = "pipeline") -> Any:
-    """Rebuild a fitted pipeline from its record, validating every field."""
+def from_dict(record: Any, cls: type, source: str = "pipeline") -> Any:
+    """Rebuild a fitted ``cls`` pipeline from its record, validating every field."""
     try:
-        return _build(record, source)
+        return _build(record, cls, source)
     except _FieldError as err:
         raise CoefficientFileError(f"{source}: field {err.where!r}: {err.message}") from None
     except CoefficientFileError:
@@ -174,10 +179,7 @@ def _part(where: str, read: Any, record: Any) -> Any:
         raise _FieldError(where, str(err)) from None
 
 
-def _build(record: Any, source: str) -> Any:
-    from seqscale.advise.api import validate_plan
-    from seqscale.sequence.pipeline import SequencePipeline
-
+def _build(record: Any, cls: type, source: str) -> Any:
     _need(isinstance(record, dict), "record", "must be a JSON object")
     _need(record.get("format") == FORMAT, "format", f"must be {FORMAT!r}")
     version = record.get("version")
@@ -191,7 +193,7 @@ def _build(record: Any, source: str) -> Any:
     params = _sub(record, "params", dict)
     allow = params.get("allow_leakage", False)
     _need(isinstance(allow, bool), "params.allow_leakage", "must be true or false")
-    pipe = SequencePipeline.from_plan(
+    pipe = cls.from_plan(
         plan, test_start=_read_start(params.get("test_start")), allow_leakage=allow
     )
     state = _sub(record, "state", dict)
@@ -225,8 +227,6 @@ def _read_start(value: Any) -> Any:
 
 
 def _restore(pipe: Any, plan: dict, state: dict, source: str) -> None:
-    from seqscale.sequence import pipeline_specs as specs
-
     pipe.targets_ = list(plan["target"])
     pipe.target_kind_ = plan["task"]
     pipe.specs_ = {c: dict(s) for c, s in plan["columns"].items() if s["role"] != "ignore"}
@@ -252,8 +252,6 @@ def _restore(pipe: Any, plan: dict, state: dict, source: str) -> None:
     _need(state.get("span") == pipe.span_, "state.span", f"must be {pipe.span_} (largest lag * order)")
     t = pipe.targets_[0]
     if pipe.target_kind_ != "regression" and pipe.specs_[t].get("encode") == "onehot":
-        from seqscale.sequence.pipeline_target import label_encoder
-
         pipe.target_encoder_ = label_encoder(t, pipe.specs_[t]["classes"])
     if plan["series_features"]:
         pipe.series_table_ = _series_table(state.get("series_features"))
@@ -282,8 +280,6 @@ def _restore(pipe: Any, plan: dict, state: dict, source: str) -> None:
 
 
 def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
-    from seqscale.scalers.coefficients import from_dict as scaler_from_dict
-
     scaled = pipe._scaled()
     extra = sorted(set(records) - set(scaled))
     _need(
@@ -324,8 +320,6 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
 
 
 def _encoders(pipe: Any, records: dict) -> dict:
-    from seqscale.sequence.encode import OneHotEncoder
-
     wanted = [c for c, s in pipe.specs_.items() if s["role"] == "categorical"]
     _need(
         sorted(records) == sorted(wanted),
@@ -347,8 +341,6 @@ def _encoders(pipe: Any, records: dict) -> dict:
 
 
 def _differences(pipe: Any, records: dict) -> dict:
-    from seqscale.sequence.difference import Difference
-
     wanted = {c: s["difference"] for c, s in pipe._scaled().items() if s["difference"]}
     _need(
         sorted(records) == sorted(wanted),

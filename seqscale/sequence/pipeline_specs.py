@@ -16,6 +16,9 @@ import pandas as pd
 
 from seqscale.errors import InputTypeError, ParameterError
 from seqscale.frames.time_columns import looks_like_time
+from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.sequence.encode import _normalize as plain
+from seqscale.sequence.encode import _sorted
 
 __all__ = [
     "ACTIVATIONS",
@@ -258,9 +261,6 @@ def _classification_spec(name: str, spec: dict, values: pd.Series, task: str, ac
 
 
 def _classes(values: pd.Series) -> list:
-    from seqscale.sequence.encode import _normalize as plain
-    from seqscale.sequence.encode import _sorted
-
     uniques = {plain(v) for v in pd.unique(values.dropna())}
     return _sorted(list(uniques))
 
@@ -294,8 +294,6 @@ def make_scaler(spec: dict) -> Any:
     >>> make_scaler({"method": "minmax", "bounds": [0, 100]}).bounds
     (0.0, 100.0)
     """
-    from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-
     method, bounds = spec.get("method"), spec.get("bounds")
     if method == "none":
         return StandardScaler(mean=0.0, std=1.0)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from seqscale.errors import InputError, ParameterError
+from seqscale.sequence.encode import OneHotEncoder, _normalize
 
 __all__ = [
     "as_array",
@@ -32,8 +33,6 @@ def label(value: Any) -> str:
 
 def label_encoder(name: str, classes: list) -> Any:
     """A fitted OneHotEncoder whose categories are exactly ``classes``, in that order."""
-    from seqscale.sequence.encode import OneHotEncoder
-
     params = {
         "handle_unknown": "error",
         "missing": "error",
@@ -69,8 +68,6 @@ def encode(pipe: Any, labels: pd.Series) -> np.ndarray:
     spec = pipe.specs_[pipe.targets_[0]]
     if spec.get("encode") == "onehot":
         return pipe.target_encoder_.transform(labels.to_numpy(dtype=object))
-    from seqscale.sequence.encode import _normalize
-
     classes = spec["classes"]
     plain = [_normalize(v) for v in labels.to_numpy(dtype=object)]
     unknown = [v for v in set(plain) if v not in classes]

@@ -33,6 +33,7 @@ from seqscale.sequence.plan_schema import (
     check_plan,
 )
 from seqscale.util.atomic import atomic_write
+from seqscale.util.jsonfile import read_json
 
 __all__ = [
     "ACTIVATIONS",
@@ -86,8 +87,6 @@ def load_plan(path: str | os.PathLike[str]) -> dict:
         name = os.fspath(path)
     except TypeError as err:
         raise CoefficientFileError(f"plan path must be a path, got {type(path).__name__}") from err
-    from seqscale.util.jsonfile import read_json
-
     return validate_plan(read_json(name, "plan"), source=name)
 
 
