@@ -25,7 +25,7 @@ from seqscale.core import kernels as _kernels
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import OutOfRangeError, OutOfRangeWarning
-from seqscale.frames import rows as _rows
+from seqscale.scalers import rows as _rows
 
 __all__ = ["is_dask"]
 

@@ -44,7 +44,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.frames import layout as _layout
-from seqscale.frames import rows as _rows
+from seqscale.scalers import rows as _rows
 
 __all__ = ["apply", "fit", "fit_moments", "fit_statistics", "is_dask", "prepare", "transform"]
 

@@ -49,8 +49,8 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.files import io as _io
-from seqscale.frames import rows as _rows
 from seqscale.scalers import build
+from seqscale.scalers import rows as _rows
 from seqscale.scalers.estimators import SCALERS
 from seqscale.util.atomic import atomic_path, check_output
 

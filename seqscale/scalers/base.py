@@ -28,10 +28,10 @@ from seqscale.errors import (
 )
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
-from seqscale.frames import rows as _rows
-from seqscale.frames import sparse as _sparse
 from seqscale.frames.segments import Segments, segment_apply, segment_fit_apply, segment_moments
 from seqscale.scalers import build
+from seqscale.scalers import rows as _rows
+from seqscale.scalers import sparse as _sparse
 from seqscale.scalers.check import range_report
 from seqscale.scalers.coefficients import coefficient_table, save, to_dict
 

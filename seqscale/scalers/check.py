@@ -8,7 +8,7 @@ import numpy as np
 
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
-from seqscale.frames import rows as _rows
+from seqscale.scalers import rows as _rows
 
 __all__ = ["range_report"]
 

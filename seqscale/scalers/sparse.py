@@ -17,7 +17,7 @@ import numpy as np
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError, InputTypeError, ParameterError
-from seqscale.frames import rows as _rows
+from seqscale.scalers import rows as _rows
 
 __all__ = ["accepts", "apply", "as_csr_or_csc", "check_no_shift", "is_sparse", "moments"]
 
