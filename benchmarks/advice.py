@@ -1,8 +1,9 @@
 """Does the advice pay off? ``seqscale compare`` on every public data set of :mod:`seqscale.datasets`.
 
 ``python -m benchmarks.advice [NAME ...] [--seeds 3] [--epochs 40] [--patience 8] [--no-validate]``
-(``make advice-bench`` runs every data set). For each set, :func:`seqscale.compare` trains the same
-LSTM on raw, normalized, standardized and advised data (and the advice's validated choice, when
+(``make advice-bench`` runs every data set). For each set,
+:func:`~seqscale.lab.compare.compare` trains the same LSTM on raw, normalized, standardized and
+advised data (and the advice's validated choice, when
 this seqscale has one) on the first 80 % of the time steps and scores one-step forecasts of the
 rest in the target's own units; panels are compared with their series id. The table gives each
 variant's RMSE as mean ± std over the seeds, the last-value and seasonal-naive references, the

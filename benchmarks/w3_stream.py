@@ -10,7 +10,7 @@ a fresh interpreter, which reports its own peak resident set (``getrusage`` ``ru
   faster than it reads);
 - ``iter_batches``: pyarrow's ``ParquetFile.iter_batches(batch_size=1M)``, same touch, shown for
   its memory (it holds most of the file's decoded pages);
-- ``seqscale fit_file``: ``seqscale.stream.fit_file(path, method="standard", batch_size=1M)``;
+- ``seqscale fit_file``: ``seqscale.fit_file(path, method="standard", batch_size=1M)``;
 - ``seqscale partial_fit`` and ``scikit-learn partial_fit``: ``StandardScaler.partial_fit`` over
   the same row-group reader as the reference (threads on), each group turned into a 2D array with
   ``np.column_stack`` of the zero-copy column views;

@@ -68,7 +68,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
 
-
 __all__ = [
     "Advice",
     "Affine",

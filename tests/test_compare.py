@@ -1,4 +1,4 @@
-"""seqscale.compare: the same LSTM on raw / normalized / standardized / advised data."""
+"""seqscale.lab.compare.compare: the same LSTM on raw / normalized / standardized / advised data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""seqscale.compare on panels (long format), user plans, references and the CLI end to end.
+"""seqscale.lab.compare.compare on panels (long format), user plans, references and the CLI end to end.
 
 Tiny networks (1-2 epochs, 1 seed) keep these fast: they test what is compared and how it is
 scored, not how well an LSTM learns.

@@ -1,4 +1,4 @@
-"""seqscale.demo: the whole story on the bundled macro data (quick mode)."""
+"""seqscale.lab.demo: the whole story on the bundled macro data (quick mode)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Strict CSV/Parquet reading, streaming and atomic writing (seqscale.io)."""
+"""Strict CSV/Parquet reading, streaming and atomic writing (seqscale.files.io)."""
 
 from __future__ import annotations
 

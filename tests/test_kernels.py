@@ -357,7 +357,7 @@ def test_segment_affine_parallel_chunks_equal_one_thread(channels):
     codes = np.concatenate([rng.permutation(runs), runs])  # short runs, then long ones
     x = rng.standard_normal((codes.size, channels))
     H, S, O = (rng.uniform(0.5, 2.0, (n_groups, channels)) for _ in range(3))
-    assert x.size >= K._PARALLEL_MIN_ELEMS
+    assert x.size >= K.PARALLEL_MIN_ELEMS
     threaded = K.segment_affine_apply(x, codes, S, O, shift2d=H)
     with K._PARALLEL_LOCK:  # another kernel holds the threads: one thread
         serial = K.segment_affine_apply(x, codes, S, O, shift2d=H)

@@ -1,4 +1,4 @@
-"""Tests of seqscale.report: the HTML report and the figure helper."""
+"""Tests of seqscale.advise.report: the HTML report and the figure helper."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ Targets
     [-1, 1]. An inconsistent task/activation pair raises
     :class:`~seqscale.errors.ParameterError`.
 Validated choice (``validate=True``)
-    See :mod:`seqscale._validate`: candidate plans scored by the small LSTM on a validation
+    See :mod:`seqscale.advise.validate`: candidate plans scored by the small LSTM on a validation
     split of the rows before the test period; the rules' plan is kept unless beaten by 5 %.
 
 Sampling
@@ -282,9 +282,9 @@ def validated_advice(
     """The validated advice for a frame that *is* the training period (every row may be read).
 
     The rules run on ``train`` with its last ``validation`` share (per series) as their test
-    tail; the candidate plans are scored on that same tail (:mod:`seqscale._validate`) and the
+    tail; the candidate plans are scored on that same tail (:mod:`seqscale.advise.validate`) and the
     chosen one becomes ``Advice.plan``. :func:`advise` with ``validate=True`` calls this on the
-    rows before its test period; :mod:`seqscale.compare` calls it on its training part.
+    rows before its test period; :mod:`seqscale.lab.compare.compare` calls it on its training part.
 
     Examples
     --------
@@ -395,7 +395,7 @@ def advise(
         standardization of the levels, the rules' plan differenced, seasonally differenced or
         without ``log1p``) train the same small LSTM on the earlier part and forecast the later
         ``validation`` share; the best replaces the rules' plan when it is clearly better
-        (see :mod:`seqscale._validate`). Everything, the rules included, is then computed from
+        (see :mod:`seqscale.advise.validate`). Everything, the rules included, is then computed from
         the training rows only: the test period is never read. Scores: ``Advice.validation``.
     validation : share of the training rows used as the validation part.
 

@@ -1,8 +1,8 @@
 """Per-column analysis of :func:`seqscale.advise.advise`: statistics in, :class:`ColumnAdvice` out.
 
 Numeric columns are profiled a block at a time (:func:`profile_numeric`); every column is then
-analysed by its dtype kind with the rules of :mod:`seqscale._rules` and the sampled tests of
-:mod:`seqscale._stationarity`.
+analysed by its dtype kind with the rules of :mod:`seqscale.advise.rules` and the sampled tests of
+:mod:`seqscale.advise.stationarity`.
 """
 
 from __future__ import annotations

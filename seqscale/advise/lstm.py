@@ -1,4 +1,4 @@
-"""A small, seeded PyTorch LSTM regressor for :mod:`seqscale.compare` and :mod:`seqscale.demo`.
+"""A small, seeded PyTorch LSTM regressor for :mod:`seqscale.lab.compare` and :mod:`seqscale.lab.demo`.
 
 ``LSTM(n_features -> 32 hidden, 1 layer) -> Linear(n_out * n_targets)`` on the last hidden state,
 trained with Adam on the MSE loss in mini-batches of 32 for a fixed epoch budget, with early

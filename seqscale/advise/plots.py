@@ -1,4 +1,4 @@
-"""The matplotlib figures of the HTML report (:mod:`seqscale.report`).
+"""The matplotlib figures of the HTML report (:mod:`seqscale.advise.report`).
 
 matplotlib is imported inside the functions and used through ``matplotlib.figure.Figure`` only
 (no pyplot, no global backend switch).

@@ -8,7 +8,7 @@ the train/test split marked, the statistics and the reason for the recommendatio
 Other modules add their own sections through ``extra_sections`` (``(title, html_fragment)``
 pairs) and turn their matplotlib figures into images with :func:`figure_to_data_uri`.
 
-The figures live in :mod:`seqscale._plots`; matplotlib is imported inside the functions and used
+The figures live in :mod:`seqscale.advise.plots`; matplotlib is imported inside the functions and used
 through ``matplotlib.figure.Figure`` only (no pyplot, no global backend switch).
 """
 

@@ -317,7 +317,7 @@ class Advice:
         split: float | int | None = None,
         extra_sections: list[tuple[str, str]] | tuple = (),
     ) -> Path:
-        """Write the HTML report (see :func:`seqscale.report.write_report`)."""
+        """Write the HTML report (see :func:`seqscale.advise.report.write_report`)."""
         data = frame if frame is not None else self._frame
         if data is None:
             raise ParameterError("report() needs the frame the advice was computed on")

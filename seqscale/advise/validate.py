@@ -2,10 +2,10 @@
 
 Rules give reasons; evidence decides. Within the *training* period only, the rows are split in
 time order into a fit part and a later validation part (the last ``validation`` share of every
-series). For each candidate plan the same small LSTM (:mod:`seqscale._lstm`: 32 units, seeded,
+series). For each candidate plan the same small LSTM (:mod:`seqscale.advise.lstm`: 32 units, seeded,
 early stopping on the end of the fit windows) is trained on the fit part and forecasts the
 validation part one step ahead; the forecasts go back to original units and are scored by RMSE.
-The budget is smaller than :mod:`seqscale.compare`'s (the latest :data:`MAX_WINDOWS` windows,
+The budget is smaller than :mod:`seqscale.lab.compare.compare`'s (the latest :data:`MAX_WINDOWS` windows,
 :data:`EPOCHS` epochs, batches of :data:`BATCH`, :data:`SEEDS` seed) so that a few thousand rows
 take seconds of CPU per candidate.
 

@@ -1,4 +1,4 @@
-"""The ``seqscale`` command line: a thin shell over :mod:`seqscale.jobs` and the library.
+"""The ``seqscale`` command line: a thin shell over :mod:`seqscale.cli.jobs` and the library.
 
 Each command parses its options, calls one public function and prints a short summary. A user
 mistake (a :class:`~seqscale.errors.SeqscaleError`) is one line on stderr and exit code 2, with no

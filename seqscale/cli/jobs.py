@@ -1,6 +1,6 @@
 """File-level jobs behind the command line: fit, transform, inverse, check.
 
-Each job reads strictly (:mod:`seqscale.io`), calls the library, writes atomically and returns a
+Each job reads strictly (:mod:`seqscale.files.io`), calls the library, writes atomically and returns a
 small summary. They raise :class:`~seqscale.errors.SeqscaleError` for user mistakes and never
 import typer, so they are usable from Python as they are.
 """
@@ -232,7 +232,7 @@ def transform_job(
 
     Columns the file does not scale are written exactly as read. Inverted values are written with
     the fewest decimals that scale back to bitwise the same values (see
-    :func:`seqscale._inverse.shortest_preimage`): ``22.66`` comes back as ``22.66``. A pipeline's
+    :func:`seqscale.files.inverse.shortest_preimage`): ``22.66`` comes back as ``22.66``. A pipeline's
     differenced column needs ``history`` (the observed data) to come back as levels.
     """
     check_output(out, [data, coefficients, history])
@@ -376,9 +376,9 @@ def _with_rows(frame: pd.DataFrame, data: PathLike, what: str) -> pd.DataFrame:
 
 def _file_columns(data: PathLike) -> list[str]:
     """The column names of a data file, from its header or footer (no data read)."""
-    path, kind = sio._existing(data)
+    path, kind = sio.existing_file(data)
     if kind == "parquet":
-        return list(sio._parquet_file(path).schema_arrow.names)
+        return list(sio.parquet_file(path).schema_arrow.names)
     return list(_csv.sniff(path).header)
 
 

@@ -77,12 +77,12 @@ _LANES = 256
 # Lanes for per-group statistics, where every run of rows pays for folding its lanes.
 _RUN_LANES = 64
 # Below this many elements the compiled kernels run on one thread.
-_PARALLEL_MIN_ELEMS = 1 << 18
+PARALLEL_MIN_ELEMS = 1 << 18
 # Number of row chunks of a parallel pass. Fixed (not the thread count) so results do not
 # depend on the machine.
 _CHUNKS = 8
 # Mean run length under which grouped statistics use per-row updates instead of runs.
-_MIN_RUN = 8
+MIN_RUN = 8
 # Rows per block in the numpy implementations.
 _NP_BLOCK_ROWS = 65536
 
@@ -112,7 +112,7 @@ _PARALLEL_PID: list[int] = []
 
 
 @contextlib.contextmanager
-def _parallel_slot(chunks: int) -> Iterator[bool]:
+def parallel_slot(chunks: int) -> Iterator[bool]:
     """Yield whether this call may run a multi-threaded kernel.
 
     One multi-threaded kernel runs at a time (some numba threading layers are not thread-safe);
@@ -152,7 +152,7 @@ def _layout(rows: int, channels: int, lanes: int = 0) -> tuple[int, int]:
 
 
 def _chunks(rows: int, channels: int, m: int) -> int:
-    if rows * channels < _PARALLEL_MIN_ELEMS:
+    if rows * channels < PARALLEL_MIN_ELEMS:
         return 1
     return max(1, min(_CHUNKS, rows // max(m, 1)))
 
@@ -888,7 +888,7 @@ def _moments_acc(x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     else:
         mk, use_mask = mask.reshape(-1), True
     P = _chunks(R, C, m)
-    with _parallel_slot(P) as parallel:
+    with parallel_slot(P) as parallel:
         if parallel:
             return impl.moments_parallel(xf, mk, use_mask, R, C, m, block, P)
         return impl.moments_serial(xf, mk, use_mask, R, C, m, block)
@@ -989,7 +989,7 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
             _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
         with np.errstate(all="ignore"):
             return _np_segment_moments(x, codes, G)
-    starts, n_bad = impl.runs(codes, G, R // _MIN_RUN + 1)
+    starts, n_bad = impl.runs(codes, G, R // MIN_RUN + 1)
     if n_bad < 0:  # short runs (rows in any order): one pass of per-row updates
         acc, n_bad = impl.welford(x, codes, G)
         _bad_codes(int(n_bad), G)
@@ -1092,7 +1092,7 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
             )
             xf, rf = x.reshape(-1), res.reshape(-1)
             P = _chunks(R, C, m)
-            with _parallel_slot(P) as parallel:
+            with parallel_slot(P) as parallel:
                 if parallel:
                     n_inf = impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert)
                 else:
@@ -1188,7 +1188,7 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
                 H.reshape(-1),
                 res.reshape(-1),
             )
-            with _parallel_slot(_chunks(R, C, 1)) as parallel:
+            with parallel_slot(_chunks(R, C, 1)) as parallel:
                 if parallel:
                     n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS)
                 else:

@@ -25,7 +25,7 @@ from seqscale.core import kernels as _kernels
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import OutOfRangeError, OutOfRangeWarning
-from seqscale.scalers import rows as _rows
+from seqscale.frames.values import raise_infinite
 
 __all__ = ["is_dask"]
 
@@ -88,7 +88,7 @@ def _apply_block(
     clip = None if inverse else _range_policy(rows, affine, policy, names, where, row0)
     result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
     if not inverse and _kernels.last_infinite_count():
-        _rows.raise_infinite(list(names), rows if out is None else result, row0)
+        raise_infinite(list(names), rows if out is None else result, row0)
     if clip is not None:
         np.clip(result, clip[0], clip[1], out=result)
     padded = _padding(rows, mask_value)

@@ -1,7 +1,7 @@
 """Scaling Dask arrays and DataFrames: a tree reduction of statistics and a lazy block-wise map.
 
 Fitting never computes the collection in one piece: every chunk (or partition) is reduced to its
-:class:`~seqscale.stats.Moments` — ``count, mean, m2, min, max`` per feature, packed with the
+:class:`~seqscale.core.stats.Moments` — ``count, mean, m2, min, max`` per feature, packed with the
 chunk's row count as a small ``(6, n_features)`` float64 array — and the packed statistics are
 merged pairwise (Chan's update) in a binary tree of tasks, so the result equals the in-memory fit
 to rounding whatever the chunking. The robust scaler merges per-chunk quantile sketches the same
@@ -44,7 +44,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.frames import layout as _layout
-from seqscale.scalers import rows as _rows
+from seqscale.frames.values import check_weights
 
 __all__ = ["apply", "fit", "fit_moments", "fit_statistics", "is_dask", "prepare", "transform"]
 
@@ -106,7 +106,7 @@ def _block_weights(block: Any, weight: Any) -> tuple[Any, np.ndarray | None]:
         if w.ndim == 1 and len(shape) == 3:
             w = np.repeat(w, shape[1])
     w = w.reshape(-1)
-    _rows.check_weights(w)
+    check_weights(w)
     return block, w
 
 
@@ -346,7 +346,8 @@ def prepare(X: Any, sample_weight: Any = None) -> tuple[Any, list | None, list[s
     """Check a collection to fit on: ``X`` (weights aligned), per-chunk weights, feature names."""
     _check_collection(X)
     X, weights = _aligned(X, sample_weight)
-    names = _layout.feature_names_of(X._meta) if _is_frame(X) else None
+    meta = X._meta  # noqa: SLF001 (dask's empty metadata frame; dask has no public accessor)
+    names = _layout.feature_names_of(meta) if _is_frame(X) else None
     if names is not None and isinstance(sample_weight, str):
         names = [n for n in names if n != sample_weight]
     return X, weights, None if names is None else list(names)
@@ -448,7 +449,7 @@ def apply(
                 f"The feature names should match those that were passed during fit: got "
                 f"{list(X.columns)[:10]}, fitted {list(fitted)[:10]}."
             )
-        meta = _frame_meta(X._meta)
+        meta = _frame_meta(X._meta)  # noqa: SLF001 (dask's metadata frame)
         return X.map_partitions(
             _transform_partition,
             affine,

@@ -3,7 +3,7 @@
 :func:`layer_from_scaler` turns a fitted scaler into a :class:`ScaleLayer` that scales (or, with
 ``inverse=True``, unscales) along the last axis. The coefficients are part of the layer's config,
 so a model saved with ``model.save("model.keras")`` carries them and loads back with
-``keras.saving.load_model`` (after ``import seqscale.keras``, which registers the layer).
+``keras.saving.load_model`` (after ``import seqscale.export.keras``, which registers the layer).
 
 Importing this module selects the torch backend unless ``KERAS_BACKEND`` is already set; Keras
 must run on the torch backend.
@@ -11,7 +11,7 @@ must run on the torch backend.
 Examples
 --------
 >>> import numpy as np, seqscale
->>> from seqscale.keras import layer_from_scaler
+>>> from seqscale.export.keras import layer_from_scaler
 >>> scaler = seqscale.MinMaxScaler().fit(np.array([[0.0], [10.0]]))
 >>> layer = layer_from_scaler(scaler)
 >>> keras.ops.convert_to_numpy(layer(np.array([[5.0]], dtype="float32"))).tolist()
@@ -34,14 +34,14 @@ def _check_backend(backend: str, preloaded: bool) -> None:
     if backend == "torch":
         return
     how = (
-        "keras was imported before seqscale.keras"
+        "keras was imported before seqscale.export.keras"
         if preloaded
         else f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')!r}"
     )
     raise ParameterError(
-        f"seqscale.keras needs Keras on the torch backend, but Keras runs on {backend!r} "
+        f"seqscale.export.keras needs Keras on the torch backend, but Keras runs on {backend!r} "
         f"({how}). Set the environment variable KERAS_BACKEND=torch before Python imports "
-        "keras (or import seqscale.keras first)."
+        "keras (or import seqscale.export.keras first)."
     )
 
 
@@ -241,7 +241,7 @@ def layer_from_scaler(
         raise ParameterError(
             "this scaler was fitted per series (groups=): a Keras layer holds one set of "
             "coefficients per feature. Scale the data with scaler.transform(X, groups=...) "
-            "before the model, or use seqscale.torch.module_from_scaler."
+            "before the model, or use seqscale.export.torch.module_from_scaler."
         )
     names = scaler._feature_names_list() if hasattr(scaler, "_feature_names_list") else None
     mask_value = getattr(scaler, "mask_value", None)

@@ -13,7 +13,7 @@ Only this module imports torch; ``import seqscale`` never does.
 Examples
 --------
 >>> import numpy as np, torch, seqscale
->>> from seqscale.torch import module_from_scaler
+>>> from seqscale.export.torch import module_from_scaler
 >>> X = np.random.default_rng(0).normal(50, 10, size=(8, 12, 2))
 >>> scaler = seqscale.StandardScaler().fit(X)
 >>> m = module_from_scaler(scaler, dtype=torch.float64)
@@ -108,7 +108,7 @@ class AffineModule(nn.Module):
     Examples
     --------
     >>> import numpy as np, torch
-    >>> from seqscale.affine import Affine
+    >>> from seqscale.core.affine import Affine
     >>> m = AffineModule.from_affine(Affine(np.array([10.0]), np.array([0.5]), np.array([0.0])))
     >>> m(torch.tensor([[10.0], [14.0]])).ravel().tolist()
     [0.0, 2.0]
@@ -151,7 +151,7 @@ class AffineModule(nn.Module):
         feature_names: list[str] | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> "AffineModule":
-        """Build the module from an :class:`~seqscale.affine.Affine` of shape ``(n_features,)``."""
+        """Build the module from an :class:`~seqscale.core.affine.Affine` of shape ``(n_features,)``."""
         shape = np.shape(affine.scale)
         if len(shape) != 1:
             raise ParameterError(

@@ -1,4 +1,4 @@
-"""CSV internals of :mod:`seqscale.io`: delimiter sniffing, strict parsing, error locations.
+"""CSV internals of :mod:`seqscale.files.io`: delimiter sniffing, strict parsing, error locations.
 
 The fast path parses with ``pyarrow.csv`` (every column as text), then decides per column whether
 it is numeric. Python's :mod:`csv` module is used only on the first 64 KiB (to sniff the delimiter
@@ -50,7 +50,7 @@ SAMPLE_BYTES = 1 << 16
 _FIELD_LIMIT = (1 << 31) - 1
 MAX_HEADER_BYTES = 1 << 24
 _NUMBER = r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|infinity))\s*$"
-_NUMBER_RE = re.compile(_NUMBER)
+NUMBER_RE = re.compile(_NUMBER)
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _NULLS = pa.array(NULL_VALUES, pa.string())
 
@@ -153,7 +153,7 @@ def sniff(path: Path) -> Layout:
     delimiter = _pick_delimiter(path, text, cut)
     raw = tuple(_records(text, delimiter)[0])
     header = tuple(name.strip() for name in raw)
-    if all(_NUMBER_RE.match(name) or not name for name in header):
+    if all(NUMBER_RE.match(name) or not name for name in header):
         raise DataFileError(
             f"{path} has no header row; add one with a name for each column "
             f"(its first line {delimiter.join(raw)[:60]!r} looks like data)."

@@ -63,7 +63,7 @@ def _format(path: Path) -> str:
     return kind
 
 
-def _existing(path: PathLike) -> tuple[Path, str]:
+def existing_file(path: PathLike) -> tuple[Path, str]:
     path = Path(path)
     kind = _format(path)
     if not path.exists():
@@ -86,7 +86,7 @@ def _pick(path: Path, names: Sequence[str], wanted: Iterable[str] | None, what: 
     return wanted
 
 
-def _parquet_file(path: Path) -> pq.ParquetFile:
+def parquet_file(path: Path) -> pq.ParquetFile:
     try:
         handle = pq.ParquetFile(path, page_checksum_verification=True)
         names = handle.schema_arrow.names
@@ -184,7 +184,7 @@ def read_table(
     0  mon  12.5
     1  tue   NaN
     """
-    path, kind = _existing(path)
+    path, kind = existing_file(path)
     if kind == "parquet":
         frame = _read_parquet(path, columns, numeric)
     else:
@@ -234,7 +234,7 @@ def line_numbers(path: PathLike, rows: Iterable[int]) -> dict[int, str]:
     >>> line_numbers(path, [0, 1])
     {0: 'line 2', 1: 'line 4'}
     """
-    path, kind = _existing(path)
+    path, kind = existing_file(path)
     rows = sorted({int(r) for r in rows})
     if kind != "csv":
         return {r: f"row {r + 1}" for r in rows}
@@ -273,7 +273,7 @@ def _read_csv(path: Path, columns, numeric, parse_dates, raw=None) -> pd.DataFra
 
 
 def _read_parquet(path: Path, columns, numeric) -> pd.DataFrame:
-    handle = _parquet_file(path)
+    handle = parquet_file(path)
     picked = _pick(path, handle.schema_arrow.names, columns, "column")
     try:
         frame = handle.read(columns=picked if columns is not None else None).to_pandas()
@@ -338,7 +338,7 @@ def _with_index(frame: pd.DataFrame, path: Path, kind: str) -> pd.DataFrame:
     names = [str(name) for name in frame.columns]
     if isinstance(frame.columns, pd.MultiIndex) or len(set(names)) != len(names):
         raise DataFileError(f"cannot write {path}: column names must be unique, single-level text.")
-    if kind == "csv" and names and all(_csv._NUMBER_RE.match(name) for name in names):
+    if kind == "csv" and names and all(_csv.NUMBER_RE.match(name) for name in names):
         raise DataFileError(
             f"cannot write {path}: the column names {names[:5]} look like numbers and would be "
             "read back as data; rename them (e.g. frame.add_prefix('x'))."
@@ -369,11 +369,11 @@ def iter_batches(
     >>> [batch.num_rows for batch in iter_batches(path, batch_size=2)]
     [2, 1]
     """
-    path, kind = _existing(path)
+    path, kind = existing_file(path)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if kind == "parquet":
-        handle = _parquet_file(path)
+        handle = parquet_file(path)
         picked = _pick(path, handle.schema_arrow.names, columns, "column")
         return _parquet_batches(path, handle, picked, batch_size)
     layout = _csv.sniff(path)
@@ -384,9 +384,9 @@ def iter_batches(
 
 def read_header(path: PathLike) -> list[str]:
     """The column names of a CSV or Parquet file, without reading its data."""
-    path, kind = _existing(path)
+    path, kind = existing_file(path)
     if kind == "parquet":
-        return list(_parquet_file(path).schema_arrow.names)
+        return list(parquet_file(path).schema_arrow.names)
     return list(_csv.sniff(path).header)
 
 
@@ -479,7 +479,7 @@ def count_rows(path: PathLike) -> int | None:
     >>> count_rows(write_table(pd.DataFrame({"a": [1, 2, 3]}), path))
     3
     """
-    path, kind = _existing(path)
+    path, kind = existing_file(path)
     if kind != "parquet":
         return None
-    return _parquet_file(path).metadata.num_rows
+    return parquet_file(path).metadata.num_rows

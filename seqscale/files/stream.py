@@ -1,8 +1,8 @@
 """Larger-than-memory CSV and Parquet files: fit and transform batch by batch.
 
-:func:`fit_file` streams the file as record batches (:func:`seqscale.io.iter_batches`), copies the
+:func:`fit_file` streams the file as record batches (:func:`seqscale.files.io.iter_batches`), copies the
 numeric columns of each batch once into a reused ``(rows, columns)`` float64 buffer, and folds the
-batch's :class:`~seqscale.stats.Moments` into the running ones (Chan's update), so the fit equals
+batch's :class:`~seqscale.core.stats.Moments` into the running ones (Chan's update), so the fit equals
 the in-memory fit to rounding while memory stays bounded by the batch size. For Parquet a reader
 thread decodes the next row group while the current one is reduced (one more batch in memory).
 :func:`transform_file` streams a file through a fitted scaler and writes the result — Parquet with
@@ -256,7 +256,7 @@ def fit_file(
     Parameters
     ----------
     path : str or path-like
-        ``.parquet``/``.pq`` or ``.csv``/``.tsv``/``.txt`` (read strictly, see :mod:`seqscale.io`).
+        ``.parquet``/``.pq`` or ``.csv``/``.tsv``/``.txt`` (read strictly, see :mod:`seqscale.files.io`).
     method : {"standard", "minmax", "robust", "maxabs"} or an unfitted seqscale scaler
     columns : list of str, optional
         The numeric columns to fit (default: every numeric column; text columns are skipped).

@@ -113,7 +113,7 @@ def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segment
     per_id = layout_shape[1] if len(layout_shape) == 3 and ids.size == layout_shape[0] else 1
     if ids.size * per_id != n_rows:
         return None  # the per-row path names the mismatch
-    starts = _run_starts(ids, budget=ids.size // _kernels._MIN_RUN + 1)
+    starts = _run_starts(ids, budget=ids.size // _kernels.MIN_RUN + 1)
     if starts is None:
         return None
     first = ids[starts]
@@ -130,8 +130,8 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
     impl = _get_impl() if _kernels.numba_enabled() else None
     if impl is not None and ids.dtype.kind in "iu":
         ids = np.ascontiguousarray(ids)
-        parts = 2 if ids.size >= _kernels._PARALLEL_MIN_ELEMS else 1
-        with _kernels._parallel_slot(parts) as parallel:
+        parts = 2 if ids.size >= _kernels.PARALLEL_MIN_ELEMS else 1
+        with _kernels.parallel_slot(parts) as parallel:
             run = impl.run_starts_parallel if parallel else impl.run_starts
             starts = run(ids, limit, parts if parallel else 1)
         return None if starts.size and starts[0] < 0 else starts
@@ -145,7 +145,7 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
             return None
         found.append(np.flatnonzero(changed) + a)
         n_found += found[-1].size
-        if budget is not None and n_found > b // _kernels._MIN_RUN + 1:
+        if budget is not None and n_found > b // _kernels.MIN_RUN + 1:
             return None
     return np.concatenate(found)
 
@@ -181,7 +181,7 @@ def segment_fit_apply(
 
     ``rule = (method, p0, p1)`` names the coefficients computed in the same sweep: ``"standard"``
     (``p0``, ``p1``: with_mean, with_std as 0/1), ``"minmax"`` (``p0, p1``: feature_range) or
-    ``"maxabs"``. They follow :mod:`seqscale.methods` for data-driven coefficients; the caller
+    ``"maxabs"``. They follow :mod:`seqscale.core.methods` for data-driven coefficients; the caller
     compares them with the ones the method gives and re-applies any segment that differs (domain
     values, refusals). Segments holding +-inf are not written (the caller refuses them). Returns
     ``(statistics, (shift, scale, offset) or None, scaled rows or None)``; without numba only the
@@ -205,7 +205,7 @@ def segment_fit_apply(
     coef = np.full((3, n_seg, n_channels), np.nan)
     kind, p0, p1 = (_LOOKUP, 0.0, 0.0) if rule is None else (KINDS[rule[0]], float(rule[1]), float(rule[2]))
     out = rows if rule is None else np.empty_like(rows)
-    with _kernels._parallel_slot(_chunks(rows, n_seg)) as parallel:
+    with _kernels.parallel_slot(_chunks(rows, n_seg)) as parallel:
         run = impl.fit_apply_parallel if parallel else impl.fit_apply_serial
         run(rows, offsets, kind, p0, p1, stats, coef, out)
     if rule is None:
@@ -238,7 +238,7 @@ def segment_apply(
     if impl is None:
         return result, _np_apply(rows, starts, ends, (shift, scale, offset), result, invert)
     coef = [np.ascontiguousarray(a, dtype=np.float64) for a in (shift, scale, offset)]
-    with _kernels._parallel_slot(_chunks(rows, starts.size)) as parallel:
+    with _kernels.parallel_slot(_chunks(rows, starts.size)) as parallel:
         run = impl.apply_parallel if parallel else impl.apply_serial
         n_inf = run(rows, np.ascontiguousarray(starts), np.ascontiguousarray(ends), *coef, result, invert)
     return result, int(n_inf)
@@ -246,7 +246,7 @@ def segment_apply(
 
 def _chunks(rows: np.ndarray, n_segments: int) -> int:
     """2 (run on numba's threads) for large inputs of several segments, else 1."""
-    return 2 if rows.size >= _kernels._PARALLEL_MIN_ELEMS and n_segments > 1 else 1
+    return 2 if rows.size >= _kernels.PARALLEL_MIN_ELEMS and n_segments > 1 else 1
 
 
 def _np_apply(rows, starts, ends, coef, result, invert: bool) -> int:
@@ -387,7 +387,7 @@ def _k_stats(xs, s, stats, k, c):
 
 
 def _k_negligible(spread, level, n):
-    """:func:`seqscale.methods.negligible_spread` for one channel."""
+    """:func:`seqscale.core.methods.negligible_spread` for one channel."""
     if spread == 0.0:
         return True
     t = n * 2.220446049250313e-16 * (abs(level) / abs(spread))
@@ -412,7 +412,7 @@ def _k_nudge(top_span, scale, p0, p1):
 
 
 def _k_coefficients(kind, p0, p1, mean, m2, n, lo, hi):
-    """``(shift, scale, offset)`` of one segment, as :mod:`seqscale.methods` computes them."""
+    """``(shift, scale, offset)`` of one segment, as :mod:`seqscale.core.methods` computes them."""
     spread = np.sqrt(m2 / n) if n > 0 else 0.0
     constant = not (hi > lo) or (spread > 0 and _nb_negligible(spread, mean, n))
     if kind == _STANDARD:  # p0: with_mean, p1: with_std
@@ -601,7 +601,7 @@ def _get_impl() -> SimpleNamespace | None:
     inline = numba.njit(inline="always", **opts)
     g["_prange"] = numba.prange
     # the sums may be reordered (so that they vectorize); the coefficients and the affine map
-    # are computed exactly as in seqscale.methods and the other kernels
+    # are computed exactly as in seqscale.core.methods and the other kernels
     fast = numba.njit(**{**opts, "fastmath": {"reassoc", "nsz"}})
     g["_nb_sweep_bits"] = fast(_k_sweep_bits)
     g["_nb_sweep_select"] = fast(_k_sweep_select)

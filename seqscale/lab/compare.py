@@ -1,7 +1,7 @@
 """Does scaling matter for *this* data? Train the same LSTM on raw, normalized, standardized and
 advised inputs and compare the forecasts in original units.
 
-Every variant gets the same network (:mod:`seqscale._lstm`: one LSTM layer and a linear head),
+Every variant gets the same network (:mod:`seqscale.advise.lstm`: one LSTM layer and a linear head),
 the same windows (``n_in``, ``n_out``), the same epoch budget, early-stopping rule and seeds,
 and the same split. Only the preparation differs:
 
@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.advise import api as advise_api
 from seqscale.advise import lstm as _lstm
 from seqscale.advise.lstm import EPOCHS, PATIENCE
 from seqscale.errors import InputError, ParameterError, SeqscaleError
@@ -137,10 +138,7 @@ def variant_plans(
 
 def _advice(train: pd.DataFrame, target: str, time: Any, id: Any, validate: bool) -> tuple[dict, dict | None]:
     """The rules' plan and (``validate``) the validated plan, from one analysis of ``train``."""
-    import importlib
-
-    advise_module = importlib.import_module("seqscale.advise.api")  # the module, not the function
-
+    advise_module = advise_api
     if not validate:
         advice = advise_module.advise(train, target=target, time=time, id=id, task="regression")
         return copy.deepcopy(advice.plan), None

@@ -1,4 +1,4 @@
-"""Rows, split and series of :func:`seqscale.compare`: one ordering and one cutoff for every variant.
+"""Rows, split and series of :func:`~seqscale.lab.compare.compare`: one ordering and one cutoff per variant.
 
 Rows are sorted by (id, time); repeated times of one series are refused (a panel passed without
 its id). The test period is the last share (or count) of the *distinct* time values, so every

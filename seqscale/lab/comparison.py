@@ -1,4 +1,4 @@
-"""The result of :func:`seqscale.compare`: tables, verdict, figures, JSON, the output folder."""
+"""The result of :func:`seqscale.lab.compare.compare`: tables, verdict, figures, JSON, the output folder."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ SHOWN_SERIES = 30  # series rows printed (all of them are in the JSON)
 
 @dataclass
 class ComparisonResult:
-    """What :func:`seqscale.compare` found.
+    """What :func:`seqscale.lab.compare.compare` found.
 
     Attributes
     ----------
@@ -77,7 +77,7 @@ class ComparisonResult:
         loss_units: dict,
         settings: dict,
     ) -> ComparisonResult:
-        """Summarise per-seed runs into the tables (used by :func:`seqscale.compare`)."""
+        """Summarise per-seed runs into the tables (used by :func:`seqscale.lab.compare.compare`)."""
         order = list(forecasts)
         references, reference_rows = truth.reference_errors()
         series_table = None

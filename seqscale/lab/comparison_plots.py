@@ -1,4 +1,4 @@
-"""Figures of a :class:`~seqscale._comparison.ComparisonResult`: losses per epoch, forecasts."""
+"""Figures of a :class:`~seqscale.lab.comparison.ComparisonResult`: losses per epoch, forecasts."""
 
 from __future__ import annotations
 

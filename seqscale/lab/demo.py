@@ -72,7 +72,7 @@ def drift_table(pipe: Any, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFr
     fitted = steps.prepare(pipe, train)
     later = steps.prepare(pipe, context)
     rows = []
-    for col, spec in pipe._scaled().items():
+    for col, spec in pipe.scaled_columns().items():
         lv_train = train[col].astype(np.float64).to_numpy()
         lv_test = test[col].astype(np.float64).to_numpy()
         fed_train = fitted.numeric[col][fitted.keep].to_numpy(dtype=np.float64)

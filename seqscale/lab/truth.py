@@ -1,4 +1,4 @@
-"""The true values behind every forecast of :func:`seqscale.compare`, and the reference forecasts.
+"""The true values behind every forecast of :func:`seqscale.lab.compare.compare`, and the reference forecasts.
 
 One lookup from the forecasts' index (first target time, or (series id, time) for panels) to the
 rows of the sorted frame serves the LSTM variants and the references alike, so every forecast is

@@ -180,7 +180,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
         """Hook: the coefficient rule the one-sweep segment kernel computes for this scaler's
-        parameters (see :func:`seqscale.segments.segment_fit_apply`), or None."""
+        parameters (see :func:`seqscale.frames.segments.segment_fit_apply`), or None."""
         return None
 
     def partial_fit(
@@ -501,7 +501,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         ``forward`` scales and ``inverse`` unscales.
 
         Per-series fits give a module whose ``forward(x, series_idx)`` gathers each sample's
-        coefficients. See :mod:`seqscale.torch`.
+        coefficients. See :mod:`seqscale.export.torch`.
         """
         from seqscale.export.torch import module_from_scaler
 

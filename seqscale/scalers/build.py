@@ -36,6 +36,7 @@ __all__ = [
     "fitted_affine",
     "fitted_feature_names",
     "from_statistics",
+    "is_grouped",
     "is_scaler",
     "needs_sketch",
     "range_policy",
@@ -98,6 +99,11 @@ def feature_names(est: Any, n: int) -> list[str]:
     return names if names else [f"x{j}" for j in range(n)]
 
 
+def is_grouped(est: Any) -> bool:
+    """True for a scaler fitted per series (``groups=``)."""
+    return bool(getattr(est, "_grouped", False))
+
+
 def needs_sketch(est: Any) -> bool:
     """True when the method needs quantile sketches besides the moments (robust)."""
     return getattr(est, "method", "") == "robust"
@@ -111,7 +117,7 @@ def range_policy(est: Any) -> str:
 def fitted_affine(est: Any, channels: np.ndarray | slice | None = None) -> Affine:
     """The fitted per-feature coefficients (optionally some channels); refuses per-series fits."""
     est._require_fitted()
-    if getattr(est, "_grouped", False):
+    if is_grouped(est):
         raise ParameterError(
             f"this {type(est).__name__} was fitted per series (groups=); per-series coefficients "
             "are applied in memory only: scale each series' data with scaler.transform(X, groups)."

@@ -281,7 +281,7 @@ def _check_param_types(est: Any, params: dict, source: str) -> None:
 
 
 def build(record: Any, source: str, classes: dict) -> Any:
-    """Validated record -> fitted scaler (see :func:`seqscale.coefficients.from_dict`)."""
+    """Validated record -> fitted scaler (see :func:`seqscale.scalers.coefficients.from_dict`)."""
     cls = _header(record, source, classes)
     _check_top(record, source)
     keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())

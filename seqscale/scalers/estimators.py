@@ -1,6 +1,6 @@
 """The four scalers: min-max normalization, standardization, robust and max-abs scaling.
 
-Each is a thin subclass of :class:`~seqscale._base.AffineScaler`: its parameters, the method that
+Each is a thin subclass of :class:`~seqscale.scalers.base.AffineScaler`: its parameters, the method that
 turns statistics into coefficients, and the scikit-learn attribute names users already know
 (``data_min_``, ``mean_``, ``center_``, ``max_abs_``...). Everything else — shapes, NaN, padding,
 series, out-of-range policy, files — is shared.

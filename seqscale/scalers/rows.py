@@ -25,6 +25,7 @@ from seqscale.errors import (
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
 from seqscale.frames.segments import Segments, sorted_runs
+from seqscale.frames.values import check_weights, raise_infinite
 
 __all__ = [
     "keep_mask",
@@ -44,7 +45,7 @@ def prepare(
     """Canonical rows, the layout to restore, and the series ids (or None).
 
     With ``runs=True``, per-row ids of rows sorted by series come back as
-    :class:`~seqscale.segments.Segments` (see :func:`~seqscale.segments.sorted_runs`).
+    :class:`~seqscale.frames.segments.Segments` (see :func:`~seqscale.frames.segments.sorted_runs`).
     """
     exclude: tuple[str, ...] = ()
     if isinstance(groups, str):
@@ -172,19 +173,6 @@ def row_weights(sample_weight: Any, layout: _layout.Layout) -> np.ndarray | None
     return w.reshape(-1)
 
 
-def check_weights(w: np.ndarray, what: str = "sample_weight", row0: int = 0) -> None:
-    """Refuse negative, NaN or infinite weights, naming the first one and its index (counted
-    from ``row0``, e.g. the first row of a file's batch)."""
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        first = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), w.shape)
-        where = first if w.ndim > 1 else int(first[0]) + row0
-        raise InputError(
-            f"{what} holds {float(w[first])!r} at index {where}; "
-            "weights must be finite and non-negative (0 leaves a sample out)."
-        )
-
-
 def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:
     """Rows that are real observations (not padding), or None when every row is."""
     keep = None
@@ -209,21 +197,6 @@ def refuse_infinite(est: Any, batch: Any, rows: np.ndarray) -> None:
     bad = np.isinf(batch.min) | np.isinf(batch.max)
     if bad.any():
         raise_infinite(est._feature_names_list(), rows)
-
-
-def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> None:
-    """Raise the InputError for the first +-inf in ``rows``, naming its feature and row."""
-    hits = np.argwhere(np.isinf(rows))
-    if hits.size == 0:
-        return
-    row, channel = (int(v) for v in hits[0])
-    row += row0
-    label = names[channel] if names and channel < len(names) else f"x{channel}"
-    raise InputError(
-        f"Input X contains infinity or a value too large for dtype('float64'): "
-        f"feature {label!r} holds an infinite value (first at row {row}); replace +-inf with NaN "
-        "(ignored by fit, passed through by transform) or with a finite value."
-    )
 
 
 def select(

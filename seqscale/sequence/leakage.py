@@ -67,7 +67,7 @@ def check_windows(X: Any, *, threshold: float = 0.5, stacklevel: int = 2) -> boo
     ``X[i, s:] == X[i + 1, :-s]``. When that holds for more than ``threshold`` of the pairs, a
     :class:`~seqscale.errors.LeakageWarning` explains that fitting a scaler on the array counts
     each value up to ``window`` times, and how to avoid it: scale the series first, then window
-    it (:class:`~seqscale.pipeline.SequencePipeline` does both in that order).
+    it (:class:`~seqscale.sequence.pipeline.SequencePipeline` does both in that order).
 
     Parameters
     ----------

@@ -259,7 +259,7 @@ class SequencePipeline(BaseEstimator):
                     ids,
                 )
             self.specs_[col] = spec
-        diffs = {c: s["difference"] for c, s in self._scaled().items() if s["difference"]}
+        diffs = {c: s["difference"] for c, s in self.scaled_columns().items() if s["difference"]}
         self.differences_ = {c: Difference(d["lag"], d["order"]) for c, d in diffs.items()}
         self.span_ = max((d.span for d in self.differences_.values()), default=0)
         self._check_spans(ids, len(df))
@@ -271,7 +271,8 @@ class SequencePipeline(BaseEstimator):
         self._fit_scalers(prep)
         self._fit_encoders(df)
         if self.series_features:
-            cols = [c for c in self._scaled() if self.specs_[c]["role"] == "target"] or list(self._scaled())
+            scaled = self.scaled_columns()
+            cols = [c for c in scaled if self.specs_[c]["role"] == "target"] or list(scaled)
             self.series_table_ = steps.series_table(df, ids, cols)
         self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_out_ = len(self.feature_names_out_)
@@ -291,7 +292,7 @@ class SequencePipeline(BaseEstimator):
     def _fit_scalers(self, prep: steps.Prepared) -> None:
         self.scalers_ = {}
         ids = None if prep.ids is None else prep.ids[prep.keep]
-        for col, spec in self._scaled().items():
+        for col, spec in self.scaled_columns().items():
             scaler = specs.make_scaler(spec)
             if scaler is not None:
                 data = prep.numeric[col][prep.keep].to_frame(col).reset_index(drop=True)
@@ -322,7 +323,7 @@ class SequencePipeline(BaseEstimator):
                 "pipeline with load_pipeline(path)."
             )
 
-    def _scaled(self) -> dict[str, dict]:
+    def scaled_columns(self) -> dict[str, dict]:
         """Numeric columns that go through log/difference/scale (inputs and regression targets)."""
         regression = self.task == "regression"
         return {
@@ -333,7 +334,7 @@ class SequencePipeline(BaseEstimator):
 
     def _feature_names(self) -> list[str]:
         names: list[str] = []
-        scaled = self._scaled()
+        scaled = self.scaled_columns()
         for col, spec in self.specs_.items():
             if col in scaled:
                 names.append(col)

@@ -1,4 +1,4 @@
-"""One JSON file for a fitted :class:`~seqscale.pipeline.SequencePipeline` (no pickle).
+"""One JSON file for a fitted :class:`~seqscale.sequence.pipeline.SequencePipeline` (no pickle).
 
 The file holds the plan (validated like any plan file) and each step's own record: every scaler's
 coefficient record, every encoder's and difference's ``to_dict()``, the per-series features, the
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from seqscale.errors import CoefficientFileError, SeqscaleError
+from seqscale.scalers import build
 from seqscale.scalers.coefficients import from_dict as scaler_from_dict
 from seqscale.sequence import pipeline_specs as specs
 from seqscale.sequence.difference import Difference
@@ -193,9 +194,7 @@ def _build(record: Any, cls: type, source: str) -> Any:
     params = _sub(record, "params", dict)
     allow = params.get("allow_leakage", False)
     _need(isinstance(allow, bool), "params.allow_leakage", "must be true or false")
-    pipe = cls.from_plan(
-        plan, test_start=_read_start(params.get("test_start")), allow_leakage=allow
-    )
+    pipe = cls.from_plan(plan, test_start=_read_start(params.get("test_start")), allow_leakage=allow)
     state = _sub(record, "state", dict)
     _restore(pipe, plan, state, source)
     _need(
@@ -280,7 +279,7 @@ def _restore(pipe: Any, plan: dict, state: dict, source: str) -> None:
 
 
 def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
-    scaled = pipe._scaled()
+    scaled = pipe.scaled_columns()
     extra = sorted(set(records) - set(scaled))
     _need(
         not extra,
@@ -302,7 +301,7 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
             f"{where}.method",
             f"is {scaler.method!r} but the plan asks for {spec['method']!r}",
         )
-        _need(scaler._feature_names_list() == [col], f"{where}.features", f"must be [{col!r}]")
+        _need(build.fitted_feature_names(scaler) == [col], f"{where}.features", f"must be [{col!r}]")
         if spec.get("method") == "none":
             identity = np.all(scaler.affine_.scale == 1) and not np.any(scaler.affine_.shift)
             _need(
@@ -311,7 +310,7 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
                 'must be the identity (method "none")',
             )
         _need(
-            scaler._grouped == bool(pipe.per_series),
+            build.is_grouped(scaler) == bool(pipe.per_series),
             f"{where}.layout",
             "must be per_series" if pipe.per_series else "must be per_feature",
         )
@@ -341,7 +340,7 @@ def _encoders(pipe: Any, records: dict) -> dict:
 
 
 def _differences(pipe: Any, records: dict) -> dict:
-    wanted = {c: s["difference"] for c, s in pipe._scaled().items() if s["difference"]}
+    wanted = {c: s["difference"] for c, s in pipe.scaled_columns().items() if s["difference"]}
     _need(
         sorted(records) == sorted(wanted),
         "state.differences",

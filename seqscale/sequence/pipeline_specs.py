@@ -1,4 +1,4 @@
-"""Column specs for :class:`~seqscale.pipeline.SequencePipeline`: defaults, target rules, scalers.
+"""Column specs for :class:`~seqscale.sequence.pipeline.SequencePipeline`: defaults, target rules, scalers.
 
 A *spec* is one entry of a plan file's ``columns`` (see ``docs/ARCHITECTURE.md``). This module
 fills in the defaults for columns the user did not describe, decides the target's treatment from
@@ -44,7 +44,6 @@ TASK_ACTIVATIONS = {
 ACTIVATION_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, None)}
 NORMAL_SKEW, NORMAL_KURT = 0.5, 1.0
 _SCALED_DEFAULTS = {"log": False, "difference": None, "bounds": None}
-_NOTES = ("reason", "warnings")
 
 
 def check_task(task: Any, activation: Any) -> None:

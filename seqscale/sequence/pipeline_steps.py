@@ -1,4 +1,4 @@
-"""The row-wise steps of :class:`~seqscale.pipeline.SequencePipeline`, as plain functions.
+"""The row-wise steps of :class:`~seqscale.sequence.pipeline.SequencePipeline`, as plain functions.
 
 Order, always: (log1p) -> difference -> scale -> encode -> window. Everything here works on a frame
 already sorted by (id, time); differencing and level histories stay within each series.
@@ -61,7 +61,7 @@ def as_frame(data: Any) -> pd.DataFrame:
 def sort_frame(frame: pd.DataFrame, time: Any, id: Any) -> pd.DataFrame:
     """Rows sorted by (id, time) (stable; without a time column the row order is the time order).
 
-    The time column is parsed first (:func:`seqscale._time.parse_times`: text dates, years,
+    The time column is parsed first (:func:`seqscale.frames.time_columns.parse_times`: text dates, years,
     quarters ...).
     """
     keys = [k for k in (id, time) if k is not None]
@@ -156,7 +156,7 @@ def prepare(pipe: Any, df: pd.DataFrame) -> Prepared:
     """log1p and difference every scaled column (``df`` sorted); keep levels of targets."""
     ids = df[pipe.id].to_numpy() if pipe.id is not None else None
     numeric, known = {}, {}
-    for col, spec in pipe._scaled().items():
+    for col, spec in pipe.scaled_columns().items():
         if col not in df.columns:
             raise InputError(missing_message(col, spec))
         x = levels(df, col, spec["log"]).reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""The target side of :class:`~seqscale.pipeline.SequencePipeline`: encode labels, invert forecasts.
+"""The target side of :class:`~seqscale.sequence.pipeline.SequencePipeline`: encode labels, invert forecasts.
 
 Regression forecasts go back through the target scaler (``features=``), the differencing (with
 each sample's last known levels) and ``expm1``; class probabilities decode to labels.

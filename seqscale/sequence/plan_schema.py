@@ -1,7 +1,7 @@
 """What a valid plan is: the format constants and the field-by-field checks.
 
 :func:`check_plan` raises :class:`PlanError` naming the first offending field (a dotted path such
-as ``columns.x.bounds``); :func:`seqscale.plan.validate_plan` turns that into the public
+as ``columns.x.bounds``); :func:`seqscale.sequence.plan.validate_plan` turns that into the public
 :class:`~seqscale.errors.CoefficientFileError`.
 """
 
