@@ -34,6 +34,38 @@ def test_layers_contract_is_kept(monkeypatch):
     assert cli.lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
 
 
+def test_no_import_cycles():
+    """No module imports itself through others at run time (type-checking imports aside), so
+    every module imports on its own, in any order."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("seqscale", exclude_type_checking_imports=True)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in graph.find_modules_directly_imported_by(module):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert cycles == []
+
+
 def _late_imports(path: Path) -> list[tuple[int, str]]:
     found = []
 

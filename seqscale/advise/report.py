@@ -44,7 +44,7 @@ from seqscale.frames.time_columns import with_time
 from seqscale.util.atomic import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
-    from seqscale.advise.api import Advice, ColumnAdvice
+    from seqscale.advise.results import Advice, ColumnAdvice
 
 __all__ = ["apply_recommendation", "figure_to_data_uri", "write_report"]
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from seqscale.advise.plots import figure_to_data_uri, plot_style
 from seqscale.lab.comparison_plots import forecast_figure, loss_figure
+from seqscale.lab.comparison_plots import number_text as _num
 from seqscale.lab.truth import Truth
 from seqscale.sequence.plan import save_plan
 from seqscale.util.atomic import atomic_path, atomic_write
@@ -412,16 +413,6 @@ def _predictions(truth: Truth, forecasts: dict[str, np.ndarray]) -> pd.DataFrame
 def _noise(a: pd.Series, b: pd.Series) -> bool:
     """True when two variants' mean RMSEs differ by less than their combined seed spread."""
     return abs(b.rmse_mean - a.rmse_mean) <= math.hypot(a.rmse_std, b.rmse_std)
-
-
-def _num(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if abs(value) >= 1e5 or (0 < abs(value) < 1e-3):
-        return f"{value:.3g}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
 
 
 def _plain(value: Any) -> str:

@@ -8,13 +8,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.lab.comparison import _num
-
-__all__ = ["forecast_figure", "loss_figure"]
+__all__ = ["forecast_figure", "loss_figure", "number_text"]
 
 _COLORS = {"raw": "#7f7f7f", "normalized": "#2ca02c", "standardized": "#1f77b4", "advised": "#d62728"}
 _EXTRA_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
 PLOTTED_SERIES = 4
+
+
+def number_text(value: float) -> str:
+    """A score as the tables and figures print it (``n/a`` when undefined)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if abs(value) >= 1e5 or (0 < abs(value) < 1e-3):
+        return f"{value:.3g}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
 
 
 def _color(name: str, i: int) -> str:
@@ -112,10 +121,10 @@ def _draw_forecasts(result: Any, ax: Any, preds: pd.DataFrame, context: Any, ser
         y = preds[col(name)].to_numpy(dtype=float)
         outside = (y < ylim[0]) | (y > ylim[1])
         off = bool(outside.any())
-        text = f"{name} (RMSE {_num(float(rmse[name]))})"
+        text = f"{name} (RMSE {number_text(float(rmse[name]))})"
         if off:
             text += (
-                f": off the chart\n(mean forecast {_num(float(np.nanmean(y)))})"
+                f": off the chart\n(mean forecast {number_text(float(np.nanmean(y)))})"
                 if outside.all()
                 else ": partly off the chart"
             )
