@@ -130,7 +130,7 @@ def save(pipe: Any, path: str | os.PathLike[str]) -> None:
     """Write the fitted pipeline as indented JSON, atomically (validated before writing)."""
     record = to_dict(pipe)
     text = json.dumps(record, indent=1, allow_nan=False, default=_default)
-    from_dict(json.loads(text), source="pipeline to save")  # never write a file we cannot read
+    from_dict(json.loads(text), type(pipe), source="pipeline to save")  # never write a file we cannot read
     with atomic_write(path) as handle:
         handle.write(text + "\n")
 
