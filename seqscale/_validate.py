@@ -15,8 +15,10 @@ seasonal difference (when a season was found), and without its ``log1p`` (when i
 (The rules' plan with its differences removed is not a candidate: its methods were chosen for
 differenced values; a method of ``none`` would feed raw levels to the network.) Identical
 plans are scored once. The rules' plan is kept unless another candidate's RMSE is lower by more
-than :data:`MARGIN` (a relative margin against seed noise): the rules stay the default and need
-evidence to be overruled.
+than :data:`MARGIN` (a relative margin against seed noise) *and* the gain is significant on the
+validation points (one-sided Diebold-Mariano test on the paired squared errors, p below
+:data:`SIGNIFICANCE`): the rules stay the default and need evidence to be overruled; a few dozen
+validation points (a short panel) rarely are that evidence.
 
 torch is imported only when the scoring runs.
 """
@@ -68,24 +70,31 @@ def _edit(plan: dict, reason: str, **changes: Any) -> dict:
     return out
 
 
-def _rules_with(plan: dict, reason: str, key: str, value: Any) -> dict:
-    """The rules' plan with one step (``log`` or ``difference``) set for every scaled column."""
+def _rules_with(plan: dict, reason: str, key: str, value: Any, only: list[str] | None = None) -> dict:
+    """The rules' plan with one step (``log`` or ``difference``) set for every scaled column
+    (or the ``only`` ones)."""
     out = copy.deepcopy(plan)
-    for name in _numeric(out):
+    for name in only if only is not None else _numeric(out):
         out["columns"][name][key] = copy.deepcopy(value)
         out["columns"][name]["reason"] = f"{reason}; rules: {out['columns'][name]['reason']}"
     return out
 
 
-def candidate_plans(plan: dict, period: int | None = None) -> dict[str, dict]:
+def candidate_plans(
+    plan: dict, period: int | None = None, skewed: list[str] | None = None
+) -> dict[str, dict]:
     """The candidate plans for ``plan`` (the rules' plan), by name, duplicates removed.
+
+    ``skewed``: scaled columns that are positive and right-skewed but not logged by the rules
+    (skewness between 0.5 and the log rule's 1): the rules' plan with ``log1p`` on them is a
+    candidate too.
 
     Examples
     --------
     >>> plan = {"columns": {"y": {"role": "target", "log": False, "difference": None,
     ...         "method": "standard", "bounds": None, "reason": "rules"}}}
-    >>> list(candidate_plans(plan, period=12))
-    ['rules', 'minmax', 'differenced', 'seasonal difference (12)']
+    >>> list(candidate_plans(plan, period=12, skewed=["y"]))
+    ['rules', 'minmax', 'differenced', 'seasonal difference (12)', 'rules with log']
     """
     uses_log = any(plan["columns"][n].get("log") for n in _numeric(plan))
     levels = {"log": False, "difference": None}
@@ -102,6 +111,11 @@ def candidate_plans(plan: dict, period: int | None = None) -> dict[str, dict]:
         )
     if uses_log:
         out["rules without log"] = _rules_with(plan, "candidate: no log1p", "log", False)
+    logged = [n for n in (skewed or []) if n in _numeric(plan) and not plan["columns"][n].get("log")]
+    if logged:
+        out["rules with log"] = _rules_with(
+            plan, "candidate: log1p of the skewed columns", "log", True, only=logged
+        )
     return _unique(out)
 
 

@@ -108,6 +108,15 @@ def test_candidates_deduplicated_and_seasonal():
     assert all(p["columns"]["q"] == {"role": "categorical", "reason": "code"} for p in plans.values())
 
 
+def test_log_candidate_for_positive_skewed_columns_the_rules_did_not_log():
+    entry = {"role": "input", "log": False, "difference": None, "method": "minmax", "reason": "r"}
+    plan = {"columns": {"x": dict(entry), "z": dict(entry), "y": {**entry, "role": "target"}}}
+    plans = candidate_plans(plan, skewed=["x"])
+    logged = plans["rules with log"]["columns"]
+    assert logged["x"]["log"] is True and logged["z"]["log"] is False and logged["y"]["log"] is False
+    assert "rules with log" not in candidate_plans(plan)
+
+
 def test_validate_needs_one_regression_target():
     from seqscale.errors import ParameterError
 
