@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -205,14 +206,26 @@ def validation_table(validation: Validation):
 
     units = "RMSE (target units)"
     table = Table(title="validated choice", caption=validation.summary(), box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("candidate", units, "± std (seeds)", "vs rules", "chosen"):
+    for name in ("candidate", units, "± std (seeds)", "vs rules", "p (DM)", "chosen"):
         table.add_column(name, justify="left" if name == "candidate" else "right")
     for row in validation.table.itertuples(index=False):
         mark = "✓" if row.chosen else ""
         table.add_row(
-            row.candidate, f"{row.rmse:.4g}", spread_text(row.rmse_std), f"{row.vs_rules:.2f}", mark
+            row.candidate,
+            f"{row.rmse:.4g}",
+            spread_text(row.rmse_std),
+            f"{row.vs_rules:.2f}",
+            p_text(getattr(row, "p_vs_rules", math.nan)),
+            mark,
         )
     return table
+
+
+def p_text(p: float) -> str:
+    """A one-sided Diebold-Mariano p-value against the rules' plan ("" for the rules' own row)."""
+    if p != p:
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
 def _adopt_entry(col: ColumnAdvice, entry: dict, why: str) -> None:

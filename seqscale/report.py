@@ -38,7 +38,7 @@ from seqscale._plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here 
     series_plot,
     time_values,
 )
-from seqscale._results import short_reason, spread_text
+from seqscale._results import p_text, short_reason, spread_text
 from seqscale._time import with_time
 from seqscale.errors import ParameterError
 
@@ -339,7 +339,8 @@ def _validation_row(r: Any) -> str:
     mark = ' class="chosen"' if r.chosen else ""
     return (
         f"<tr{mark}><td>{html.escape(r.candidate)}</td><td>{r.rmse:.4g}</td><td>{spread_text(r.rmse_std)}</td>"
-        f"<td>{r.vs_rules:.2f}</td><td>{'chosen' if r.chosen else ''}</td></tr>"
+        f"<td>{r.vs_rules:.2f}</td><td>{p_text(getattr(r, 'p_vs_rules', float('nan')))}</td>"
+        f"<td>{'chosen' if r.chosen else ''}</td></tr>"
     )
 
 
@@ -352,7 +353,8 @@ def _validation_block(advice: Advice) -> str:
     return (
         f"<h2>Validated choice</h2><p>{html.escape(validation.summary())}.</p>"
         "<table><tr><th>candidate</th><th>validation RMSE (target units)</th><th>± std over seeds</th>"
-        f"<th>vs rules</th><th>chosen</th></tr>{rows}</table>"
+        "<th>vs rules</th><th>p (Diebold-Mariano, vs rules)</th>"
+        f"<th>chosen</th></tr>{rows}</table>"
         '<p class="note">Scored within the training rows only: the same small LSTM trained on the '
         "earlier part forecasts the later part one step ahead, in original units.</p>"
     )
