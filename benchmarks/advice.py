@@ -1,8 +1,9 @@
 """Does the advice pay off? ``seqscale compare`` on every public data set of :mod:`seqscale.datasets`.
 
 ``python -m benchmarks.advice [NAME ...] [--seeds 3] [--epochs 40] [--patience 8] [--no-validate]``
-(``make advice-bench`` runs every data set). For each set, :func:`seqscale.compare` trains the same
-LSTM on raw, normalized, standardized and advised data (and the advice's validated choice, when
+(``make advice-bench`` runs every data set). For each set,
+:func:`~seqscale.lab.compare.compare` trains the same LSTM on raw, normalized, standardized and
+advised data (and the advice's validated choice, when
 this seqscale has one) on the first 80 % of the time steps and scores one-step forecasts of the
 rest in the target's own units; panels are compared with their series id. The table gives each
 variant's RMSE as mean ± std over the seeds, the last-value and seasonal-naive references, the
@@ -33,8 +34,8 @@ RATIO_LIMIT = 1.25  # issue 13: the recommended variant never above 1.25x the be
 
 def run_one(name: str, seeds: int, epochs: int, patience: int, validate: bool) -> dict:
     """Compare on one data set; a row of plain numbers."""
-    from seqscale.compare import compare
     from seqscale.datasets import dataset_info, load_dataset
+    from seqscale.lab.compare import compare
 
     info = dataset_info(name)
     frame = load_dataset(name)
@@ -66,7 +67,23 @@ def run_one(name: str, seeds: int, epochs: int, patience: int, validate: bool) -
         "advice_rows": result.settings["advice_rows"],
     }
     row.update(judge(row["variants"]))
+    if validate:
+        row["validation cpu seconds"] = validation_cost(frame, info)
     return row
+
+
+def validation_cost(frame: Any, info: Any) -> float:
+    """CPU seconds (``time.process_time``) of the validated choice on compare's training rows,
+    measured after compare ran (numba kernels compiled, torch imported)."""
+    from seqscale.advise.api import validated_advice
+    from seqscale.frames.time_columns import with_time
+    from seqscale.lab.compare_rows import order_rows, split_rows
+
+    df = order_rows(with_time(frame, info.time), info.time, info.id)
+    train = split_rows(df, 0.2, info.time).train
+    started = time.process_time()
+    validated_advice(train, info.target, time=info.time, id=info.id)
+    return time.process_time() - started
 
 
 def judge(variants: dict[str, dict]) -> dict:
@@ -160,6 +177,13 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
                 f"{name}: within one seed-std of the best level on {within} of {len(judged)} data sets, "
                 f"at most {RATIO_LIMIT}x the best on {under} of {len(judged)}."
             )
+    costs = [(r["data set"], r["validation cpu seconds"]) for r in ok if "validation cpu seconds" in r]
+    if costs:
+        lines.append(
+            "CPU seconds of the validated choice (all candidates, one process, after compare): "
+            + ", ".join(f"{name} {sec:.1f}" for name, sec in costs)
+            + "."
+        )
     missing = [r["data set"] for r in ok if "validated" not in r["variants"]]
     if missing and len(missing) < len(ok):
         lines.append(f"No validated row for: {', '.join(missing)}.")
@@ -180,7 +204,7 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
 def _has_validation() -> bool:
     import importlib
 
-    return hasattr(importlib.import_module("seqscale.advise"), "validated_advice")
+    return hasattr(importlib.import_module("seqscale.advise.api"), "validated_advice")
 
 
 def main(argv: list[str] | None = None) -> int:

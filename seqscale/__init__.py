@@ -15,11 +15,9 @@ Examples
 ((32, 24, 3), True)
 """
 
-from seqscale.advise import Advice, ColumnAdvice, advise
-from seqscale.affine import Affine
-from seqscale.coefficients import load
-from seqscale.difference import Difference
-from seqscale.encode import OneHotEncoder
+from seqscale.advise.api import Advice, ColumnAdvice, advise
+from seqscale.core.affine import Affine
+from seqscale.core.stats import Moments
 from seqscale.errors import (
     CoefficientFileError,
     ConstantFeatureWarning,
@@ -37,24 +35,27 @@ from seqscale.errors import (
     SeqscaleWarning,
     UnseenSeriesError,
 )
-from seqscale.instance import WindowCoefficients, scale_windows
-from seqscale.pipeline import SequencePipeline, check_windows, load_pipeline
-from seqscale.plan import load_plan, validate_plan
-from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-from seqscale.segments import Segments
-from seqscale.split import Split, split_by_time
-from seqscale.stats import Moments
-from seqscale.window import to_supervised, window_index
+from seqscale.frames.segments import Segments
+from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.scalers.instance import WindowCoefficients, scale_windows
+from seqscale.sequence.difference import Difference
+from seqscale.sequence.encode import OneHotEncoder
+from seqscale.sequence.load import load
+from seqscale.sequence.pipeline import SequencePipeline, check_windows, load_pipeline
+from seqscale.sequence.plan import load_plan, validate_plan
+from seqscale.sequence.split import Split, split_by_time
+from seqscale.sequence.window import to_supervised, window_index
+from seqscale.util.version import __version__ as __version__
 
 # Loaded on first use, so that `import seqscale` stays light (pyarrow, statsmodels, matplotlib,
 # torch and dask are imported only by the functions that need them).
 _LAZY = {
-    "read_table": "seqscale.io",
-    "write_table": "seqscale.io",
-    "iter_batches": "seqscale.io",
+    "read_table": "seqscale.files.io",
+    "write_table": "seqscale.files.io",
+    "iter_batches": "seqscale.files.io",
     "datasets": "seqscale.datasets",
-    "fit_file": "seqscale.stream",
-    "transform_file": "seqscale.stream",
+    "fit_file": "seqscale.files.stream",
+    "transform_file": "seqscale.files.stream",
 }
 
 
@@ -66,8 +67,6 @@ def __getattr__(name: str):
         return module if module.__name__.endswith("." + name) else getattr(module, name)
     raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Advice",

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.advise import (
+from seqscale.advise.api import (
     Advice,
     ColumnAdvice,
     advise,
@@ -316,7 +316,7 @@ def test_str_and_frame(advice, frame):
 
 def test_import_is_light():
     code = (
-        "import sys, seqscale.advise, seqscale.report; "
+        "import sys, seqscale.advise.api, seqscale.advise.report; "
         "bad = [m for m in ('statsmodels', 'matplotlib') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

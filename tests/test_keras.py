@@ -12,7 +12,7 @@ if keras.backend.backend() != "torch":
 
 import seqscale  # noqa: E402
 from seqscale.errors import InputError, NotFittedError, ParameterError  # noqa: E402
-from seqscale.keras import ScaleLayer, _check_backend, layer_from_scaler  # noqa: E402
+from seqscale.export.keras import ScaleLayer, _check_backend, layer_from_scaler  # noqa: E402
 
 SCALERS = [
     seqscale.MinMaxScaler,

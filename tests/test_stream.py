@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import seqscale
-from seqscale import io, stream
+from seqscale.core.stats import Moments
 from seqscale.errors import DataFileError, InputTypeError, ParameterError
-from seqscale.stats import Moments
+from seqscale.files import io, stream
 
 N_ROWS = 300_000
 NUMERIC = ["a", "b", "c", "d"]

@@ -14,7 +14,7 @@ from seqscale.errors import (  # noqa: E402
     ParameterError,
     UnseenSeriesError,
 )
-from seqscale.torch import (  # noqa: E402
+from seqscale.export.torch import (  # noqa: E402
     AffineModule,
     GroupedAffineModule,
     GroupedScaledModel,
