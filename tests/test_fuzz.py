@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 import seqscale
 from seqscale.errors import CoefficientFileError, DataFileError, SeqscaleError, SeqscaleWarning
+from seqscale.files import csv_reader as _csv
 from seqscale.files import io as sio
 
 EXAMPLES = int(os.environ.get("SEQSCALE_FUZZ_EXAMPLES", "400"))
@@ -560,8 +561,6 @@ def test_header_end_agrees_with_the_csv_module(text, delimiter):
     import csv
     import io
 
-    from seqscale import _csv
-
     def records(text):  # (no spaces drawn: a line of spaces is blank to seqscale, a record to csv)
         return [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
 
@@ -598,8 +597,6 @@ def _record_ends_one_byte_at_a_time(data: bytes, delimiter: str) -> list[int]:
 )
 def test_record_ends_follow_the_quoting_rule(text, delimiter):
     """Where a stream chunk may be cut: every line break outside a quoted field, and no other."""
-    from seqscale import _csv
-
     data = text.encode()
     assert _csv._record_ends(data, delimiter).tolist() == _record_ends_one_byte_at_a_time(data, delimiter)
 
