@@ -15,6 +15,7 @@ Examples
 ((32, 24, 3), True)
 """
 
+from seqscale import _keras_hook
 from seqscale.advise import Advice, ColumnAdvice, advise
 from seqscale.affine import Affine
 from seqscale.coefficients import load
@@ -68,6 +69,10 @@ def __getattr__(name: str):
 
 
 __version__ = "0.1.0"
+
+# A saved .keras model holding seqscale's layer loads after `import seqscale`: the layer is
+# registered when Keras is imported (Keras itself is not imported here).
+_keras_hook.install()
 
 __all__ = [
     "Advice",
