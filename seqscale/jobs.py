@@ -22,6 +22,7 @@ from seqscale.errors import (
     ParameterError,
     SeqscaleError,
 )
+from seqscale.scalers import DEFAULT_METHOD
 from seqscale.split import split_training
 
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
@@ -91,7 +92,7 @@ def fit_job(
     out: PathLike,
     *,
     plan: PathLike | None = None,
-    method: str = "minmax",
+    method: str = DEFAULT_METHOD,
     columns: list[str] | None = None,
     id: str | None = None,
     train_until: str | None = None,

@@ -19,7 +19,7 @@ from seqscale.errors import ParameterError
 from seqscale.quantiles import QuantileSketch
 from seqscale.stats import Moments
 
-__all__ = ["SCALERS", "MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
+__all__ = ["DEFAULT_METHOD", "SCALERS", "MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
 _COMMON_DOC = """
     out_of_range : {"ignore", "clip", "warn", "error"}, default="ignore"
@@ -448,3 +448,7 @@ class MaxAbsScaler(AffineScaler):
 SCALERS: dict[str, type[AffineScaler]] = {
     cls.method: cls for cls in (MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)
 }
+
+#: The method used when none is given (``seqscale fit`` without a plan, ``fit_file``), as for an
+#: unlisted numeric column of a pipeline: if in doubt, normalize to [0, 1].
+DEFAULT_METHOD = "minmax"
