@@ -94,7 +94,11 @@ def _env(**extra):
     return {**env, **extra}
 
 
-@pytest.mark.parametrize("backend", INSTALLED)
+# torch, the default backend of the other Keras tests, runs in the slow suite (four fresh
+# interpreters with torch cost a minute); the others in every run.
+@pytest.mark.parametrize(
+    "backend", [pytest.param(b, marks=pytest.mark.slow) if b == "torch" else b for b in INSTALLED]
+)
 def test_saved_model_loads_in_a_fresh_process(backend, tmp_path):
     home = tmp_path / "keras_home"
     home.mkdir()

@@ -123,15 +123,24 @@ def test_piped_tables_keep_every_word(real_csv):
 def test_version_and_module_entry_point():
     done = seqscale("--version")
     assert done.returncode == 0 and done.stdout == f"seqscale {__version__}\n" and done.stderr == ""
-    usage = seqscale("--help")
-    assert usage.returncode == 0 and "Usage: seqscale" in usage.stdout and "--version" in usage.stdout
 
 
 def test_method_is_a_choice_listed_in_help(tmp_path, big_csv):
-    text = seqscale("fit", "--help", COLUMNS="200").stdout
+    from typer.testing import CliRunner
+
+    from seqscale.cli import app
+
+    runner = CliRunner()
+    usage = runner.invoke(app, ["--help"], prog_name="seqscale", env={"COLUMNS": "200"})
+    assert (
+        "Usage: seqscale" in usage.stdout
+        and "--version" in usage.stdout
+        and "--install-completion" in usage.stdout
+    )
+    text = runner.invoke(app, ["fit", "--help"], env={"COLUMNS": "200"}).stdout
     assert re.search(r"[<\[]minmax\|standard\|robust\|maxabs[>\]]", text) and "[default: minmax]" in text
-    done = seqscale("fit", big_csv, "-o", tmp_path / "c.json", "--method", "zscore")
-    assert done.returncode == 2 and done.stdout == ""
+    done = runner.invoke(app, ["fit", str(big_csv), "-o", str(tmp_path / "c.json"), "--method", "zscore"])
+    assert done.exit_code == 2 and done.stdout == ""
     (line,) = done.stderr.splitlines()
     assert line.startswith("seqscale: error: Invalid value for '--method': 'zscore' is not one of 'minmax'")
     assert not (tmp_path / "c.json").exists()
