@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from seqscale import _kernels, _layout, _rows, _sparse, panel
+from seqscale import _callbacks, _kernels, _layout, _rows, _sparse, panel
 from seqscale.affine import Affine
 from seqscale.engines import is_dask
 from seqscale.errors import (
@@ -43,7 +43,9 @@ def _finite_number(value: Any) -> bool:
         return False
 
 
-class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class AffineScaler(
+    _callbacks.CallbackSupportMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Base class: fit statistics, derive ``y = (x - shift) * scale + offset``, apply, invert."""
 
     method: str = ""
@@ -141,6 +143,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         if (
             groups is None
+            or _callbacks.has_callbacks(self)
             or sample_weight is not None
             or lengths is not None
             or is_dask(X)
@@ -178,6 +181,7 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         parameters (see :func:`seqscale.segments.segment_fit_apply`), or None."""
         return None
 
+    @_callbacks.with_callbacks
     def partial_fit(
         self,
         X: Any,
@@ -190,26 +194,31 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """Update the coefficients with one more batch; exact (statistics merge by Chan's update).
 
         ``sample_weight`` as in :meth:`fit`; weighted and unweighted batches merge (an
-        unweighted row weighs 1).
+        unweighted row weighs 1). Callbacks set with ``set_callbacks`` (scikit-learn >= 1.9)
+        see one fit task per call, as with scikit-learn's ``StandardScaler``.
         """
         self._check_params()
         if is_dask(X):
             raise ParameterError(
                 "partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once."
             )
+        task = _callbacks.begin(self, X, y, sample_weight)
         first = not hasattr(self, "stats_")
         if _sparse.is_sparse(X):
-            if sample_weight is not None:
-                raise ParameterError("sparse input with sample_weight is not supported; pass X.toarray().")
-            return self._partial_fit_sparse(X, groups, lengths, first)
-        runs = lengths is None and self.mask_value is None
-        rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
-        weight = _rows.row_weights(sample_weight, layout)
-        self._fit_rows(rows, layout, ids, lengths, first, weight)
+            self._partial_fit_sparse(X, groups, lengths, first, sample_weight)
+        else:
+            runs = lengths is None and self.mask_value is None
+            rows, layout, ids = _rows.prepare(self, X, groups, reset=first, runs=runs)
+            weight = _rows.row_weights(sample_weight, layout)
+            self._fit_rows(rows, layout, ids, lengths, first, weight)
+        _callbacks.end(task, self, X, y, sample_weight)
         return self
 
-    def _partial_fit_sparse(self, X: Any, groups: Any, lengths: Any, first: bool) -> AffineScaler:
-        """Fold a scipy.sparse batch: statistics of the stored values merged with the zeros."""
+    def _partial_fit_sparse(
+        self, X: Any, groups: Any, lengths: Any, first: bool, sample_weight: Any = None
+    ) -> AffineScaler:
+        """Fold a scipy.sparse batch: statistics of the stored values merged with the zeros
+        (each weighing its row's weight when ``sample_weight`` is given)."""
         _sparse.check_no_shift(self)
         if groups is not None or lengths is not None:
             raise ParameterError("sparse input: groups= and lengths= are not supported.")
@@ -222,9 +231,10 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
             )
+        weight = _rows.row_weights(sample_weight, _layout.Layout("ndarray", X.shape, X.dtype))
         if self.method == "robust":  # quantiles need every value, the zeros included
-            self._update_extra(X.toarray(), None, first)
-        self._fold_moments(_sparse.moments(X), X.shape[0])
+            self._update_extra(X.toarray(), None, first, weight)
+        self._fold_moments(_sparse.moments(X, weight), X.shape[0] if weight is None else float(weight.sum()))
         return self
 
     def _fit_rows(
@@ -401,11 +411,19 @@ class AffineScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
-        return restore(result)
+        restored = restore(result)
+        if isinstance(X, np.ndarray) and X.dtype == np.float16 and self._in_place(copy):
+            X[...] = restored  # computed in float32: written back into the caller's array
+            return X
+        return restored
+
+    def _in_place(self, copy: bool | None) -> bool:
+        """Whether the caller asked for the result in its own array."""
+        return copy is False or (copy is None and not self.copy)
 
     def _output_buffer(self, X: Any, rows: np.ndarray, copy: bool | None) -> np.ndarray | None:
         """``rows`` itself when the caller asked for an in-place result on a float ndarray, else None."""
-        in_place = copy is False or (copy is None and not self.copy)
+        in_place = self._in_place(copy)
         return rows if in_place and rows.flags.writeable and isinstance(X, np.ndarray) else None
 
     def _segments_direct(self, lengths: Any) -> bool:

@@ -25,7 +25,7 @@ class Layout:
 
     kind: str  # "ndarray", "series", "frame", "polars", "polars_series"
     shape: tuple[int, ...]
-    dtype: np.dtype
+    dtype: np.dtype  # of the output: the rows' dtype, or float16 for a float16 array
     index: Any = None
     columns: list[str] | None = None
     name: Any = None
@@ -66,7 +66,8 @@ def drop_columns(X: Any, columns: tuple[str, ...]) -> Any:
 
 
 def _float_dtype(dtype: np.dtype) -> np.dtype:
-    """float32/float64 are kept; float16 is computed as float32; everything numeric else float64."""
+    """float32/float64 are kept; float16 is computed as float32 (and returned as float16, see
+    :func:`from_rows`); everything numeric else float64."""
     if dtype == np.float32 or dtype == np.float16:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
@@ -211,8 +212,9 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
             f"array; got {arr.ndim}D with shape {arr.shape}. Reshape it so that features are "
             "the last axis, e.g. x.reshape(-1, x.shape[-1])."
         )
+    out_dtype = arr.dtype if arr.dtype == np.float16 else _float_dtype(arr.dtype)
     arr = arr.astype(_float_dtype(arr.dtype), copy=False)
-    layout = Layout("ndarray", arr.shape, arr.dtype)
+    layout = Layout("ndarray", arr.shape, out_dtype)
     if arr.ndim == 1:
         rows = arr.reshape(-1, 1)
     elif arr.ndim == 2:
@@ -240,6 +242,8 @@ def _check_rows(rows: np.ndarray, shape: tuple[int, ...] | None = None) -> np.nd
 def from_rows(rows: np.ndarray, layout: Layout, *, columns: list[str] | None = None) -> Any:
     """Shape ``rows`` back into the caller's container (see :func:`as_rows`)."""
     if layout.kind == "ndarray":
+        if layout.dtype == np.float16:  # computed in float32, returned in the caller's dtype
+            rows = rows.astype(np.float16)
         return rows if rows.shape == layout.shape else rows.reshape(layout.shape)
     if layout.kind == "series":
         import pandas as pd

@@ -109,6 +109,7 @@ def prepare_subset(X: Any, k: int, axis: int) -> tuple[np.ndarray, Any]:
     arr = np.asarray(X.to_numpy() if frame_like else X)
     if arr.dtype.kind not in "fiu":
         raise InputError(f"predictions must be numeric; got dtype {arr.dtype}.")
+    given = arr.dtype
     arr = arr.astype(np.float32 if arr.dtype in (np.float16, np.float32) else np.float64, copy=False)
     if k == 1:
         rows, moved = arr.reshape(-1, 1), arr
@@ -124,6 +125,7 @@ def prepare_subset(X: Any, k: int, axis: int) -> tuple[np.ndarray, Any]:
     def restore(out_rows: np.ndarray) -> Any:
         out = out_rows.reshape(moved.shape)
         out = out if k == 1 else np.moveaxis(out, -1, axis)
+        out = out.astype(np.float16) if given == np.float16 else out  # computed in float32
         if frame_like:
             return X.__class__(
                 out,

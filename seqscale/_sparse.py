@@ -4,7 +4,9 @@
 multiply each column by a factor, so a sparse matrix stays sparse: only the stored values are
 scaled, and the output has the input's format (CSR or CSC; other formats become CSR, as in
 scikit-learn). A scaler that shifts is refused with scikit-learn's message. The statistics are
-the same ``Moments``: the stored values of each column merged with its implicit zeros.
+the same ``Moments``: the stored values of each column merged with its implicit zeros. With
+``sample_weight`` the same fold is weighted: a stored value weighs its row's weight, and the
+implicit zeros of a column weigh the total weight of the rows that hold them.
 """
 
 from __future__ import annotations
@@ -73,25 +75,45 @@ def _columns(X: Any) -> np.ndarray:
     return np.repeat(np.arange(X.shape[1], dtype=np.int64), np.diff(X.indptr))
 
 
-def moments(X: Any) -> Moments:
+def moments(X: Any, weight: np.ndarray | None = None) -> Moments:
     """Per-column statistics of a CSR/CSC matrix: its stored values merged with its zeros.
+
+    ``weight``: one non-negative weight per row (checked by the caller), or None. The implicit
+    zeros of a column count with the weights of their rows, as dense zeros would.
 
     Examples
     --------
     >>> import scipy.sparse as sp
-    >>> m = moments(sp.csr_matrix(np.array([[0.0, 2.0], [4.0, 0.0], [0.0, 0.0]])))
+    >>> X = sp.csr_matrix(np.array([[0.0, 2.0], [4.0, 0.0], [0.0, 0.0]]))
+    >>> m = moments(X)
     >>> m.count.tolist(), m.mean.tolist(), m.max.tolist()
     ([3.0, 3.0], [1.3333333333333333, 0.6666666666666666], [4.0, 2.0])
+    >>> moments(X, np.array([1.0, 3.0, 0.0])).mean.tolist()   # column 0: (3*4 + 1*0) / 4
+    [3.0, 0.5]
     """
     n_rows, n_cols = X.shape
     cols = _columns(X)
-    stored = Moments.from_groups(X.data.reshape(-1, 1), cols, n_cols)
+    stored_rows = _rows_of(X) if weight is not None else None
+    w = None if weight is None else weight[stored_rows]
+    stored = Moments.from_groups(X.data.reshape(-1, 1), cols, n_cols, w)
     stored = Moments(*(a[:, 0] for a in stored.as_dict().values()))
-    n_zeros = (n_rows - np.bincount(cols, minlength=n_cols)).astype(np.float64)
-    has = n_zeros > 0
+    if weight is None:
+        n_zeros = (n_rows - np.bincount(cols, minlength=n_cols)).astype(np.float64)
+        has = n_zeros > 0
+    else:  # rows of weight 0 hold no zero; the count of the others decides exactly
+        positive = weight > 0
+        has = int(positive.sum()) - np.bincount(cols[positive[stored_rows]], minlength=n_cols) > 0
+        n_zeros = np.where(has, np.maximum(weight.sum() - np.bincount(cols, w, minlength=n_cols), 0.0), 0.0)
     zero = np.where(has, 0.0, np.nan)
     zeros = Moments(n_zeros, np.zeros(n_cols), np.zeros(n_cols), zero, zero.copy())
     return stored.merge(zeros)
+
+
+def _rows_of(X: Any) -> np.ndarray:
+    """The row of each stored value."""
+    if X.format == "csc":
+        return X.indices.astype(np.int64, copy=False)
+    return np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
 
 
 def apply(est: Any, X: Any, inverse: bool) -> Any:

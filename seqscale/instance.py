@@ -4,7 +4,10 @@ Scaling every input window by its own mean and std (or min and max) removes the 
 of each window — the idea behind RevIN. The model's output for that window is then mapped back
 with the statistics *of the input window it came from*, since the output's own statistics are
 unknown at prediction time. Unlike RevIN's hidden state between normalize and denormalize, the
-coefficients are returned to the caller: nothing is remembered between calls.
+coefficients are returned to the caller: nothing is remembered between calls. A flat window
+follows the one rule of every scaler (:mod:`seqscale.methods`): values equal up to rounding
+count as constant and map to 0 (or the lower end of ``feature_range``) with slope 1 (``b - a``),
+while any larger spread, however small, is divided by — as scikit-learn and tslearn do.
 
 Examples
 --------
@@ -19,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +101,6 @@ def scale_windows(
     method: str = "standard",
     *,
     feature_range: tuple[float, float] = (0.0, 1.0),
-    eps: float = 1e-8,
     lengths: Any = None,
 ) -> tuple[np.ndarray, WindowCoefficients]:
     """Scale each window of ``X [samples, timesteps, features]`` by its own statistics.
@@ -107,13 +110,19 @@ def scale_windows(
     X : array of shape (samples, timesteps, features)
     method : {"standard", "minmax", "robust", "maxabs"}
     feature_range : output range of "minmax"
-    eps : floor of the spread (std, range, IQR or max-abs) so flat windows do not explode
     lengths : true length of each (post-)padded window; padding is ignored and left untouched
 
     Returns
     -------
     Xs : ndarray, same shape and float dtype as X
     coefficients : WindowCoefficients, to scale targets (``apply``) and invert predictions
+
+    Examples
+    --------
+    >>> flat = np.array([[[0.3], [0.1 + 0.2]] * 4])      # equal up to one ulp: constant
+    >>> Xs, _ = scale_windows(flat)
+    >>> bool(np.abs(Xs).max() < 1e-16)                    # not blown up by its rounding noise
+    True
     """
     arr = np.asarray(X)
     if arr.ndim != 3:
@@ -122,6 +131,7 @@ def scale_windows(
         )
     if arr.dtype.kind not in "fiu":
         raise InputError(f"windows must be numeric; got dtype {arr.dtype}.")
+    given = arr.dtype
     arr = arr.astype(np.float32 if arr.dtype in (np.float16, np.float32) else np.float64, copy=False)
     work = arr
     pad = None
@@ -132,26 +142,24 @@ def scale_windows(
         pad = np.arange(arr.shape[1])[None, :] >= lengths[:, None]
         work = np.where(pad[:, :, None], np.nan, arr)
     stats = _window_moments(work)
-    affine = _affine(stats, work, method, feature_range, eps)
+    affine = _affine(stats, work, method, feature_range)
     out = _broadcast(arr, affine, inverse=False)
     if pad is not None:
         out[pad] = arr[pad]
-    return out, WindowCoefficients(affine, method)
+    return out.astype(given, copy=False) if given == np.float16 else out, WindowCoefficients(affine, method)
 
 
-def _affine(stats: Moments, work: np.ndarray, method: str, feature_range, eps: float) -> Affine:
+def _affine(stats: Moments, work: np.ndarray, method: str, feature_range) -> Affine:
+    """Each window's coefficients from the method registry (constant windows by its one rule)."""
     if method == "standard":
-        std = stats.std()
-        return methods.standard(stats, std=np.where(std < eps, eps, np.nan))
+        return methods.standard(stats)
     if method == "minmax":
-        span = stats.max - stats.min
-        high = np.where(span < eps, stats.min + eps, np.nan)
-        return methods.minmax(stats, tuple(float(v) for v in feature_range), 0.0, None, high)
+        return methods.minmax(stats, tuple(float(v) for v in feature_range))
     if method == "maxabs":
-        bound = np.fmax(np.abs(stats.min), np.abs(stats.max))
-        return methods.maxabs(stats, np.where(bound < eps, eps, np.nan))
+        return methods.maxabs(stats)
     if method == "robust":
-        q = np.nanquantile(work, [0.25, 0.5, 0.75], axis=1)
-        iqr = np.maximum(q[2] - q[0], eps)
-        return methods.robust(stats, q[1], q[1] - iqr / 2, q[1] + iqr / 2)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-padding window: NaN quantiles
+            q = np.nanquantile(work, [0.25, 0.5, 0.75], axis=1)
+        return methods.robust(stats, q[1], q[0], q[2])
     raise ParameterError(f"method={method!r}: use 'standard', 'minmax', 'robust' or 'maxabs'.")

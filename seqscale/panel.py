@@ -151,6 +151,7 @@ def check_policy(unseen: str) -> None:
 def unseen_error(ids: np.ndarray, codes: np.ndarray, advice: str | None = None) -> UnseenSeriesError:
     """The error for series ids not seen at fit time (policy ``"error"``, or an inverse)."""
     missing = pd.unique(ids[codes < 0])
-    shown = ", ".join(repr(v) for v in missing[:5]) + (" ..." if missing.size > 5 else "")
+    shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in missing[:5])
+    shown += " ..." if missing.size > 5 else ""
     advice = advice or "Fit (or partial_fit) on them first, or choose unseen='pooled', 'median' or 'own'."
     return UnseenSeriesError(f"{missing.size} series id(s) were not seen at fit time: {shown}. {advice}")

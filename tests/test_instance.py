@@ -78,3 +78,33 @@ def test_float32_kept_and_errors():
         seqscale.scale_windows(X, method="zscore")
     with pytest.raises(InputError, match="samples"):
         coefs.inverse(np.zeros(3), features=[0])
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "robust", "maxabs"])
+def test_flat_windows_follow_the_one_constant_rule(method):
+    """A window equal up to rounding is constant for every path; a tiny real spread is not."""
+    from sklearn import preprocessing as skp
+
+    cls = {
+        "standard": "StandardScaler",
+        "minmax": "MinMaxScaler",
+        "robust": "RobustScaler",
+        "maxabs": "MaxAbsScaler",
+    }
+    near = np.array([0.3, 0.1 + 0.2] * 8)  # equal up to one ulp
+    tiny = 1e-10 * np.random.default_rng(3).normal(size=16)  # small, but far above rounding
+    X = np.stack([np.stack([near, tiny, np.zeros(16), np.full(16, 7.5)], axis=1)])
+    Xs, coefs = seqscale.scale_windows(X, method=method)
+    dense = getattr(seqscale, cls[method])()
+    with pytest.warns(seqscale.ConstantFeatureWarning):
+        expected = dense.fit_transform(X[0])
+    np.testing.assert_allclose(Xs[0], expected, rtol=1e-14, atol=1e-15)  # one rule, whichever the path
+    np.testing.assert_allclose(Xs[0], getattr(skp, cls[method])().fit_transform(X[0]), rtol=1e-12, atol=1e-15)
+    assert np.abs(Xs[0, :, 0] - Xs[0, 0, 0]).max() < 1e-15  # not blown up to +-1 or +-2
+    spread = {
+        "standard": Xs[0, :, 1].std(),
+        "minmax": np.ptp(Xs[0, :, 1]),
+        "maxabs": np.abs(Xs[0, :, 1]).max(),
+    }
+    assert spread.get(method, 1.0) == pytest.approx(1.0)  # an epsilon floor would give ~1e-2
+    np.testing.assert_allclose(coefs.inverse(Xs), X, rtol=1e-14, atol=1e-25)

@@ -96,6 +96,9 @@ def test_unseen_error(method, panel):
         est.transform(X[:2], groups=["a", "z"])
     with pytest.raises(seqscale.UnseenSeriesError):
         est.inverse_transform(X[:2], groups=["z", "z"])
+    by_number = make(method).fit(X[:4], groups=[1, 1, 2, 2])
+    with pytest.raises(seqscale.UnseenSeriesError, match=r"fit time: 7\. "):  # not np.int64(7)
+        by_number.transform(X[:1], groups=np.array([7]))
 
 
 def test_unseen_pooled(method, panel):

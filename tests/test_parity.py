@@ -254,6 +254,79 @@ def test_sparse_partial_fit_equals_fit():
     np.testing.assert_allclose(whole.var_, X.toarray().var(axis=0), rtol=1e-14)
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_weighted_equals_scikit_learn(fmt):
+    """StandardScaler(with_mean=False) on weighted sparse input: scikit-learn's numbers."""
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(5)
+    X = sp.random(200, 4, density=0.3, format=fmt, random_state=2) * 10
+    X.data -= 4.0
+    X.data[[3, 17]] = np.nan
+    w = rng.uniform(0, 3, size=200)
+    w[rng.choice(200, 30, replace=False)] = 0.0
+    ours = seqscale.StandardScaler(with_mean=False).fit(X, sample_weight=w)
+    theirs = skp.StandardScaler(with_mean=False).fit(X, sample_weight=w)
+    for attr in ("mean_", "var_", "scale_", "n_samples_seen_"):
+        np.testing.assert_allclose(getattr(ours, attr), getattr(theirs, attr), rtol=1e-13)
+    np.testing.assert_allclose(ours.transform(X).toarray(), theirs.transform(X).toarray(), rtol=1e-13)
+    chunks = seqscale.StandardScaler(with_mean=False)
+    ref = skp.StandardScaler(with_mean=False)
+    for k in range(0, 200, 50):
+        chunks.partial_fit(X[k : k + 50], sample_weight=w[k : k + 50])
+        ref.partial_fit(X[k : k + 50], sample_weight=w[k : k + 50])
+    np.testing.assert_allclose(chunks.var_, ref.var_, rtol=1e-13)
+    np.testing.assert_allclose(chunks.var_, ours.var_, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name, kwargs", SPARSE_SCALERS)
+def test_sparse_weighted_equals_dense_weighted(name, kwargs):
+    """One mechanism: the implicit zeros weigh their row's weight, exactly as dense zeros do."""
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(6)
+    dense = (sp.random(120, 3, density=0.4, random_state=3) * 8).toarray()
+    dense[dense != 0] -= 2.0
+    dense[:, 2] += 1.0  # a column with no implicit zero
+    X = sp.csr_matrix(dense)
+    w = rng.uniform(0, 2, size=120)
+    w[:10] = 0.0
+    w[np.argmax(np.abs(dense[:, 0]))] = 0.0  # the largest magnitude of column 0 has no weight
+    ours = getattr(seqscale, name)(**kwargs).fit(X, sample_weight=w)
+    ref = getattr(seqscale, name)(**kwargs).fit(dense, sample_weight=w)
+    np.testing.assert_allclose(ours.transform(X).toarray(), ref.transform(dense), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(ours.stats_.count, ref.stats_.count, rtol=1e-14)
+    np.testing.assert_allclose(ours.stats_.m2, ref.stats_.m2, rtol=1e-13)
+    assert ours.stats_.max[0] == ref.stats_.max[0] and ours.stats_.min[0] == ref.stats_.min[0]
+    np.testing.assert_allclose(ours.n_samples_seen_, ref.n_samples_seen_, rtol=1e-14)
+    only_zero_rows = np.zeros(120)
+    only_zero_rows[np.flatnonzero(dense[:, 0] == 0)[:5]] = 1.0  # weight only on implicit zeros
+    fitted = getattr(seqscale, name)(**kwargs).fit(X[:, :1], sample_weight=only_zero_rows)
+    assert fitted.stats_.max[0] == 0.0 and fitted.stats_.count[0] == 5.0
+
+
+def test_sparse_weights_are_checked_like_dense_ones():
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(10, 2, density=0.5, format="csr", random_state=0)
+    with pytest.raises(ValueError, match=r"sample_weight\.shape"):
+        seqscale.MaxAbsScaler().fit(X, sample_weight=np.ones(9))
+    with pytest.raises(ValueError, match="non-negative"):
+        seqscale.MaxAbsScaler().fit(X, sample_weight=-np.ones(10))
+
+
+def test_float16_in_float16_out_like_scikit_learn():
+    X = np.random.default_rng(4).normal(size=(20, 3)).astype(np.float16)
+    for name in ("MinMaxScaler", "StandardScaler", "RobustScaler", "MaxAbsScaler"):
+        ours = getattr(seqscale, name)().fit(X)
+        out = ours.transform(X)
+        assert out.dtype == np.float16 and ours.inverse_transform(out).dtype == np.float16
+        assert ours.scale_.dtype == np.float64
+        want = getattr(skp, name)().fit(X).transform(X)
+        np.testing.assert_allclose(out.astype(np.float64), want.astype(np.float64), rtol=1e-3, atol=1e-3)
+    assert seqscale.MaxAbsScaler().fit_transform(X.reshape(4, 5, 3)).dtype == np.float16
+    inplace = X.copy()
+    assert seqscale.MaxAbsScaler(copy=False).fit(X).transform(inplace) is inplace
+    assert np.abs(inplace).max() == 1.0
+
+
 def test_sparse_refused_with_scikit_learn_wording():
     sp = pytest.importorskip("scipy.sparse")
     X = sp.random(10, 2, density=0.5, format="csr", random_state=0)
@@ -278,3 +351,47 @@ def test_one_dimensional_input_against_several_features_uses_scikit_learns_wordi
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
         est.inverse_transform(np.arange(4.0))
     assert seqscale.StandardScaler().fit_transform(np.arange(4.0)).shape == (4,)  # one series
+
+
+class _Recorder:
+    """A fit callback (scikit-learn's protocol) that records the hooks called."""
+
+    def __init__(self):
+        self.calls = []
+
+    def setup(self, estimator, context):
+        self.calls.append("setup")
+
+    def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None, fitted_estimator=None):
+        self.calls.append("begin")
+
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None, fitted_estimator=None):
+        self.calls.append("end")
+        self.fitted = fitted_estimator
+        self.weight = metadata["sample_weight"]
+
+    def teardown(self, estimator, context):
+        self.calls.append("teardown")
+
+
+@pytest.mark.parametrize("name", ["MinMaxScaler", "StandardScaler", "RobustScaler", "MaxAbsScaler"])
+def test_fit_callbacks_like_scikit_learn(name):
+    pytest.importorskip("sklearn.callback")
+    X = np.random.default_rng(8).normal(size=(12, 2))
+    one_task = ["setup", "begin", "end", "teardown"]
+    for call in ("fit", "partial_fit", "fit_transform"):
+        cb = _Recorder()
+        est = getattr(seqscale, name)().set_callbacks(cb)
+        getattr(est, call)(X, sample_weight=np.ones(12))
+        assert cb.calls == one_task, call
+        np.testing.assert_array_equal(cb.fitted.transform(X), est.transform(X))
+        assert cb.weight.tolist() == [1.0] * 12
+        assert not hasattr(est, "_callback_fit_ctx")  # torn down
+    cb = _Recorder()  # per series, rows sorted by series: the one-sweep fit_transform
+    est = getattr(seqscale, name)().set_callbacks(cb)
+    est.fit_transform(X, groups=np.repeat([1, 2], 6))
+    assert cb.calls == one_task
+    est.partial_fit(X, groups=np.repeat([3, 4], 6))
+    assert cb.calls == one_task * 2
+    with pytest.raises(TypeError, match="FitCallback"):
+        est.set_callbacks(object())

@@ -1,6 +1,6 @@
 """Per-window scaling equals tslearn's per-series scalers (skipped when tslearn is absent).
 
-darts is not tested here: installing it pulls scikit-learn down to an older release.
+darts is compared in tests/test_peer_darts.py (skipped where darts is not installed).
 """
 
 from __future__ import annotations

@@ -80,55 +80,7 @@ DIVERGENCES: dict[str, tuple[str, object, object]] = {
         TypeError,
         _all,
     ),
-    "test_data__test_standard_scaler_sample_weight": (
-        "sparse input with sample_weight is refused (weights are taken for dense input only)",
-        ValueError,
-        lambda p: "sparse" in str(p.get("array_constructor", "")),
-    ),
-    "test_data__test_scaler_without_centering": (
-        "sparse input with sample_weight is refused (weights are taken for dense input only)",
-        ValueError,
-        lambda p: p.get("sample_weight") is True,
-    ),
-    "test_data__test_standard_scaler_constant_features": (
-        "sparse input with sample_weight is refused (weights are taken for dense input only)",
-        ValueError,
-        lambda p: p.get("sparse_container") is not None and bool(p.get("add_sample_weight")),
-    ),
-    "test_data__test_partial_fit_sparse_input": (
-        "sparse input with sample_weight is refused (weights are taken for dense input only)",
-        ValueError,
-        lambda p: p.get("sample_weight") is True,
-    ),
-    "test_data__test_standard_scaler_dtype": (
-        "dense input: an assertion on the fitted attributes differs from scikit-learn's "
-        "(found after merging sample_weight; not investigated yet); sparse input with "
-        "sample_weight is refused",
-        (AssertionError, ValueError),
-        lambda p: p.get("sparse_container") is None or bool(p.get("add_sample_weight")),
-    ),
-    "test_data__test_standard_scaler_callback_support": (
-        "scikit-learn's experimental callback API (set_callbacks) is not implemented",
-        AttributeError,
-        _all,
-    ),
 }
-
-#: The tests that pass ``sample_weight``; divergences while the scalers do not take it.
-SAMPLE_WEIGHT: dict[str, object] = {
-    "test_data__test_standard_scaler_constant_features": lambda p: bool(p.get("add_sample_weight")),
-    "test_data__test_standard_scaler_dtype": _all,
-    "test_data__test_standard_scaler_sample_weight": _all,
-    "test_data__test_scaler_without_centering": _all,
-    "test_data__test_partial_fit_sparse_input": _all,
-    "test_data__test_standard_scaler_transform_with_partial_fit": lambda p: bool(p.get("sample_weight")),
-    "test_data__test_raises_value_error_if_sample_weights_greater_than_1d": _all,
-}
-
-
-def takes_sample_weight() -> bool:
-    """Whether seqscale's scalers accept ``sample_weight`` in ``fit``."""
-    return "sample_weight" in inspect.signature(seqscale.StandardScaler.fit).parameters
 
 
 def divergence(name: str, params: dict) -> tuple[str, type[BaseException]] | None:
@@ -136,7 +88,4 @@ def divergence(name: str, params: dict) -> tuple[str, type[BaseException]] | Non
     entry = DIVERGENCES.get(name)
     if entry is not None and entry[2](params):
         return entry[0], entry[1]
-    when = SAMPLE_WEIGHT.get(name)
-    if when is not None and not takes_sample_weight() and when(params):
-        return "sample_weight is not supported by fit/partial_fit", TypeError
     return None
