@@ -57,6 +57,7 @@ advice-bench: $(VENV)/.installed-data
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check seqscale tests benchmarks
 	$(VENV)/bin/ruff format --check seqscale
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) seqscale-demo .pytest_cache

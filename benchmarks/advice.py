@@ -1,8 +1,9 @@
 """Does the advice pay off? ``seqscale compare`` on every public data set of :mod:`seqscale.datasets`.
 
 ``python -m benchmarks.advice [NAME ...] [--seeds 3] [--epochs 40] [--patience 8] [--no-validate]``
-(``make advice-bench`` runs every data set). For each set, :func:`seqscale.compare` trains the same
-LSTM on raw, normalized, standardized and advised data (and the advice's validated choice, when
+(``make advice-bench`` runs every data set). For each set,
+:func:`~seqscale.lab.compare.compare` trains the same LSTM on raw, normalized, standardized and
+advised data (and the advice's validated choice, when
 this seqscale has one) on the first 80 % of the time steps and scores one-step forecasts of the
 rest in the target's own units; panels are compared with their series id. The table gives each
 variant's RMSE as mean ± std over the seeds, the last-value and seasonal-naive references, the
@@ -33,8 +34,8 @@ RATIO_LIMIT = 1.25  # issue 13: the recommended variant never above 1.25x the be
 
 def run_one(name: str, seeds: int, epochs: int, patience: int, validate: bool) -> dict:
     """Compare on one data set; a row of plain numbers."""
-    from seqscale.compare import compare
     from seqscale.datasets import dataset_info, load_dataset
+    from seqscale.lab.compare import compare
 
     info = dataset_info(name)
     frame = load_dataset(name)
@@ -180,7 +181,7 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
 def _has_validation() -> bool:
     import importlib
 
-    return hasattr(importlib.import_module("seqscale.advise"), "validated_advice")
+    return hasattr(importlib.import_module("seqscale.advise.api"), "validated_advice")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ a fresh interpreter, which reports its own peak resident set (``getrusage`` ``ru
   faster than it reads);
 - ``iter_batches``: pyarrow's ``ParquetFile.iter_batches(batch_size=1M)``, same touch, shown for
   its memory (it holds most of the file's decoded pages);
-- ``seqscale fit_file``: ``seqscale.stream.fit_file(path, method="standard", batch_size=1M)``;
+- ``seqscale fit_file``: ``seqscale.fit_file(path, method="standard", batch_size=1M)``;
 - ``seqscale partial_fit`` and ``scikit-learn partial_fit``: ``StandardScaler.partial_fit`` over
   the same row-group reader as the reference (threads on), each group turned into a 2D array with
   ``np.column_stack`` of the zero-copy column views;
@@ -114,7 +114,7 @@ def _case_fn(case: str, path: str, batch: int):
     if case == "iter_batches read":
         return lambda: _touch(pq.ParquetFile(path).iter_batches(batch_size=batch))
     if case == "seqscale fit_file":
-        from seqscale import stream
+        from seqscale.files import stream
 
         def fn():
             res = stream.fit_file(path, method="standard", batch_size=batch)
@@ -150,7 +150,7 @@ def _case_fn(case: str, path: str, batch: int):
         return fn
     if case == "seqscale transform_file":
         import seqscale
-        from seqscale import stream
+        from seqscale.files import stream
 
         first = next(_row_groups(path)).to_pandas()
         scaler = seqscale.StandardScaler().fit(first)

@@ -49,7 +49,8 @@ def _scaler_dispatches() -> bool:
     (otherwise ``np.asarray`` would quietly gather the whole array into memory)."""
     import inspect
 
-    from seqscale import _base, _rows
+    from seqscale.scalers import base as _base
+    from seqscale.scalers import rows as _rows
 
     return any("is_dask" in inspect.getsource(m) for m in (_base, _rows))
 

@@ -15,12 +15,9 @@ Examples
 ((32, 24, 3), True)
 """
 
-from seqscale import _keras_hook
-from seqscale.advise import Advice, ColumnAdvice, advise
-from seqscale.affine import Affine
-from seqscale.coefficients import load
-from seqscale.difference import Difference
-from seqscale.encode import OneHotEncoder
+from seqscale.advise.api import Advice, ColumnAdvice, advise
+from seqscale.core.affine import Affine
+from seqscale.core.stats import Moments
 from seqscale.errors import (
     CoefficientFileError,
     ConstantFeatureWarning,
@@ -38,24 +35,28 @@ from seqscale.errors import (
     SeqscaleWarning,
     UnseenSeriesError,
 )
-from seqscale.instance import WindowCoefficients, scale_windows
-from seqscale.pipeline import SequencePipeline, check_windows, load_pipeline
-from seqscale.plan import load_plan, validate_plan
-from seqscale.scalers import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-from seqscale.segments import Segments
-from seqscale.split import Split, split_by_time
-from seqscale.stats import Moments
-from seqscale.window import to_supervised, window_index
+from seqscale.export import keras_hook
+from seqscale.frames.segments import Segments
+from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.scalers.instance import WindowCoefficients, scale_windows
+from seqscale.sequence.difference import Difference
+from seqscale.sequence.encode import OneHotEncoder
+from seqscale.sequence.load import load
+from seqscale.sequence.pipeline import SequencePipeline, check_windows, load_pipeline
+from seqscale.sequence.plan import load_plan, validate_plan
+from seqscale.sequence.split import Split, split_by_time
+from seqscale.sequence.window import to_supervised, window_index
+from seqscale.util.version import __version__ as __version__
 
 # Loaded on first use, so that `import seqscale` stays light (pyarrow, statsmodels, matplotlib,
 # torch and dask are imported only by the functions that need them).
 _LAZY = {
-    "read_table": "seqscale.io",
-    "write_table": "seqscale.io",
-    "iter_batches": "seqscale.io",
+    "read_table": "seqscale.files.io",
+    "write_table": "seqscale.files.io",
+    "iter_batches": "seqscale.files.io",
     "datasets": "seqscale.datasets",
-    "fit_file": "seqscale.stream",
-    "transform_file": "seqscale.stream",
+    "fit_file": "seqscale.files.stream",
+    "transform_file": "seqscale.files.stream",
 }
 
 
@@ -68,11 +69,9 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
 
-__version__ = "0.1.0"
-
 # A saved .keras model holding seqscale's layer loads after `import seqscale`: the layer is
 # registered when Keras is imported (Keras itself is not imported here).
-_keras_hook.install()
+keras_hook.install()
 
 __all__ = [
     "Advice",

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale import _seasonality as seasons
-from seqscale._stationarity import stationarity
-from seqscale.advise import advise, window_length
+from seqscale.advise import seasonality as seasons
+from seqscale.advise.api import advise, window_length
+from seqscale.advise.stationarity import stationarity
 
 N = 600
 

@@ -23,9 +23,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import seqscale
-from seqscale import _atomic, stream
-from seqscale import io as sio
 from seqscale.errors import SeqscaleError
+from seqscale.files import io as sio
+from seqscale.files import stream
+from seqscale.util import atomic as _atomic
 
 OLD = b"old content that must survive\n"
 
@@ -148,7 +149,7 @@ def write_scaler(folder, target):
 
 
 def write_plan(folder, target):
-    from seqscale.plan import save_plan
+    from seqscale.sequence.plan import save_plan
 
     save_plan(_plan(), target)
 
@@ -176,7 +177,7 @@ _ADVICE = {}
 
 
 def write_report(folder, target):
-    from seqscale.report import write_report as report
+    from seqscale.advise.report import write_report as report
 
     frame = _pipeline_frame(40)[["date", "y"]]
     if "advice" not in _ADVICE:

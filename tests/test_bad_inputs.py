@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import seqscale
-from seqscale import io as sio
 from seqscale.errors import (
     CoefficientFileError,
     ConstantFeatureWarning,
@@ -26,6 +25,7 @@ from seqscale.errors import (
     InputTypeError,
     SeqscaleError,
 )
+from seqscale.files import io as sio
 
 CLASSES = {
     "minmax": seqscale.MinMaxScaler,
@@ -720,7 +720,7 @@ def test_plan_file_missing(tmp_path):
 
 
 def test_plan_file_valid_round_trip(tmp_path):
-    from seqscale.plan import save_plan
+    from seqscale.sequence.plan import save_plan
 
     path = save_plan(valid_plan(), tmp_path / "plan.json")
     assert seqscale.load_plan(path)["columns"]["y"]["difference"] == {"lag": 1, "order": 1}

@@ -10,9 +10,9 @@ import pytest
 from conftest import make
 
 import seqscale
-from seqscale import _kernels
-from seqscale import io as sio
+from seqscale.core import kernels as _kernels
 from seqscale.errors import CoefficientFileError, InputError
+from seqscale.files import io as sio
 
 
 @pytest.mark.parametrize("sep", ["\t", "|"], ids=["tab", "pipe"])

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 import seqscale
-from seqscale import io as sio
-from seqscale.cli import app
+from seqscale.cli.app import app
+from seqscale.files import io as sio
 
 runner = CliRunner()
 

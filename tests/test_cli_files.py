@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 import seqscale
-from seqscale import io as sio
-from seqscale._time import TimeCellError, find_time, looks_like_time, parse_times
-from seqscale.cli import app
+from seqscale.cli.app import app
 from seqscale.errors import ParameterError
+from seqscale.files import io as sio
+from seqscale.frames.time_columns import TimeCellError, find_time, looks_like_time, parse_times
 
 runner = CliRunner()
 
@@ -119,7 +119,7 @@ def test_split_by_time_and_pipeline_take_text_dates():
     X, _ = pipe.fit(train).transform(df)
     assert X.shape == (36, 4, 1)
     assert pipe.inverse_target(X[:, -1:, :]).index[0] == pd.Timestamp("1951-01-01")
-    from seqscale.report import _layout
+    from seqscale.advise.report import _layout
 
     advice = seqscale.advise(df, target="y", time="date")
     assert advice.settings["time"] == "date"
@@ -128,8 +128,8 @@ def test_split_by_time_and_pipeline_take_text_dates():
 
 # ------------------------------------------------------------------------------ 1. every command
 def test_advise_report_plots_against_the_parsed_time(tmp_path, real_csv):
-    from seqscale.jobs import read_frame
-    from seqscale.report import _layout
+    from seqscale.advise.report import _layout
+    from seqscale.cli.jobs import read_frame
 
     path = real_csv("airpassengers")  # dates written as 1949-01
     result = ok(run("advise", path, "--target", "passengers", "--report", tmp_path / "r.html"))
@@ -185,7 +185,7 @@ def test_parquet_with_real_datetimes_fits_like_the_csv(tmp_path, real_csv, real_
 def test_check_of_a_parquet_file_names_rows(tmp_path, real_parquet):
     path = real_parquet("airpassengers")  # a real datetime column
     ok(run("fit", path, "--train-until", "1958-01-01", "-o", tmp_path / "c.json"))
-    from seqscale.jobs import check_job
+    from seqscale.cli.jobs import check_job
 
     report, good = check_job(path, tmp_path / "c.json")
     frame = sio.read_table(path)
@@ -279,7 +279,7 @@ def test_check_judges_unscaled_inputs_and_names_units_and_lines(tmp_path, real_c
     frame = _macro(tmp_path, real_csv)
     later = frame.iloc[80:92].reset_index(drop=True)  # 1979Q1 .. 1981Q4: rates of 10-15 %
     sio.write_table(later, tmp_path / "later.csv")
-    from seqscale.jobs import check_job
+    from seqscale.cli.jobs import check_job
 
     report, good = check_job(tmp_path / "later.csv", tmp_path / "pipe.json", tolerance=0.5)
     assert not good
@@ -300,7 +300,7 @@ def test_check_per_series_fills_excess_first_row_and_shift(tmp_path, real_csv):
     ok(run("fit", path, "--id", "firm", "--time", "year", "--train-until", 1950, "-o", tmp_path / "c.json"))
     result = run("check", path, "-c", tmp_path / "c.json", "--id", "firm")
     assert result.exit_code == 1
-    from seqscale.jobs import check_job
+    from seqscale.cli.jobs import check_job
 
     report, _ = check_job(path, tmp_path / "c.json", id="firm")
     row = report.loc[("General Motors", "invest")]
@@ -385,7 +385,7 @@ def test_piped_tables_print_every_word(tmp_path, real_csv):
 
 @pytest.mark.parametrize("lag, order", [(1, 1), (4, 1), (1, 2)])
 def test_rebuild_levels_inside_and_past_the_history(lag, order):
-    from seqscale._inverse import rebuild_levels
+    from seqscale.files.inverse import rebuild_levels
 
     rng = np.random.default_rng(lag + order)
     x = np.cumsum(rng.integers(-9, 10, size=40)).astype(float) + 500
@@ -400,7 +400,7 @@ def test_rebuild_levels_inside_and_past_the_history(lag, order):
 
 
 def test_ordinals():
-    from seqscale._results import _ordinal
+    from seqscale.advise.results import _ordinal
 
     assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 111, 103)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "111th", "103rd",
@@ -411,14 +411,22 @@ def test_ordinals():
     "method, words", [("minmax", "minmax-scaled"), ("standard", "beyond any it was trained")]
 )
 def test_out_of_range_warning_speaks_of_the_chosen_method(method, words):
-    from seqscale._rules import range_warnings
+    from seqscale.advise.rules import range_warnings
 
     tail = {"share": 0.3, "train_min": 0.0, "train_max": 1.0}
     (text,) = range_warnings({}, tail, 0.3, False, 0.2, method)
     assert words in text and ("minmax" in text) == (method == "minmax")
 
 
-@pytest.mark.parametrize("module", ["seqscale._time", "seqscale._inverse", "seqscale.split", "seqscale.io"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "seqscale.frames.time_columns",
+        "seqscale.files.inverse",
+        "seqscale.sequence.split",
+        "seqscale.files.io",
+    ],
+)
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -11,7 +11,7 @@ import pytest
 from conftest import METHODS, SCALER_CLASSES, assert_close, make
 
 import seqscale
-from seqscale.coefficients import FORMAT_VERSION
+from seqscale.scalers.coefficients import FORMAT_VERSION
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_json_fields(method, df, tmp_path):
 
 
 def test_load_from_dict(df):
-    from seqscale.coefficients import from_dict
+    from seqscale.scalers.coefficients import from_dict
 
     est = seqscale.MinMaxScaler().fit(df)
     again = from_dict(est.to_dict())

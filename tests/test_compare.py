@@ -1,4 +1,4 @@
-"""seqscale.compare: the same LSTM on raw / normalized / standardized / advised data."""
+"""seqscale.lab.compare.compare: the same LSTM on raw / normalized / standardized / advised data."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
-from seqscale import _lstm
-from seqscale.compare import VARIANTS, ComparisonResult, compare
+from seqscale.advise import lstm as _lstm
 from seqscale.errors import ParameterError
+from seqscale.lab.compare import VARIANTS, ComparisonResult, compare
 
 PNG = b"\x89PNG\r\n\x1a\n"
 N, N_IN, TEST = 300, 8, 0.2
@@ -181,7 +181,7 @@ def test_lstm_is_deterministic_and_restores_settings():
 
 def test_import_does_not_load_torch():
     code = (
-        "import sys, seqscale, seqscale.compare, seqscale.demo\n"
+        "import sys, seqscale, seqscale.lab.compare, seqscale.lab.demo\n"
         "print(','.join(m for m in ('torch', 'matplotlib') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

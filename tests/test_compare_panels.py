@@ -1,4 +1,4 @@
-"""seqscale.compare on panels (long format), user plans, references and the CLI end to end.
+"""seqscale.lab.compare.compare on panels (long format), user plans, references and the CLI end to end.
 
 Tiny networks (1-2 epochs, 1 seed) keep these fast: they test what is compared and how it is
 scored, not how well an LSTM learns.
@@ -18,12 +18,12 @@ pytest.importorskip("torch")
 
 from typer.testing import CliRunner
 
-from seqscale._compare_rows import order_rows, split_rows
-from seqscale._truth import season_length
-from seqscale.cli import app
-from seqscale.compare import _prepare, _uniform_plan, compare, variant_plans
+from seqscale.cli.app import app
 from seqscale.errors import InputError, ParameterError
-from seqscale.plan import load_plan, save_plan
+from seqscale.lab.compare import _prepare, _uniform_plan, compare, variant_plans
+from seqscale.lab.compare_rows import order_rows, split_rows
+from seqscale.lab.truth import season_length
+from seqscale.sequence.plan import load_plan, save_plan
 
 FIRMS = {"acme": 100.0, "bolt": 400.0, "corp": 1600.0, "dyna": 50.0}
 YEARS = np.arange(1971, 2001)  # 30 years; test = the last 6
@@ -273,7 +273,7 @@ def test_cli_plan_files_named_twice_are_refused(tmp_path):
 def test_validated_row(by_year):
     import importlib
 
-    if not hasattr(importlib.import_module("seqscale.advise"), "validated_advice"):
+    if not hasattr(importlib.import_module("seqscale.advise.api"), "validated_advice"):
         pytest.skip("this seqscale has no validated advice")
     frame = by_year[by_year["firm"] == "bolt"]
     result = compare(frame, "sales", time="year", validate=True, **FAST)

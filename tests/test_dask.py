@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import seqscale
+from seqscale.core.stats import Moments
 from seqscale.errors import InputTypeError, OutOfRangeError, ParameterError
-from seqscale.stats import Moments
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")

@@ -375,7 +375,7 @@ def test_loaders_return_fresh_frames():
 
 def test_importing_does_not_import_the_data_packages():
     code = (
-        "import sys, seqscale, seqscale.datasets, seqscale.io; "
+        "import sys, seqscale, seqscale.datasets, seqscale.files.io; "
         "assert 'statsmodels' not in sys.modules, 'statsmodels imported'; "
         "assert 'pmdarima' not in sys.modules, 'pmdarima imported'"
     )

@@ -1,4 +1,4 @@
-"""seqscale.demo: the whole story on the bundled macro data (quick mode)."""
+"""seqscale.lab.demo: the whole story on the bundled macro data (quick mode)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 pytest.importorskip("statsmodels")
 
-from seqscale.demo import run_demo
+from seqscale.lab.demo import run_demo
 
 FILES = [
     "plan.json",
@@ -48,7 +48,7 @@ def test_writes_every_output(demo):
 
 def test_outputs_are_usable(demo):
     import seqscale
-    from seqscale.io import read_table
+    from seqscale.files.io import read_table
 
     out, _, _ = demo
     plan = seqscale.load_plan(out / "plan.json")

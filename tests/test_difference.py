@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.difference import Difference
 from seqscale.errors import (
     CoefficientFileError,
     FeatureMismatchError,
@@ -12,6 +11,7 @@ from seqscale.errors import (
     NotFittedError,
     ParameterError,
 )
+from seqscale.sequence.difference import Difference
 
 CASES = [(1, 1), (1, 2), (4, 1), (12, 2)]
 

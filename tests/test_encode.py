@@ -7,7 +7,6 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.preprocessing import OneHotEncoder as SkOneHot
 
-from seqscale.encode import OneHotEncoder
 from seqscale.errors import (
     CoefficientFileError,
     FeatureMismatchError,
@@ -15,6 +14,7 @@ from seqscale.errors import (
     NotFittedError,
     ParameterError,
 )
+from seqscale.sequence.encode import OneHotEncoder
 
 
 def _random_table(rng, n=200):

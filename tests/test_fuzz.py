@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import seqscale
-from seqscale import io as sio
 from seqscale.errors import CoefficientFileError, DataFileError, SeqscaleError, SeqscaleWarning
+from seqscale.files import io as sio
 
 EXAMPLES = int(os.environ.get("SEQSCALE_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(

@@ -27,10 +27,11 @@ import pytest
 from typer.testing import CliRunner
 
 import seqscale
-from seqscale import _atomic, _jsonfile
-from seqscale import io as sio
-from seqscale.cli import app
+from seqscale.cli.app import app
 from seqscale.errors import CoefficientFileError, DataFileError
+from seqscale.files import io as sio
+from seqscale.util import atomic as _atomic
+from seqscale.util import jsonfile as _jsonfile
 
 runner = CliRunner()
 
@@ -546,7 +547,7 @@ def test_plan_lag_longer_than_the_data(tmp_path, lag):
 # ------------------------------------------------------------------------ large coefficient files
 @pytest.mark.parametrize("method", ["minmax", "standard", "robust", "maxabs"])
 def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, method):
-    from seqscale import _coef_check
+    from seqscale.scalers import coefficient_check as _coef_check
 
     rng = np.random.default_rng(1)
     ids = np.repeat(np.arange(300), 5)

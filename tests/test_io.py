@@ -1,4 +1,4 @@
-"""Strict CSV/Parquet reading, streaming and atomic writing (seqscale.io)."""
+"""Strict CSV/Parquet reading, streaming and atomic writing (seqscale.files.io)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqscale import io as sio
 from seqscale.errors import DataFileError, InputError, InputTypeError, ParameterError
+from seqscale.files import io as sio
 
 
 def write(path, content):

@@ -13,7 +13,7 @@ if keras.backend.backend() != "torch":
 
 import seqscale  # noqa: E402
 from seqscale.errors import InputError, NotFittedError, ParameterError  # noqa: E402
-from seqscale.keras import ScaleLayer, layer_from_scaler  # noqa: E402
+from seqscale.export.keras import ScaleLayer, layer_from_scaler  # noqa: E402
 
 SCALERS = [
     seqscale.MinMaxScaler,
@@ -130,15 +130,15 @@ def test_lstm_model_saves_and_loads(tmp_path):
 def test_docstring_examples():
     import doctest
 
-    import seqscale.keras
+    import seqscale.export.keras
 
-    result = doctest.testmod(seqscale.keras, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(seqscale.export.keras, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
 
 def test_import_seqscale_registers_the_layer_once_keras_is_loaded():
-    from seqscale import _keras_hook
+    from seqscale.export import keras_hook
 
-    _keras_hook.install()  # keras is loaded here: registers at once, adds no finder
+    keras_hook.install()  # keras is loaded here: registers at once, adds no finder
     assert keras.saving.get_registered_object("seqscale>ScaleLayer") is ScaleLayer
-    assert not any(isinstance(f, _keras_hook._AfterKeras) for f in sys.meta_path)
+    assert not any(isinstance(f, keras_hook._AfterKeras) for f in sys.meta_path)

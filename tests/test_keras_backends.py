@@ -1,7 +1,7 @@
 """The Keras layer on every Keras backend installed here, each in fresh processes.
 
 One process builds and saves a model holding seqscale layers; another, fresh, loads
-the ``.keras`` file after a bare ``import seqscale`` (no ``import seqscale.keras``) and must
+the ``.keras`` file after a bare ``import seqscale`` (no ``import seqscale.export.keras``) and must
 predict the same numbers. The backend is chosen the user's two ways: ``keras.json`` (through
 ``KERAS_HOME``, with ``KERAS_BACKEND`` unset: seqscale must not set it) and ``KERAS_BACKEND``.
 """
@@ -32,7 +32,7 @@ from seqscale.errors import ParameterError
 backend = sys.argv[1]
 assert keras.backend.backend() == backend, keras.backend.backend()
 assert "KERAS_BACKEND" not in os.environ, "seqscale set KERAS_BACKEND"
-assert "seqscale.keras" in sys.modules
+assert "seqscale.export.keras" in sys.modules
 if backend == "jax":             # float64 needs JAX's 64-bit mode: refused, not rounded
     try:
         seqscale.MinMaxScaler().fit(np.ones((2, 1))).to_keras(dtype="float64")
@@ -67,7 +67,7 @@ import keras
 
 X = 1.23456789e9 + np.random.default_rng(0).normal(0, 1, size=(32, 6, 2))
 model = keras.saving.load_model(sys.argv[2])
-assert type(model.layers[0]).__module__ == "seqscale.keras"
+assert type(model.layers[0]).__module__ == "seqscale.export.keras"
 np.testing.assert_array_equal(model.predict(X, verbose=0), np.load(sys.argv[2] + ".npy"))
 print("loaded on", keras.backend.backend())
 """
@@ -114,7 +114,7 @@ def test_a_backend_that_is_not_installed_is_named(tmp_path):
     missing = next((b for b in MODULES if b not in INSTALLED), None)
     if missing is None:
         pytest.skip("every Keras backend is installed")
-    code = "import seqscale.keras"
+    code = "import seqscale.export.keras"
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=_env(KERAS_BACKEND=missing),

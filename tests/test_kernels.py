@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from seqscale import _kernels as K
+from seqscale.core import kernels as K
 
 
 @pytest.fixture(params=["numba", "numpy"])
@@ -357,7 +357,7 @@ def test_segment_affine_parallel_chunks_equal_one_thread(channels):
     codes = np.concatenate([rng.permutation(runs), runs])  # short runs, then long ones
     x = rng.standard_normal((codes.size, channels))
     H, S, O = (rng.uniform(0.5, 2.0, (n_groups, channels)) for _ in range(3))
-    assert x.size >= K._PARALLEL_MIN_ELEMS
+    assert x.size >= K.PARALLEL_MIN_ELEMS
     threaded = K.segment_affine_apply(x, codes, S, O, shift2d=H)
     with K._PARALLEL_LOCK:  # another kernel holds the threads: one thread
         serial = K.segment_affine_apply(x, codes, S, O, shift2d=H)
@@ -388,7 +388,7 @@ def test_backends_agree():
 
 
 def test_import_does_not_load_numba():
-    code = "import sys, seqscale._kernels; assert 'numba' not in sys.modules"
+    code = "import sys, seqscale.core.kernels; assert 'numba' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

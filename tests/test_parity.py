@@ -165,7 +165,7 @@ def test_clip_spelled_as_scikit_learn():
 
 # 7. a plan column with method "maxabs" and bounds is a max-abs scaler with the domain bound
 def test_plan_maxabs_with_bounds_is_a_maxabs_scaler():
-    from seqscale._pipeline_specs import make_scaler
+    from seqscale.sequence.pipeline_specs import make_scaler
 
     est = make_scaler({"method": "maxabs", "bounds": [-40, 25]})
     assert isinstance(est, seqscale.MaxAbsScaler) and est.max_abs == 40.0

@@ -18,9 +18,9 @@ from seqscale.errors import (
     LeakageWarning,
     ParameterError,
 )
-from seqscale.leakage import check_windows
-from seqscale.pipeline import SequencePipeline, load_pipeline, pipeline_from_dict
-from seqscale.split import split_by_time
+from seqscale.sequence.leakage import check_windows
+from seqscale.sequence.pipeline import SequencePipeline, load_pipeline, pipeline_from_dict
+from seqscale.sequence.split import split_by_time
 
 DIFF1 = {"lag": 1, "order": 1}
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import seqscale
-from seqscale.quantiles import QuantileSketch
+from seqscale.core.quantiles import QuantileSketch
 
 FAST = settings(max_examples=150, deadline=None)
 values = hnp.arrays(np.float64, st.integers(1, 60), elements=st.floats(-1e6, 1e6, allow_nan=False))

@@ -165,7 +165,7 @@ def test_one_sweep_statistics_match_numpy():
 
 
 def test_one_sweep_min_max_of_signed_zeros_subnormals_and_huge_values():
-    from seqscale.segments import segment_moments
+    from seqscale.frames.segments import segment_moments
 
     values = np.array([0.0, -0.0, -5e-324, 5e-324, 1e308, 1.7e308, 1.6e308, -1.7e308, -1e308, -2.0, -3.0])
     count, mean, _, lo, hi = segment_moments(values.reshape(-1, 1), np.array([0, 4, 9, 11]))
@@ -241,7 +241,7 @@ def test_fit_transform_of_segments_keeps_the_container(panel):
 
 @pytest.mark.slow
 def test_threads_and_numpy_fallback_agree(monkeypatch):
-    from seqscale import _kernels
+    from seqscale.core import kernels as _kernels
 
     rng = np.random.default_rng(9)
     lengths = rng.integers(100, 3000, size=300)  # large enough for numba's threads
@@ -269,7 +269,7 @@ def test_threads_and_numpy_fallback_agree(monkeypatch):
 )
 def test_segment_statistics_property(lengths, channels, dtype, data):
     """Count, min and max exact; mean and m2 to rounding; NaN skipped; any dtype and width."""
-    from seqscale.segments import segment_moments
+    from seqscale.frames.segments import segment_moments
 
     n_rows = sum(lengths)
     element = st.one_of(
@@ -297,7 +297,7 @@ def test_segment_statistics_property(lengths, channels, dtype, data):
 
 
 def test_sorted_runs_detects_contiguous_integer_ids():
-    from seqscale.segments import sorted_runs
+    from seqscale.frames.segments import sorted_runs
 
     ids = np.repeat(np.array([7, 3, 9]), [10, 20, 30])
     seg = sorted_runs(ids, 60, (60, 1))

@@ -128,7 +128,7 @@ def test_version_and_module_entry_point():
 def test_method_is_a_choice_listed_in_help(tmp_path, big_csv):
     from typer.testing import CliRunner
 
-    from seqscale.cli import app
+    from seqscale.cli.app import app
 
     runner = CliRunner()
     usage = runner.invoke(app, ["--help"], prog_name="seqscale", env={"COLUMNS": "200"})

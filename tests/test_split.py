@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from seqscale.errors import InputError, ParameterError
-from seqscale.split import Split, split_by_time
+from seqscale.sequence.split import Split, split_by_time
 
 
 def _daily(n=10, start="2024-01-01"):

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import seqscale
-from seqscale import io, stream
+from seqscale.core.stats import Moments
 from seqscale.errors import DataFileError, InputTypeError, ParameterError
-from seqscale.stats import Moments
+from seqscale.files import io, stream
 
 N_ROWS = 300_000
 NUMERIC = ["a", "b", "c", "d"]
@@ -123,7 +123,7 @@ def test_csv_progress_counts_bytes_of_the_file(files, tmp_path, capsys):
 def test_fit_file_default_method_is_the_command_line_default(files, frame):
     from typer.testing import CliRunner
 
-    from seqscale.cli import app
+    from seqscale.cli.app import app
 
     est = stream.fit_file(files["parquet"], columns=NUMERIC)
     assert isinstance(est, seqscale.MinMaxScaler)

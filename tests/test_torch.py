@@ -14,7 +14,7 @@ from seqscale.errors import (  # noqa: E402
     ParameterError,
     UnseenSeriesError,
 )
-from seqscale.torch import (  # noqa: E402
+from seqscale.export.torch import (  # noqa: E402
     AffineModule,
     GroupedAffineModule,
     GroupedScaledModel,
@@ -399,7 +399,7 @@ def test_pipeline_scaling_step_as_module():
 def test_docstring_examples():
     import doctest
 
-    import seqscale.torch
+    import seqscale.export.torch
 
-    result = doctest.testmod(seqscale.torch, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(seqscale.export.torch, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

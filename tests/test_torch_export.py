@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 import seqscale  # noqa: E402
 from seqscale.errors import ParameterError  # noqa: E402
-from seqscale.torch import AffineModule, GroupedAffineModule, GroupedScaledModel, wrap_model  # noqa: E402
+from seqscale.export.torch import AffineModule, GroupedAffineModule, GroupedScaledModel, wrap_model  # noqa: E402
 
 # torch.onnx's exporter warns about optional packages (torchvision) and its own deprecations
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale._validate import MARGIN, _choose, candidate_plans
-from seqscale.advise import advise
+from seqscale.advise.api import advise
+from seqscale.advise.validate import MARGIN, _choose, candidate_plans
 
 pytest.importorskip("torch")
 
@@ -103,8 +103,8 @@ def test_validate_needs_one_regression_target():
 def test_cli_validate_prints_scores_and_writes_the_chosen_plan(tmp_path):
     from typer.testing import CliRunner
 
-    from seqscale.advise import load_plan
-    from seqscale.cli import app
+    from seqscale.advise.api import load_plan
+    from seqscale.cli.app import app
 
     data, plan = tmp_path / "data.csv", tmp_path / "plan.json"
     _frame(120).assign(step=np.arange(120)).drop(columns="date").to_csv(data, index=False)

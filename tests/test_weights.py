@@ -15,9 +15,9 @@ from hypothesis.extra import numpy as hnp
 
 import seqscale
 from seqscale import Moments
-from seqscale import io as seqscale_io
 from seqscale.errors import InputError
-from seqscale.scalers import SCALERS as SCALERS_BY_NAME
+from seqscale.files import io as seqscale_io
+from seqscale.scalers.estimators import SCALERS as SCALERS_BY_NAME
 
 SCALERS = [seqscale.MinMaxScaler, seqscale.StandardScaler, seqscale.RobustScaler, seqscale.MaxAbsScaler]
 
@@ -360,11 +360,11 @@ def test_version_1_files_still_load(data, tmp_path):
     record = seqscale.MinMaxScaler().fit(X).to_dict()
     record["version"] = 1
     del record["weighted"]
-    loaded = seqscale.coefficients.from_dict(record)
+    loaded = seqscale.scalers.coefficients.from_dict(record)
     assert loaded.n_samples_seen_ == 300
     record["channels"][0]["count"] = 299.5  # a fractional count needs "weighted": true
     with pytest.raises(seqscale.errors.CoefficientFileError, match="count must be a non-negative integer"):
-        seqscale.coefficients.from_dict(record)
+        seqscale.scalers.coefficients.from_dict(record)
 
 
 @pytest.mark.parametrize("method", ["standard", "minmax", "robust", "maxabs"])
@@ -434,7 +434,7 @@ def test_coefficient_table_of_a_weighted_fit(data):
 
 
 def test_weighted_sketch_past_its_capacity_stays_within_its_rank_error():
-    from seqscale.quantiles import QuantileSketch
+    from seqscale.core.quantiles import QuantileSketch
 
     rng = np.random.default_rng(2)
     values, w = rng.normal(size=20_000), rng.uniform(0.0, 1.0, size=20_000)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from seqscale.errors import InputError, InputTypeError, ParameterError
-from seqscale.window import to_supervised, window_index
+from seqscale.sequence.window import to_supervised, window_index
 
 
 def _naive(values, n_in, n_out, targets, stride, gap):

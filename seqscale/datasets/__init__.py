@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from seqscale._atomic import atomic_path
 from seqscale.datasets._catalog import CATALOG, FREQUENCIES, KINDS, TIME_FORMATS, DatasetInfo
 from seqscale.datasets._loaders import (
     load_airpassengers,
@@ -41,6 +40,7 @@ from seqscale.datasets._loaders import (
     load_woolyrnq,
 )
 from seqscale.errors import ParameterError
+from seqscale.util.atomic import atomic_path
 
 __all__ = [
     "FREQUENCIES", "KINDS", "TIME_FORMATS", "DatasetInfo", "dataset_info", "export_csv",

@@ -2,11 +2,15 @@
 
 * :mod:`seqscale.engines.dask` — Dask arrays and DataFrames: a tree reduction of per-chunk
   statistics, and a lazy block-wise transform.
-* :mod:`seqscale.stream` — larger-than-memory CSV and Parquet files, batch by batch.
+
+Larger-than-memory CSV and Parquet files are streamed batch by batch by
+:mod:`seqscale.files.stream` with the block helpers below. The engines sit below the scalers: they
+compute statistics and apply maps, and :mod:`seqscale.scalers.build` turns their statistics into a
+fitted scaler.
 
 Importing this package imports neither dask nor pyarrow; :func:`is_dask` recognises a Dask
-collection without importing dask. The private helpers below are shared by the engines: they turn
-merged statistics into a fitted scaler, and apply the out-of-range policy to one block of rows.
+collection without importing dask. The private helpers below reduce one block
+of rows to statistics and apply a map with the out-of-range policy to one block.
 """
 
 from __future__ import annotations
@@ -17,15 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from seqscale import _kernels, _rows
-from seqscale.affine import Affine
-from seqscale.errors import (
-    InputError,
-    OutOfRangeError,
-    OutOfRangeWarning,
-    ParameterError,
-)
-from seqscale.stats import Moments
+from seqscale.core import kernels as _kernels
+from seqscale.core.affine import Affine
+from seqscale.core.stats import Moments
+from seqscale.errors import OutOfRangeError, OutOfRangeWarning
+from seqscale.frames.values import raise_infinite
 
 __all__ = ["is_dask"]
 
@@ -44,47 +44,6 @@ def is_dask(obj: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------- shared helpers
-def _start_fit(est: Any, names: Sequence[str] | None) -> None:
-    """Check the parameters, forget a previous fit and record the feature names."""
-    est._check_params()
-    est._reset()
-    if names is not None:
-        est.feature_names_in_ = np.asarray([str(n) for n in names], dtype=object)
-
-
-def _finish_fit(est: Any, moments: Moments, n_rows: float, sketches: list | None = None) -> Any:
-    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``.
-
-    ``n_rows``: the rows seen (an int), or their total weight (a float) for a weighted fit.
-    """
-    _refuse_infinite(est, moments)
-    if sketches is not None:
-        est._extra = sketches
-    est._fold_moments(moments, n_rows)
-    return est
-
-
-def _refuse_infinite(est: Any, moments: Moments) -> None:
-    bad = np.isinf(moments.min) | np.isinf(moments.max)
-    if not bad.any():
-        return
-    names = _names(est, moments.count.shape[-1])
-    which = [names[j] for j in np.flatnonzero(bad)]
-    raise InputError(
-        f"feature(s) {which[:10]} hold infinite values; replace +-inf with NaN (ignored by fit, "
-        "passed through by transform) or with a finite value."
-    )
-
-
-def _names(est: Any, n: int) -> list[str]:
-    names = est._feature_names_list() if hasattr(est, "feature_names_in_") else None
-    return names if names else [f"x{j}" for j in range(n)]
-
-
-def _needs_sketch(est: Any) -> bool:
-    return getattr(est, "method", "") == "robust"
-
-
 def _padding(rows: np.ndarray, mask_value: Any) -> np.ndarray | None:
     """Rows whose features all equal ``mask_value`` (padding), or None without a mask value."""
     if mask_value is None or rows.shape[0] == 0:
@@ -109,18 +68,6 @@ def _block_stats(
     return Moments.from_array(rows), int(rows.shape[0]), rows, None
 
 
-def _affine_for(est: Any, channels: np.ndarray | slice | None = None) -> Affine:
-    """The fitted per-feature coefficients (optionally some channels); refuses per-series fits."""
-    est._require_fitted()
-    if getattr(est, "_grouped", False):
-        raise ParameterError(
-            f"this {type(est).__name__} was fitted per series (groups=); per-series coefficients "
-            "are applied in memory only: scale each series' data with scaler.transform(X, groups)."
-        )
-    affine = est.affine_
-    return affine if channels is None else affine.take((..., channels))
-
-
 def _apply_block(
     rows: np.ndarray,
     affine: Affine,
@@ -141,7 +88,7 @@ def _apply_block(
     clip = None if inverse else _range_policy(rows, affine, policy, names, where, row0)
     result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
     if not inverse and _kernels.last_infinite_count():
-        _rows.raise_infinite(list(names), rows if out is None else result, row0)
+        raise_infinite(list(names), rows if out is None else result, row0)
     if clip is not None:
         np.clip(result, clip[0], clip[1], out=result)
     padded = _padding(rows, mask_value)

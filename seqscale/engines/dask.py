@@ -1,7 +1,7 @@
 """Scaling Dask arrays and DataFrames: a tree reduction of statistics and a lazy block-wise map.
 
 Fitting never computes the collection in one piece: every chunk (or partition) is reduced to its
-:class:`~seqscale.stats.Moments` — ``count, mean, m2, min, max`` per feature, packed with the
+:class:`~seqscale.core.stats.Moments` — ``count, mean, m2, min, max`` per feature, packed with the
 chunk's row count as a small ``(6, n_features)`` float64 array — and the packed statistics are
 merged pairwise (Chan's update) in a binary tree of tasks, so the result equals the in-memory fit
 to rounding whatever the chunking. The robust scaler merges per-chunk quantile sketches the same
@@ -34,27 +34,19 @@ from typing import Any
 
 import numpy as np
 
-from seqscale import _layout, _rows
-from seqscale.engines import (
-    _affine_for,
-    _apply_block,
-    _block_stats,
-    _finish_fit,
-    _names,
-    _needs_sketch,
-    _start_fit,
-    is_dask,
-)
+from seqscale.core.quantiles import QuantileSketch
+from seqscale.core.stats import Moments
+from seqscale.engines import _apply_block, _block_stats, is_dask
 from seqscale.errors import (
     FeatureMismatchError,
     InputError,
     InputTypeError,
     ParameterError,
 )
-from seqscale.quantiles import QuantileSketch
-from seqscale.stats import Moments
+from seqscale.frames import layout as _layout
+from seqscale.frames.values import check_weights
 
-__all__ = ["fit", "fit_moments", "is_dask", "transform"]
+__all__ = ["apply", "fit", "fit_moments", "fit_statistics", "is_dask", "prepare", "transform"]
 
 _ROWS = 5  # index of the row count in a packed statistics array
 
@@ -114,7 +106,7 @@ def _block_weights(block: Any, weight: Any) -> tuple[Any, np.ndarray | None]:
         if w.ndim == 1 and len(shape) == 3:
             w = np.repeat(w, shape[1])
     w = w.reshape(-1)
-    _rows.check_weights(w)
+    check_weights(w)
     return block, w
 
 
@@ -314,7 +306,7 @@ def _active_client() -> Any:
 
 
 def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
-    """Fit a seqscale scaler on a Dask collection chunk by chunk, as ``est.fit(X.compute())`` would.
+    """Fit a seqscale scaler on a Dask collection chunk by chunk: ``est.fit(X)``.
 
     Parameters
     ----------
@@ -334,10 +326,11 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
 
     Notes
     -----
-    The statistics are merged in a binary tree of tasks; one ``dask.compute`` call runs it on the
-    current scheduler (a ``distributed.Client`` when one is active). ``RobustScaler`` merges one
-    quantile sketch per feature and chunk: exact while each feature has at most the sketch's
-    capacity (200,000) values, otherwise within the recorded rank error (``est.exact_``).
+    The statistics are merged in a binary tree of tasks (:func:`fit_statistics`); one
+    ``dask.compute`` call runs it on the current scheduler (a ``distributed.Client`` when one is
+    active). ``RobustScaler`` merges one quantile sketch per feature and chunk: exact while each
+    feature has at most the sketch's capacity (200,000) values, otherwise within the recorded rank
+    error (``est.exact_``).
 
     Examples
     --------
@@ -346,21 +339,30 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     >>> fit(seqscale.StandardScaler(), X).mean_.tolist()
     [3.0, 4.0]
     """
-    if groups is not None:
-        raise ParameterError(
-            "groups= is not supported for Dask collections: per-series coefficients are fitted in "
-            "memory (scaler.fit(X, groups=...)); fit per-feature coefficients on Dask instead."
-        )
-    _check_collection(X)
+    return est.fit(X, groups=groups, sample_weight=sample_weight)
 
+
+def prepare(X: Any, sample_weight: Any = None) -> tuple[Any, list | None, list[str] | None]:
+    """Check a collection to fit on: ``X`` (weights aligned), per-chunk weights, feature names."""
+    _check_collection(X)
     X, weights = _aligned(X, sample_weight)
-    names = _layout.feature_names_of(X._meta) if _is_frame(X) else None
+    meta = X._meta  # noqa: SLF001 (dask's empty metadata frame; dask has no public accessor)
+    names = _layout.feature_names_of(meta) if _is_frame(X) else None
     if names is not None and isinstance(sample_weight, str):
         names = [n for n in names if n != sample_weight]
-    _start_fit(est, None if names is None else list(names))
-    mask_value = getattr(est, "mask_value", None)
+    return X, weights, None if names is None else list(names)
+
+
+def fit_statistics(
+    X: Any, weights: list | None, *, mask_value: Any = None, sketch: bool = False
+) -> tuple[Moments, int | float, list[QuantileSketch] | None]:
+    """Merged statistics of a collection checked by :func:`prepare`, in one ``dask.compute``.
+
+    Returns the moments, the rows seen (their total weight for a weighted fit) and, with
+    ``sketch=True``, one merged quantile sketch per feature.
+    """
     graphs = [_moments_graph(X, mask_value, weights)]
-    if _needs_sketch(est):
+    if sketch:
         from dask import delayed
 
         chunk = delayed(_chunk_sketches, pure=True)
@@ -374,35 +376,13 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
             "the Dask collection holds no rows (or only padding rows); seqscale needs at least one "
             "observation to fit."
         )
-    return _finish_fit(est, moments, n_rows, results[1] if len(results) > 1 else None)
+    return moments, n_rows, results[1] if len(results) > 1 else None
 
 
 # ---------------------------------------------------------------------------- transform
 def transform(est: Any, X: Any, inverse: bool = False) -> Any:
-    """Lazily scale (or, with ``inverse=True``, unscale) a Dask collection with a fitted scaler.
-
-    Parameters
-    ----------
-    est : a fitted seqscale scaler (fitted without groups)
-    X : dask.array.Array (1D, 2D or 3D, features on the last axis) or dask.dataframe.DataFrame
-        with the fitted features (by name when the scaler has names).
-    inverse : bool, default=False
-        Map scaled values back to original units.
-
-    Returns
-    -------
-    A Dask array with ``X``'s chunks (float32 stays float32, other dtypes give float64), or a
-    Dask DataFrame with ``X``'s divisions, columns and index. Nothing is computed.
-
-    Notes
-    -----
-    NaN passes through; padding rows (``mask_value``) are left untouched (an array whose feature
-    axis is split in several chunks is then rechunked to hold every feature in one chunk).
-    ``out_of_range="clip"`` clips each block. ``"warn"`` and ``"error"`` are checked block by
-    block when the result is computed: ``"error"`` raises ``OutOfRangeError`` from ``compute()``
-    (the message names the row: within the array, or within a DataFrame's partition);
-    ``"warn"`` emits ``OutOfRangeWarning`` where the block runs — on a distributed cluster, in the
-    worker's log — so prefer ``"error"`` or ``scaler.check`` on a sample there.
+    """Lazily scale (or, with ``inverse=True``, unscale) a Dask collection with a fitted scaler:
+    ``est.transform(X)`` (or ``est.inverse_transform(X)``); see :func:`apply`.
 
     Examples
     --------
@@ -412,24 +392,64 @@ def transform(est: Any, X: Any, inverse: bool = False) -> Any:
     >>> transform(s, X).compute().ravel().tolist()
     [0.0, 0.5, 1.0]
     """
+    return est.inverse_transform(X) if inverse else est.transform(X)
+
+
+def apply(
+    X: Any,
+    affine: Any,
+    names: list[str],
+    *,
+    inverse: bool = False,
+    policy: str = "ignore",
+    mask_value: Any = None,
+    fitted_names: Any = None,
+    owner: str = "scaler",
+) -> Any:
+    """Lazily apply a per-feature affine map (or its inverse) to a Dask collection.
+
+    Parameters
+    ----------
+    X : dask.array.Array (1D, 2D or 3D, features on the last axis) or dask.dataframe.DataFrame
+        with the fitted features (by name when ``fitted_names`` is given).
+    affine : Affine of shape ``(n_features,)``
+    names : one name per feature, for messages.
+    inverse : map scaled values back to original units.
+    policy : ``"ignore"``, ``"clip"``, ``"warn"`` or ``"error"`` for values outside the range.
+    mask_value : padding rows (all features equal to it) are left untouched.
+    fitted_names : the feature names a DataFrame's columns must match, or None.
+    owner : the fitted object's name, for messages.
+
+    Returns
+    -------
+    A Dask array with ``X``'s chunks (float32 stays float32, other dtypes give float64), or a
+    Dask DataFrame with ``X``'s divisions, columns and index. Nothing is computed.
+
+    Notes
+    -----
+    NaN passes through; padding rows are left untouched (an array whose feature axis is split in
+    several chunks is then rechunked to hold every feature in one chunk). ``policy="clip"`` clips
+    each block. ``"warn"`` and ``"error"`` are checked block by block when the result is
+    computed: ``"error"`` raises ``OutOfRangeError`` from ``compute()`` (the message names the
+    row: within the array, or within a DataFrame's partition); ``"warn"`` emits
+    ``OutOfRangeWarning`` where the block runs — on a distributed cluster, in the worker's log —
+    so prefer ``"error"`` or ``scaler.check`` on a sample there.
+    """
     _check_collection(X)
-    affine = _affine_for(est)
     n = _n_features(X)
-    if n != est.n_features_in_:
+    if n != len(names):
         raise FeatureMismatchError(
-            f"X has {n} features, but {type(est).__name__} is expecting {est.n_features_in_} "
-            "features as input."
+            f"X has {n} features, but {owner} is expecting {len(names)} features as input."
         )
-    names = _names(est, n)
-    options = {"inverse": bool(inverse), "policy": est._range_policy(), "mask_value": est.mask_value}
+    options = {"inverse": bool(inverse), "policy": policy, "mask_value": mask_value}
     if _is_frame(X):
-        fitted = getattr(est, "feature_names_in_", None)
+        fitted = fitted_names
         if fitted is not None and [str(c) for c in X.columns] != [str(c) for c in fitted]:
             raise FeatureMismatchError(
                 f"The feature names should match those that were passed during fit: got "
                 f"{list(X.columns)[:10]}, fitted {list(fitted)[:10]}."
             )
-        meta = _frame_meta(X._meta)
+        meta = _frame_meta(X._meta)  # noqa: SLF001 (dask's metadata frame)
         return X.map_partitions(
             _transform_partition,
             affine,

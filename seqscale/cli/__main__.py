@@ -1,0 +1,5 @@
+"""``python -m seqscale.cli``: the ``seqscale`` command."""
+
+from seqscale.cli.app import main
+
+main()

@@ -1,0 +1,1231 @@
+"""One-pass statistics and affine kernels on canonical ``rows x channels`` arrays.
+
+Every function here is a pure function on *canonical* input: a C-contiguous 2D float32 or float64
+array whose values are finite or NaN (validation happens at the edge, in ``_validation.py``).
+Other layouts (Fortran order, strided views) are accepted but first copied with
+``np.ascontiguousarray``, which costs one extra pass over memory.
+
+Statistics (:func:`moments`, :func:`masked_moments`, :func:`segment_moments`) are returned as a
+5-tuple ``(count, mean, m2, min, max)`` of float64 arrays, one value per channel (or per
+``(group, channel)``):
+
+- ``count`` is the number of non-NaN (and unmasked) values, stored as float64 so it merges with
+  the other statistics without casts; it is an exact integer below 2**53.
+- ``mean`` and ``m2`` (the sum of squared deviations from the mean) are accumulated in float64
+  even for float32 input and are numerically stable: each block of rows is centred on its own
+  mean (two sweeps over the cached block, with the usual correction term), blocks are merged with
+  Chan's formula, and the running mean is carried as an unevaluated sum of two floats, so
+  ``E[x**2] - E[x]**2`` is never formed. A channel with count 0 has mean 0, m2 0 and NaN min/max.
+- Values larger than about 1e150 make the squared deviations overflow. Such channels are detected
+  after the pass (a non-finite mean or m2 with finite input) and recomputed on data divided by a
+  power of two (an exact scaling), so ``mean``, ``min`` and ``max`` are always finite and correct.
+  ``m2`` is correct whenever it is representable; when the true ``m2`` exceeds the float64 maximum
+  (a spread beyond roughly ``1.3e154 / sqrt(count)``, e.g. ``[1e308, -1e308]``) it is ``inf`` and
+  the caller is expected to raise. Symmetrically, squared deviations below the smallest float64
+  (a spread under about ``1e-154``) underflow and ``m2`` loses precision or becomes 0.
+
+The affine functions (:func:`affine_apply`, :func:`affine_invert` and their per-group
+``segment_`` variants) compute ``x * scale + offset`` and ``(y - offset) / scale`` in float64 and
+store the result in the input's dtype; NaN passes through. They read the input once and write the
+output once, and ``out`` may be the input itself.
+
+numba is imported on the first call of a kernel, never at import time, and the compiled machine
+code is cached on disk. Large dense inputs (:func:`moments`, :func:`affine_apply`) are split into
+a fixed number of row chunks run on numba's threads (results do not depend on the thread count),
+and so does the per-group affine map; the per-group statistics run on one thread, which measured
+faster for them. Setting the
+environment variable ``SEQSCALE_DISABLE_NUMBA=1`` (read on every call), or not having numba
+installed, selects pure-numpy implementations of the same algorithms; they agree with the
+compiled kernels to rounding and are slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+
+__all__ = [
+    "affine_apply",
+    "affine_invert",
+    "masked_moments",
+    "moments",
+    "last_infinite_count",
+    "moments_residual",
+    "numba_enabled",
+    "segment_affine_apply",
+    "segment_affine_invert",
+    "segment_moments",
+]
+
+Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+#: Environment variable that, when set to a true value, selects the numpy implementations.
+DISABLE_ENV = "SEQSCALE_DISABLE_NUMBA"
+
+# Target number of elements in one block of rows: two sweeps run over a block, the second one
+# from cache.
+_BLOCK_ELEMS = 16384
+# Target number of float64 lanes in the accumulators: rows are grouped so that one group spans
+# about this many consecutive elements, which lets the compiler vectorise the per-lane updates.
+_LANES = 256
+# Lanes for per-group statistics, where every run of rows pays for folding its lanes.
+_RUN_LANES = 64
+# Below this many elements the compiled kernels run on one thread.
+PARALLEL_MIN_ELEMS = 1 << 18
+# Number of row chunks of a parallel pass. Fixed (not the thread count) so results do not
+# depend on the machine.
+_CHUNKS = 8
+# Mean run length under which grouped statistics use per-row updates instead of runs.
+MIN_RUN = 8
+# Rows per block in the numpy implementations.
+_NP_BLOCK_ROWS = 65536
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch
+# --------------------------------------------------------------------------------------------
+
+
+def _env_disabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def numba_enabled() -> bool:
+    """Return True when the compiled kernels are used (numba importable and not disabled)."""
+    return not _env_disabled() and _get_impl() is not None
+
+
+def _impl():
+    if _env_disabled():
+        return None
+    return _get_impl()
+
+
+_PARALLEL_LOCK = threading.Lock()
+_PARALLEL_PID: list[int] = []
+
+
+@contextlib.contextmanager
+def parallel_slot(chunks: int) -> Iterator[bool]:
+    """Yield whether this call may run a multi-threaded kernel.
+
+    One multi-threaded kernel runs at a time (some numba threading layers are not thread-safe);
+    a call made while another runs uses the single-threaded kernel instead of waiting. A process
+    forked after running one (some OpenMP runtimes hang in such children) stays single-threaded.
+    """
+    pid = os.getpid()
+    if chunks <= 1 or (_PARALLEL_PID and _PARALLEL_PID[0] != pid):
+        yield False
+        return
+    if not _PARALLEL_LOCK.acquire(blocking=False):
+        yield False
+        return
+    try:
+        if not _PARALLEL_PID:
+            _PARALLEL_PID.append(pid)
+        yield True
+    finally:
+        _PARALLEL_LOCK.release()
+
+
+def _float_2d(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"expected a 2D rows x channels array, got {x.ndim}D")
+    if x.dtype != np.float32 and x.dtype != np.float64:
+        x = x.astype(np.float64)
+    return np.ascontiguousarray(x)
+
+
+def _layout(rows: int, channels: int, lanes: int = 0) -> tuple[int, int]:
+    """Rows per lane group (``m``) and rows per block (a multiple of ``m``)."""
+    c = max(channels, 1)
+    m = max(1, -(-(lanes or _LANES) // c))
+    block = max(m, (_BLOCK_ELEMS // c) // m * m)
+    return m, block
+
+
+def _chunks(rows: int, channels: int, m: int) -> int:
+    if rows * channels < PARALLEL_MIN_ELEMS:
+        return 1
+    return max(1, min(_CHUNKS, rows // max(m, 1)))
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled kernels. Plain functions here; ``_get_impl`` compiles them with numba and binds the
+# compiled versions to the ``_nb_*`` module names the kernels call each other through.
+# --------------------------------------------------------------------------------------------
+
+
+def _k_two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _k_merge(acc, g, j, nb, hb, lb, qb, mnb, mxb):
+    """Merge one block's statistics into ``acc[:, g, j]`` (Chan's formula, two-float mean)."""
+    if nb == 0.0:
+        return
+    na = acc[0, g, j]
+    if mnb < acc[4, g, j]:
+        acc[4, g, j] = mnb
+    if mxb > acc[5, g, j]:
+        acc[5, g, j] = mxb
+    if na == 0.0:
+        s, e = _nb_two_sum(hb, lb)
+        acc[0, g, j] = nb
+        acc[1, g, j] = s
+        acc[2, g, j] = e
+        acc[3, g, j] = qb
+        return
+    ha = acc[1, g, j]
+    la = acc[2, g, j]
+    n = na + nb
+    d = (hb - ha) + (lb - la)
+    f = nb / n
+    s, e = _nb_two_sum(ha, la + d * f)
+    acc[0, g, j] = n
+    acc[1, g, j] = s
+    acc[2, g, j] = e
+    acc[3, g, j] = acc[3, g, j] + qb + d * d * na * f
+
+
+def _k_ceil_div(a, b):
+    return (a + b - 1) // b
+
+
+def _k_init_acc(groups, channels):
+    acc = np.zeros((6, groups, channels))
+    acc[4, :, :] = np.inf
+    acc[5, :, :] = -np.inf
+    return acc
+
+
+def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
+    """One sweep over rows ``[r0, r1)`` centred on the shift ``lane[6]`` (the previous block's
+    mean). Returns 1 when ``blk`` is filled, 0 when the shift is too far from this block's mean
+    (squared offset above the block variance) for the sums to be accurate, 2 when ``clean`` (no
+    NaN expected, no mask: no counting) was wrong for this block."""
+    L = m * C
+    ln = lane[0]
+    lq = lane[2]
+    lc = lane[3]
+    lmu = lane[6]
+    lmn = lmm[0]
+    lmx = lmm[1]
+    for k in range(L):
+        ln[k] = 0.0
+        lq[k] = 0.0
+        lc[k] = 0.0
+        lmn[k] = np.inf
+        lmx[k] = -np.inf
+    e1 = r1 * C
+    base = r0 * C
+    while base < e1:
+        kmax = min(L, e1 - base)
+        xs = xf[base : base + kmax]
+        if use_mask:
+            ms = mk[base : base + kmax]
+            for k in range(kmax):
+                v = np.float64(xs[k])
+                ok = (v == v) & (not ms[k])
+                d = v - lmu[k]
+                ln[k] += 1.0 if ok else 0.0
+                lq[k] += d * d if ok else 0.0
+                lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
+                ok = not ms[k]
+                a = lmn[k]
+                b = lmx[k]
+                lmn[k] = w if (w < a) & ok else a
+                lmx[k] = w if (w > b) & ok else b
+        else:
+            if clean:
+                for k in range(kmax):
+                    d = np.float64(xs[k]) - lmu[k]
+                    lq[k] += d * d
+                    lc[k] += d
+            else:
+                for k in range(kmax):
+                    v = np.float64(xs[k])
+                    ok = v == v
+                    d = v - lmu[k]
+                    ln[k] += 1.0 if ok else 0.0
+                    lq[k] += d * d if ok else 0.0
+                    lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
+                a = lmn[k]
+                b = lmx[k]
+                lmn[k] = w if w < a else a
+                lmx[k] = w if w > b else b
+        base += L
+    fast = clean and not use_mask
+    for j in range(C):
+        n = np.float64(r1 - r0) if fast else 0.0
+        q = 0.0
+        c = 0.0
+        mn = np.inf
+        mx = -np.inf
+        for r in range(m):
+            k = r * C + j
+            if not fast:
+                n += ln[k]
+            q += lq[k]
+            c += lc[k]
+            w = np.float64(lmn[k])
+            if w < mn:
+                mn = w
+            w = np.float64(lmx[k])
+            if w > mx:
+                mx = w
+        if fast and q != q:
+            return 2
+        if n > 0.0:
+            lo = c / n
+            m2 = q - c * lo
+            if not (c * lo <= 0.5 * q):
+                return 0
+            blk[0, j] = n
+            blk[1, j] = lmu[j]
+            blk[2, j] = lo
+            blk[3, j] = m2 if m2 > 0.0 else 0.0
+        else:
+            blk[0, j] = 0.0
+            blk[1, j] = 0.0
+            blk[2, j] = 0.0
+            blk[3, j] = 0.0
+        blk[4, j] = mn
+        blk[5, j] = mx
+    _nb_set_shift(lane, blk, C, m)
+    return 1
+
+
+def _k_set_shift(lane, blk, C, m):
+    """Centre the next block on this block's mean (channels without values keep their shift)."""
+    lmu = lane[6]
+    for j in range(C):
+        if blk[0, j] > 0.0:
+            mu = blk[1, j] + blk[2, j]
+            for r in range(m):
+                lmu[r * C + j] = mu
+
+
+def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, shifted, clean):
+    """Statistics of rows ``[r0, r1)`` into ``blk`` rows (count, mean, mean_lo, m2, min, max).
+
+    ``xf`` is the flat C-ordered data; lanes ``lane[:, k]`` (``lmm[:, k]`` for min and max, in
+    the data's dtype) accumulate the elements whose flat index is ``k`` modulo ``m * C`` within
+    the block, always of channel ``k % C``. With ``shifted`` (a previous block of the same series
+    set the shift) one sweep usually suffices; otherwise, or when the shift is too far off, a
+    sweep for the block mean is followed by a sweep (from cache) for the centred squares with the
+    usual correction term. Returns whether the next block may assume no NaN.
+    """
+    if shifted:
+        status = _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean)
+        if status == 2:
+            clean = r0 > r1  # a typed False: a literal would compile a separate specialisation
+            status = _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean)
+        if status == 1:
+            return clean
+    L = m * C
+    ln = lane[0]
+    ls = lane[1]
+    lq = lane[2]
+    lc = lane[3]
+    lmu = lane[6]
+    lmn = lmm[0]
+    lmx = lmm[1]
+    for k in range(L):
+        ln[k] = 0.0
+        ls[k] = 0.0
+        lq[k] = 0.0
+        lc[k] = 0.0
+        lmn[k] = np.inf
+        lmx[k] = -np.inf
+    e1 = r1 * C
+    # sweep 1: count and sum
+    base = r0 * C
+    while base < e1:
+        kmax = min(L, e1 - base)
+        xs = xf[base : base + kmax]
+        if use_mask:
+            ms = mk[base : base + kmax]
+            for k in range(kmax):
+                v = np.float64(xs[k])
+                ok = (v == v) & (not ms[k])
+                ln[k] += 1.0 if ok else 0.0
+                ls[k] += v if ok else 0.0
+        else:
+            for k in range(kmax):
+                v = np.float64(xs[k])
+                ok = v == v
+                ln[k] += 1.0 if ok else 0.0
+                ls[k] += v if ok else 0.0
+        base += L
+    for j in range(C):
+        n = 0.0
+        s = 0.0
+        for r in range(m):
+            n += ln[r * C + j]
+            s += ls[r * C + j]
+        blk[0, j] = n
+        blk[1, j] = s / n if n > 0.0 else 0.0
+    for k in range(L):
+        lmu[k] = blk[1, k % C]
+    # sweep 2 (from cache): centred squares, correction term, min, max
+    base = r0 * C
+    while base < e1:
+        kmax = min(L, e1 - base)
+        xs = xf[base : base + kmax]
+        if use_mask:
+            ms = mk[base : base + kmax]
+            for k in range(kmax):
+                v = np.float64(xs[k])
+                ok = (v == v) & (not ms[k])
+                d = v - lmu[k]
+                lq[k] += d * d if ok else 0.0
+                lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
+                ok = not ms[k]
+                a = lmn[k]
+                b = lmx[k]
+                lmn[k] = w if (w < a) & ok else a
+                lmx[k] = w if (w > b) & ok else b
+        else:
+            for k in range(kmax):
+                v = np.float64(xs[k])
+                ok = v == v
+                d = v - lmu[k]
+                lq[k] += d * d if ok else 0.0
+                lc[k] += d if ok else 0.0
+            for k in range(kmax):
+                w = xs[k]
+                a = lmn[k]
+                b = lmx[k]
+                lmn[k] = w if w < a else a
+                lmx[k] = w if w > b else b
+        base += L
+    for j in range(C):
+        q = 0.0
+        c = 0.0
+        mn = np.inf
+        mx = -np.inf
+        for r in range(m):
+            k = r * C + j
+            q += lq[k]
+            c += lc[k]
+            w = np.float64(lmn[k])
+            if w < mn:
+                mn = w
+            w = np.float64(lmx[k])
+            if w > mx:
+                mx = w
+        n = blk[0, j]
+        if n > 0.0:
+            lo = c / n
+            m2 = q - c * lo
+            blk[2, j] = lo
+            blk[3, j] = m2 if m2 > 0.0 else 0.0
+        else:
+            blk[2, j] = 0.0
+            blk[3, j] = 0.0
+        blk[4, j] = mn
+        blk[5, j] = mx
+    _nb_set_shift(lane, blk, C, m)
+    return clean
+
+
+def _k_moments_range(xf, mk, use_mask, r0, r1, C, m, B, acc, g):
+    lane = np.zeros((7, m * C))
+    lmm = np.empty((2, m * C), xf.dtype)
+    blk = np.empty((6, C))
+    clean = r1 >= r0  # a typed True (see above)
+    r = r0
+    while r < r1:
+        re = min(r + B, r1)
+        clean = _nb_block(xf, mk, use_mask, r, re, C, m, lane, lmm, blk, r > r0, clean)
+        for j in range(C):
+            _nb_merge(acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j], blk[4, j], blk[5, j])
+        r = re
+
+
+def _k_fold_chunks(part, C):
+    acc = _nb_init_acc(1, C)
+    zero = np.int64(0)
+    for p in range(part.shape[1]):
+        for j in range(C):
+            _nb_merge(
+                acc, zero, j, part[0, p, j], part[1, p, j], part[2, p, j],
+                part[3, p, j], part[4, p, j], part[5, p, j],
+            )  # fmt: skip
+    return acc
+
+
+def _k_moments_serial(xf, mk, use_mask, R, C, m, B):
+    acc = _nb_init_acc(1, C)
+    zero = np.int64(0)  # a typed zero: a literal 0 would compile a separate specialisation
+    _nb_moments_range(xf, mk, use_mask, zero, R, C, m, B, acc, zero)
+    return acc
+
+
+def _k_moments_parallel(xf, mk, use_mask, R, C, m, B, P):
+    part = _nb_init_acc(P, C)
+    per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
+    for p in _prange(P):
+        a = min(R, p * per)
+        b = min(R, a + per)
+        _nb_moments_range(xf, mk, use_mask, a, b, C, m, B, part, p)
+    return _nb_fold_chunks(part, C)
+
+
+def _k_runs_range(codes, G, a, b, buf):
+    """Write the starts of the runs of equal codes beginning in ``[a, b)`` to ``buf[a:]``;
+    return their number and the number of codes outside ``[0, G)``; the number is -1 once
+    the runs would overflow ``buf``."""
+    k = 0
+    nbad = 0
+    prev = codes[a - 1] if a > 0 else -1
+    i = a
+    while i < b:
+        if a + k >= buf.size:
+            return -1, nbad
+        # skip a stretch of 64 codes equal to the previous valid one (a vectorised check)
+        if i > 0 and i + 64 <= b and prev >= 0 and prev < G:
+            chunk = codes[i : i + 64]
+            diff = 0
+            for t in range(64):
+                diff |= chunk[t] ^ prev
+            if diff == 0:
+                i += 64
+                continue
+        c = codes[i]
+        nbad += 1 if (c < 0) | (c >= G) else 0
+        if (i == 0) | (c != prev):
+            buf[a + k] = i
+            k += 1
+        prev = c
+        i += 1
+    return k, nbad
+
+
+def _k_runs_serial(codes, G, budget):
+    """Starts of the runs of equal codes and the bad-code count, or ``(empty, -1)`` once there
+    are more than ``budget`` runs."""
+    n = codes.size
+    buf = np.empty(max(min(n, budget), 1), np.int64)
+    k, nbad = _nb_runs_range(codes, G, np.int64(0), n, buf)
+    if k < 0:
+        return np.empty(0, np.int64), np.int64(-1)
+    starts = np.empty(k + 1, np.int64)
+    starts[:k] = buf[:k]
+    starts[k] = n
+    return starts, nbad
+
+
+def _k_run_moments_range(xf, C, m, B, starts, r_lo, r_hi, slots, acc):
+    lane = np.zeros((7, m * C))
+    lmm = np.empty((2, m * C), xf.dtype)
+    blk = np.empty((6, C))
+    dummy = np.zeros(1, np.bool_)
+    no_mask = dummy[0]  # a typed False: a literal would compile a separate specialisation
+    for r in range(r_lo, r_hi):
+        g = slots[r]
+        a = starts[r]
+        e = starts[r + 1]
+        clean = e >= a  # a typed True
+        while a < e:
+            b = min(a + B, e)
+            clean = _nb_block(xf, dummy, no_mask, a, b, C, m, lane, lmm, blk, a > starts[r], clean)
+            for j in range(C):
+                _nb_merge(acc, g, j, blk[0, j], blk[1, j], blk[2, j], blk[3, j], blk[4, j], blk[5, j])
+            a = b
+
+
+def _k_merge_slots(src, slots, G):
+    C = src.shape[2]
+    acc = _nb_init_acc(G, C)
+    for r in range(src.shape[1]):
+        g = slots[r]
+        for j in range(C):
+            _nb_merge(
+                acc, g, j, src[0, r, j], src[1, r, j], src[2, r, j],
+                src[3, r, j], src[4, r, j], src[5, r, j],
+            )  # fmt: skip
+    return acc
+
+
+def _k_welford(x, codes, G):
+    """Per-group statistics in one pass over rows in any order (shifted Welford updates).
+
+    The shift of a (group, channel) is its first value, so ``acc[1]`` holds the shift and
+    ``acc[2]`` the running mean of the shifted values; their sum is the mean.
+    """
+    R, C = x.shape
+    acc = _nb_init_acc(G, C)
+    nbad = 0
+    for i in range(R):
+        g = codes[i]
+        if g < 0 or g >= G:
+            nbad += 1
+            continue
+        for j in range(C):
+            v = np.float64(x[i, j])
+            if v != v:
+                continue
+            n = acc[0, g, j]
+            if n == 0.0:
+                acc[0, g, j] = 1.0
+                acc[1, g, j] = v
+                acc[4, g, j] = v
+                acc[5, g, j] = v
+                continue
+            n += 1.0
+            acc[0, g, j] = n
+            w = v - acc[1, g, j]
+            mu = acc[2, g, j]
+            d = w - mu
+            mu += d / n
+            acc[2, g, j] = mu
+            acc[3, g, j] += d * (w - mu)
+            if v < acc[4, g, j]:
+                acc[4, g, j] = v
+            if v > acc[5, g, j]:
+                acc[5, g, j] = v
+    return acc, nbad
+
+
+def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
+    """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
+    ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc.
+    Returns the number of infinite inputs met when applying (0 when inverting)."""
+    base = e0
+    n_inf = 0
+    if invert:
+        while base < e1:
+            kmax = min(L, e1 - base)
+            xs = xf[base : base + kmax]
+            ys = out[base : base + kmax]
+            for k in range(kmax):
+                ys[k] = (np.float64(xs[k]) - ol[k]) / sl[k] + hl[k]
+            base += L
+    else:
+        while base < e1:
+            kmax = min(L, e1 - base)
+            xs = xf[base : base + kmax]
+            ys = out[base : base + kmax]
+            for k in range(kmax):
+                x = np.float64(xs[k])
+                if abs(x) == np.inf:
+                    n_inf += 1
+                y = (x - hl[k]) * sl[k] + ol[k]
+                lo = lol[k]
+                hi = hil[k]
+                y = lo if y < lo else y
+                y = hi if y > hi else y
+                ys[k] = y
+            base += L
+    return n_inf
+
+
+def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert):
+    """:func:`_k_affine_range` with rows split into P chunks run in parallel."""
+    per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
+    total = 0
+    for p in _prange(P):
+        e0 = min(R, p * per) * C
+        e1 = min(R, p * per + per) * C
+        total += _nb_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, m * C, invert)
+    return total
+
+
+def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
+    """Rows ``[a, b)`` of the per-group affine map on flat arrays; returns the bad-code count.
+
+    Rows are taken run by run (consecutive rows with one code), so sorted codes give long
+    contiguous loops with the coefficients in registers. Rows with a bad code get NaN.
+    """
+    nbad = 0
+    i = a
+    while i < b:
+        g = codes[i]
+        j = i + 1
+        while j < b and codes[j] == g:
+            j += 1
+        if C == 1 and j - i < 16 and g >= 0 and g < G:  # short run: no views
+            s = Sf[g]
+            o = Of[g]
+            h = Hf[g]
+            for r in range(i, j):
+                out[r] = (np.float64(xf[r]) - o) / s + h if invert else (np.float64(xf[r]) - h) * s + o
+            i = j
+            continue
+        xs = xf[i * C : j * C]
+        ys = out[i * C : j * C]
+        if g < 0 or g >= G:
+            nbad += j - i
+            for k in range(ys.size):
+                ys[k] = np.nan
+        elif C == 1:
+            s = Sf[g]
+            o = Of[g]
+            h = Hf[g]
+            if invert:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - o) / s + h
+            else:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - h) * s + o
+        else:
+            ss = Sf[g * C : g * C + C]
+            os_ = Of[g * C : g * C + C]
+            hs = Hf[g * C : g * C + C]
+            for r in range(j - i):
+                xr = xs[r * C : r * C + C]
+                yr = ys[r * C : r * C + C]
+                if invert:
+                    for c in range(C):
+                        yr[c] = (np.float64(xr[c]) - os_[c]) / ss[c] + hs[c]
+                else:
+                    for c in range(C):
+                        yr[c] = (np.float64(xr[c]) - hs[c]) * ss[c] + os_[c]
+        i = j
+    return nbad
+
+
+def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P):
+    """:func:`_k_seg_affine_range` with rows split into P chunks run in parallel."""
+    per = _nb_ceil_div(R, P)
+    total = 0
+    for p in _prange(P):
+        total += _nb_seg_affine_range(
+            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert
+        )
+    return total
+
+
+def _prange(n):  # replaced by numba.prange inside compiled code
+    return range(n)
+
+
+_nb_two_sum = _k_two_sum
+_nb_merge = _k_merge
+_nb_init_acc = _k_init_acc
+_nb_ceil_div = _k_ceil_div
+_nb_block = _k_block
+_nb_block_shifted = _k_block_shifted
+_nb_set_shift = _k_set_shift
+_nb_moments_range = _k_moments_range
+_nb_run_moments_range = _k_run_moments_range
+_nb_runs_range = _k_runs_range
+_nb_affine_range = _k_affine_range
+_nb_fold_chunks = _k_fold_chunks
+_nb_seg_affine_range = _k_seg_affine_range
+
+
+@functools.cache
+def _get_impl() -> SimpleNamespace | None:
+    """Import numba and compile the kernels (once per process; machine code cached on disk)."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency, but stay usable without it
+        return None
+    g = globals()
+    opts = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
+    serial = numba.njit(**opts)
+    parallel = numba.njit(parallel=True, **opts)
+    g["_prange"] = numba.prange
+    # helpers first: the kernels below resolve these module names when they are compiled
+    g["_nb_two_sum"] = serial(_k_two_sum)
+    g["_nb_merge"] = serial(_k_merge)
+    g["_nb_init_acc"] = serial(_k_init_acc)
+    g["_nb_ceil_div"] = serial(_k_ceil_div)
+    g["_nb_set_shift"] = serial(_k_set_shift)
+    g["_nb_block_shifted"] = serial(_k_block_shifted)
+    g["_nb_block"] = serial(_k_block)
+    g["_nb_moments_range"] = serial(_k_moments_range)
+    g["_nb_run_moments_range"] = serial(_k_run_moments_range)
+    g["_nb_runs_range"] = serial(_k_runs_range)
+    g["_nb_affine_range"] = serial(_k_affine_range)
+    g["_nb_fold_chunks"] = serial(_k_fold_chunks)
+    g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
+    return SimpleNamespace(
+        moments_serial=serial(_k_moments_serial),
+        moments_parallel=parallel(_k_moments_parallel),
+        runs=serial(_k_runs_serial),
+        run_moments=g["_nb_run_moments_range"],
+        merge_slots=serial(_k_merge_slots),
+        welford=serial(_k_welford),
+        affine_serial=g["_nb_affine_range"],
+        affine_parallel=parallel(_k_affine),
+        seg_affine=g["_nb_seg_affine_range"],
+        seg_affine_parallel=parallel(_k_seg_affine),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# numpy implementations of the same algorithms
+# --------------------------------------------------------------------------------------------
+
+
+def _np_run_stats(xb: np.ndarray, ok: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Statistics (6, runs, C) of the row runs of ``xb`` beginning at ``starts`` (first is 0)."""
+    lengths = np.diff(np.append(starts, xb.shape[0]))
+    n = np.add.reduceat(ok.astype(np.float64), starts, axis=0)
+    s = np.add.reduceat(np.where(ok, xb, 0.0), starts, axis=0)
+    pos = n > 0
+    mu = np.where(pos, s / np.where(pos, n, 1.0), 0.0)
+    d = np.where(ok, xb - np.repeat(mu, lengths, axis=0), 0.0)
+    q = np.add.reduceat(d * d, starts, axis=0)
+    c = np.add.reduceat(d, starts, axis=0)
+    lo = np.where(pos, c / np.where(pos, n, 1.0), 0.0)
+    m2 = np.maximum(q - c * lo, 0.0)
+    xn = np.where(ok, xb, np.nan)
+    mn = np.fmin.reduceat(xn, starts, axis=0)
+    mx = np.fmax.reduceat(xn, starts, axis=0)
+    mn = np.where(pos, mn, np.inf)
+    mx = np.where(pos, mx, -np.inf)
+    return np.stack([n, mu, lo, m2, mn, mx])
+
+
+def _np_merge(acc: np.ndarray, idx: np.ndarray, blk: np.ndarray) -> None:
+    """Vectorised :func:`_k_merge` of ``blk[:, r]`` into ``acc[:, idx[r]]`` (idx unique)."""
+    a = acc[:, idx]
+    na, ha, la, qa, mna, mxa = a
+    nb, hb, lb, qb, mnb, mxb = blk
+    n = na + nb
+    first = na == 0
+    safe_n = np.where(n > 0, n, 1.0)
+    d = (hb - ha) + (lb - la)
+    f = nb / safe_n
+    h0 = np.where(first, hb, ha)
+    t = np.where(first, lb, la + d * f)
+    s = h0 + t
+    bb = s - h0
+    e = (h0 - (s - bb)) + (t - bb)
+    q = np.where(first, qb, qa + qb + d * d * na * f)
+    keep = nb == 0
+    out = np.stack(
+        [
+            n,
+            np.where(keep, ha, s),
+            np.where(keep, la, e),
+            np.where(keep, qa, q),
+            np.fmin(mna, mnb),
+            np.fmax(mxa, mxb),
+        ]
+    )
+    acc[:, idx] = out
+
+
+def _np_moments(x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    R, C = x.shape
+    acc = _k_init_acc(1, C)
+    zero = np.zeros(1, np.intp)
+    idx = np.zeros(1, np.intp)
+    for r0 in range(0, R, _NP_BLOCK_ROWS):
+        xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
+        ok = ~np.isnan(xb)
+        if mask is not None:
+            ok &= ~mask[r0 : r0 + _NP_BLOCK_ROWS]
+        _np_merge(acc, idx, _np_run_stats(xb, ok, zero))
+    return acc
+
+
+def _np_segment_moments(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
+    R, C = x.shape
+    acc = _k_init_acc(G, C)
+    for r0 in range(0, R, _NP_BLOCK_ROWS):
+        cb = codes[r0 : r0 + _NP_BLOCK_ROWS]
+        xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
+        if np.any(cb[1:] < cb[:-1]):
+            order = np.argsort(cb, kind="stable")
+            cb = cb[order]
+            xb = xb[order]
+        starts = np.flatnonzero(np.diff(cb)) + 1
+        starts = np.concatenate([[0], starts]).astype(np.intp)
+        _np_merge(acc, cb[starts], _np_run_stats(xb, ~np.isnan(xb), starts))
+    return acc
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def _finish(acc: np.ndarray) -> Stats:
+    """(6, G, C) accumulators -> (count, mean, m2, min, max), squeezed by the caller."""
+    count = acc[0].copy()
+    mean = acc[1] + acc[2]
+    m2 = acc[3].copy()
+    empty = count == 0
+    mn = np.where(empty, np.nan, acc[4])
+    mx = np.where(empty, np.nan, acc[5])
+    mean[empty] = 0.0
+    m2[empty] = 0.0
+    return count, mean, m2, mn, mx
+
+
+def _moments_acc(x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    R, C = x.shape
+    impl = _impl()
+    if impl is None or R == 0 or C == 0:
+        with np.errstate(all="ignore"):
+            return _np_moments(x, mask)
+    m, block = _layout(R, C)
+    xf = x.reshape(-1)
+    if mask is None:
+        mk, use_mask = np.zeros(1, np.bool_), False
+    else:
+        mk, use_mask = mask.reshape(-1), True
+    P = _chunks(R, C, m)
+    with parallel_slot(P) as parallel:
+        if parallel:
+            return impl.moments_parallel(xf, mk, use_mask, R, C, m, block, P)
+        return impl.moments_serial(xf, mk, use_mask, R, C, m, block)
+
+
+def _overflowed(count, mean, m2) -> np.ndarray:
+    return (count > 0) & ~(np.isfinite(mean) & np.isfinite(m2))
+
+
+def _exponents(mn: np.ndarray, mx: np.ndarray) -> np.ndarray:
+    """Power-of-two exponents bringing the largest magnitude below 1."""
+    big = np.fmax(np.abs(mn), np.abs(mx))
+    return np.frexp(np.where(np.isfinite(big), big, 0.0))[1]
+
+
+def _rescale(mean_s, m2_s, k):
+    with np.errstate(over="ignore"):
+        return np.ldexp(mean_s, k), np.ldexp(m2_s, 2 * k)
+
+
+def moments(x: np.ndarray) -> Stats:
+    """Per-channel ``(count, mean, m2, min, max)`` of a ``rows x channels`` array, ignoring NaN.
+
+    One pass over memory; float64 accumulation; stable (see the module notes). ``x`` should be a
+    C-contiguous 2D float32/float64 array of finite-or-NaN values; other layouts are copied first.
+    All five results are float64 arrays of shape ``(channels,)``; ``count`` holds integers.
+
+    Examples
+    --------
+    >>> n, mean, m2, lo, hi = moments(np.array([[1.0, np.nan], [3.0, np.nan]]))
+    >>> n.tolist(), mean.tolist(), m2.tolist(), lo.tolist(), hi[0].item()
+    ([2.0, 0.0], [2.0, 0.0], [2.0, 0.0], [1.0, nan], 3.0)
+    """
+    return _masked(x, None)
+
+
+def masked_moments(x: np.ndarray, mask: np.ndarray) -> Stats:
+    """Like :func:`moments`, also ignoring the entries where ``mask`` (same shape) is True."""
+    return _masked(x, mask)
+
+
+def _masked(x: np.ndarray, mask: np.ndarray | None) -> Stats:
+    return _masked_residual(x, mask)[:5]
+
+
+def moments_residual(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`moments` plus the rounding residual of the mean (``true mean - mean``).
+
+    The running mean is carried as a pair of floats; the residual is its low part, so that
+    later merges (``partial_fit``) can use the mean to double-float precision.
+    """
+    return _masked_residual(x, None)
+
+
+def _masked_residual(x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    x = _float_2d(x)
+    if mask is not None:
+        mask = np.ascontiguousarray(mask, dtype=np.bool_)
+        if mask.shape != x.shape:
+            raise ValueError(f"mask shape {mask.shape} does not match data shape {x.shape}")
+    acc = _moments_acc(x, mask)
+    count, mean, m2, mn, mx = (a[0] for a in _finish(acc))
+    with np.errstate(invalid="ignore", over="ignore"):
+        residual = np.where(count > 0, (acc[1, 0] - mean) + acc[2, 0], 0.0)
+    bad = _overflowed(count, mean, m2)
+    if bad.any():
+        cols = np.flatnonzero(bad)
+        k = _exponents(mn[cols], mx[cols])
+        xs = np.ascontiguousarray(np.ldexp(x[:, cols].astype(np.float64), -k))
+        ms = None if mask is None else np.ascontiguousarray(mask[:, cols])
+        _, mean_s, m2_s, _, _ = (a[0] for a in _finish(_moments_acc(xs, ms)))
+        mean[cols], m2[cols] = _rescale(mean_s, m2_s, k)
+        residual[cols] = 0.0
+    residual = np.where(np.isfinite(residual), residual, 0.0)
+    return count, mean, m2, mn, mx, residual
+
+
+def _codes(codes: np.ndarray, rows: int) -> np.ndarray:
+    """Codes as a contiguous int32 or int64 vector (int32 kept: half the memory traffic)."""
+    codes = np.asarray(codes)
+    dtype = np.int32 if codes.dtype == np.int32 else np.int64
+    codes = np.ascontiguousarray(codes, dtype=dtype).reshape(-1)
+    if codes.shape[0] != rows:
+        raise ValueError(f"codes has {codes.shape[0]} entries for {rows} rows")
+    return codes
+
+
+def _bad_codes(n_bad: int, n_groups: int) -> None:
+    if n_bad:
+        raise IndexError(f"{n_bad} group codes outside [0, {n_groups})")
+
+
+def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
+    R, C = x.shape
+    impl = _impl()
+    if impl is None or R == 0 or C == 0:
+        if R and (codes.min() < 0 or codes.max() >= G):
+            _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
+        with np.errstate(all="ignore"):
+            return _np_segment_moments(x, codes, G)
+    starts, n_bad = impl.runs(codes, G, R // MIN_RUN + 1)
+    if n_bad < 0:  # short runs (rows in any order): one pass of per-row updates
+        acc, n_bad = impl.welford(x, codes, G)
+        _bad_codes(int(n_bad), G)
+        return acc
+    _bad_codes(int(n_bad), G)
+    n_runs = starts.size - 1
+    run_codes = codes[starts[:-1]]
+    m, block = _layout(R, C, _RUN_LANES)
+    xf = x.reshape(-1)
+    if n_runs == 1 or np.all(run_codes[1:] > run_codes[:-1]):  # one run per group
+        acc = _k_init_acc(G, C)
+        impl.run_moments(xf, C, m, block, starts, 0, n_runs, run_codes, acc)
+        return acc
+    part = _k_init_acc(n_runs, C)
+    slots = np.arange(n_runs, dtype=np.int64)
+    impl.run_moments(xf, C, m, block, starts, 0, n_runs, slots, part)
+    return impl.merge_slots(part, run_codes, G)
+
+
+def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:
+    """Per-group, per-channel ``(count, mean, m2, min, max)``, each of shape ``(n_groups, C)``.
+
+    ``codes[i]`` in ``[0, n_groups)`` is the group of row ``i`` (a code outside raises
+    IndexError). Rows of a group need not be contiguous: runs of equal codes are processed as
+    blocks (a group split over several runs merges them), and when runs are very
+    short (interleaved series) a one-pass per-row update indexed by code is used. Groups without
+    rows have count 0, mean 0, m2 0 and NaN min/max. Same accuracy notes as :func:`moments`.
+    """
+    x = _float_2d(x)
+    G = int(n_groups)
+    if G < 0:
+        raise ValueError("n_groups must be >= 0")
+    codes = _codes(codes, x.shape[0])
+    count, mean, m2, mn, mx = _finish(_segment_acc(x, codes, G))
+    bad = _overflowed(count, mean, m2)
+    if bad.any():
+        for j in np.flatnonzero(bad.any(axis=0)):
+            k = np.where(bad[:, j], _exponents(mn[:, j], mx[:, j]), 0)
+            xs = np.ldexp(x[:, j].astype(np.float64), -k[codes]).reshape(-1, 1)
+            _, mean_s, m2_s, _, _ = _finish(_segment_acc(xs, codes, G))
+            rows = bad[:, j]
+            mean[rows, j], m2[rows, j] = _rescale(mean_s[rows, 0], m2_s[rows, 0], k[rows])
+    return count, mean, m2, mn, mx
+
+
+def _coef(v, C: int, default: float | None = None) -> np.ndarray:
+    if v is None:
+        return np.full(C, default, dtype=np.float64)
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), (C,)))
+
+
+def _prepare_out(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The array to compute into and, when it is not ``out`` itself, where to copy it after."""
+    if out is None:
+        return np.empty_like(x, order="C"), None
+    if out.shape != x.shape:
+        raise ValueError(f"out has shape {out.shape}, expected {x.shape}")
+    if out.dtype in (np.float32, np.float64) and out.flags.c_contiguous and out.flags.writeable:
+        return out, None
+    return np.empty_like(x, order="C"), out
+
+
+_last = threading.local()  # n_inf: infinite inputs met by this thread's last affine_apply
+
+
+def last_infinite_count() -> int:
+    """Number of +-inf inputs the calling thread's last :func:`affine_apply` met (fused count)."""
+    return getattr(_last, "n_inf", 0)
+
+
+def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
+    src = np.asarray(x)
+    x = _float_2d(src)
+    if out is not None and out is src and x is not src:
+        out_target = src  # non-canonical in-place request: compute aside, copy back
+        out = None
+    else:
+        out_target = None
+    R, C = x.shape
+    s = _coef(scale, C)
+    o = _coef(offset, C)
+    h = _coef(shift, C, 0.0)
+    lo_c = _coef(lo, C, -np.inf)
+    hi_c = _coef(hi, C, np.inf)
+    res, copy_to = _prepare_out(x, out)
+    copy_to = copy_to if out_target is None else out_target
+    impl = _impl()
+    n_inf = 0
+    if R and C:
+        if impl is None:
+            n_inf = _np_affine(x, s, o, h, lo_c, hi_c, res, invert)
+        else:
+            m, _ = _layout(R, C)
+            lanes = (
+                np.tile(s, m),
+                np.tile(o, m),
+                np.tile(h, m),
+                np.tile(lo_c, m),
+                np.tile(hi_c, m),
+            )
+            xf, rf = x.reshape(-1), res.reshape(-1)
+            P = _chunks(R, C, m)
+            with parallel_slot(P) as parallel:
+                if parallel:
+                    n_inf = impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert)
+                else:
+                    n_inf = impl.affine_serial(xf, rf, *lanes, 0, R * C, m * C, invert)
+    _last.n_inf = int(n_inf)
+    if copy_to is not None:
+        np.copyto(copy_to, res, casting="unsafe")
+        return copy_to
+    return res
+
+
+def _np_affine(x, s, o, h, lo, hi, res, invert) -> int:
+    n_inf = 0
+    for r0 in range(0, x.shape[0], _NP_BLOCK_ROWS):
+        xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
+        if invert:
+            yb = (xb - o) / s + h
+        else:
+            n_inf += int(np.count_nonzero(np.isinf(xb)))
+            yb = (xb - h) * s + o
+            np.clip(yb, lo, hi, out=yb)
+        res[r0 : r0 + _NP_BLOCK_ROWS] = yb
+    return n_inf
+
+
+def affine_apply(
+    x: np.ndarray,
+    scale: np.ndarray,
+    offset: np.ndarray,
+    out: np.ndarray | None = None,
+    *,
+    lo: np.ndarray | float | None = None,
+    hi: np.ndarray | float | None = None,
+    shift: np.ndarray | float | None = None,
+) -> np.ndarray:
+    """``y = (x - shift) * scale + offset`` per channel (``shift`` 0 when None), computed in
+    float64, stored in ``x.dtype``.
+
+    ``scale`` and ``offset`` broadcast to ``(channels,)``. ``out`` (same shape, any float dtype;
+    ``x`` itself for an in-place update, otherwise not overlapping ``x``) receives the result,
+    which is returned. ``lo``/``hi`` (output units,
+    scalars or per channel; None for no bound) clip the result before it is stored. NaN passes
+    through, also through the clip.
+    """
+    return _affine(x, scale, offset, out, lo, hi, False, shift)
+
+
+def affine_invert(
+    y: np.ndarray,
+    scale: np.ndarray,
+    offset: np.ndarray,
+    out: np.ndarray | None = None,
+    *,
+    shift: np.ndarray | float | None = None,
+) -> np.ndarray:
+    """``x = (y - offset) / scale + shift`` per channel (a true division, so
+    ``invert(apply(x))`` is within a few ulp of ``x``), computed in float64, stored in
+    ``y.dtype``."""
+    return _affine(y, scale, offset, out, None, None, True, shift)
+
+
+def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
+    src = np.asarray(x)
+    x = _float_2d(src)
+    R, C = x.shape
+    codes = _codes(codes, R)
+    S = np.ascontiguousarray(scale2d, dtype=np.float64)
+    O = np.ascontiguousarray(offset2d, dtype=np.float64)
+    H = np.zeros_like(S) if shift2d is None else np.ascontiguousarray(shift2d, dtype=np.float64)
+    if S.ndim != 2 or S.shape[1] != C or O.shape != S.shape or H.shape != S.shape:
+        raise ValueError(f"scale2d/offset2d must both have shape (n_groups, {C})")
+    G = S.shape[0]
+    if out is src and x is not src:
+        res, copy_to = np.empty_like(x), src
+    else:
+        res, copy_to = _prepare_out(x, out)
+    impl = _impl()
+    if R and C:
+        if impl is None:
+            if codes.min() < 0 or codes.max() >= G:
+                _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
+            for r0 in range(0, R, _NP_BLOCK_ROWS):
+                cb = codes[r0 : r0 + _NP_BLOCK_ROWS]
+                xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
+                yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
+                res[r0 : r0 + _NP_BLOCK_ROWS] = yb
+        else:
+            flat = (
+                x.reshape(-1),
+                codes,
+                S.reshape(-1),
+                O.reshape(-1),
+                H.reshape(-1),
+                res.reshape(-1),
+            )
+            with parallel_slot(_chunks(R, C, 1)) as parallel:
+                if parallel:
+                    n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS)
+                else:
+                    n_bad = impl.seg_affine(*flat, 0, R, C, G, invert)
+            _bad_codes(int(n_bad), G)
+    if copy_to is not None:
+        np.copyto(copy_to, res, casting="unsafe")
+        return copy_to
+    return res
+
+
+def segment_affine_apply(
+    x: np.ndarray,
+    codes: np.ndarray,
+    scale2d: np.ndarray,
+    offset2d: np.ndarray,
+    out: np.ndarray | None = None,
+    *,
+    shift2d: np.ndarray | None = None,
+) -> np.ndarray:
+    """``y[i] = (x[i] - shift2d[c]) * scale2d[c] + offset2d[c]`` with ``c = codes[i]`` (float64
+    math, ``x.dtype`` out; ``shift2d`` zeros when None).
+
+    ``scale2d``/``offset2d`` have shape ``(n_groups, channels)``; a code outside
+    ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself.
+    """
+    return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d)
+
+
+def segment_affine_invert(
+    y: np.ndarray,
+    codes: np.ndarray,
+    scale2d: np.ndarray,
+    offset2d: np.ndarray,
+    out: np.ndarray | None = None,
+    *,
+    shift2d: np.ndarray | None = None,
+) -> np.ndarray:
+    """``x[i] = (y[i] - offset2d[c]) / scale2d[c] + shift2d[c]``; see segment_affine_apply."""
+    return _segment_affine(y, codes, scale2d, offset2d, out, True, shift2d)
