@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale import __version__
-from seqscale import io as sio
+from seqscale.files import io as sio
+from seqscale.util.version import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 COLOR = re.compile(r"\x1b\[[0-9;]*m")  # SGR sequences: colors and styles

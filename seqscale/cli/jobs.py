@@ -39,7 +39,6 @@ from seqscale.scalers.registry import DEFAULT_METHOD
 from seqscale.sequence.load import load
 from seqscale.sequence.pipeline import SequencePipeline
 from seqscale.sequence.split import split_training
-from seqscale.split import split_training
 from seqscale.util.atomic import check_output
 
 __all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
