@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from seqscale.advise.report import write_report
-from seqscale.advise.wording import short_reason, spread_text
+from seqscale.advise.wording import p_text, short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.sequence.plan import plain, save_plan
 
@@ -192,12 +193,17 @@ def validation_table(validation: Validation):
 
     units = "RMSE (target units)"
     table = Table(title="validated choice", caption=validation.summary(), box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("candidate", units, "± std (seeds)", "vs rules", "chosen"):
+    for name in ("candidate", units, "± std (seeds)", "vs rules", "p (DM)", "chosen"):
         table.add_column(name, justify="left" if name == "candidate" else "right")
     for row in validation.table.itertuples(index=False):
         mark = "✓" if row.chosen else ""
         table.add_row(
-            row.candidate, f"{row.rmse:.4g}", spread_text(row.rmse_std), f"{row.vs_rules:.2f}", mark
+            row.candidate,
+            f"{row.rmse:.4g}",
+            spread_text(row.rmse_std),
+            f"{row.vs_rules:.2f}",
+            p_text(getattr(row, "p_vs_rules", math.nan)),
+            mark,
         )
     return table
 

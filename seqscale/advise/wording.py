@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["short_reason", "spread_text"]
+__all__ = ["p_text", "short_reason", "spread_text"]
 
 
 def short_reason(reason: str, limit: int | None = 120) -> str:
@@ -40,3 +40,10 @@ def short_reason(reason: str, limit: int | None = 120) -> str:
 def spread_text(value: float) -> str:
     """A standard deviation over seeds, or "n/a" when one seed leaves it undefined."""
     return "n/a" if value != value else f"{value:.2g}"
+
+
+def p_text(p: float) -> str:
+    """A one-sided Diebold-Mariano p-value against the rules' plan ("" for the rules' own row)."""
+    if p != p:
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
