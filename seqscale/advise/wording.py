@@ -15,13 +15,26 @@ import re
 __all__ = ["p_text", "short_reason", "spread_text"]
 
 
-def short_reason(reason: str, limit: int = 120) -> str:
-    """The reason without its parenthesized numbers, e.g. ``"roughly normal → standardize"``."""
+def short_reason(reason: str, limit: int | None = 120) -> str:
+    """The reason without its parenthesized numbers, e.g. ``"roughly normal → standardize"``.
+
+    Longer than ``limit`` characters, it is cut after a whole word and ends with "…".
+
+    Examples
+    --------
+    >>> short_reason("unit root (ADF p=0.99) → difference first; then standardize", limit=40)
+    'unit root → difference first; then…'
+    """
     short, previous = reason, None
     while short != previous:
         previous, short = short, re.sub(r"\s*\([^()]*\)", "", short)
     short = " ".join(short.split())
-    return short if len(short) <= limit else short[: limit - 1] + "…"
+    if limit is None or len(short) <= limit:
+        return short
+    cut = short[:limit]
+    if short[limit] != " " and " " in cut:  # never end inside a word
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def spread_text(value: float) -> str:
