@@ -61,6 +61,7 @@ __all__ = [
     "segment_affine_apply",
     "segment_affine_invert",
     "segment_moments",
+    "int_span",
 ]
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -619,6 +620,16 @@ def _k_code_moments(x, codes, G, P):
     return acc, bad.sum()
 
 
+def _k_int_span(ids):
+    """``(min, max)`` of a non-empty integer vector in one pass."""
+    lo = ids[0]
+    hi = ids[0]
+    for i in range(ids.size):
+        lo = min(lo, ids[i])
+        hi = max(hi, ids[i])
+    return lo, hi
+
+
 def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
     """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
     ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc.
@@ -781,6 +792,7 @@ def _get_impl() -> SimpleNamespace | None:
         runs=serial(_k_runs_serial),
         run_moments=g["_nb_run_moments_range"],
         merge_slots=serial(_k_merge_slots),
+        int_span=serial(_k_int_span),
         code_moments=serial(_k_code_moments),
         code_moments_parallel=parallel(_k_code_moments),
         affine_serial=g["_nb_affine_range"],
@@ -1028,6 +1040,21 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
     slots = np.arange(n_runs, dtype=np.int64)
     impl.run_moments(xf, C, m, block, starts, 0, n_runs, slots, part)
     return impl.merge_slots(part, run_codes, G)
+
+
+def int_span(ids: np.ndarray) -> tuple[int, int]:
+    """``(min, max)`` of a non-empty 1D integer array, in one pass over memory.
+
+    Examples
+    --------
+    >>> int_span(np.array([3, -1, 7]))
+    (-1, 7)
+    """
+    impl = _impl()
+    if impl is None or ids.size < 4096:
+        return int(ids.min()), int(ids.max())
+    lo, hi = impl.int_span(np.ascontiguousarray(ids).reshape(-1))
+    return int(lo), int(hi)
 
 
 def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:
