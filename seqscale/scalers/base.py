@@ -33,7 +33,7 @@ from seqscale.scalers import build
 from seqscale.scalers import callbacks as _callbacks
 from seqscale.scalers import rows as _rows
 from seqscale.scalers import sparse as _sparse
-from seqscale.scalers.check import range_report
+from seqscale.scalers.check import dask_report, range_report
 from seqscale.scalers.coefficients import coefficient_table, save, to_dict
 
 __all__ = ["AffineScaler"]
@@ -383,9 +383,9 @@ class AffineScaler(
                 )
             return _sparse.apply(self, X, inverse)
         if is_dask(X):
-            if groups is not None or lengths is not None or features is not None:
-                raise ParameterError("Dask input: groups=, lengths= and features= are not supported.")
-            return build.transform_dask(self, X, inverse=inverse)
+            if lengths is not None or features is not None:
+                raise ParameterError("Dask input: lengths= and features= are not supported.")
+            return build.transform_dask(self, X, inverse=inverse, groups=groups)
         channels = None if features is None else self._channel_index(features)
         if isinstance(groups, Segments) and (channels is not None or not self._segments_direct(lengths)):
             groups = groups.row_ids()
@@ -493,6 +493,8 @@ class AffineScaler(
         happens, and the shift of the mean in training standard deviations.
         """
         self._require_fitted()
+        if is_dask(X):  # one reduction on the cluster
+            return dask_report(self, X)
         if isinstance(groups, Segments):
             groups = groups.row_ids()
         rows, layout, ids = _rows.prepare(self, X, groups, reset=False)

@@ -20,12 +20,14 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
+from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
 from seqscale.errors import InputError, ParameterError
 
@@ -35,7 +37,9 @@ __all__ = [
     "fit_dask",
     "fitted_affine",
     "fitted_feature_names",
+    "from_group_statistics",
     "from_statistics",
+    "transform_groups",
     "is_grouped",
     "is_scaler",
     "needs_sketch",
@@ -74,6 +78,47 @@ def from_statistics(est: Any, moments: Moments, n_rows: float, sketches: list | 
         est._extra = sketches
     est._fold_moments(moments, n_rows)
     return est
+
+
+def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -> Any:
+    """Fold merged per-series statistics into ``est`` as the in-memory ``fit(X, groups=ids)``.
+
+    ``stats.ids`` become ``series_`` (in the order given: first appearance, as in memory); the
+    pooled statistics are the merge of the series'. ``weighted``: ``stats.n_rows`` is a weight.
+    """
+    refuse_group_sketch(est)
+    _refuse_infinite(est, stats.table)
+    ids = np.asarray(stats.ids)
+    est._grouped = True
+    est.series_ = ids if ids.dtype.kind in "iu" else ids.astype(object)
+    est.series_stats_ = stats.table
+    est.stats_ = stats.table.pooled()
+    est._n_rows = int(stats.n_rows)
+    est.n_features_in_ = int(stats.table.count.shape[-1])
+    est._count_seen(stats.n_rows, True, weighted=weighted)
+    est._refresh(warn=True)
+    return est
+
+
+def refuse_group_sketch(est: Any) -> None:
+    """Per-series fits outside memory merge moments; quantile sketches per series are not merged."""
+    if needs_sketch(est):
+        raise ParameterError(
+            f"{type(est).__name__} per series (groups=) is fitted in memory only: its quantile "
+            "sketches are not merged per series across chunks; fit it with scaler.fit(X, groups=...)."
+        )
+
+
+def transform_groups(est: Any, by: str, inverse: bool = False) -> Any:
+    """A function mapping one pandas frame (with the id column ``by``) through ``est`` per series,
+    as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches)."""
+    return partial(_transform_frame, est, by, bool(inverse))
+
+
+def _transform_frame(est: Any, by: str, inverse: bool, frame: Any) -> Any:
+    if len(frame) == 0:
+        return frame
+    return est.inverse_transform(frame, groups=by) if inverse else est.transform(frame, groups=by)
 
 
 def _refuse_infinite(est: Any, moments: Moments) -> None:
@@ -129,23 +174,37 @@ def fitted_affine(est: Any, channels: np.ndarray | slice | None = None) -> Affin
 def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     """Fit ``est`` on a Dask collection chunk by chunk, as ``est.fit(X.compute())`` would.
 
-    See :func:`seqscale.engines.dask.fit_statistics` for ``X`` and ``sample_weight``.
+    See :func:`seqscale.engines.dask.fit_statistics` for ``X`` and ``sample_weight``; ``groups``
+    names the series id column of a Dask DataFrame (one set of coefficients per series).
     """
-    if groups is not None:
-        raise ParameterError(
-            "groups= is not supported for Dask collections: per-series coefficients are fitted in "
-            "memory (scaler.fit(X, groups=...)); fit per-feature coefficients on Dask instead."
-        )
-    X, weights, names = dask_engine.prepare(X, sample_weight)
+    X, weights, names = dask_engine.prepare(X, sample_weight, groups)
     start_fit(est, names)
+    mask_value = getattr(est, "mask_value", None)
+    if groups is not None:
+        refuse_group_sketch(est)
+        stats = dask_engine.fit_group_statistics(X, groups, weights, mask_value=mask_value)
+        return from_group_statistics(est, stats, weighted=weights is not None)
     moments, n_rows, sketches = dask_engine.fit_statistics(
-        X, weights, mask_value=getattr(est, "mask_value", None), sketch=needs_sketch(est)
+        X, weights, mask_value=mask_value, sketch=needs_sketch(est)
     )
     return from_statistics(est, moments, n_rows, sketches)
 
 
-def transform_dask(est: Any, X: Any, inverse: bool = False) -> Any:
-    """Lazily scale (or unscale) a Dask collection with a scaler fitted without groups."""
+def transform_dask(est: Any, X: Any, inverse: bool = False, groups: Any = None) -> Any:
+    """Lazily scale (or unscale) a Dask collection; per series with ``groups`` (the id column)."""
+    if is_grouped(est) or groups is not None:
+        est._require_fitted()
+        if not is_grouped(est):
+            raise ParameterError(
+                f"this {type(est).__name__} was fitted without groups; transform without groups=."
+            )
+        if groups is None:
+            raise ParameterError(
+                f"this {type(est).__name__} was fitted per series: pass groups= (the name of the "
+                "id column of the Dask DataFrame) to transform."
+            )
+        scale = transform_groups(est, groups, inverse)
+        return dask_engine.apply_groups(X, groups, scale, fitted_feature_names(est))
     affine = fitted_affine(est)
     return dask_engine.apply(
         X,
