@@ -81,13 +81,33 @@ class GroupStats:
     from zero).
     """
 
-    __slots__ = ("ids", "lo", "n_rows", "table")
+    __slots__ = ("ids", "lo", "n_rows", "seen", "table")
 
     def __init__(
-        self, ids: np.ndarray, table: Moments, n_rows: int | float, lo: np.ndarray | None = None
+        self,
+        ids: np.ndarray,
+        table: Moments,
+        n_rows: int | float,
+        lo: np.ndarray | None = None,
+        seen: int | None = None,
     ) -> None:
         self.ids, self.table, self.n_rows = ids, table, n_rows
         self.lo = np.zeros_like(table.mean) if lo is None else lo
+        self.seen = int(n_rows) if seen is None else seen  # rows (n_rows may be a weight)
+
+    def ordered(self) -> GroupStats:
+        """The series in the order a one-pass fit gives them: sorted when the ids are compact
+        integers (see :func:`seqscale.frames.panel.encode_new`), else as first seen."""
+        ids = self.ids
+        if ids.dtype == object and len(ids) and all(isinstance(v, (int, np.integer)) for v in ids):
+            ids = ids.astype(np.int64)
+        if ids.dtype.kind not in "iu" or len(ids) == 0:
+            return GroupStats(ids, self.table, self.n_rows, self.lo, self.seen)
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo > 4 * self.seen + 1024:
+            return GroupStats(ids, self.table, self.n_rows, self.lo, self.seen)
+        order = np.argsort(ids, kind="stable")
+        return GroupStats(ids[order], self.table.take(order), self.n_rows, self.lo[order], self.seen)
 
     @classmethod
     def from_rows(
@@ -102,7 +122,7 @@ class GroupStats:
         codes, found = panel.encode_new(np.empty(0, dtype=object), ids, n, (n,))
         table = Moments.from_groups(rows, codes, len(found), weight)
         lo = _mean_residual(rows, codes, table, weight)
-        return cls(found, table, int(n) if weight is None else float(weight.sum()), lo)
+        return cls(found, table, int(n) if weight is None else float(weight.sum()), lo, int(n))
 
     def merge(self, other: GroupStats) -> GroupStats:
         """Both tables merged by id; ids of ``other`` not in ``self`` are appended in order."""
@@ -130,8 +150,10 @@ class GroupStats:
         merged_lo = np.where(
             both, ((table.mean - high) + step) + lo, np.where(table.count > 0, lo, placed_lo)
         )
-        merged = dataclasses.replace(merged, mean=np.where(both, high, merged.mean))
-        return GroupStats(ids, merged, self.n_rows + other.n_rows, merged_lo)
+        mean = high + merged_lo  # renormalised: the mean rounded once, the residual what is left
+        merged_lo = np.where(both, merged_lo - (mean - high), merged_lo)
+        merged = dataclasses.replace(merged, mean=np.where(both, mean, merged.mean))
+        return GroupStats(ids, merged, self.n_rows + other.n_rows, merged_lo, self.seen + other.seen)
 
 
 def _mean_residual(

@@ -40,10 +40,12 @@ __all__ = [
     "from_group_statistics",
     "from_statistics",
     "transform_groups",
+    "transform_rows",
     "is_grouped",
     "is_scaler",
     "needs_sketch",
     "range_policy",
+    "series_ids",
     "start_fit",
     "transform_dask",
 ]
@@ -87,6 +89,7 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     pooled statistics are the merge of the series'. ``weighted``: ``stats.n_rows`` is a weight.
     """
     refuse_group_sketch(est)
+    stats = stats.ordered()
     _refuse_infinite(est, stats.table)
     ids = np.asarray(stats.ids)
     est._grouped = True
@@ -113,6 +116,25 @@ def transform_groups(est: Any, by: str, inverse: bool = False) -> Any:
     """A function mapping one pandas frame (with the id column ``by``) through ``est`` per series,
     as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches)."""
     return partial(_transform_frame, est, by, bool(inverse))
+
+
+def transform_rows(est: Any, inverse: bool = False) -> Any:
+    """A function ``f(rows, ids)`` scaling a ``rows x features`` array per series (one id per
+    row), as ``est.transform(rows, groups=ids)``."""
+    return partial(_transform_rows, est, bool(inverse))
+
+
+def _transform_rows(est: Any, inverse: bool, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    if rows.shape[0] == 0:
+        return rows.copy()
+    names = fitted_feature_names(est)
+    if names is not None:  # the fitted names, so the rows are matched as columns by name
+        import pandas as pd
+
+        frame = pd.DataFrame(rows, columns=names, copy=False)
+        done = est.inverse_transform(frame, groups=ids) if inverse else est.transform(frame, groups=ids)
+        return done.to_numpy()
+    return est.inverse_transform(rows, groups=ids) if inverse else est.transform(rows, groups=ids)
 
 
 def _transform_frame(est: Any, by: str, inverse: bool, frame: Any) -> Any:
@@ -142,6 +164,11 @@ def feature_names(est: Any, n: int) -> list[str]:
     """The fitted feature names, or ``x0, x1, ...`` for ``n`` unnamed features."""
     names = fitted_feature_names(est)
     return names if names else [f"x{j}" for j in range(n)]
+
+
+def series_ids(est: Any) -> np.ndarray:
+    """The series ids of a per-series fit (``series_``)."""
+    return np.asarray(est.series_)
 
 
 def is_grouped(est: Any) -> bool:
