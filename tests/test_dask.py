@@ -324,3 +324,102 @@ def test_check_does_not_gather_the_data(client):
     with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
         report = est.check(big[:2_000_000])
     assert int(report["n"].iloc[0]) == 2_000_000 and (report["n_above"] > 0).all()
+
+
+# ---------------------------------------------------------------------------- separate processes
+_NO_SEQSCALE = """
+import os, sys
+# a worker on a machine without seqscale: its import paths lose the package
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in str(getattr(f, "__module__", "")).lower()]
+sys.path[:] = [p for p in sys.path if not os.path.isdir(os.path.join(p or ".", "seqscale"))]
+"""
+
+
+@pytest.mark.slow
+def test_cluster_of_separate_processes(tmp_path, panel):
+    """``dask scheduler`` and ``dask worker`` processes started here: the fits equal the in-memory
+    ones; a worker that cannot import seqscale is named in one clear error."""
+    import os
+    import shutil
+    import time
+    from pathlib import Path
+
+    cli = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    if cli is None:
+        pytest.skip("the dask command line is not installed")
+    root = str(Path(seqscale.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    address_file = tmp_path / "scheduler.json"
+    common = ["--no-dashboard"]
+    procs = [
+        subprocess.Popen(
+            [
+                cli,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(address_file),
+                *common,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker = [cli, "worker", "--scheduler-file", str(address_file), "--nthreads", "1", *common]
+        for i in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [*worker, "--name", f"good-{i}"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        with distributed.Client(scheduler_file=str(address_file), timeout=60) as c:
+            c.wait_for_workers(2, timeout=120)
+            ddf = dd.from_pandas(panel, npartitions=6)
+            est = seqscale.StandardScaler().fit(ddf, groups="id")
+            want = seqscale.StandardScaler().fit(panel, groups="id")
+            np.testing.assert_array_equal(est.series_, want.series_)
+            np.testing.assert_allclose(est.affine_.scale, want.affine_.scale, rtol=1e-13)
+            got = est.transform(ddf, groups="id").compute()
+            np.testing.assert_allclose(
+                got[["load", "temp"]].to_numpy(),
+                want.transform(panel, groups="id")[["load", "temp"]].to_numpy(),
+                rtol=1e-12,
+                atol=1e-12,
+            )
+            on_workers = {w["name"] for w in c.scheduler_info()["workers"].values()}
+            assert on_workers == {"good-0", "good-1"}
+
+            preload = tmp_path / "no_seqscale.py"
+            preload.write_text(_NO_SEQSCALE)
+            procs.append(
+                subprocess.Popen(
+                    [*worker, "--name", "bare", "--preload", str(preload)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            c.wait_for_workers(3, timeout=120)
+            bare = [a for a, w in c.scheduler_info()["workers"].items() if w["name"] == "bare"]
+            with pytest.raises(seqscale.InputError, match="cannot import seqscale") as err:
+                seqscale.StandardScaler().fit(ddf[["load", "temp"]])
+            assert bare[0] in str(err.value)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -350,8 +350,10 @@ def _compute(*graphs: Any) -> tuple:
     import dask
 
     timeout = dask.config.get(TIMEOUT_KEY, None)
-    client = _active_client() if timeout is not None else None
-    if client is None:
+    client = _active_client()
+    if client is not None:
+        _check_workers(client)
+    if client is None or timeout is None:
         return dask.compute(*graphs)
     from distributed import TimeoutError as DaskTimeout
     from distributed import wait
@@ -368,6 +370,31 @@ def _compute(*graphs: Any) -> tuple:
             f"has {workers} worker(s); start workers or raise the timeout."
         ) from None
     return tuple(client.gather(futures))
+
+
+_CHECKED: set = set()  # (scheduler address, worker addresses) known to import seqscale
+
+
+def _check_workers(client: Any) -> None:
+    """Refuse, with one clear line, a cluster whose workers cannot import seqscale.
+
+    Tasks of seqscale's functions run on the workers: a worker without seqscale fails them, and
+    the scheduler would re-run them elsewhere (or fail much later, far from the cause).
+    """
+    workers = tuple(sorted(client.scheduler_info().get("workers", {})))
+    key = (client.scheduler.address, workers)
+    if not workers or key in _CHECKED:
+        return
+    import importlib.util
+
+    found = client.run(importlib.util.find_spec, "seqscale", on_error="return")  # none of ours
+    missing = [address for address, spec in found.items() if spec is None or isinstance(spec, Exception)]
+    if missing:
+        raise InputError(
+            f"Dask worker(s) {missing[:5]} cannot import seqscale: install seqscale (the same "
+            "version as the client, with its dask extra) on every worker of the cluster."
+        )
+    _CHECKED.add(key)
 
 
 def _active_client() -> Any:
@@ -538,6 +565,8 @@ def apply(
         frame = apply(X.to_frame(name="x0"), affine, names, fitted_names=None, **options)
         return frame["x0"].rename(X.name)
     _check_collection(X)
+    if (client := _active_client()) is not None:
+        _check_workers(client)
     n = n_features(X)
     if n != len(names):
         raise FeatureMismatchError(
@@ -586,6 +615,8 @@ def apply_groups(X: Any, by: str, transform: Any, features: list[str] | None) ->
 
     _check_groups(X, by)
     _check_collection(X, skip=by)
+    if (client := _active_client()) is not None:
+        _check_workers(client)
     have = [str(c) for c in X.columns if c != by]
     if features is not None and have != [str(f) for f in features]:
         raise FeatureMismatchError(
