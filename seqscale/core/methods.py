@@ -17,11 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from seqscale.core.affine import Affine
+from seqscale.core.extras import QuantileStatistic
+from seqscale.core.registry import Method, declare
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError
 
 __all__ = [
-    "METHODS",
     "constant_channels",
     "maxabs",
     "minmax",
@@ -32,8 +33,6 @@ __all__ = [
     "standard",
     "standard_spread",
 ]
-
-METHODS = ("minmax", "standard", "robust", "maxabs")
 
 
 def _override(data: np.ndarray, domain: np.ndarray | None) -> np.ndarray:
@@ -272,3 +271,9 @@ def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
         np.where(unit, moments.min, -bound),
         np.where(unit, moments.max, bound),
     )
+
+
+declare(Method("minmax", minmax, domain={"bounds": ("low", "high")}, plan_bounds=True))
+declare(Method("standard", standard, domain={"mean": ("mean",), "std": ("std",)}))
+declare(Method("robust", robust, extra=QuantileStatistic))
+declare(Method("maxabs", maxabs, domain={"max_abs": ("max_abs",)}, plan_bounds=True, sparse=True))

@@ -15,7 +15,6 @@ import numpy as np
 from seqscale.core import domain as _domain
 from seqscale.core import methods
 from seqscale.core.affine import Affine
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.errors import ParameterError
 from seqscale.scalers.base import AffineScaler, _finite_number
@@ -314,41 +313,6 @@ class RobustScaler(AffineScaler):
                 "0 <= low < high <= 100."
             )
 
-    def _update_extra(
-        self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
-    ) -> None:
-        if not first and self._extra is None:
-            raise ParameterError(
-                "this RobustScaler was loaded from a file: its quantile sketch is not stored, so "
-                "partial_fit cannot continue it; fit again on the data."
-            )
-        n_groups = 1 if codes is None else len(self.series_)
-        new = [QuantileSketch.from_values(column, codes, n_groups, weights=weight) for column in rows.T]
-        if first:
-            self._extra = new
-        else:
-            for sk in self._extra:
-                sk.n_groups = n_groups
-            self._extra = [old.merge(nw) for old, nw in zip(self._extra, new)]
-
-    def _quantile_table(self, sketches: list[QuantileSketch]) -> dict[str, np.ndarray]:
-        lo, hi = (float(v) / 100.0 for v in self.quantile_range)
-        return {
-            name: np.stack([sk.quantile(q) for sk in sketches], axis=-1)
-            for name, q in (("median", 0.5), ("q_low", lo), ("q_high", hi))
-        }
-
-    def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
-        sketches = [QuantileSketch.from_values(rows[:, j], codes, n_groups) for j in range(rows.shape[1])]
-        return self._quantile_table(sketches)
-
-    def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
-        if self._extra is None:  # loaded from a file: the stored quantiles
-            return self._stored_quantiles if grouped or not self._grouped else self._stored_pooled
-        if grouped:
-            return self._quantile_table(self._extra)
-        return {k: v[0] for k, v in self._quantile_table([sk.pooled() for sk in self._extra]).items()}
-
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
         return methods.robust(
             stats,
@@ -374,7 +338,7 @@ class RobustScaler(AffineScaler):
     @property
     def exact_(self) -> bool:
         """Whether the quantiles are exact (no sketch compaction happened)."""
-        return self._extra is None or all(sk.exact for sk in self._extra)
+        return self._extra is None or self._extra.exact
 
 
 class MaxAbsScaler(AffineScaler):
