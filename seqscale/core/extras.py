@@ -30,8 +30,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from seqscale.core.quantiles import QuantileSketch
+from seqscale.core.stats import Moments
 
-__all__ = ["ExtraStatistic", "QuantileStatistic"]
+__all__ = ["AbsMeanStatistic", "ExtraStatistic", "QuantileStatistic"]
 
 
 class ExtraStatistic(Protocol):
@@ -114,3 +115,47 @@ class QuantileStatistic:
     @property
     def rank_error(self) -> float:
         return max((sk.rank_error for sk in self.sketches), default=0.0)
+
+
+class AbsMeanStatistic:
+    """Mean absolute value of each channel: the :class:`~seqscale.core.stats.Moments` of ``|x|``,
+    merged and pooled by their one formula (exact to rounding). ``table`` names ``mean_abs``.
+
+    Examples
+    --------
+    >>> a = AbsMeanStatistic.from_rows(np.array([[-2.0], [4.0]]))
+    >>> a.merge(AbsMeanStatistic.from_rows(np.array([[0.0]]))).table({})["mean_abs"].tolist()
+    [2.0]
+    """
+
+    record = ("mean_abs",)
+    what = "mean of absolute values"
+    exact = True
+    rank_error = 0.0
+
+    def __init__(self, moments: Moments, grouped: bool = False) -> None:
+        self.moments = moments
+        self.grouped = grouped
+
+    @classmethod
+    def from_rows(
+        cls, rows: np.ndarray, codes: np.ndarray | None = None, n_groups: int = 1, weight: np.ndarray | None = None
+    ) -> AbsMeanStatistic:
+        magnitude = np.abs(np.asarray(rows, dtype=np.float64))
+        if codes is None:
+            return cls(Moments.from_array(magnitude, weight))
+        return cls(Moments.from_groups(magnitude, np.asarray(codes, dtype=np.intp), n_groups, weight), True)
+
+    def merge(self, other: AbsMeanStatistic) -> AbsMeanStatistic:
+        mine, theirs = self.moments, other.moments
+        if self.grouped:  # the other batch may know more series
+            width = mine.count.shape[-1]
+            grow = theirs.count.shape[0] - mine.count.shape[0]
+            mine = mine.concat(Moments.empty((max(grow, 0), width)))
+        return AbsMeanStatistic(mine.merge(theirs), self.grouped or other.grouped)
+
+    def pooled(self) -> AbsMeanStatistic:
+        return AbsMeanStatistic(self.moments.pooled(), False) if self.grouped else self
+
+    def table(self, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        return {"mean_abs": self.moments.mean}
