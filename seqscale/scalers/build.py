@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from seqscale.core import registry
 from seqscale.core.affine import Affine
+from seqscale.core.extras import QuantileStatistic
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
@@ -33,6 +35,7 @@ from seqscale.errors import InputError, ParameterError
 
 __all__ = [
     "check_params",
+    "extra_statistic",
     "feature_names",
     "fit_dask",
     "fitted_affine",
@@ -77,7 +80,8 @@ def from_statistics(est: Any, moments: Moments, n_rows: float, sketches: list | 
     """
     _refuse_infinite(est, moments)
     if sketches is not None:
-        est._extra = sketches
+        kind = extra_statistic(est)
+        est._extra = sketches if not isinstance(sketches, list) else kind(sketches)
     est._fold_moments(moments, n_rows)
     return est
 
@@ -176,9 +180,15 @@ def is_grouped(est: Any) -> bool:
     return bool(getattr(est, "_grouped", False))
 
 
+def extra_statistic(est: Any) -> type | None:
+    """The statistic the scaler's method needs besides the moments (the method registry's
+    :class:`~seqscale.core.extras.ExtraStatistic` class), or None."""
+    return registry.get(est.method).extra
+
+
 def needs_sketch(est: Any) -> bool:
-    """True when the method needs quantile sketches besides the moments (robust)."""
-    return getattr(est, "method", "") == "robust"
+    """True when the method's extra statistic is the quantile sketch (robust)."""
+    return extra_statistic(est) is QuantileStatistic
 
 
 def range_policy(est: Any) -> str:
