@@ -99,13 +99,13 @@ def test_statistics_are_a_dask_reduction(X):
     """One task per chunk, then dask's own tree of combine tasks (``dask.array.reduction``)."""
     import dask
 
-    graph = sd._statistics_graph(X, None, None, False)
+    graph = sd._statistics_graph(X, None, None, None)
     assert isinstance(graph, da.Array)
     names = {key[0] if isinstance(key, tuple) else key for key in dict(graph.__dask_graph__())}
     assert any(n.startswith("seqscale-statistics") for n in names)
     with dask.config.set(scheduler="sync"):
         small = da.from_array(np.arange(40.0).reshape(20, 2), chunks=(1, 2))  # 20 chunks
-        tree = sd._array_reduction(small, None, None, False)
+        tree = sd._array_reduction(small, None, None, None)
         assert len(dict(tree.__dask_graph__())) > 20 + 1  # chunks, combine levels, aggregate
         got = tree.compute()
     want = Moments.from_array(np.arange(40.0).reshape(20, 2))
@@ -319,7 +319,7 @@ def test_check_does_not_gather_the_data(client):
     rng = da.random.default_rng(1)
     big = rng.normal(size=(50_000_000, 10), chunks=(1_000_000, 10))
     est = seqscale.StandardScaler().fit(np.random.default_rng(0).normal(size=(1_000, 10)))
-    graph = sd._array_reduction(big, None, None, False)  # the same shape of reduction check uses
+    graph = sd._array_reduction(big, None, None, None)  # the same shape of reduction check uses
     assert len(dict(graph.__dask_graph__())) < 200
     with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
         report = est.check(big[:2_000_000])
@@ -423,3 +423,17 @@ def test_cluster_of_separate_processes(tmp_path, panel):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.mark.parametrize("cls", [seqscale.MeanAbsScaler, seqscale.RobustScaler])
+def test_extra_statistics_through_the_registry(client, data, cls):
+    """Methods with a statistic besides the moments (the registry's protocol) reduce on Dask."""
+    frame = pd.DataFrame(data[:30_000], columns=[f"c{i}" for i in range(8)])
+    ddf = dd.from_pandas(frame, npartitions=5)
+    est, want = cls().fit(ddf), cls().fit(frame)
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), rtol=1e-13)
+    got = est.transform(ddf).compute()
+    np.testing.assert_allclose(got.to_numpy(), want.transform(frame).to_numpy(), rtol=1e-12)
+    arr = cls().fit(da.from_array(data[:30_000], chunks=(4_000, 8)))
+    np.testing.assert_allclose(arr.affine_.scale, want.affine_.scale, rtol=1e-13)

@@ -282,3 +282,10 @@ def test_per_series_file_unseen_policy_and_errors(panel_file, tmp_path):
         stream.fit_file(path, "standard", groups="nope")
     with pytest.raises(ParameterError, match="RobustScaler"):
         stream.fit_file(path, "robust", groups="id")
+
+
+def test_fit_file_meanabs_through_the_registry(files, frame):
+    got = stream.fit_file(files["parquet"], seqscale.MeanAbsScaler(), columns=NUMERIC, batch_size=70_000)
+    want = seqscale.MeanAbsScaler().fit(frame[NUMERIC])
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(got.affine_, attr), getattr(want.affine_, attr), rtol=1e-13)

@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats, _apply_block, _block_stats, _padding, is_dask
 from seqscale.errors import (
@@ -52,18 +51,17 @@ __all__ = ["apply", "fit", "fit_moments", "fit_statistics", "is_dask", "prepare"
 
 # ---------------------------------------------------------------------------- partial results
 class _Partial:
-    """Statistics of some chunks: moments, rows seen (or total weight), quantile sketches."""
+    """Statistics of some chunks: moments, rows seen (or total weight), and the method's extra
+    statistic (the registry's protocol: robust's quantile sketches, meanabs' mean of |x|)."""
 
-    __slots__ = ("moments", "n_rows", "sketches")
+    __slots__ = ("extra", "moments", "n_rows")
 
-    def __init__(self, moments: Moments, n_rows: int | float, sketches: list | None) -> None:
-        self.moments, self.n_rows, self.sketches = moments, n_rows, sketches
+    def __init__(self, moments: Moments, n_rows: int | float, extra: Any) -> None:
+        self.moments, self.n_rows, self.extra = moments, n_rows, extra
 
     def merge(self, other: _Partial) -> _Partial:
-        sketches = None
-        if self.sketches is not None:
-            sketches = [a.merge(b) for a, b in zip(self.sketches, other.sketches)]
-        return _Partial(self.moments.merge(other.moments), self.n_rows + other.n_rows, sketches)
+        extra = None if self.extra is None else self.extra.merge(other.extra)
+        return _Partial(self.moments.merge(other.moments), self.n_rows + other.n_rows, extra)
 
 
 def _merge_all(parts: list) -> Any:
@@ -113,12 +111,11 @@ def _block_weights(block: Any, weight: Any) -> tuple[Any, np.ndarray | None]:
     return block, w
 
 
-def _chunk_partial(block: Any, mask_value: Any, sketch: bool, weight: Any = None) -> _Partial:
+def _chunk_partial(block: Any, mask_value: Any, extra: Any, weight: Any = None) -> _Partial:
     """Statistics of one chunk (an ndarray or a pandas partition, with its weights)."""
     block, w = _block_weights(block, weight)
     moments, n_rows, rows, w = _block_stats(_block_rows(block), mask_value, w)
-    sketches = [QuantileSketch.from_values(c, weights=w) for c in rows.T] if sketch else None
-    return _Partial(moments, n_rows, sketches)
+    return _Partial(moments, n_rows, None if extra is None else extra.from_rows(rows, None, 1, w))
 
 
 def _chunk_groups(part: Any, by: str, mask_value: Any, weight: str | None) -> GroupStats:
@@ -195,15 +192,14 @@ def n_features(X: Any) -> int:
 
 
 # ---------------------------------------------------------------------------- reductions
-def _array_chunk(x, w=None, *, axis=None, keepdims=None, mask_value=None, sketch=False, computing_meta=False):
+def _array_chunk(x, w=None, *, axis=None, keepdims=None, mask_value=None, extra=None, computing_meta=False):
     if computing_meta:
         return x
     weight = None if w is None else np.asarray(w)[..., 0].reshape(-1)
     if weight is not None:
         check_weights(weight)
     moments, n_rows, rows, weight = _block_stats(_block_rows(x), mask_value, weight)
-    sketches = [QuantileSketch.from_values(c, weights=weight) for c in rows.T] if sketch else None
-    return _Partial(moments, n_rows, sketches)
+    return _Partial(moments, n_rows, None if extra is None else extra.from_rows(rows, None, 1, weight))
 
 
 def _array_combine(parts, axis=None, keepdims=None) -> _Partial:
@@ -217,7 +213,7 @@ def _flatten(parts: Any) -> list:
     return [leaf for part in parts for leaf in _flatten(part)]
 
 
-def _array_reduction(X: Any, weights: Any, mask_value: Any, sketch: bool) -> Any:
+def _array_reduction(X: Any, weights: Any, mask_value: Any, extra: Any) -> Any:
     """``dask.array.reduction`` of a whole-feature array to one :class:`_Partial`."""
     import dask.array as da
 
@@ -226,7 +222,7 @@ def _array_reduction(X: Any, weights: Any, mask_value: Any, sketch: bool) -> Any
         weights = weights.reshape(weights.shape + (1,) * (X.ndim - weights.ndim))
     return da.reduction(
         X,
-        partial(_array_chunk, mask_value=mask_value, sketch=sketch),
+        partial(_array_chunk, mask_value=mask_value, extra=extra),
         _array_combine,
         combine=_array_combine,
         axis=tuple(range(max(X.ndim - 1, 1))),
@@ -273,10 +269,10 @@ def _frame_reduction(X: Any, chunk: Any, **options: Any) -> Any:
     )
 
 
-def _statistics_graph(X: Any, weights: Any, mask_value: Any, sketch: bool) -> Any:
+def _statistics_graph(X: Any, weights: Any, mask_value: Any, extra: Any) -> Any:
     if _is_frame(X):
-        return _frame_reduction(X, _frame_chunk, mask_value=mask_value, sketch=sketch, weight=weights)
-    return _array_reduction(X, weights, mask_value, sketch)
+        return _frame_reduction(X, _frame_chunk, mask_value=mask_value, extra=extra, weight=weights)
+    return _array_reduction(X, weights, mask_value, extra)
 
 
 def _aligned(X: Any, sample_weight: Any) -> tuple[Any, Any]:
@@ -333,7 +329,7 @@ def fit_moments(X: Any, *, mask_value: float | None = None) -> Moments:
     """
     X = _as_frame(X)
     _check_collection(X)
-    (result,) = _compute(_statistics_graph(X, None, mask_value, False))
+    (result,) = _compute(_statistics_graph(X, None, mask_value, None))
     return result.moments
 
 
@@ -477,21 +473,21 @@ def _check_groups(X: Any, groups: Any) -> None:
 
 
 def fit_statistics(
-    X: Any, weights: Any, *, mask_value: Any = None, sketch: bool = False
-) -> tuple[Moments, int | float, list[QuantileSketch] | None]:
+    X: Any, weights: Any, *, mask_value: Any = None, extra: Any = None
+) -> tuple[Moments, int | float, Any]:
     """Merged statistics of a collection checked by :func:`prepare`, in one ``dask.compute``.
 
     Returns the moments, the rows seen (their total weight for a weighted fit) and, with
-    ``sketch=True``, one merged quantile sketch per feature.
+    with ``extra`` (an extra-statistic class of the method registry), the merged extra statistic.
     """
-    (result,) = _compute(_statistics_graph(X, weights, mask_value, sketch))
+    (result,) = _compute(_statistics_graph(X, weights, mask_value, extra))
     n_rows = result.n_rows if weights is not None else int(result.n_rows)
     if n_rows == 0:
         raise InputError(
             "the Dask collection holds no rows (or only padding rows); seqscale needs at least one "
             "observation to fit."
         )
-    return result.moments, n_rows, result.sketches
+    return result.moments, n_rows, result.extra
 
 
 def fit_group_statistics(X: Any, groups: str, weights: Any, *, mask_value: Any = None) -> GroupStats:

@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats, _apply_block, _block_stats
 from seqscale.errors import (
@@ -307,7 +306,7 @@ def fit_file(
     est = _scaler_for(method, params)
     build.check_params(est)
     if groups is not None:
-        build.refuse_group_sketch(est)
+        build.refuse_group_extra(est)
     extra = [c for c in (sample_weight, groups) if c is not None]
     picked = _parquet_numeric(path, None if columns is None else list(columns))
     wanted = picked if picked is not None else None if columns is None else list(columns)
@@ -323,9 +322,9 @@ def fit_file(
     w_index = None if sample_weight is None else _weight_index(path, first.schema, sample_weight)
     g_index = None if groups is None else _id_index(path, first.schema, groups)
     mask_value = getattr(est, "mask_value", None)
-    sketch = build.needs_sketch(est)
+    extra = build.extra_statistic(est)
     buffer = _Buffer(len(names))
-    total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
+    total, n_rows, merged, row0 = Moments.empty(len(names)), 0, None, 0
     per_series = GroupStats(np.empty(0, dtype=object), Moments.empty((0, len(names))), 0)
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
     with reader, _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
@@ -339,7 +338,7 @@ def fit_file(
                 advance(batch.num_rows)
                 continue
             row0 += batch.num_rows
-            plain = not sketch and mask_value is None and weight is None
+            plain = extra is None and mask_value is None and weight is None
             direct = _column_moments(batch, indices) if plain else None
             if direct is not None:  # float64 columns without nulls: no copy at all
                 moments, kept = direct, batch.num_rows
@@ -347,16 +346,16 @@ def fit_file(
                 rows, _ = buffer.fill(batch, indices)
                 moments, kept, rows, weight = _block_stats(rows, mask_value, weight)
             total, n_rows = total.merge(moments), n_rows + kept
-            if sketch:
-                new = [QuantileSketch.from_values(column, weights=weight) for column in rows.T]
-                sketches = new if sketches is None else [a.merge(b) for a, b in zip(sketches, new)]
+            if extra is not None:  # the method's extra statistic (quantile sketch, mean |x|)
+                new = extra.from_rows(rows, None, 1, weight)
+                merged = new if merged is None else merged.merge(new)
             advance(batch.num_rows)
     if (per_series.n_rows if g_index is not None else n_rows) == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
     build.start_fit(est, names)
     if g_index is not None:
         return build.from_group_statistics(est, per_series, weighted=w_index is not None)
-    return build.from_statistics(est, total, n_rows, sketches)
+    return build.from_statistics(est, total, n_rows, merged)
 
 
 def _id_index(path: Path, schema: pa.Schema, name: str) -> int:

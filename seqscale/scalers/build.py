@@ -73,15 +73,16 @@ def start_fit(est: Any, names: Sequence[str] | None) -> Any:
     return est
 
 
-def from_statistics(est: Any, moments: Moments, n_rows: float, sketches: list | None = None) -> Any:
-    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``.
+def from_statistics(est: Any, moments: Moments, n_rows: float, extra: Any = None) -> Any:
+    """Fold merged statistics (and the method's merged extra statistic: the registry's
+    protocol, e.g. robust's quantile sketches) into ``est``.
 
     ``n_rows``: the rows seen (an int), or their total weight (a float) for a weighted fit.
     """
     _refuse_infinite(est, moments)
-    if sketches is not None:
+    if extra is not None:
         kind = extra_statistic(est)
-        est._extra = sketches if not isinstance(sketches, list) else kind(sketches)
+        est._extra = extra if not isinstance(extra, list) else kind(extra)
     est._fold_moments(moments, n_rows)
     return est
 
@@ -92,7 +93,7 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     ``stats.ids`` become ``series_`` (in the order given: first appearance, as in memory); the
     pooled statistics are the merge of the series'. ``weighted``: ``stats.n_rows`` is a weight.
     """
-    refuse_group_sketch(est)
+    refuse_group_extra(est)
     stats = stats.ordered()
     _refuse_infinite(est, stats.table)
     ids = np.asarray(stats.ids)
@@ -107,12 +108,14 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     return est
 
 
-def refuse_group_sketch(est: Any) -> None:
-    """Per-series fits outside memory merge moments; quantile sketches per series are not merged."""
-    if needs_sketch(est):
+def refuse_group_extra(est: Any) -> None:
+    """Per-series fits outside memory merge the moments by series id; a method's extra statistic
+    (quantile sketch, mean of |x|) is merged per series in memory only."""
+    kind = extra_statistic(est)
+    if kind is not None:
         raise ParameterError(
-            f"{type(est).__name__} per series (groups=) is fitted in memory only: its quantile "
-            "sketches are not merged per series across chunks; fit it with scaler.fit(X, groups=...)."
+            f"{type(est).__name__} per series (groups=) is fitted in memory only: its {kind.what} "
+            "is not merged per series across chunks or batches; fit it with scaler.fit(X, groups=...)."
         )
 
 
@@ -218,13 +221,13 @@ def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) ->
     start_fit(est, names)
     mask_value = getattr(est, "mask_value", None)
     if groups is not None:
-        refuse_group_sketch(est)
+        refuse_group_extra(est)
         stats = dask_engine.fit_group_statistics(X, groups, weights, mask_value=mask_value)
         return from_group_statistics(est, stats, weighted=weights is not None)
-    moments, n_rows, sketches = dask_engine.fit_statistics(
-        X, weights, mask_value=mask_value, sketch=needs_sketch(est)
+    moments, n_rows, extra = dask_engine.fit_statistics(
+        X, weights, mask_value=mask_value, extra=extra_statistic(est)
     )
-    return from_statistics(est, moments, n_rows, sketches)
+    return from_statistics(est, moments, n_rows, extra)
 
 
 def transform_dask(est: Any, X: Any, inverse: bool = False, groups: Any = None) -> Any:
