@@ -1,7 +1,7 @@
 """Engines: the same reduction (``Moments`` merge) and map (``Affine``) outside one in-memory array.
 
-* :mod:`seqscale.engines.dask` — Dask arrays and DataFrames: a tree reduction of per-chunk
-  statistics, and a lazy block-wise transform.
+* :mod:`seqscale.engines.dask` — Dask arrays and DataFrames: dask's reductions of per-chunk
+  statistics (per feature, or per series merged by id), and lazy block-wise transforms.
 
 Larger-than-memory CSV and Parquet files are streamed batch by batch by
 :mod:`seqscale.files.stream` with the block helpers below. The engines sit below the scalers: they

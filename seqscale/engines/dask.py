@@ -1,12 +1,14 @@
-"""Scaling Dask arrays and DataFrames: a tree reduction of statistics and a lazy block-wise map.
+"""Scaling Dask arrays and DataFrames through dask's own reductions and a lazy block-wise map.
 
 Fitting never computes the collection in one piece: every chunk (or partition) is reduced to its
-:class:`~seqscale.core.stats.Moments` — ``count, mean, m2, min, max`` per feature, packed with the
-chunk's row count as a small ``(6, n_features)`` float64 array — and the packed statistics are
-merged pairwise (Chan's update) in a binary tree of tasks, so the result equals the in-memory fit
-to rounding whatever the chunking. The robust scaler merges per-chunk quantile sketches the same
-way. ``transform`` is lazy: ``map_blocks`` / ``map_partitions`` apply the fitted affine map to
-each block, keeping chunks, dtype and DataFrame metadata.
+:class:`~seqscale.core.stats.Moments` — ``count, mean, m2, min, max`` per feature — with its row
+count and, for methods that need one, the method's extra statistic (the method registry's
+protocol: robust's quantile sketches, meanabs' mean of ``|x|``); ``dask.array.reduction`` (arrays)
+or ``DataFrame.reduction`` (frames) merges them in dask's tree of combine tasks (Chan's update), so
+the result equals the in-memory fit to rounding whatever the chunking. Per series
+(``groups="id"`` on a DataFrame), each partition gives per-series statistics that merge by id.
+``transform`` is lazy: ``map_blocks`` / ``map_partitions`` apply the fitted map to each block,
+keeping chunks, dtype and DataFrame metadata; ``check`` is one more reduction.
 
 dask is imported inside the functions of this module only; :func:`is_dask` does not import it.
 
@@ -415,8 +417,9 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     est : a seqscale scaler (MinMaxScaler, StandardScaler, MaxAbsScaler, RobustScaler)
     X : dask.array.Array (1D, 2D or 3D) or dask.dataframe.DataFrame of numeric columns
         DataFrame column names become ``feature_names_in_``.
-    groups : None
-        Per-series fits are in-memory only; passing groups raises ``ParameterError``.
+    groups : str, optional
+        For a DataFrame, the name of its series id column: one set of coefficients per series
+        (rows in any order), equal to the in-memory ``fit(frame, groups=...)``.
     sample_weight : str or dask.array.Array, optional
         For a DataFrame, the name of its weight column (not a feature); for an array, a Dask
         array of one weight per sample (or per [sample, timestep] of a 3D array), aligned with
@@ -428,7 +431,7 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
 
     Notes
     -----
-    The statistics are merged in a binary tree of tasks (:func:`fit_statistics`); one
+    The statistics are merged by dask's reduction (:func:`fit_statistics`); one
     ``dask.compute`` call runs it on the current scheduler (a ``distributed.Client`` when one is
     active). ``RobustScaler`` merges one quantile sketch per feature and chunk: exact while each
     feature has at most the sketch's capacity (200,000) values, otherwise within the recorded rank
