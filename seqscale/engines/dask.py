@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.engines import _apply_block, _block_stats, is_dask
 from seqscale.errors import (
@@ -116,14 +115,15 @@ def _chunk_moments(block: Any, mask_value: Any, weight: Any = None) -> np.ndarra
     return _pack(moments, n_rows)
 
 
-def _chunk_sketches(block: Any, mask_value: Any, weight: Any = None) -> list[QuantileSketch]:
+def _chunk_extra(block: Any, mask_value: Any, weight: Any, kind: type) -> Any:
+    """The method's extra statistic (an ``ExtraStatistic`` class ``kind``) of one chunk."""
     block, w = _block_weights(block, weight)
     _, _, rows, w = _block_stats(_block_rows(block), mask_value, w)
-    return [QuantileSketch.from_values(column, weights=w) for column in rows.T]
+    return kind.from_rows(rows, None, 1, w)
 
 
-def _merge_sketches(a: list[QuantileSketch], b: list[QuantileSketch]) -> list[QuantileSketch]:
-    return [x.merge(y) for x, y in zip(a, b)]
+def _merge_extra(a: Any, b: Any) -> Any:
+    return a.merge(b)
 
 
 # ---------------------------------------------------------------------------- collections
@@ -354,20 +354,21 @@ def prepare(X: Any, sample_weight: Any = None) -> tuple[Any, list | None, list[s
 
 
 def fit_statistics(
-    X: Any, weights: list | None, *, mask_value: Any = None, sketch: bool = False
-) -> tuple[Moments, int | float, list[QuantileSketch] | None]:
+    X: Any, weights: list | None, *, mask_value: Any = None, extra: type | None = None
+) -> tuple[Moments, int | float, Any]:
     """Merged statistics of a collection checked by :func:`prepare`, in one ``dask.compute``.
 
-    Returns the moments, the rows seen (their total weight for a weighted fit) and, with
-    ``sketch=True``, one merged quantile sketch per feature.
+    Returns the moments, the rows seen (their total weight for a weighted fit) and the merged
+    extra statistic of the method (``extra``: its ``ExtraStatistic`` class), or None.
     """
     graphs = [_moments_graph(X, mask_value, weights)]
-    if sketch:
+    if extra is not None:
         from dask import delayed
 
-        chunk = delayed(_chunk_sketches, pure=True)
-        items = [chunk(b, mask_value, w) for b, w in zip(_blocks(X), weights or [None] * len(_blocks(X)))]
-        graphs.append(_tree(items, _merge_sketches))
+        chunk = delayed(_chunk_extra, pure=True)
+        blocks = _blocks(X)
+        items = [chunk(b, mask_value, w, extra) for b, w in zip(blocks, weights or [None] * len(blocks))]
+        graphs.append(_tree(items, _merge_extra))
     results = _compute(*graphs)
     moments, n_rows = _unpack(results[0])
     n_rows = n_rows if weights is not None else int(n_rows)

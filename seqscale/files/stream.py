@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.engines import _apply_block, _block_stats
 from seqscale.errors import (
@@ -313,7 +312,8 @@ def fit_file(
     indices = [first.schema.get_field_index(n) for n in names]
     w_index = None if sample_weight is None else _weight_index(path, first.schema, sample_weight)
     mask_value = getattr(est, "mask_value", None)
-    sketch = build.needs_sketch(est)
+    kind = build.extra_statistic(est)  # the method's statistic besides the moments, if any
+    sketch = kind is not None
     buffer = _Buffer(len(names))
     total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
@@ -330,8 +330,8 @@ def fit_file(
                 moments, kept, rows, weight = _block_stats(rows, mask_value, weight)
             total, n_rows = total.merge(moments), n_rows + kept
             if sketch:
-                new = [QuantileSketch.from_values(column, weights=weight) for column in rows.T]
-                sketches = new if sketches is None else [a.merge(b) for a, b in zip(sketches, new)]
+                new = kind.from_rows(rows, None, 1, weight)
+                sketches = new if sketches is None else sketches.merge(new)
             advance(batch.num_rows)
     if n_rows == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")

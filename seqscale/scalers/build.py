@@ -1,9 +1,9 @@
 """Fitted scalers from statistics: the one internal constructor, and the fitted state read back.
 
-The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and, for
-the robust scaler, merged quantile sketches) outside one in-memory array; :func:`from_statistics`
-folds them into a scaler exactly as an in-memory ``fit`` would. Only the modules of
-:mod:`seqscale.scalers` touch an estimator's private state; every other module goes through the
+The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and the
+method's extra statistic, e.g. the robust scaler's quantile sketches) outside one in-memory
+array; :func:`from_statistics` folds them into a scaler exactly as an in-memory ``fit`` would.
+Only the modules of :mod:`seqscale.scalers` touch an estimator's private state; every other module goes through the
 functions here.
 
 Examples
@@ -26,7 +26,6 @@ import numpy as np
 
 from seqscale.core import registry
 from seqscale.core.affine import Affine
-from seqscale.core.extras import QuantileStatistic
 from seqscale.core.stats import Moments
 from seqscale.engines import dask as dask_engine
 from seqscale.errors import InputError, ParameterError
@@ -41,7 +40,6 @@ __all__ = [
     "from_statistics",
     "is_grouped",
     "is_scaler",
-    "needs_sketch",
     "range_policy",
     "start_fit",
     "transform_dask",
@@ -67,15 +65,15 @@ def start_fit(est: Any, names: Sequence[str] | None) -> Any:
     return est
 
 
-def from_statistics(est: Any, moments: Moments, n_rows: float, sketches: list | None = None) -> Any:
-    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``.
+def from_statistics(est: Any, moments: Moments, n_rows: float, extra: Any = None) -> Any:
+    """Fold merged statistics (and the method's merged extra statistic, see
+    :func:`extra_statistic`) into ``est``.
 
     ``n_rows``: the rows seen (an int), or their total weight (a float) for a weighted fit.
     """
     _refuse_infinite(est, moments)
-    if sketches is not None:
-        kind = extra_statistic(est)
-        est._extra = sketches if not isinstance(sketches, list) else kind(sketches)
+    if extra is not None:
+        est._extra = extra
     est._fold_moments(moments, n_rows)
     return est
 
@@ -114,11 +112,6 @@ def extra_statistic(est: Any) -> type | None:
     return registry.get(est.method).extra
 
 
-def needs_sketch(est: Any) -> bool:
-    """True when the method's extra statistic is the quantile sketch (robust)."""
-    return extra_statistic(est) is QuantileStatistic
-
-
 def range_policy(est: Any) -> str:
     """The effective out-of-range policy: ``"ignore"``, ``"clip"``, ``"warn"`` or ``"error"``."""
     return est._range_policy()
@@ -148,10 +141,10 @@ def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) ->
         )
     X, weights, names = dask_engine.prepare(X, sample_weight)
     start_fit(est, names)
-    moments, n_rows, sketches = dask_engine.fit_statistics(
-        X, weights, mask_value=getattr(est, "mask_value", None), sketch=needs_sketch(est)
+    moments, n_rows, extra = dask_engine.fit_statistics(
+        X, weights, mask_value=getattr(est, "mask_value", None), extra=extra_statistic(est)
     )
-    return from_statistics(est, moments, n_rows, sketches)
+    return from_statistics(est, moments, n_rows, extra)
 
 
 def transform_dask(est: Any, X: Any, inverse: bool = False) -> Any:
