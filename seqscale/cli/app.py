@@ -20,6 +20,7 @@ from seqscale.advise.api import advise as run_advise
 from seqscale.advise.lstm import EPOCHS, PATIENCE
 from seqscale.cli.jobs import check_job, fit_job, read_frame, transform_job
 from seqscale.cli.tables import check_table
+from seqscale.core import registry
 from seqscale.errors import ParameterError, SeqscaleError
 from seqscale.lab.compare import compare as run_compare
 from seqscale.lab.demo import run_demo
@@ -160,9 +161,7 @@ def fit(
     plan: Annotated[
         Path | None, typer.Option(help="Plan from 'seqscale advise' (fits the whole pipeline).")
     ] = None,
-    method: Annotated[
-        str, typer.Option(help="Without a plan: minmax | standard | robust | maxabs.")
-    ] = "minmax",
+    method: Annotated[str, typer.Option(help=f"Without a plan: {' | '.join(registry.names())}.")] = "minmax",
     columns: Annotated[
         list[str] | None,
         typer.Option("--column", help="Without a plan: columns to scale (repeatable)."),

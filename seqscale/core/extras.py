@@ -139,7 +139,11 @@ class AbsMeanStatistic:
 
     @classmethod
     def from_rows(
-        cls, rows: np.ndarray, codes: np.ndarray | None = None, n_groups: int = 1, weight: np.ndarray | None = None
+        cls,
+        rows: np.ndarray,
+        codes: np.ndarray | None = None,
+        n_groups: int = 1,
+        weight: np.ndarray | None = None,
     ) -> AbsMeanStatistic:
         magnitude = np.abs(np.asarray(rows, dtype=np.float64))
         if codes is None:

@@ -14,6 +14,8 @@ sweep, streaming, Dask — derives its coefficients here, so the rule is applied
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from seqscale.core.affine import Affine
@@ -286,7 +288,8 @@ def meanabs_divisor(
 
     Examples
     --------
-    >>> m = Moments.from_arrays(count=[2.0, 3.0], mean=[0.0, 0.0], m2=[0.0, 0.0], min=[0.0, 0.0], max=[0.0, 0.0])
+    >>> zeros = [0.0, 0.0]
+    >>> m = Moments.from_arrays(count=[2.0, 3.0], mean=zeros, m2=zeros, min=zeros, max=zeros)
     >>> meanabs_divisor(m, np.array([2.5, 0.0])).tolist()
     [2.5, 1e-10]
     """
@@ -307,8 +310,39 @@ def meanabs(
     return Affine(zeros, scale, zeros.copy(), moments.min.copy(), moments.max.copy())
 
 
-declare(Method("minmax", minmax, domain={"bounds": ("low", "high")}, plan_bounds=True))
-declare(Method("standard", standard, domain={"mean": ("mean",), "std": ("std",)}))
+def _pair(bounds: Any) -> tuple[float, float]:
+    return tuple(float(v) for v in bounds)
+
+
+declare(
+    Method(
+        "minmax",
+        minmax,
+        domain={"bounds": ("low", "high")},
+        plan_bounds="pair",
+        bounds_params=lambda b: {"bounds": _pair(b)},
+        plan_params=("feature_range",),
+        output="feature_range",
+    )
+)
+declare(
+    Method(
+        "standard",
+        standard,
+        domain={"mean": ("mean",), "std": ("std",)},
+        plan_bounds="mean_std",
+        bounds_params=lambda b: {"mean": float(b["mean"]), "std": float(b["std"])},
+    )
+)
 declare(Method("robust", robust, extra=QuantileStatistic))
-declare(Method("maxabs", maxabs, domain={"max_abs": ("max_abs",)}, plan_bounds=True, sparse=True))
+declare(
+    Method(
+        "maxabs",
+        maxabs,
+        domain={"max_abs": ("max_abs",)},
+        plan_bounds="pair",
+        bounds_params=lambda b: {"max_abs": max(abs(float(v)) for v in b)},
+        output=(-1.0, 1.0),
+    )
+)
 declare(Method("meanabs", meanabs, extra=AbsMeanStatistic))

@@ -25,7 +25,7 @@ from typing import Any
 
 from seqscale.errors import ParameterError
 
-__all__ = ["METHODS", "Method", "declare", "get", "names"]
+__all__ = ["METHODS", "Method", "declare", "get", "names", "plan_methods"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,26 @@ class Method:
     domain : dict
         Domain parameter -> the keys of its per-channel values in a coefficient file
         (``{"bounds": ("low", "high")}``).
-    plan_bounds : bool
-        Whether a plan's ``bounds`` (a known range) apply to the method.
-    sparse : bool
-        Whether the method scales scipy.sparse input (it does not shift).
+    plan_bounds : {"pair", "mean_std"} or None
+        The plan's ``bounds`` for the method: ``[low, high]``, ``{"mean": m, "std": s}``, or
+        none allowed.
+    bounds_params : callable or None
+        Plan ``bounds`` -> the scaler's domain parameters.
+    plan_params : tuple of str
+        Plan keys passed to the scaler as parameters of the same name (``feature_range``).
+    output : (low, high), "feature_range" or None
+        Where training values land: a fixed range, the ``feature_range`` parameter, or
+        unbounded (None); the pipeline checks a target's output activation against it.
     """
 
     name: str
     rule: Callable[..., Any]
     extra: type | None = None
     domain: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    plan_bounds: bool = False
-    sparse: bool = False
+    plan_bounds: str | None = None
+    bounds_params: Callable[[Any], dict[str, Any]] | None = None
+    plan_params: tuple[str, ...] = ()
+    output: tuple[float, float] | str | None = None
 
     @property
     def domain_keys(self) -> tuple[str, ...]:
@@ -69,6 +77,11 @@ def declare(method: Method) -> Method:
     """Record ``method`` under its name; returns it."""
     METHODS[method.name] = method
     return method
+
+
+def plan_methods() -> tuple[str, ...]:
+    """The methods a plan or pipeline column may name: every declared one and ``"none"``."""
+    return (*METHODS, "none")
 
 
 def names() -> tuple[str, ...]:

@@ -72,42 +72,19 @@ def _block_stats(
 
 class GroupStats:
     """Per-series statistics of some rows: the series ids (in order of first appearance), one
-    row of ``Moments`` per series, the rounding residual of each mean, and the rows seen (or
+    row of ``Moments`` per series (with each mean's rounding residual), and the rows seen (or
     their total weight).
 
-    Two of them merge by id (:meth:`merge`) with Chan's update, the difference of the means
-    taken with their residuals, so any split of the rows, merged in order, gives the table of
-    the one-pass fit (ids in the same order, values to about 1e-15 relative even for data far
-    from zero).
+    Two of them merge by id (:meth:`merge`, ``Moments.merge``'s one formula), so any split of
+    the rows, merged in order, gives the table of the one-pass fit (ids in the same order, values
+    to about 1e-15 relative even for data far from zero).
     """
 
-    __slots__ = ("ids", "lo", "n_rows", "seen", "table")
+    __slots__ = ("ids", "n_rows", "seen", "table")
 
-    def __init__(
-        self,
-        ids: np.ndarray,
-        table: Moments,
-        n_rows: int | float,
-        lo: np.ndarray | None = None,
-        seen: int | None = None,
-    ) -> None:
+    def __init__(self, ids: np.ndarray, table: Moments, n_rows: int | float, seen: int | None = None) -> None:
         self.ids, self.table, self.n_rows = ids, table, n_rows
-        self.lo = np.zeros_like(table.mean) if lo is None else lo
         self.seen = int(n_rows) if seen is None else seen  # rows (n_rows may be a weight)
-
-    def ordered(self) -> GroupStats:
-        """The series in the order a one-pass fit gives them: sorted when the ids are compact
-        integers (see :func:`seqscale.frames.panel.encode_new`), else as first seen."""
-        ids = self.ids
-        if ids.dtype == object and len(ids) and all(isinstance(v, (int, np.integer)) for v in ids):
-            ids = ids.astype(np.int64)
-        if ids.dtype.kind not in "iu" or len(ids) == 0:
-            return GroupStats(ids, self.table, self.n_rows, self.lo, self.seen)
-        lo, hi = int(ids.min()), int(ids.max())
-        if hi - lo > 4 * self.seen + 1024:
-            return GroupStats(ids, self.table, self.n_rows, self.lo, self.seen)
-        order = np.argsort(ids, kind="stable")
-        return GroupStats(ids[order], self.table.take(order), self.n_rows, self.lo[order], self.seen)
 
     @classmethod
     def from_rows(
@@ -121,8 +98,9 @@ class GroupStats:
         n = rows.shape[0]
         codes, found = panel.encode_new(np.empty(0, dtype=object), ids, n, (n,))
         table = Moments.from_groups(rows, codes, len(found), weight)
-        lo = _mean_residual(rows, codes, table, weight)
-        return cls(found, table, int(n) if weight is None else float(weight.sum()), lo, int(n))
+        if table.mean_lo is None:
+            table = dataclasses.replace(table, mean_lo=_mean_residual(rows, codes, table, weight))
+        return cls(found, table, int(n) if weight is None else float(weight.sum()), int(n))
 
     def merge(self, other: GroupStats) -> GroupStats:
         """Both tables merged by id; ids of ``other`` not in ``self`` are appended in order."""
@@ -132,28 +110,38 @@ class GroupStats:
         codes, ids = panel.encode_new(self.ids, other.ids, n_other, (n_other,))
         n_features = self.table.count.shape[-1]
         grown = len(ids) - len(self.ids)
-        table = self.table.concat(Moments.empty((grown, n_features)))
-        lo = np.concatenate([self.lo, np.zeros((grown, n_features))])
+        table = _with_residual(self.table.concat(Moments.empty((grown, n_features))), self.table, grown)
         placed = Moments.empty((len(ids), n_features))
         for field in ("count", "mean", "m2", "min", "max"):
             getattr(placed, field)[codes] = getattr(other.table, field)
-        placed_lo = np.zeros_like(lo)
-        placed_lo[codes] = other.lo
-        with np.errstate(invalid="ignore", divide="ignore"):
-            delta = (placed.mean - table.mean) + (placed_lo - lo)
-            share = np.where(placed.count > 0, placed.count / (table.count + placed.count), 0.0)
-        merged = table.merge(placed, delta)
-        # the merged mean's residual (Fast2Sum of mean + share * delta), where both sides had rows
-        both = (table.count > 0) & (placed.count > 0)
-        step = np.where(both, share * delta, 0.0)
-        high = table.mean + step
-        merged_lo = np.where(
-            both, ((table.mean - high) + step) + lo, np.where(table.count > 0, lo, placed_lo)
-        )
-        mean = high + merged_lo  # renormalised: the mean rounded once, the residual what is left
-        merged_lo = np.where(both, merged_lo - (mean - high), merged_lo)
-        merged = dataclasses.replace(merged, mean=np.where(both, mean, merged.mean))
-        return GroupStats(ids, merged, self.n_rows + other.n_rows, merged_lo, self.seen + other.seen)
+        placed_lo = np.zeros_like(placed.mean)
+        placed_lo[codes] = _residual(other.table)
+        placed = dataclasses.replace(placed, mean_lo=placed_lo)
+        return GroupStats(ids, table.merge(placed), self.n_rows + other.n_rows, self.seen + other.seen)
+
+    def ordered(self) -> GroupStats:
+        """The series in the order a one-pass fit gives them: sorted when the ids are compact
+        integers (see :func:`seqscale.frames.panel.encode_new`), else as first seen."""
+        ids = self.ids
+        if ids.dtype == object and len(ids) and all(isinstance(v, (int, np.integer)) for v in ids):
+            ids = ids.astype(np.int64)
+        if ids.dtype.kind not in "iu" or len(ids) == 0:
+            return GroupStats(ids, self.table, self.n_rows, self.seen)
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo > 4 * self.seen + 1024:
+            return GroupStats(ids, self.table, self.n_rows, self.seen)
+        order = np.argsort(ids, kind="stable")
+        return GroupStats(ids[order], self.table.take(order), self.n_rows, self.seen)
+
+
+def _residual(table: Moments) -> np.ndarray:
+    return np.zeros_like(table.mean) if table.mean_lo is None else table.mean_lo
+
+
+def _with_residual(grown: Moments, old: Moments, extra_rows: int) -> Moments:
+    """``grown`` (``old`` with ``extra_rows`` empty series appended) with ``old``'s residuals."""
+    lo = np.concatenate([_residual(old), np.zeros((extra_rows, old.mean.shape[-1]))])
+    return dataclasses.replace(grown, mean_lo=lo)
 
 
 def _mean_residual(

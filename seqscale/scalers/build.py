@@ -1,10 +1,10 @@
 """Fitted scalers from statistics: the one internal constructor, and the fitted state read back.
 
-The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and, for
-the robust scaler, merged quantile sketches) outside one in-memory array; :func:`from_statistics`
-folds them into a scaler exactly as an in-memory ``fit`` would. Only the modules of
-:mod:`seqscale.scalers` touch an estimator's private state; every other module goes through the
-functions here.
+The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and the
+method's extra statistic, e.g. the robust scaler's quantile sketches) outside one in-memory
+array; :func:`from_statistics` folds them into a scaler exactly as an in-memory ``fit`` would.
+Only the modules of :mod:`seqscale.scalers` touch an estimator's private state; every other
+module goes through the functions here.
 
 Examples
 --------
@@ -27,7 +27,6 @@ import numpy as np
 
 from seqscale.core import registry
 from seqscale.core.affine import Affine
-from seqscale.core.extras import QuantileStatistic
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
@@ -46,7 +45,6 @@ __all__ = [
     "transform_rows",
     "is_grouped",
     "is_scaler",
-    "needs_sketch",
     "range_policy",
     "series_ids",
     "start_fit",
@@ -81,8 +79,7 @@ def from_statistics(est: Any, moments: Moments, n_rows: float, extra: Any = None
     """
     _refuse_infinite(est, moments)
     if extra is not None:
-        kind = extra_statistic(est)
-        est._extra = extra if not isinstance(extra, list) else kind(extra)
+        est._extra = extra
     est._fold_moments(moments, n_rows)
     return est
 
@@ -187,11 +184,6 @@ def extra_statistic(est: Any) -> type | None:
     """The statistic the scaler's method needs besides the moments (the method registry's
     :class:`~seqscale.core.extras.ExtraStatistic` class), or None."""
     return registry.get(est.method).extra
-
-
-def needs_sketch(est: Any) -> bool:
-    """True when the method's extra statistic is the quantile sketch (robust)."""
-    return extra_statistic(est) is QuantileStatistic
 
 
 def range_policy(est: Any) -> str:
