@@ -12,7 +12,7 @@ renamed into place only once complete.
 Examples
 --------
 >>> import tempfile, pathlib, numpy as np, pandas as pd
->>> from seqscale import io
+>>> from seqscale.files import io
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> frame = pd.DataFrame({"x": np.arange(10.0), "city": ["a", "b"] * 5})
 >>> _ = io.write_table(frame, folder / "train.parquet")
@@ -343,7 +343,7 @@ def fit_file(
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd
-    >>> from seqscale import io
+    >>> from seqscale.files import io
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "load.csv"
     >>> _ = io.write_table(pd.DataFrame({"load": [1.0, 2.0, 3.0, 4.0]}), path)
     >>> fit_file(path, "standard", batch_size=3).mean_.tolist()
@@ -631,7 +631,8 @@ def transform_file(
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd
-    >>> from seqscale import io, MaxAbsScaler
+    >>> from seqscale import MaxAbsScaler
+    >>> from seqscale.files import io
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> frame = pd.DataFrame({"id": ["a", "b"], "x": [-2.0, 1.0]})
     >>> _ = io.write_table(frame, folder / "in.parquet")
