@@ -28,6 +28,7 @@ WORKLOADS = {
     "w5": "benchmarks.w5_numerics",
     "w6": "benchmarks.w6_windows",
     "w7": "benchmarks.w7_csv_stream",
+    "w8": "benchmarks.w8_dask_panel",
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -58,14 +58,20 @@ CASES = [
     "scikit-learn partial_fit",
     "read + write by row group",
     "seqscale transform_file",
+    "panel: read by row group",
+    "seqscale fit_file per series",
 ]
+PANEL_STEPS = 50  # rows per series of the panel file (rows shuffled over the whole file)
 READS = CASES[:2]  # the reference is the faster of these
 LABELS = {
     "read by row group (threads)": "pyarrow read_row_group loop, threads",
     "read by row group (1 thread)": "pyarrow read_row_group loop, one thread",
     "iter_batches read": "pyarrow iter_batches (for its memory)",
     "read + write by row group": "pyarrow read_row_group + ParquetWriter (reference of transform_file)",
+    "panel: read by row group": "panel file: pyarrow read_row_group loop, threads",
+    "seqscale fit_file per series": 'panel file: seqscale fit_file(groups="id")',
 }
+PANEL = CASES[-2:]
 
 
 # ---------------------------------------------------------------------------- the file
@@ -85,6 +91,32 @@ def write_file(path: Path, rows: int, seed: int = 3) -> None:
             cols = [pa.array(rng.standard_normal(k) * sd[j] + loc[j]) for j in range(N_COLS)]
             writer.write_table(pa.Table.from_arrays(cols, schema=schema), row_group_size=ROW_GROUP)
             done += k
+
+
+def write_panel(path: Path, n_series: int, seed: int = 5) -> None:
+    """``id`` (int64) and two float64 columns, ``PANEL_STEPS`` rows per series in random order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    rows = n_series * PANEL_STEPS
+    ids = rng.permutation(np.repeat(np.arange(n_series, dtype=np.int64), PANEL_STEPS))
+    level = rng.normal(100.0, 30.0, n_series)
+    schema = pa.schema([("id", pa.int64()), ("load", pa.float64()), ("temp", pa.float64())])
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, rows, ROW_GROUP):
+            part = ids[start : start + ROW_GROUP]
+            k = part.size
+            cols = [
+                pa.array(part),
+                pa.array(level[part] + rng.standard_normal(k)),
+                pa.array(rng.gamma(2.0, 3.0, k)),
+            ]
+            writer.write_table(pa.Table.from_arrays(cols, schema=schema), row_group_size=ROW_GROUP)
+
+
+def _panel_path(path: str) -> str:
+    return str(Path(path).with_name("panel.parquet"))
 
 
 # ---------------------------------------------------------------------------- one case
@@ -111,6 +143,16 @@ def _case_fn(case: str, path: str, batch: int):
 
     if case in READS:
         return lambda: _touch(_row_groups(path, threads=case.endswith("(threads)")))
+    if case == "panel: read by row group":
+        return lambda: _touch(_row_groups(_panel_path(path)))
+    if case == "seqscale fit_file per series":
+        from seqscale.files import stream
+
+        def fn():
+            res = stream.fit_file(_panel_path(path), method="standard", groups="id", batch_size=batch)
+            return {"series": len(res.series_)}
+
+        return fn
     if case == "iter_batches read":
         return lambda: _touch(pq.ParquetFile(path).iter_batches(batch_size=batch))
     if case == "seqscale fit_file":
@@ -239,6 +281,9 @@ def run() -> h.Section:
         t0 = time.perf_counter()
         h.log(f"W3: writing {rows:,} x {N_COLS} float64 ({data_mib:,.0f} MiB) to a temporary Parquet file")
         write_file(path, rows)
+        n_series = h.scaled(400_000, 1_000)
+        write_panel(tmp / "panel.parquet", n_series)
+        panel_mib = n_series * PANEL_STEPS * 24 / h.MiB
         file_mib = path.stat().st_size / h.MiB
         h.log(f"W3: written {file_mib:,.0f} MiB in {time.perf_counter() - t0:.0f} s")
         # rounds through all cases: the reads and the fits are timed at interleaved moments,
@@ -271,6 +316,9 @@ def run() -> h.Section:
             continue
         t = r["median"]
         base = ref_rw if case in ("read + write by row group", "seqscale transform_file") else ref
+        if case in PANEL:
+            panel_read = results["panel: read by row group"]
+            base = None if "error" in panel_read else panel_read["median"]
         note = "reference" if t == base or (case in READS and t == ref) else ""
         if base and case in ("read + write by row group", "seqscale transform_file"):
             note = note or "vs read + write"
@@ -278,7 +326,7 @@ def run() -> h.Section:
             **{
                 "tool": LABELS.get(case, case),
                 "time": h.fmt_time(t),
-                "throughput": f"{data_mib / t:,.0f} MiB/s",
+                "throughput": f"{(panel_mib if case in PANEL else data_mib) / t:,.0f} MiB/s",
                 "% of reference": "—" if not base else f"{100 * base / t:.0f}%",
                 "\u00d7 reference time": "—" if not base else h.fmt_ratio(t / base),
                 "peak RSS": h.fmt_mib(r["rss_peak"]),
@@ -322,6 +370,13 @@ def run() -> h.Section:
         peak = ours["rss_peak"]
         section.goal(
             "fit_file peak RSS < 1 GB", f"{peak / 1e9:.2f} GB", peak < 1e9, value=peak / 1e9, unit="GB"
+        )
+    per_series = results["seqscale fit_file per series"]
+    if "error" not in per_series:
+        section.facts.append(
+            f'`fit_file(groups="id")` on the panel file ({n_series:,} series x {PANEL_STEPS} rows, '
+            f"ids in random order, row groups of {ROW_GROUP:,} rows) peaked at "
+            f"{h.fmt_mib(per_series['rss_peak'])}: one row group plus the per-series statistics"
         )
     tf = results["seqscale transform_file"]
     if ref_rw and "error" not in tf:

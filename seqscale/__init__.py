@@ -37,7 +37,8 @@ from seqscale.errors import (
 )
 from seqscale.export import keras_hook
 from seqscale.frames.segments import Segments
-from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.scalers import estimators as _estimators
+from seqscale.scalers.estimators import *  # noqa: F403  (every scaler class: estimators.__all__)
 from seqscale.scalers.instance import WindowCoefficients, scale_windows
 from seqscale.sequence.difference import Difference
 from seqscale.sequence.encode import OneHotEncoder
@@ -105,18 +106,15 @@ __all__ = [
     "InputTypeError",
     "LeakageError",
     "LeakageWarning",
-    "MaxAbsScaler",
-    "MinMaxScaler",
     "Moments",
     "NotFittedError",
     "OutOfRangeError",
     "OutOfRangeWarning",
     "ParameterError",
-    "RobustScaler",
     "Segments",
     "SeqscaleError",
     "SeqscaleWarning",
-    "StandardScaler",
     "UnseenSeriesError",
     "load",
+    *_estimators.__all__,
 ]

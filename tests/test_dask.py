@@ -95,16 +95,22 @@ def test_fit_moments_uneven_and_feature_split_chunks(client, data):
     _assert_moments(sd.fit_moments(Xs), Moments.from_array(data[:123_457]))
 
 
-def test_reduction_is_a_tree(X):
-    graph = sd._moments_graph(X, None)
-    deps = graph.__dask_graph__().get_all_dependencies()
+def test_statistics_are_a_dask_reduction(X):
+    """One task per chunk, then dask's own tree of combine tasks (``dask.array.reduction``)."""
+    import dask
 
-    def merge_depth(key) -> int:
-        if "merge_packed" not in str(key):
-            return 0
-        return 1 + max(merge_depth(d) for d in deps[key])
-
-    assert merge_depth(graph.key) == int(np.ceil(np.log2(X.numblocks[0])))  # 10 chunks: 4 rounds
+    graph = sd._statistics_graph(X, None, None, None)
+    assert isinstance(graph, da.Array)
+    names = {key[0] if isinstance(key, tuple) else key for key in dict(graph.__dask_graph__())}
+    assert any(n.startswith("seqscale-statistics") for n in names)
+    with dask.config.set(scheduler="sync"):
+        small = da.from_array(np.arange(40.0).reshape(20, 2), chunks=(1, 2))  # 20 chunks
+        tree = sd._array_reduction(small, None, None, None)
+        assert len(dict(tree.__dask_graph__())) > 20 + 1  # chunks, combine levels, aggregate
+        got = tree.compute()
+    want = Moments.from_array(np.arange(40.0).reshape(20, 2))
+    _assert_moments(got.moments, want)
+    assert got.n_rows == 20
 
 
 @pytest.mark.parametrize("cls", SCALERS)
@@ -195,10 +201,239 @@ def test_out_of_range_clip_and_error(client, data, X):
         lazy.compute()
 
 
-def test_groups_and_unfitted_are_refused(X):
+def test_unfitted_and_bad_groups_are_refused(X):
     with pytest.raises(ParameterError, match="groups"):
         sd.fit(seqscale.StandardScaler(), X, groups=np.zeros(X.shape[0]))
     with pytest.raises(seqscale.NotFittedError):
         sd.transform(seqscale.StandardScaler(), X)
     with pytest.raises(InputTypeError):
         sd.fit_moments(np.zeros((3, 2)))
+
+
+# ---------------------------------------------------------------------------- per series
+@pytest.fixture(scope="module")
+def panel():
+    """3,000 series of two features in random row order (ids as text)."""
+    rng = np.random.default_rng(9)
+    n = 120_000
+    codes = rng.integers(0, 3_000, n)
+    frame = pd.DataFrame(
+        {
+            "id": np.char.add("s", codes.astype(str)).astype(object),
+            "load": rng.normal(300.0, 10.0, n) + codes,
+            "temp": rng.gamma(2.0, 3.0, n),
+        }
+    )
+    frame.loc[rng.random(n) < 0.02, "temp"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize("cls", [*SCALERS, seqscale.MinMaxScaler])
+def test_per_series_fit_and_transform(client, panel, cls):
+    ddf = dd.from_pandas(panel, npartitions=7)
+    est = cls().fit(ddf, groups="id")
+    want = cls().fit(panel, groups="id")
+    np.testing.assert_array_equal(est.series_, want.series_)  # same ids, same order
+    for f in FIELDS:
+        np.testing.assert_allclose(getattr(est.series_stats_, f), getattr(want.series_stats_, f), rtol=1e-13)
+    _assert_same_fit(est, want)
+    out = est.transform(ddf, groups="id")
+    assert sd.is_dask(out) and out.npartitions == 7
+    got = out.compute()
+    expected = want.transform(panel, groups="id")
+    pd.testing.assert_index_equal(got.index, expected.index)
+    assert got["id"].tolist() == panel["id"].tolist()
+    np.testing.assert_allclose(
+        got[["load", "temp"]].to_numpy(), expected[["load", "temp"]].to_numpy(), rtol=1e-12, atol=1e-12
+    )
+    back = est.inverse_transform(out, groups="id").compute()
+    np.testing.assert_allclose(
+        back[["load", "temp"]].to_numpy(), panel[["load", "temp"]].to_numpy(), rtol=1e-12
+    )
+
+
+def test_per_series_integer_ids_weights_and_unseen(client, panel):
+    frame = panel.assign(id=panel["id"].str[1:].astype(int), w=np.linspace(0.0, 2.0, len(panel)))
+    ddf = dd.from_pandas(frame, npartitions=5)
+    est = seqscale.StandardScaler(unseen="pooled").fit(ddf, groups="id", sample_weight="w")
+    want = seqscale.StandardScaler(unseen="pooled").fit(
+        frame[["id", "load", "temp"]], groups="id", sample_weight=frame["w"].to_numpy()
+    )
+    np.testing.assert_array_equal(est.series_, want.series_)  # compact integers: sorted
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), rtol=1e-12)
+    np.testing.assert_allclose(est.n_samples_seen_, want.n_samples_seen_, rtol=1e-14)  # weight sums
+    new = frame[["id", "load", "temp"]].iloc[:1000].assign(id=lambda f: f["id"] + 10_000)  # unseen
+    got = est.transform(dd.from_pandas(new, npartitions=2), groups="id").compute()
+    np.testing.assert_allclose(
+        got[["load", "temp"]].to_numpy(),
+        want.transform(new, groups="id")[["load", "temp"]].to_numpy(),
+        rtol=1e-12,
+    )
+    strict = seqscale.StandardScaler().fit(ddf[["id", "load", "temp"]], groups="id")
+    with pytest.raises(seqscale.UnseenSeriesError):
+        strict.transform(dd.from_pandas(new, npartitions=2), groups="id").compute()
+
+
+def test_per_series_refusals(client, panel):
+    ddf = dd.from_pandas(panel, npartitions=2)
+    with pytest.raises(ParameterError, match="'nope'"):
+        seqscale.StandardScaler().fit(ddf, groups="nope")
+    with pytest.raises(ParameterError, match="RobustScaler"):
+        seqscale.RobustScaler().fit(ddf, groups="id")
+    grouped = seqscale.StandardScaler().fit(ddf, groups="id")
+    with pytest.raises(ParameterError, match="groups="):
+        grouped.transform(ddf[["load", "temp"]])
+    plain = seqscale.StandardScaler().fit(ddf[["load", "temp"]])
+    with pytest.raises(ParameterError, match="without groups"):
+        plain.transform(ddf, groups="id")
+
+
+# ---------------------------------------------------------------------------- Series, check
+def test_dask_series_in_and_out(client, data):
+    values = pd.Series(data[:30_000, 1], name="flow")
+    series = dd.from_pandas(values, npartitions=3)
+    est = seqscale.StandardScaler().fit(series)
+    want = seqscale.StandardScaler().fit(values)
+    _assert_same_fit(est, want)
+    out = est.transform(series)
+    assert sd.is_dask(out) and out.ndim == 1 and out.name == "flow"
+    pd.testing.assert_series_equal(out.compute(), want.transform(values), rtol=1e-12)
+
+
+def test_check_is_a_reduction_equal_to_in_memory(client, data, X):
+    est = seqscale.MinMaxScaler().fit(data[:100_000])
+    pd.testing.assert_frame_equal(est.check(X), est.check(data), rtol=1e-12)
+    frame = pd.DataFrame(data[:40_000], columns=[f"c{i}" for i in range(8)], index=np.arange(40_000) * 2 + 5)
+    named = seqscale.StandardScaler().fit(frame.iloc[:10_000])
+    got = named.check(dd.from_pandas(frame, npartitions=4))
+    pd.testing.assert_frame_equal(got, named.check(frame), rtol=1e-12)
+    assert got["first_row"].notna().any()  # index labels of the first value outside
+
+
+def test_check_does_not_gather_the_data(client):
+    """The report of a 4 GB array (generated on the workers) is computed without bringing it to
+    the client: only per-chunk counts travel."""
+    import dask
+
+    rng = da.random.default_rng(1)
+    big = rng.normal(size=(50_000_000, 10), chunks=(1_000_000, 10))
+    est = seqscale.StandardScaler().fit(np.random.default_rng(0).normal(size=(1_000, 10)))
+    graph = sd._array_reduction(big, None, None, None)  # the same shape of reduction check uses
+    assert len(dict(graph.__dask_graph__())) < 200
+    with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
+        report = est.check(big[:2_000_000])
+    assert int(report["n"].iloc[0]) == 2_000_000 and (report["n_above"] > 0).all()
+
+
+# ---------------------------------------------------------------------------- separate processes
+_NO_SEQSCALE = """
+import os, sys
+# a worker on a machine without seqscale: its import paths lose the package
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in str(getattr(f, "__module__", "")).lower()]
+sys.path[:] = [p for p in sys.path if not os.path.isdir(os.path.join(p or ".", "seqscale"))]
+"""
+
+
+@pytest.mark.slow
+def test_cluster_of_separate_processes(tmp_path, panel):
+    """``dask scheduler`` and ``dask worker`` processes started here: the fits equal the in-memory
+    ones; a worker that cannot import seqscale is named in one clear error."""
+    import os
+    import shutil
+    import time
+    from pathlib import Path
+
+    cli = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    if cli is None:
+        pytest.skip("the dask command line is not installed")
+    root = str(Path(seqscale.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    address_file = tmp_path / "scheduler.json"
+    common = ["--no-dashboard"]
+    procs = [
+        subprocess.Popen(
+            [
+                cli,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(address_file),
+                *common,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker = [cli, "worker", "--scheduler-file", str(address_file), "--nthreads", "1", *common]
+        for i in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [*worker, "--name", f"good-{i}"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        with distributed.Client(scheduler_file=str(address_file), timeout=60) as c:
+            c.wait_for_workers(2, timeout=120)
+            ddf = dd.from_pandas(panel, npartitions=6)
+            est = seqscale.StandardScaler().fit(ddf, groups="id")
+            want = seqscale.StandardScaler().fit(panel, groups="id")
+            np.testing.assert_array_equal(est.series_, want.series_)
+            np.testing.assert_allclose(est.affine_.scale, want.affine_.scale, rtol=1e-13)
+            got = est.transform(ddf, groups="id").compute()
+            np.testing.assert_allclose(
+                got[["load", "temp"]].to_numpy(),
+                want.transform(panel, groups="id")[["load", "temp"]].to_numpy(),
+                rtol=1e-12,
+                atol=1e-12,
+            )
+            on_workers = {w["name"] for w in c.scheduler_info()["workers"].values()}
+            assert on_workers == {"good-0", "good-1"}
+
+            preload = tmp_path / "no_seqscale.py"
+            preload.write_text(_NO_SEQSCALE)
+            procs.append(
+                subprocess.Popen(
+                    [*worker, "--name", "bare", "--preload", str(preload)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            c.wait_for_workers(3, timeout=120)
+            bare = [a for a, w in c.scheduler_info()["workers"].items() if w["name"] == "bare"]
+            with pytest.raises(seqscale.InputError, match="cannot import seqscale") as err:
+                seqscale.StandardScaler().fit(ddf[["load", "temp"]])
+            assert bare[0] in str(err.value)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.mark.parametrize("cls", [seqscale.MeanAbsScaler, seqscale.RobustScaler])
+def test_extra_statistics_through_the_registry(client, data, cls):
+    """Methods with a statistic besides the moments (the registry's protocol) reduce on Dask."""
+    frame = pd.DataFrame(data[:30_000], columns=[f"c{i}" for i in range(8)])
+    ddf = dd.from_pandas(frame, npartitions=5)
+    est, want = cls().fit(ddf), cls().fit(frame)
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), rtol=1e-13)
+    got = est.transform(ddf).compute()
+    np.testing.assert_allclose(got.to_numpy(), want.transform(frame).to_numpy(), rtol=1e-12)
+    arr = cls().fit(da.from_array(data[:30_000], chunks=(4_000, 8)))
+    np.testing.assert_allclose(arr.affine_.scale, want.affine_.scale, rtol=1e-13)

@@ -244,3 +244,80 @@ def test_transform_file_errors(files, frame, tmp_path):
 def test_moments_fold_matches_batches(files, frame):
     est = stream.fit_file(files["csv"], batch_size=25_000)
     np.testing.assert_allclose(est.stats_.m2, Moments.from_array(frame[NUMERIC].to_numpy()).m2, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- per series
+@pytest.fixture(scope="module")
+def panel_file(tmp_path_factory):
+    """A panel of 2,000 series in random row order, in row groups much smaller than the file."""
+    rng = np.random.default_rng(5)
+    n = 60_000
+    ids = rng.integers(0, 2_000, n)
+    frame = pd.DataFrame(
+        {
+            "id": np.char.add("s", ids.astype(str)).astype(object),
+            "load": rng.normal(500.0, 20.0, n) + ids,
+            "site": rng.choice(["a", "b"], n),
+            "temp": rng.gamma(2.0, 3.0, n),
+        }
+    )
+    frame.loc[rng.random(n) < 0.02, "temp"] = np.nan
+    folder = tmp_path_factory.mktemp("panel")
+    path = folder / "panel.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=4_000)
+    csv_frame = frame.assign(id=ids)  # integer ids in a CSV: read back as numbers
+    return frame, path, csv_frame, io.write_table(csv_frame, folder / "panel.csv")
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_fit_file_per_series_equals_in_memory(panel_file, tmp_path, method, kind):
+    frame, parquet, csv_frame, csv = panel_file
+    data, path = (frame, parquet) if kind == "parquet" else (csv_frame, csv)
+    got = stream.fit_file(path, method, groups="id", batch_size=3_000)
+    want = METHODS[method]().fit(data[["id", "load", "temp"]], groups="id")
+    assert list(got.feature_names_in_) == ["load", "temp"]
+    np.testing.assert_array_equal(got.series_, want.series_)  # same ids, same order
+    for field in ("count", "mean", "m2", "min", "max"):
+        np.testing.assert_allclose(
+            getattr(got.series_stats_, field), getattr(want.series_stats_, field), rtol=1e-13
+        )
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(got.affine_, attr), getattr(want.affine_, attr), rtol=1e-13)
+    np.testing.assert_array_equal(got.n_samples_seen_, want.n_samples_seen_)
+    out = stream.transform_file(got, path, tmp_path / "out.parquet", groups="id", batch_size=7_000)
+    back = io.read_table(out)
+    expected = want.transform(data[["id", "load", "temp"]], groups="id")
+    np.testing.assert_allclose(
+        back[["load", "temp"]].to_numpy(), expected[["load", "temp"]].to_numpy(), rtol=1e-12, atol=1e-12
+    )
+    assert back["site"].tolist() == data["site"].tolist()  # other columns pass through
+
+
+def test_per_series_file_unseen_policy_and_errors(panel_file, tmp_path):
+    frame, path, _, _ = panel_file
+    train = tmp_path / "train.parquet"
+    io.write_table(frame[frame["id"] != "s7"].reset_index(drop=True), train)
+    strict = stream.fit_file(train, "standard", groups="id")
+    with pytest.raises(seqscale.UnseenSeriesError, match="s7"):
+        stream.transform_file(strict, path, tmp_path / "x.parquet", groups="id")
+    assert not (tmp_path / "x.parquet").exists()  # nothing partial left
+    pooled = stream.fit_file(train, "standard", groups="id", unseen="pooled")
+    out = io.read_table(stream.transform_file(pooled, path, tmp_path / "y.parquet", groups="id"))
+    want = pooled.transform(frame[["id", "load", "temp"]], groups="id")
+    np.testing.assert_allclose(
+        out[["load", "temp"]].to_numpy(), want[["load", "temp"]].to_numpy(), rtol=1e-12
+    )
+    with pytest.raises(ParameterError, match="groups="):
+        stream.transform_file(pooled, path, tmp_path / "z.parquet")
+    with pytest.raises(DataFileError, match="'nope'"):
+        stream.fit_file(path, "standard", groups="nope")
+    with pytest.raises(ParameterError, match="RobustScaler"):
+        stream.fit_file(path, "robust", groups="id")
+
+
+def test_fit_file_meanabs_through_the_registry(files, frame):
+    got = stream.fit_file(files["parquet"], seqscale.MeanAbsScaler(), columns=NUMERIC, batch_size=70_000)
+    want = seqscale.MeanAbsScaler().fit(frame[NUMERIC])
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(got.affine_, attr), getattr(want.affine_, attr), rtol=1e-13)

@@ -14,26 +14,29 @@ sweep, streaming, Dask — derives its coefficients here, so the rule is applied
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from seqscale.core.affine import Affine
+from seqscale.core.extras import AbsMeanStatistic, QuantileStatistic
+from seqscale.core.registry import Method, declare
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError
 
 __all__ = [
-    "METHODS",
     "constant_channels",
     "maxabs",
     "minmax",
     "maxabs_bound",
+    "meanabs",
+    "meanabs_divisor",
     "negligible_spread",
     "robust",
     "robust_spread",
     "standard",
     "standard_spread",
 ]
-
-METHODS = ("minmax", "standard", "robust", "maxabs")
 
 
 def _override(data: np.ndarray, domain: np.ndarray | None) -> np.ndarray:
@@ -272,3 +275,74 @@ def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
         np.where(unit, moments.min, -bound),
         np.where(unit, moments.max, bound),
     )
+
+
+def meanabs_divisor(
+    moments: Moments, mean_abs: np.ndarray, minimum_scale: float = 1e-10, default: np.ndarray | None = None
+) -> np.ndarray:
+    """The mean of ``|x|`` each channel is divided by (``scale_``), as GluonTS's ``MeanScaler``.
+
+    A channel that saw no value takes ``default`` (the pooled mean of ``|x|`` of all series in
+    a per-series fit; GluonTS: the batch's); every divisor is at least ``minimum_scale`` (an
+    all-zero series stays 0).
+
+    Examples
+    --------
+    >>> zeros = [0.0, 0.0]
+    >>> m = Moments.from_arrays(count=[2.0, 3.0], mean=zeros, m2=zeros, min=zeros, max=zeros)
+    >>> meanabs_divisor(m, np.array([2.5, 0.0])).tolist()
+    [2.5, 1e-10]
+    """
+    divisor = np.asarray(mean_abs, dtype=np.float64)
+    if default is not None:
+        divisor = np.where(moments.count > 0, divisor, default)
+    _refuse(np.isinf(divisor), "the mean absolute value overflows float64")
+    return np.maximum(np.where(np.isnan(divisor), 0.0, divisor), minimum_scale)
+
+
+def meanabs(
+    moments: Moments, mean_abs: np.ndarray, minimum_scale: float = 1e-10, default: np.ndarray | None = None
+) -> Affine:
+    """Divide by the mean absolute value (DeepAR's scaling): ``y = x / max(mean|x|, minimum_scale)``."""
+    divisor = meanabs_divisor(moments, mean_abs, minimum_scale, default)
+    scale = _reciprocal(divisor, np.zeros(divisor.shape, dtype=bool))
+    zeros = np.zeros_like(scale)
+    return Affine(zeros, scale, zeros.copy(), moments.min.copy(), moments.max.copy())
+
+
+def _pair(bounds: Any) -> tuple[float, float]:
+    return tuple(float(v) for v in bounds)
+
+
+declare(
+    Method(
+        "minmax",
+        minmax,
+        domain={"bounds": ("low", "high")},
+        plan_bounds="pair",
+        bounds_params=lambda b: {"bounds": _pair(b)},
+        plan_params=("feature_range",),
+        output="feature_range",
+    )
+)
+declare(
+    Method(
+        "standard",
+        standard,
+        domain={"mean": ("mean",), "std": ("std",)},
+        plan_bounds="mean_std",
+        bounds_params=lambda b: {"mean": float(b["mean"]), "std": float(b["std"])},
+    )
+)
+declare(Method("robust", robust, extra=QuantileStatistic))
+declare(
+    Method(
+        "maxabs",
+        maxabs,
+        domain={"max_abs": ("max_abs",)},
+        plan_bounds="pair",
+        bounds_params=lambda b: {"max_abs": max(abs(float(v)) for v in b)},
+        output=(-1.0, 1.0),
+    )
+)
+declare(Method("meanabs", meanabs, extra=AbsMeanStatistic))

@@ -90,25 +90,23 @@ class Moments:
         """Build from named arrays (``count``, ``mean``, ``m2``, ``min``, ``max``)."""
         return cls(*(np.asarray(arrays[f], dtype=np.float64) for f in _FIELDS))
 
-    def merge(self, other: Moments, delta: np.ndarray | None = None) -> Moments:
-        """Exact combination of two sets of statistics (Chan et al.).
+    def merge(self, other: Moments) -> Moments:
+        """Exact combination of two sets of statistics (Chan et al.), in any order.
 
-        ``delta`` (``other.mean - self.mean``) may be given when it is known more precisely than
-        the difference of the two rounded means, e.g. from data centred on ``self.mean``.
+        The means' rounding residuals (``mean_lo``, kept by :meth:`from_array`) make the
+        difference of means that Chan's update needs exact, so that any split of the data,
+        merged in any order, gives the one-pass statistics to rounding.
         """
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            rounded = other.mean - self.mean
-            delta = rounded if delta is None else np.where(self.count > 0, delta, rounded)
-            n, step, cross = _chan(self.count, other.count, delta)
-        m2 = self.m2 + other.m2 + cross
-        return Moments(n, self.mean + step, m2, np.fmin(self.min, other.min), np.fmax(self.max, other.max))
+        delta = _mean_delta(self, other)
+        return _combine(self, other, delta, other.m2)
 
     def update(self, rows: np.ndarray, weight: np.ndarray | None = None) -> tuple[Moments, Moments]:
         """Merge the statistics of more rows (optionally weighted); returns ``(merged, batch)``.
 
         The batch is also measured centred on the current mean, so the difference of means
         that Chan's update needs is exact rather than the difference of two rounded means:
-        streaming ``1e9 + N(0, 1)`` in 100 chunks keeps the std right to about 1e-15.
+        streaming ``1e9 + N(0, 1)`` in 100 chunks keeps the std right to about 1e-15. The
+        merge itself is :meth:`merge`'s one formula.
         """
         batch = Moments.from_array(rows, weight)
         if not np.any(self.count > 0):
@@ -119,16 +117,8 @@ class Moments:
         with np.errstate(all="ignore"):
             centred = Moments.from_array(np.subtract(rows, pivot, dtype=np.float64), weight)
             delta = np.where(seen, centred.mean - low, batch.mean)  # exact mean_b - mean_a
-            n, step, cross = _chan(self.count, batch.count, delta)  # as in merge
-            mean = self.mean + step
-            residual = np.where(seen, (self.mean - mean) + step + low, 0.0)  # two-sum: exact part lost
-            rounded = mean + residual  # renormalize: ``mean`` stays the correctly rounded high part
-            residual = residual - (rounded - mean)
-            mean = rounded
-        m2 = self.m2 + centred.m2 + cross  # the batch's m2 measured centred: more precise
-        return Moments(
-            n, mean, m2, np.fmin(self.min, batch.min), np.fmax(self.max, batch.max), residual
-        ), batch
+        # the batch's m2 measured centred: more precise
+        return _combine(self, batch, delta, np.where(seen, centred.m2, batch.m2)), batch
 
     def pooled(self) -> Moments:
         """Merge the rows of a ``(series, channels)`` table into one ``(channels,)`` set.
@@ -176,12 +166,44 @@ class Moments:
         return {f: getattr(self, f) for f in _FIELDS}
 
 
+def _mean_delta(a: Moments, b: Moments) -> np.ndarray:
+    """``mean_b - mean_a`` including the means' rounding residuals."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        delta = b.mean - a.mean
+        if a.mean_lo is not None:
+            delta = delta - a.mean_lo
+        if b.mean_lo is not None:
+            delta = delta + b.mean_lo
+    return delta
+
+
+def _combine(a: Moments, b: Moments, delta: np.ndarray, m2_b: np.ndarray) -> Moments:
+    """The one merge formula: Chan's update of ``a`` by ``b`` (``delta = mean_b - mean_a``,
+    ``m2_b`` the batch's centred sum of squares), carrying the mean's rounding residual."""
+    low = np.zeros_like(a.mean) if a.mean_lo is None else a.mean_lo
+    low_b = np.zeros_like(b.mean) if b.mean_lo is None else b.mean_lo
+    with np.errstate(all="ignore"):
+        n, step, cross = _chan(a.count, b.count, delta)
+        mean = a.mean + step
+        residual = (a.mean - mean) + step + low  # two-sum: the exact part the addition lost
+        rounded = mean + residual  # renormalize: ``mean`` stays the correctly rounded high part
+        residual = residual - (rounded - mean)
+        mean = rounded
+        empty_a = ~(a.count > 0)  # nothing to merge into: the other side, residual included
+        mean = np.where(empty_a, b.mean, mean)
+        residual = np.where(empty_a, low_b, np.where(b.count > 0, residual, low))
+        mean = np.where(~empty_a & ~(b.count > 0), a.mean, mean)
+        m2 = a.m2 + m2_b + cross
+    return Moments(n, mean, m2, np.fmin(a.min, b.min), np.fmax(a.max, b.max), residual)
+
+
 def _chan(na: np.ndarray, nb: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chan's update for counts (or weight totals) ``na``, ``nb`` and ``delta = mean_b - mean_a``.
 
     Returns ``n = na + nb``, the shift of the mean ``delta * nb / n`` and the between-sets part
     of ``m2``, ``delta**2 * na * nb / n`` (0 when either side is empty). The one formula of
-    :meth:`Moments.merge` and :meth:`Moments.update`; callers silence floating-point warnings.
+    :meth:`Moments.merge` and :meth:`Moments.update` (through ``_combine``); callers silence
+    floating-point warnings.
     """
     n = na + nb
     share_b = np.where(n > 0, nb / np.where(n > 0, n, 1), 0.0)

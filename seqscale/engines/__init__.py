@@ -1,7 +1,7 @@
 """Engines: the same reduction (``Moments`` merge) and map (``Affine``) outside one in-memory array.
 
-* :mod:`seqscale.engines.dask` — Dask arrays and DataFrames: a tree reduction of per-chunk
-  statistics, and a lazy block-wise transform.
+* :mod:`seqscale.engines.dask` — Dask arrays and DataFrames: dask's reductions of per-chunk
+  statistics (per feature, or per series merged by id), and lazy block-wise transforms.
 
 Larger-than-memory CSV and Parquet files are streamed batch by batch by
 :mod:`seqscale.files.stream` with the block helpers below. The engines sit below the scalers: they
@@ -15,6 +15,7 @@ of rows to statistics and apply a map with the out-of-range policy to one block.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from seqscale.core import kernels as _kernels
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import OutOfRangeError, OutOfRangeWarning
+from seqscale.frames import panel
 from seqscale.frames.values import raise_infinite
 
 __all__ = ["is_dask"]
@@ -66,6 +68,97 @@ def _block_stats(
     if weight is not None:
         return Moments.from_array(rows, weight), float(weight.sum()), rows, weight
     return Moments.from_array(rows), int(rows.shape[0]), rows, None
+
+
+class GroupStats:
+    """Per-series statistics of some rows: the series ids (in order of first appearance), one
+    row of ``Moments`` per series (with each mean's rounding residual), and the rows seen (or
+    their total weight).
+
+    Two of them merge by id (:meth:`merge`, ``Moments.merge``'s one formula), so any split of
+    the rows, merged in order, gives the table of the one-pass fit (ids in the same order, values
+    to about 1e-15 relative even for data far from zero).
+    """
+
+    __slots__ = ("ids", "n_rows", "seen", "table")
+
+    def __init__(self, ids: np.ndarray, table: Moments, n_rows: int | float, seen: int | None = None) -> None:
+        self.ids, self.table, self.n_rows = ids, table, n_rows
+        self.seen = int(n_rows) if seen is None else seen  # rows (n_rows may be a weight)
+
+    @classmethod
+    def from_rows(
+        cls, rows: np.ndarray, ids: np.ndarray, mask_value: Any = None, weight: np.ndarray | None = None
+    ) -> GroupStats:
+        """Statistics of ``rows`` per id (padding rows dropped)."""
+        padded = _padding(rows, mask_value)
+        if padded is not None:
+            rows, ids = rows[~padded], ids[~padded]
+            weight = None if weight is None else weight[~padded]
+        n = rows.shape[0]
+        codes, found = panel.encode_new(np.empty(0, dtype=object), ids, n, (n,))
+        table = Moments.from_groups(rows, codes, len(found), weight)
+        if table.mean_lo is None:
+            table = dataclasses.replace(table, mean_lo=_mean_residual(rows, codes, table, weight))
+        return cls(found, table, int(n) if weight is None else float(weight.sum()), int(n))
+
+    def merge(self, other: GroupStats) -> GroupStats:
+        """Both tables merged by id; ids of ``other`` not in ``self`` are appended in order."""
+        if len(self.ids) == 0:
+            return other
+        n_other = len(other.ids)
+        codes, ids = panel.encode_new(self.ids, other.ids, n_other, (n_other,))
+        n_features = self.table.count.shape[-1]
+        grown = len(ids) - len(self.ids)
+        table = _with_residual(self.table.concat(Moments.empty((grown, n_features))), self.table, grown)
+        placed = Moments.empty((len(ids), n_features))
+        for field in ("count", "mean", "m2", "min", "max"):
+            getattr(placed, field)[codes] = getattr(other.table, field)
+        placed_lo = np.zeros_like(placed.mean)
+        placed_lo[codes] = _residual(other.table)
+        placed = dataclasses.replace(placed, mean_lo=placed_lo)
+        return GroupStats(ids, table.merge(placed), self.n_rows + other.n_rows, self.seen + other.seen)
+
+    def ordered(self) -> GroupStats:
+        """The series in the order a one-pass fit gives them: sorted when the ids are compact
+        integers (see :func:`seqscale.frames.panel.encode_new`), else as first seen."""
+        ids = self.ids
+        if ids.dtype == object and len(ids) and all(isinstance(v, (int, np.integer)) for v in ids):
+            ids = ids.astype(np.int64)
+        if ids.dtype.kind not in "iu" or len(ids) == 0:
+            return GroupStats(ids, self.table, self.n_rows, self.seen)
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo > 4 * self.seen + 1024:
+            return GroupStats(ids, self.table, self.n_rows, self.seen)
+        order = np.argsort(ids, kind="stable")
+        return GroupStats(ids[order], self.table.take(order), self.n_rows, self.seen)
+
+
+def _residual(table: Moments) -> np.ndarray:
+    return np.zeros_like(table.mean) if table.mean_lo is None else table.mean_lo
+
+
+def _with_residual(grown: Moments, old: Moments, extra_rows: int) -> Moments:
+    """``grown`` (``old`` with ``extra_rows`` empty series appended) with ``old``'s residuals."""
+    lo = np.concatenate([_residual(old), np.zeros((extra_rows, old.mean.shape[-1]))])
+    return dataclasses.replace(grown, mean_lo=lo)
+
+
+def _mean_residual(
+    rows: np.ndarray, codes: np.ndarray, table: Moments, weight: np.ndarray | None
+) -> np.ndarray:
+    """Per (group, channel) the mean of ``x - mean`` (NaN left out): what rounding took off the mean."""
+    lo = np.zeros_like(table.mean)
+    n_groups = table.mean.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j in range(rows.shape[1]):
+            centred = rows[:, j] - table.mean[codes, j]
+            if weight is not None:
+                centred = centred * weight
+            centred = np.where(np.isnan(centred), 0.0, centred)
+            total = np.bincount(codes, weights=centred, minlength=n_groups)
+            lo[:, j] = np.where(table.count[:, j] > 0, total / table.count[:, j], 0.0)
+    return lo
 
 
 def _apply_block(

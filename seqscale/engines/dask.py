@@ -1,12 +1,14 @@
-"""Scaling Dask arrays and DataFrames: a tree reduction of statistics and a lazy block-wise map.
+"""Scaling Dask arrays and DataFrames through dask's own reductions and a lazy block-wise map.
 
 Fitting never computes the collection in one piece: every chunk (or partition) is reduced to its
-:class:`~seqscale.core.stats.Moments` — ``count, mean, m2, min, max`` per feature, packed with the
-chunk's row count as a small ``(6, n_features)`` float64 array — and the packed statistics are
-merged pairwise (Chan's update) in a binary tree of tasks, so the result equals the in-memory fit
-to rounding whatever the chunking. The robust scaler merges per-chunk quantile sketches the same
-way. ``transform`` is lazy: ``map_blocks`` / ``map_partitions`` apply the fitted affine map to
-each block, keeping chunks, dtype and DataFrame metadata.
+:class:`~seqscale.core.stats.Moments` — ``count, mean, m2, min, max`` per feature — with its row
+count and, for methods that need one, the method's extra statistic (the method registry's
+protocol: robust's quantile sketches, meanabs' mean of ``|x|``); ``dask.array.reduction`` (arrays)
+or ``DataFrame.reduction`` (frames) merges them in dask's tree of combine tasks (Chan's update), so
+the result equals the in-memory fit to rounding whatever the chunking. Per series
+(``groups="id"`` on a DataFrame), each partition gives per-series statistics that merge by id.
+``transform`` is lazy: ``map_blocks`` / ``map_partitions`` apply the fitted map to each block,
+keeping chunks, dtype and DataFrame metadata; ``check`` is one more reduction.
 
 dask is imported inside the functions of this module only; :func:`is_dask` does not import it.
 
@@ -30,13 +32,13 @@ To run on a cluster, connect a client first; the computations above then run on 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
-from seqscale.engines import _apply_block, _block_stats, is_dask
+from seqscale.engines import GroupStats, _apply_block, _block_stats, _padding, is_dask
 from seqscale.errors import (
     FeatureMismatchError,
     InputError,
@@ -48,27 +50,28 @@ from seqscale.frames.values import check_weights
 
 __all__ = ["apply", "fit", "fit_moments", "fit_statistics", "is_dask", "prepare", "transform"]
 
-_ROWS = 5  # index of the row count in a packed statistics array
+
+# ---------------------------------------------------------------------------- partial results
+class _Partial:
+    """Statistics of some chunks: moments, rows seen (or total weight), and the method's extra
+    statistic (the registry's protocol: robust's quantile sketches, meanabs' mean of |x|)."""
+
+    __slots__ = ("extra", "moments", "n_rows")
+
+    def __init__(self, moments: Moments, n_rows: int | float, extra: Any) -> None:
+        self.moments, self.n_rows, self.extra = moments, n_rows, extra
+
+    def merge(self, other: _Partial) -> _Partial:
+        extra = None if self.extra is None else self.extra.merge(other.extra)
+        return _Partial(self.moments.merge(other.moments), self.n_rows + other.n_rows, extra)
 
 
-# ---------------------------------------------------------------------------- packing
-def _pack(moments: Moments, n_rows: int) -> np.ndarray:
-    packed = np.empty((6, moments.count.shape[-1]), dtype=np.float64)
-    for i, values in enumerate((moments.count, moments.mean, moments.m2, moments.min, moments.max)):
-        packed[i] = values
-    packed[_ROWS] = n_rows
-    return packed
-
-
-def _unpack(packed: np.ndarray) -> tuple[Moments, float]:
-    n_rows = float(packed[_ROWS, 0]) if packed.size else 0.0  # a row count, or a total weight
-    return Moments(*(packed[i].copy() for i in range(5))), n_rows
-
-
-def _merge_packed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ma, na = _unpack(a)
-    mb, nb = _unpack(b)
-    return _pack(ma.merge(mb), na + nb)
+def _merge_all(parts: list) -> Any:
+    """Merge partial results in order (their order is the order of the rows)."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.merge(part)
+    return result
 
 
 # ---------------------------------------------------------------------------- chunk functions
@@ -110,28 +113,42 @@ def _block_weights(block: Any, weight: Any) -> tuple[Any, np.ndarray | None]:
     return block, w
 
 
-def _chunk_moments(block: Any, mask_value: Any, weight: Any = None) -> np.ndarray:
+def _chunk_partial(block: Any, mask_value: Any, extra: Any, weight: Any = None) -> _Partial:
+    """Statistics of one chunk (an ndarray or a pandas partition, with its weights)."""
     block, w = _block_weights(block, weight)
-    moments, n_rows, _, _ = _block_stats(_block_rows(block), mask_value, w)
-    return _pack(moments, n_rows)
+    moments, n_rows, rows, w = _block_stats(_block_rows(block), mask_value, w)
+    return _Partial(moments, n_rows, None if extra is None else extra.from_rows(rows, None, 1, w))
 
 
-def _chunk_sketches(block: Any, mask_value: Any, weight: Any = None) -> list[QuantileSketch]:
-    block, w = _block_weights(block, weight)
-    _, _, rows, w = _block_stats(_block_rows(block), mask_value, w)
-    return [QuantileSketch.from_values(column, weights=w) for column in rows.T]
-
-
-def _merge_sketches(a: list[QuantileSketch], b: list[QuantileSketch]) -> list[QuantileSketch]:
-    return [x.merge(y) for x, y in zip(a, b)]
+def _chunk_groups(part: Any, by: str, mask_value: Any, weight: str | None) -> GroupStats:
+    """Per-series statistics of one partition, the series named by its column ``by``."""
+    ids = part[by].to_numpy()
+    features = part.drop(columns=[by])
+    features, w = _block_weights(features, weight)
+    if len(features) == 0:
+        return GroupStats(np.empty(0, dtype=object), Moments.empty((0, features.shape[1])), 0)
+    if part[by].isna().any():
+        raise InputError(f"the id column {by!r} holds missing values; every row needs a series id.")
+    return GroupStats.from_rows(_block_rows(features), ids, mask_value, w)
 
 
 # ---------------------------------------------------------------------------- collections
 def _is_frame(X: Any) -> bool:
-    return hasattr(X, "columns") and hasattr(X, "map_partitions")
+    return hasattr(X, "columns") and hasattr(X, "map_partitions") and getattr(X, "ndim", 2) == 2
 
 
-def _check_collection(X: Any) -> None:
+def _is_series(X: Any) -> bool:
+    return hasattr(X, "to_frame") and hasattr(X, "map_partitions") and getattr(X, "ndim", 2) == 1
+
+
+def _as_frame(X: Any) -> Any:
+    """A Dask Series as a one-column DataFrame (its name, or ``x0``, is the feature name)."""
+    if is_dask(X) and _is_series(X):
+        return X.to_frame(name=X.name if X.name is not None else "x0")
+    return X
+
+
+def _check_collection(X: Any, skip: str | None = None) -> None:
     if not is_dask(X):
         raise InputTypeError(f"expected a Dask array or DataFrame, got {type(X).__name__}.")
     if not _is_frame(X) and not hasattr(X, "map_blocks"):
@@ -139,7 +156,7 @@ def _check_collection(X: Any) -> None:
             f"{type(X).__name__}: pass a Dask array or DataFrame (a Dask Series: use .to_frame())."
         )
     if _is_frame(X):
-        _check_frame_dtypes(X)
+        _check_frame_dtypes(X, skip)
     elif X.ndim not in (1, 2, 3):
         raise InputError(
             f"expected a 1D, 2D [rows, features] or 3D [samples, timesteps, features] Dask array; "
@@ -149,8 +166,10 @@ def _check_collection(X: Any) -> None:
         raise InputTypeError(f"the Dask array has dtype {X.dtype}; seqscale scales numbers.")
 
 
-def _check_frame_dtypes(X: Any) -> None:
+def _check_frame_dtypes(X: Any, skip: str | None = None) -> None:
     for name, dtype in X.dtypes.items():
+        if name == skip:
+            continue
         kind = getattr(dtype, "kind", "O")
         if kind not in "fiu":
             raise InputTypeError(
@@ -166,45 +185,101 @@ def _features_whole(X: Any) -> Any:
     return X
 
 
-def _blocks(X: Any) -> list:
-    """The chunks (or partitions) as a flat list of delayed objects."""
-    if _is_frame(X):
-        return list(X.to_delayed())
-    return list(np.asarray(_features_whole(X).to_delayed(), dtype=object).ravel())
-
-
-def _tree(items: list, combine: Any) -> Any:
-    """Pairwise (binary tree) combination of delayed values: ceil(log2(n)) rounds."""
-    from dask import delayed
-
-    merge = delayed(combine, pure=True)
-    while len(items) > 1:
-        paired = [merge(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
-        items = paired + ([items[-1]] if len(items) % 2 else [])
-    return items[0]
-
-
-def _n_features(X: Any) -> int:
+def n_features(X: Any) -> int:
+    """The number of features of a Dask array, DataFrame or Series (1)."""
+    X = _as_frame(X)
     if _is_frame(X):
         return len(X.columns)
     return 1 if X.ndim == 1 else int(X.shape[-1])
 
 
-def _moments_graph(X: Any, mask_value: Any, weights: list | None = None) -> Any:
-    from dask import delayed
+# ---------------------------------------------------------------------------- reductions
+def _array_chunk(x, w=None, *, axis=None, keepdims=None, mask_value=None, extra=None, computing_meta=False):
+    if computing_meta:
+        return x
+    weight = None if w is None else np.asarray(w)[..., 0].reshape(-1)
+    if weight is not None:
+        check_weights(weight)
+    moments, n_rows, rows, weight = _block_stats(_block_rows(x), mask_value, weight)
+    return _Partial(moments, n_rows, None if extra is None else extra.from_rows(rows, None, 1, weight))
 
-    chunk = delayed(_chunk_moments, pure=True)
-    blocks = _blocks(X)
-    weights = [None] * len(blocks) if weights is None else weights
-    return _tree([chunk(b, mask_value, w) for b, w in zip(blocks, weights)], _merge_packed)
+
+def _array_combine(parts, axis=None, keepdims=None) -> _Partial:
+    return _merge_all(_flatten(parts))
 
 
-def _aligned(X: Any, sample_weight: Any) -> tuple[Any, list | None]:
-    """``X`` and one weight item per block of it (None, a column name, or a delayed block).
+def _flatten(parts: Any) -> list:
+    """The partial results of ``dask.array.reduction`` (nested lists over the reduced axes)."""
+    if not isinstance(parts, list):
+        return [parts]
+    return [leaf for part in parts for leaf in _flatten(part)]
 
-    A weight array is aligned with ``X``'s chunks along the samples; ``X`` is rechunked to be
-    whole along its other axes, so each block holds whole samples.
-    """
+
+def _array_reduction(X: Any, weights: Any, mask_value: Any, extra: Any) -> Any:
+    """``dask.array.reduction`` of a whole-feature array to one :class:`_Partial`."""
+    import dask.array as da
+
+    X = _features_whole(X)
+    if weights is not None:  # one weight per sample (or [sample, timestep]), broadcast to X
+        weights = weights.reshape(weights.shape + (1,) * (X.ndim - weights.ndim))
+    return da.reduction(
+        X,
+        partial(_array_chunk, mask_value=mask_value, extra=extra),
+        _array_combine,
+        combine=_array_combine,
+        axis=tuple(range(max(X.ndim - 1, 1))),
+        keepdims=False,
+        concatenate=False,
+        dtype=np.float64,
+        meta=np.empty(0),
+        weights=weights,
+        name="seqscale-statistics",
+    )
+
+
+def _boxed(result: Any) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"partial": [result]})
+
+
+def _frame_chunk(part: Any, **options: Any) -> Any:
+    return _boxed(_chunk_partial(part, **options))
+
+
+def _frame_groups_chunk(part: Any, **options: Any) -> Any:
+    return _boxed(_chunk_groups(part, **options))
+
+
+def _frame_combine(frame: Any) -> Any:
+    return _boxed(_merge_all(list(frame["partial"])))
+
+
+def _frame_aggregate(frame: Any) -> Any:
+    return _merge_all(list(frame["partial"]))
+
+
+def _frame_reduction(X: Any, chunk: Any, **options: Any) -> Any:
+    """``DataFrame.reduction``: each partition to a partial result, merged in partition order."""
+    return X.reduction(
+        chunk,
+        aggregate=_frame_aggregate,
+        combine=_frame_combine,
+        chunk_kwargs=options,
+        meta=object,
+        split_every=8,
+    )
+
+
+def _statistics_graph(X: Any, weights: Any, mask_value: Any, extra: Any) -> Any:
+    if _is_frame(X):
+        return _frame_reduction(X, _frame_chunk, mask_value=mask_value, extra=extra, weight=weights)
+    return _array_reduction(X, weights, mask_value, extra)
+
+
+def _aligned(X: Any, sample_weight: Any) -> tuple[Any, Any]:
+    """``X`` and its weights: None, a DataFrame's weight column name, or a Dask array aligned
+    with ``X``'s chunks along the samples (``X`` is made whole along its other axes)."""
     if sample_weight is None:
         return X, None
     if _is_frame(X):
@@ -212,7 +287,7 @@ def _aligned(X: Any, sample_weight: Any) -> tuple[Any, list | None]:
             raise ParameterError(
                 f"sample_weight={sample_weight!r}: for a Dask DataFrame, give the name of its weight column."
             )
-        return X, [sample_weight] * X.npartitions
+        return X, sample_weight
     if not is_dask(sample_weight) or not hasattr(sample_weight, "rechunk"):
         raise ParameterError(
             "sample_weight for a Dask array must be a Dask array with one weight per sample "
@@ -223,12 +298,14 @@ def _aligned(X: Any, sample_weight: Any) -> tuple[Any, list | None]:
     if tuple(sample_weight.shape) not in allowed:
         raise InputError(f"sample_weight.shape == {sample_weight.shape}, expected one of {allowed}.")
     X = X.rechunk(dict.fromkeys(range(1, X.ndim), -1))
-    w = sample_weight.rechunk({0: X.chunks[0], **({1: -1} if sample_weight.ndim == 2 else {})})
-    return X, list(np.asarray(w.to_delayed(), dtype=object).ravel())
+    w = sample_weight.astype(np.float64).rechunk(
+        {0: X.chunks[0], **({1: -1} if sample_weight.ndim == 2 else {})}
+    )
+    return X, w
 
 
 def fit_moments(X: Any, *, mask_value: float | None = None) -> Moments:
-    """Per-feature statistics of a Dask array or DataFrame by a tree reduction over its chunks.
+    """Per-feature statistics of a Dask array or DataFrame, reduced by dask over its chunks.
 
     Parameters
     ----------
@@ -252,10 +329,10 @@ def fit_moments(X: Any, *, mask_value: float | None = None) -> Moments:
     >>> fit_moments(da.from_array(x, chunks=(2, 2))).mean.tolist()
     [5.0, 6.0]
     """
+    X = _as_frame(X)
     _check_collection(X)
-
-    (packed,) = _compute(_moments_graph(X, mask_value))
-    return _unpack(packed)[0]
+    (result,) = _compute(_statistics_graph(X, None, mask_value, None))
+    return result.moments
 
 
 #: Dask configuration key: seconds a fit waits for the cluster's results (unset: no limit).
@@ -271,8 +348,10 @@ def _compute(*graphs: Any) -> tuple:
     import dask
 
     timeout = dask.config.get(TIMEOUT_KEY, None)
-    client = _active_client() if timeout is not None else None
-    if client is None:
+    client = _active_client()
+    if client is not None:
+        _check_workers(client)
+    if client is None or timeout is None:
         return dask.compute(*graphs)
     from distributed import TimeoutError as DaskTimeout
     from distributed import wait
@@ -289,6 +368,31 @@ def _compute(*graphs: Any) -> tuple:
             f"has {workers} worker(s); start workers or raise the timeout."
         ) from None
     return tuple(client.gather(futures))
+
+
+_CHECKED: set = set()  # (scheduler address, worker addresses) known to import seqscale
+
+
+def _check_workers(client: Any) -> None:
+    """Refuse, with one clear line, a cluster whose workers cannot import seqscale.
+
+    Tasks of seqscale's functions run on the workers: a worker without seqscale fails them, and
+    the scheduler would re-run them elsewhere (or fail much later, far from the cause).
+    """
+    workers = tuple(sorted(client.scheduler_info().get("workers", {})))
+    key = (client.scheduler.address, workers)
+    if not workers or key in _CHECKED:
+        return
+    import importlib.util
+
+    found = client.run(importlib.util.find_spec, "seqscale", on_error="return")  # none of ours
+    missing = [address for address, spec in found.items() if spec is None or isinstance(spec, Exception)]
+    if missing:
+        raise InputError(
+            f"Dask worker(s) {missing[:5]} cannot import seqscale: install seqscale (the same "
+            "version as the client, with its dask extra) on every worker of the cluster."
+        )
+    _CHECKED.add(key)
 
 
 def _active_client() -> Any:
@@ -313,8 +417,9 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     est : a seqscale scaler (MinMaxScaler, StandardScaler, MaxAbsScaler, RobustScaler)
     X : dask.array.Array (1D, 2D or 3D) or dask.dataframe.DataFrame of numeric columns
         DataFrame column names become ``feature_names_in_``.
-    groups : None
-        Per-series fits are in-memory only; passing groups raises ``ParameterError``.
+    groups : str, optional
+        For a DataFrame, the name of its series id column: one set of coefficients per series
+        (rows in any order), equal to the in-memory ``fit(frame, groups=...)``.
     sample_weight : str or dask.array.Array, optional
         For a DataFrame, the name of its weight column (not a feature); for an array, a Dask
         array of one weight per sample (or per [sample, timestep] of a 3D array), aligned with
@@ -326,7 +431,7 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
 
     Notes
     -----
-    The statistics are merged in a binary tree of tasks (:func:`fit_statistics`); one
+    The statistics are merged by dask's reduction (:func:`fit_statistics`); one
     ``dask.compute`` call runs it on the current scheduler (a ``distributed.Client`` when one is
     active). ``RobustScaler`` merges one quantile sketch per feature and chunk: exact while each
     feature has at most the sketch's capacity (200,000) values, otherwise within the recorded rank
@@ -342,41 +447,60 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     return est.fit(X, groups=groups, sample_weight=sample_weight)
 
 
-def prepare(X: Any, sample_weight: Any = None) -> tuple[Any, list | None, list[str] | None]:
-    """Check a collection to fit on: ``X`` (weights aligned), per-chunk weights, feature names."""
-    _check_collection(X)
+def prepare(X: Any, sample_weight: Any = None, groups: Any = None) -> tuple[Any, Any, list[str] | None]:
+    """Check a collection to fit on: ``X`` (weights aligned), its weights, the feature names
+    (without the weight and id columns; None for an array or a Series, as in memory)."""
+    series = is_dask(X) and _is_series(X)
+    X = _as_frame(X)
+    if groups is not None:
+        _check_groups(X, groups)
+    _check_collection(X, skip=groups)
     X, weights = _aligned(X, sample_weight)
     meta = X._meta  # noqa: SLF001 (dask's empty metadata frame; dask has no public accessor)
-    names = _layout.feature_names_of(meta) if _is_frame(X) else None
+    names = (
+        _layout.feature_names_of(meta.drop(columns=[groups]) if groups else meta) if _is_frame(X) else None
+    )
     if names is not None and isinstance(sample_weight, str):
         names = [n for n in names if n != sample_weight]
-    return X, weights, None if names is None else list(names)
+    return X, weights, None if names is None or series else list(names)
+
+
+def _check_groups(X: Any, groups: Any) -> None:
+    if not _is_frame(X) or not isinstance(groups, str):
+        raise ParameterError(
+            "groups= on Dask: give a Dask DataFrame and the name of its series id column "
+            "(e.g. scaler.fit(ddf, groups='id')); for a Dask array, put the ids in a DataFrame column."
+        )
+    if groups not in X.columns:
+        raise ParameterError(f"groups={groups!r} names no column; columns: {list(X.columns)[:10]}.")
 
 
 def fit_statistics(
-    X: Any, weights: list | None, *, mask_value: Any = None, sketch: bool = False
-) -> tuple[Moments, int | float, list[QuantileSketch] | None]:
+    X: Any, weights: Any, *, mask_value: Any = None, extra: Any = None
+) -> tuple[Moments, int | float, Any]:
     """Merged statistics of a collection checked by :func:`prepare`, in one ``dask.compute``.
 
     Returns the moments, the rows seen (their total weight for a weighted fit) and, with
-    ``sketch=True``, one merged quantile sketch per feature.
+    with ``extra`` (an extra-statistic class of the method registry), the merged extra statistic.
     """
-    graphs = [_moments_graph(X, mask_value, weights)]
-    if sketch:
-        from dask import delayed
-
-        chunk = delayed(_chunk_sketches, pure=True)
-        items = [chunk(b, mask_value, w) for b, w in zip(_blocks(X), weights or [None] * len(_blocks(X)))]
-        graphs.append(_tree(items, _merge_sketches))
-    results = _compute(*graphs)
-    moments, n_rows = _unpack(results[0])
-    n_rows = n_rows if weights is not None else int(n_rows)
+    (result,) = _compute(_statistics_graph(X, weights, mask_value, extra))
+    n_rows = result.n_rows if weights is not None else int(result.n_rows)
     if n_rows == 0:
         raise InputError(
             "the Dask collection holds no rows (or only padding rows); seqscale needs at least one "
             "observation to fit."
         )
-    return moments, n_rows, results[1] if len(results) > 1 else None
+    return result.moments, n_rows, result.extra
+
+
+def fit_group_statistics(X: Any, groups: str, weights: Any, *, mask_value: Any = None) -> GroupStats:
+    """Per-series statistics of a Dask DataFrame checked by :func:`prepare`: each partition's
+    statistics per id, merged by id in partition order (ids in order of first appearance)."""
+    graph = _frame_reduction(X, _frame_groups_chunk, by=groups, mask_value=mask_value, weight=weights)
+    (result,) = _compute(graph)
+    if result.n_rows == 0:
+        raise InputError("the Dask DataFrame holds no rows (or only padding rows); nothing to fit.")
+    return result
 
 
 # ---------------------------------------------------------------------------- transform
@@ -435,8 +559,14 @@ def apply(
     ``OutOfRangeWarning`` where the block runs — on a distributed cluster, in the worker's log —
     so prefer ``"error"`` or ``scaler.check`` on a sample there.
     """
+    if is_dask(X) and _is_series(X):  # a Series in, a Series out (as in memory)
+        options = {"inverse": inverse, "policy": policy, "mask_value": mask_value, "owner": owner}
+        frame = apply(X.to_frame(name="x0"), affine, names, fitted_names=None, **options)
+        return frame["x0"].rename(X.name)
     _check_collection(X)
-    n = _n_features(X)
+    if (client := _active_client()) is not None:
+        _check_workers(client)
+    n = n_features(X)
     if n != len(names):
         raise FeatureMismatchError(
             f"X has {n} features, but {owner} is expecting {len(names)} features as input."
@@ -473,6 +603,36 @@ def apply(
     )
 
 
+def apply_groups(X: Any, by: str, transform: Any, features: list[str] | None) -> Any:
+    """Lazily apply a per-series map to each partition of a Dask DataFrame.
+
+    ``transform(partition)`` maps one pandas partition (with its id column ``by``) to the scaled
+    partition, as the in-memory per-series ``transform`` does; it travels to the workers once
+    (one task shared by all partitions). ``features``: the fitted feature names, or None.
+    """
+    from dask import delayed
+
+    _check_groups(X, by)
+    _check_collection(X, skip=by)
+    if (client := _active_client()) is not None:
+        _check_workers(client)
+    have = [str(c) for c in X.columns if c != by]
+    if features is not None and have != [str(f) for f in features]:
+        raise FeatureMismatchError(
+            f"The feature names should match those that were passed during fit: got "
+            f"{have[:10]}, fitted {list(features)[:10]}."
+        )
+    meta = X._meta.copy()  # noqa: SLF001 (dask's metadata frame)
+    scaled = [c for c in meta.columns if c != by]
+    meta[scaled] = _frame_meta(meta[scaled])
+    shared = delayed(transform, pure=True, traverse=False)
+    return X.map_partitions(_call, shared, meta=meta, enforce_metadata=False)
+
+
+def _call(part: Any, transform: Any) -> Any:
+    return transform(part)
+
+
 def _frame_meta(meta: Any) -> Any:
     dtypes = [getattr(t, "numpy_dtype", t) for t in meta.dtypes]
     single = dtypes and all(t in (np.float16, np.float32) for t in dtypes)
@@ -503,3 +663,126 @@ def _transform_partition(part: Any, affine, names, options, partition_info=None)
     where = "" if number is None else f" of partition {number}"
     out = _apply_block(rows, affine, names=names, where=where, **options)
     return pd.DataFrame(out, index=part.index, columns=part.columns, copy=False)
+
+
+# ---------------------------------------------------------------------------- range check
+class _Range:
+    """What ``scaler.check`` needs of some rows, per feature: values seen, below and above the
+    range, extremes, largest excess, sum, and the first row outside (a label, or a position
+    counted within these rows)."""
+
+    __slots__ = ("_positional", "above", "below", "excess", "first", "high", "low", "n", "rows", "total")
+
+    def __init__(self, rows: np.ndarray, low: np.ndarray, high: np.ndarray, index: Any) -> None:
+        self._positional = index is None
+        with np.errstate(invalid="ignore"):
+            below, above = rows < low, rows > high
+        outside = below | above
+        valid = ~np.isnan(rows)
+        self.rows = rows.shape[0]
+        self.n = valid.sum(axis=0)
+        self.below, self.above = below.sum(axis=0), above.sum(axis=0)
+        self.low = np.min(np.where(valid, rows, np.inf), axis=0, initial=np.inf)
+        self.high = np.max(np.where(valid, rows, -np.inf), axis=0, initial=-np.inf)
+        self.excess = np.fmax(
+            np.max(np.where(below, low - rows, 0.0), axis=0, initial=0.0),
+            np.max(np.where(above, rows - high, 0.0), axis=0, initial=0.0),
+        )
+        self.total = np.where(valid, rows, 0.0).sum(axis=0)
+        first = []
+        for j in range(rows.shape[1]):
+            hits = np.flatnonzero(outside[:, j])
+            first.append(None if hits.size == 0 else (index[hits[0]] if index is not None else int(hits[0])))
+        self.first = first
+
+    def merge(self, other: _Range) -> _Range:
+        """``other``'s rows follow ``self``'s."""
+        out = object.__new__(_Range)
+        out.rows = self.rows + other.rows
+        for name in ("n", "below", "above", "total"):
+            setattr(out, name, getattr(self, name) + getattr(other, name))
+        out.low, out.high = np.minimum(self.low, other.low), np.maximum(self.high, other.high)
+        out.excess = np.fmax(self.excess, other.excess)
+        out._positional = self._positional
+        offset = self.rows if self._positional else None
+        out.first = [
+            a if a is not None else (b if b is None or offset is None else b + offset)
+            for a, b in zip(self.first, other.first)
+        ]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The per-feature columns of the report."""
+        return {
+            "n": self.n,
+            "n_below": self.below,
+            "n_above": self.above,
+            "min": self.low,
+            "max": self.high,
+            "max_excess": self.excess,
+            "first_row": self.first,
+            "sum": self.total,
+        }
+
+
+def _range_chunk(
+    block: Any, low, high, mask_value, positional, axis=None, keepdims=None, computing_meta=False
+):
+    if computing_meta:
+        return block
+    index = None if positional or not _layout.is_dataframe(block) else block.index
+    rows = _block_rows(block)
+    padded = _padding(rows, mask_value)
+    if padded is not None:
+        rows = rows[~padded]
+        index = None if index is None else index[~padded]
+    return _Range(rows, low, high, index)
+
+
+def range_statistics(X: Any, low: np.ndarray, high: np.ndarray, *, mask_value: Any = None) -> dict[str, Any]:
+    """Per feature, what a range check needs of a Dask collection, by one reduction: counts of
+    values below ``low`` and above ``high``, extremes, largest excess, sum, first row outside (a
+    DataFrame's index label, or a row position counted over the whole array).
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> X = da.from_array(np.array([[0.0], [5.0], [12.0]]), chunks=1)
+    >>> r = range_statistics(X, np.array([0.0]), np.array([10.0]))
+    >>> int(r["n_above"][0]), r["first_row"], float(r["max_excess"][0])
+    (1, [2], 2.0)
+    """
+    X = _as_frame(X)
+    _check_collection(X)
+    options = {"low": low, "high": high, "mask_value": mask_value}
+    if _is_frame(X):
+        graph = X.reduction(
+            _frame_range_chunk,
+            aggregate=_frame_aggregate,
+            combine=_frame_combine,
+            chunk_kwargs={**options, "positional": False},
+            meta=object,
+            split_every=8,
+        )
+    else:
+        import dask.array as da
+
+        X = X.rechunk(dict.fromkeys(range(1, X.ndim), -1))
+        graph = da.reduction(
+            X,
+            partial(_range_chunk, positional=True, **options),
+            _array_combine,
+            combine=_array_combine,
+            axis=tuple(range(max(X.ndim - 1, 1))),
+            keepdims=False,
+            concatenate=False,
+            dtype=np.float64,
+            meta=np.empty(0),
+            name="seqscale-range",
+        )
+    (result,) = _compute(graph)
+    return result.as_dict()
+
+
+def _frame_range_chunk(part: Any, **options: Any) -> Any:
+    return _boxed(_range_chunk(part, **options))

@@ -12,7 +12,7 @@ renamed into place only once complete.
 Examples
 --------
 >>> import tempfile, pathlib, numpy as np, pandas as pd
->>> from seqscale import io
+>>> from seqscale.files import io
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> frame = pd.DataFrame({"x": np.arange(10.0), "city": ["a", "b"] * 5})
 >>> _ = io.write_table(frame, folder / "train.parquet")
@@ -39,9 +39,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
-from seqscale.engines import _apply_block, _block_stats
+from seqscale.engines import GroupStats, _apply_block, _block_stats
 from seqscale.errors import (
     DataFileError,
     FeatureMismatchError,
@@ -294,6 +293,7 @@ def fit_file(
     *,
     columns: Sequence[str] | None = None,
     sample_weight: str | None = None,
+    groups: str | None = None,
     batch_size: int = 1_000_000,
     progress: bool = False,
     **params: Any,
@@ -312,6 +312,11 @@ def fit_file(
     sample_weight : str, optional
         The name of a numeric column holding each row's weight (finite, non-negative; as
         ``sample_weight`` of ``fit``). It is not scaled, and not a feature.
+    groups : str, optional
+        The name of a series id column: one set of coefficients per series, as
+        ``scaler.fit(frame, groups=groups)`` on the whole file, whatever the row order (each
+        batch's statistics are merged by id). Memory: one batch plus the per-series statistics
+        (about 50 bytes per series and column). Not for ``RobustScaler``.
     batch_size : int, default=1_000_000
         Rows per batch; peak memory is about ``batch_size * len(columns) * 8`` bytes on top of
         the reader's own batch.
@@ -338,7 +343,7 @@ def fit_file(
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd
-    >>> from seqscale import io
+    >>> from seqscale.files import io
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "load.csv"
     >>> _ = io.write_table(pd.DataFrame({"load": [1.0, 2.0, 3.0, 4.0]}), path)
     >>> fit_file(path, "standard", batch_size=3).mean_.tolist()
@@ -349,29 +354,41 @@ def fit_file(
         columns = [columns]
     est = _scaler_for(method, params)
     build.check_params(est)
+    if groups is not None:
+        build.refuse_group_extra(est)
+    aside = [c for c in (sample_weight, groups) if c is not None]  # read, but not features
     picked = _parquet_numeric(path, None if columns is None else list(columns))
     wanted = picked if picked is not None else None if columns is None else list(columns)
-    if wanted is not None and sample_weight is not None:
-        wanted = [c for c in wanted if c != sample_weight]
-    read = wanted if wanted is None or sample_weight is None else [*wanted, sample_weight]
+    if wanted is not None:
+        wanted = [c for c in wanted if c not in aside]
+    read = wanted if wanted is None or not aside else [*wanted, *aside]
     bar = _Progress(progress, path, f"fit {path.name}")
     batches = _batches(path, batch_size, read, progress=bar)
     if picked is not None:  # Parquet: the next row group is decoded while this one is reduced
         batches = _prefetched(batches)
     first = _first(path, batches)
-    names = [n for n in _numeric(path, first.schema, wanted) if n != sample_weight]
+    names = [n for n in _numeric(path, first.schema, wanted) if n not in aside]
     indices = [first.schema.get_field_index(n) for n in names]
     w_index = None if sample_weight is None else _weight_index(path, first.schema, sample_weight)
+    g_index = None if groups is None else _id_index(path, first.schema, groups)
     mask_value = getattr(est, "mask_value", None)
-    sketch = build.needs_sketch(est)
+    extra = build.extra_statistic(est)
     buffer = _Buffer(len(names))
-    total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
+    total, n_rows, merged, row0 = Moments.empty(len(names)), 0, None, 0
+    per_series = GroupStats(np.empty(0, dtype=object), Moments.empty((0, len(names))), 0)
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
     with reader, bar:
         for batch in _chain(first, batches):  # an error stops the reader thread too
             weight = None if w_index is None else _batch_weights(batch, w_index, sample_weight, row0)
+            if g_index is not None:
+                ids = _batch_ids(path, batch, g_index, groups, row0)
+                rows, _ = buffer.fill(batch, indices)
+                per_series = per_series.merge(GroupStats.from_rows(rows, ids, mask_value, weight))
+                row0 += batch.num_rows
+                bar.rows(batch.num_rows)
+                continue
             row0 += batch.num_rows
-            plain = not sketch and mask_value is None and weight is None
+            plain = extra is None and mask_value is None and weight is None
             direct = _column_moments(batch, indices) if plain else None
             if direct is not None:  # float64 columns without nulls: no copy at all
                 moments, kept = direct, batch.num_rows
@@ -379,14 +396,45 @@ def fit_file(
                 rows, _ = buffer.fill(batch, indices)
                 moments, kept, rows, weight = _block_stats(rows, mask_value, weight)
             total, n_rows = total.merge(moments), n_rows + kept
-            if sketch:
-                new = [QuantileSketch.from_values(column, weights=weight) for column in rows.T]
-                sketches = new if sketches is None else [a.merge(b) for a, b in zip(sketches, new)]
+            if extra is not None:  # the method's extra statistic (quantile sketch, mean |x|)
+                new = extra.from_rows(rows, None, 1, weight)
+                merged = new if merged is None else merged.merge(new)
             bar.rows(batch.num_rows)
-    if n_rows == 0:
+    if (per_series.n_rows if g_index is not None else n_rows) == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
     build.start_fit(est, names)
-    return build.from_statistics(est, total, n_rows, sketches)
+    if g_index is not None:
+        return build.from_group_statistics(est, per_series, weighted=w_index is not None)
+    return build.from_statistics(est, total, n_rows, merged)
+
+
+def _id_index(path: Path, schema: pa.Schema, name: str) -> int:
+    """Position of the series id column, which must exist."""
+    if name not in schema.names:
+        raise DataFileError(f"{path}: groups={name!r} names no column; columns: {schema.names}.")
+    return schema.get_field_index(name)
+
+
+def _batch_ids(
+    path: Path, batch: pa.RecordBatch, index: int, name: str, row0: int, numeric: bool = False
+) -> np.ndarray:
+    """The series ids of one batch (whose first data row is ``row0``); none may be missing.
+
+    ``numeric``: the fitted ids are numbers, so ids kept as written (CSV text) are read as numbers.
+    """
+    column = batch.column(index)
+    if numeric and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        with contextlib.suppress(pa.ArrowInvalid):  # not numbers: left as text (unseen ids)
+            column = column.cast(pa.float64())
+    if column.null_count:
+        first = row0 + int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise DataFileError(f"{path}: the id column {name!r} is empty at data row {first} (counted from 0).")
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    ids = column.to_numpy(zero_copy_only=False)
+    if ids.dtype.kind == "f" and np.all(np.isfinite(ids)) and np.all(ids == np.round(ids)):
+        return ids.astype(np.int64)  # whole numbers (a CSV column is read as float64): integer ids
+    return ids
 
 
 def _weight_index(path: Path, schema: pa.Schema, name: str) -> int:
@@ -492,11 +540,26 @@ def _output_kind(out: Path) -> tuple[str, str | None]:
         ) from None
 
 
-def _scaled_columns(est: Any, path: Path, schema: pa.Schema) -> tuple[list[str], np.ndarray]:
+def _series_map(scaler: Any, groups: str | None, inverse: bool) -> Any:
+    """For a per-series scaler, ``f(rows, ids) -> scaled rows``; None for one fitted per feature."""
+    if not build.is_grouped(scaler):
+        if groups is not None:
+            raise ParameterError("groups= is for a scaler fitted per series; this one was fitted without.")
+        return None
+    if groups is None:
+        raise ParameterError(
+            "this scaler was fitted per series: pass groups= (the name of the file's id column)."
+        )
+    return build.transform_rows(scaler, inverse)
+
+
+def _scaled_columns(
+    est: Any, path: Path, schema: pa.Schema, skip: str | None = None
+) -> tuple[list[str], np.ndarray]:
     """Names of the file columns the scaler transforms, and their feature positions."""
     fitted = build.fitted_feature_names(est)
     if fitted is None:
-        found = [f.name for f in schema if _is_number(f.type)]
+        found = [f.name for f in schema if _is_number(f.type) and f.name != skip]
         if len(found) != est.n_features_in_:
             raise FeatureMismatchError(
                 f"{path} has {len(found)} numeric columns {found[:10]}, but "
@@ -522,6 +585,7 @@ def transform_file(
     *,
     inverse: bool = False,
     columns: Sequence[str] | None = None,
+    groups: str | None = None,
     batch_size: int = 1_000_000,
     progress: bool = False,
 ) -> Path:
@@ -529,7 +593,7 @@ def transform_file(
 
     Parameters
     ----------
-    scaler : a fitted seqscale scaler (fitted without groups)
+    scaler : a fitted seqscale scaler
     path : str or path-like
         The input file (``.parquet``/``.pq``/``.csv``/``.tsv``/``.txt``).
     out : str or path-like
@@ -541,6 +605,10 @@ def transform_file(
         Map scaled values back to original units (``inverse_transform``).
     columns : list of str, optional
         The columns to read and write, in this order (default: all).
+    groups : str, optional
+        For a scaler fitted per series: the name of the series id column. Each row is scaled
+        with its series' coefficients (series unseen at fit time as the scaler's ``unseen``
+        policy says), rows in any order.
     batch_size : int, default=1_000_000
         Rows per batch.
     progress : bool, default=False
@@ -563,7 +631,8 @@ def transform_file(
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd
-    >>> from seqscale import io, MaxAbsScaler
+    >>> from seqscale import MaxAbsScaler
+    >>> from seqscale.files import io
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> frame = pd.DataFrame({"id": ["a", "b"], "x": [-2.0, 1.0]})
     >>> _ = io.write_table(frame, folder / "in.parquet")
@@ -574,7 +643,8 @@ def transform_file(
     """
     path, out = Path(path), Path(out)
     kind, delimiter = _output_kind(out)
-    affine = build.fitted_affine(scaler)
+    per_series = _series_map(scaler, groups, inverse)
+    affine = None if per_series is not None else build.fitted_affine(scaler)
     check_output(out, [path])
     if isinstance(columns, str):
         columns = [columns]
@@ -583,8 +653,15 @@ def transform_file(
     bar = _Progress(progress, path, label)
     batches = _batches(path, batch_size, columns, keep=names, progress=bar)
     first = _first(path, batches)
-    scaled, channels = _scaled_columns(scaler, path, first.schema)
-    part = affine.take((..., channels))
+    g_index = None if groups is None else _id_index(path, first.schema, groups)
+    numeric_ids = per_series is not None and build.series_ids(scaler).dtype.kind in "iuf"
+    scaled, channels = _scaled_columns(scaler, path, first.schema, skip=groups)
+    if per_series is not None and len(channels) != scaler.n_features_in_:
+        missing = sorted(set(build.feature_names(scaler, scaler.n_features_in_)) - set(scaled))
+        raise FeatureMismatchError(
+            f"{path}: a per-series scaler needs every fitted feature; missing {missing}."
+        )
+    part = None if affine is None else affine.take((..., channels))
     indices = [first.schema.get_field_index(n) for n in scaled]
     schema = _output_schema(first.schema, indices)
     options = {
@@ -601,7 +678,11 @@ def transform_file(
                 for batch in _chain(first, batches):
                     rows, nulls = source.fill(batch, indices)
                     target = result.rows(batch.num_rows)
-                    _apply_block(rows, part, row0=offset, out=target, **options)
+                    if per_series is None:
+                        _apply_block(rows, part, row0=offset, out=target, **options)
+                    else:
+                        ids = _batch_ids(path, batch, g_index, groups, offset, numeric=numeric_ids)
+                        target[:] = per_series(rows[:, np.argsort(channels)], ids)[:, channels]
                     arrays = list(batch.columns)
                     for j, i in enumerate(indices):
                         mask = nulls[j] if kind == "parquet" else None  # CSV: NaN is "nan"

@@ -9,6 +9,7 @@ Examples
 [2.0]
 """
 
-from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.scalers import estimators
+from seqscale.scalers.estimators import *  # noqa: F403  (every scaler class: estimators.__all__)
 
-__all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
+__all__ = list(estimators.__all__)

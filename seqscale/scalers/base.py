@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from seqscale.core import kernels as _kernels
+from seqscale.core import registry as _registry
 from seqscale.core.affine import Affine
 from seqscale.core.methods import constant_channels
 from seqscale.core.stats import Moments
@@ -33,7 +34,7 @@ from seqscale.scalers import build
 from seqscale.scalers import callbacks as _callbacks
 from seqscale.scalers import rows as _rows
 from seqscale.scalers import sparse as _sparse
-from seqscale.scalers.check import range_report
+from seqscale.scalers.check import dask_report, range_report
 from seqscale.scalers.coefficients import coefficient_table, save, to_dict
 
 __all__ = ["AffineScaler"]
@@ -238,7 +239,7 @@ class AffineScaler(
                 f"{self.n_features_in_} features as input."
             )
         weight = _rows.row_weights(sample_weight, _layout.Layout("ndarray", X.shape, X.dtype))
-        if self.method == "robust":  # quantiles need every value, the zeros included
+        if self._declared().extra is not None:  # an extra statistic sees every value, zeros too
             self._update_extra(X.toarray(), None, first, weight)
         self._fold_moments(_sparse.moments(X, weight), X.shape[0] if weight is None else float(weight.sum()))
         return self
@@ -300,7 +301,7 @@ class AffineScaler(
             self.series_stats_ = table.merge(batch)
         self.stats_ = self.series_stats_.pooled()
         _rows.refuse_infinite(self, found, rows)
-        row_codes = np.repeat(codes, seg.lengths) if self.method == "robust" else None
+        row_codes = np.repeat(codes, seg.lengths) if self._declared().extra is not None else None
         self._update_extra(rows, row_codes, first)
         self._n_rows = int(rows.shape[0]) + (0 if first else self._n_rows)
         self.n_features_in_ = n_features
@@ -383,9 +384,9 @@ class AffineScaler(
                 )
             return _sparse.apply(self, X, inverse)
         if is_dask(X):
-            if groups is not None or lengths is not None or features is not None:
-                raise ParameterError("Dask input: groups=, lengths= and features= are not supported.")
-            return build.transform_dask(self, X, inverse=inverse)
+            if lengths is not None or features is not None:
+                raise ParameterError("Dask input: lengths= and features= are not supported.")
+            return build.transform_dask(self, X, inverse=inverse, groups=groups)
         channels = None if features is None else self._channel_index(features)
         if isinstance(groups, Segments) and (channels is not None or not self._segments_direct(lengths)):
             groups = groups.row_ids()
@@ -493,6 +494,8 @@ class AffineScaler(
         happens, and the shift of the mean in training standard deviations.
         """
         self._require_fitted()
+        if is_dask(X):  # one reduction on the cluster
+            return dask_report(self, X)
         if isinstance(groups, Segments):
             groups = groups.row_ids()
         rows, layout, ids = _rows.prepare(self, X, groups, reset=False)
@@ -583,18 +586,39 @@ class AffineScaler(
         self._extra = None
         self._n_rows = 0
 
+    def _declared(self) -> _registry.Method:
+        """This scaler's method, as declared in the method registry."""
+        return _registry.get(self.method)
+
     def _update_extra(
         self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
     ) -> None:
-        """Hook for statistics beyond the moments (quantiles of the robust scaler)."""
+        """Merge the method's extra statistic of ``rows`` (if it declares one) into the fitted one."""
+        kind = self._declared().extra
+        if kind is None:
+            return
+        if not first and self._extra is None:
+            raise ParameterError(
+                f"this {type(self).__name__} was loaded from a file: its {kind.what} is not stored, "
+                "so partial_fit cannot continue it; fit again on the data."
+            )
+        n_groups = 1 if codes is None else len(self.series_)
+        new = kind.from_rows(rows, codes, n_groups, weight)
+        self._extra = new if first else self._extra.merge(new)
 
     def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
-        """Hook: extra statistics by name, per feature or per (series, feature)."""
-        return {}
+        """The extra statistic's named arrays, per (series, feature) or pooled per feature."""
+        if self._declared().extra is None:
+            return {}
+        if self._extra is None:  # loaded from a file: the stored values
+            return self._stored_extra if grouped or not self._grouped else self._stored_pooled
+        stat = self._extra if grouped or not self._grouped else self._extra.pooled()
+        return stat.table(self.get_params())
 
     def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
-        """Hook: the extra statistics of some rows per group, without changing the estimator."""
-        return {}
+        """The extra statistic of some rows per group, without changing the estimator."""
+        kind = self._declared().extra
+        return {} if kind is None else kind.from_rows(rows, codes, n_groups).table(self.get_params())
 
     def _refresh(self, warn: bool = False) -> None:
         """Recompute every coefficient from the statistics and the domain parameters."""

@@ -1,10 +1,10 @@
 """Fitted scalers from statistics: the one internal constructor, and the fitted state read back.
 
-The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and, for
-the robust scaler, merged quantile sketches) outside one in-memory array; :func:`from_statistics`
-folds them into a scaler exactly as an in-memory ``fit`` would. Only the modules of
-:mod:`seqscale.scalers` touch an estimator's private state; every other module goes through the
-functions here.
+The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and the
+method's extra statistic, e.g. the robust scaler's quantile sketches) outside one in-memory
+array; :func:`from_statistics` folds them into a scaler exactly as an in-memory ``fit`` would.
+Only the modules of :mod:`seqscale.scalers` touch an estimator's private state; every other
+module goes through the functions here.
 
 Examples
 --------
@@ -20,26 +20,33 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from seqscale.core import registry
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
+from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
 from seqscale.errors import InputError, ParameterError
 
 __all__ = [
     "check_params",
+    "extra_statistic",
     "feature_names",
     "fit_dask",
     "fitted_affine",
     "fitted_feature_names",
+    "from_group_statistics",
     "from_statistics",
+    "transform_groups",
+    "transform_rows",
     "is_grouped",
     "is_scaler",
-    "needs_sketch",
     "range_policy",
+    "series_ids",
     "start_fit",
     "transform_dask",
 ]
@@ -64,16 +71,80 @@ def start_fit(est: Any, names: Sequence[str] | None) -> Any:
     return est
 
 
-def from_statistics(est: Any, moments: Moments, n_rows: float, sketches: list | None = None) -> Any:
-    """Fold merged statistics (and the robust scaler's merged quantile sketches) into ``est``.
+def from_statistics(est: Any, moments: Moments, n_rows: float, extra: Any = None) -> Any:
+    """Fold merged statistics (and the method's merged extra statistic: the registry's
+    protocol, e.g. robust's quantile sketches) into ``est``.
 
     ``n_rows``: the rows seen (an int), or their total weight (a float) for a weighted fit.
     """
     _refuse_infinite(est, moments)
-    if sketches is not None:
-        est._extra = sketches
+    if extra is not None:
+        est._extra = extra
     est._fold_moments(moments, n_rows)
     return est
+
+
+def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -> Any:
+    """Fold merged per-series statistics into ``est`` as the in-memory ``fit(X, groups=ids)``.
+
+    ``stats.ids`` become ``series_`` (in the order given: first appearance, as in memory); the
+    pooled statistics are the merge of the series'. ``weighted``: ``stats.n_rows`` is a weight.
+    """
+    refuse_group_extra(est)
+    stats = stats.ordered()
+    _refuse_infinite(est, stats.table)
+    ids = np.asarray(stats.ids)
+    est._grouped = True
+    est.series_ = ids if ids.dtype.kind in "iu" else ids.astype(object)
+    est.series_stats_ = stats.table
+    est.stats_ = stats.table.pooled()
+    est._n_rows = int(stats.n_rows)
+    est.n_features_in_ = int(stats.table.count.shape[-1])
+    est._count_seen(stats.n_rows, True, weighted=weighted)
+    est._refresh(warn=True)
+    return est
+
+
+def refuse_group_extra(est: Any) -> None:
+    """Per-series fits outside memory merge the moments by series id; a method's extra statistic
+    (quantile sketch, mean of |x|) is merged per series in memory only."""
+    kind = extra_statistic(est)
+    if kind is not None:
+        raise ParameterError(
+            f"{type(est).__name__} per series (groups=) is fitted in memory only: its {kind.what} "
+            "is not merged per series across chunks or batches; fit it with scaler.fit(X, groups=...)."
+        )
+
+
+def transform_groups(est: Any, by: str, inverse: bool = False) -> Any:
+    """A function mapping one pandas frame (with the id column ``by``) through ``est`` per series,
+    as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches)."""
+    return partial(_transform_frame, est, by, bool(inverse))
+
+
+def transform_rows(est: Any, inverse: bool = False) -> Any:
+    """A function ``f(rows, ids)`` scaling a ``rows x features`` array per series (one id per
+    row), as ``est.transform(rows, groups=ids)``."""
+    return partial(_transform_rows, est, bool(inverse))
+
+
+def _transform_rows(est: Any, inverse: bool, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    if rows.shape[0] == 0:
+        return rows.copy()
+    names = fitted_feature_names(est)
+    if names is not None:  # the fitted names, so the rows are matched as columns by name
+        import pandas as pd
+
+        frame = pd.DataFrame(rows, columns=names, copy=False)
+        done = est.inverse_transform(frame, groups=ids) if inverse else est.transform(frame, groups=ids)
+        return done.to_numpy()
+    return est.inverse_transform(rows, groups=ids) if inverse else est.transform(rows, groups=ids)
+
+
+def _transform_frame(est: Any, by: str, inverse: bool, frame: Any) -> Any:
+    if len(frame) == 0:
+        return frame
+    return est.inverse_transform(frame, groups=by) if inverse else est.transform(frame, groups=by)
 
 
 def _refuse_infinite(est: Any, moments: Moments) -> None:
@@ -99,14 +170,20 @@ def feature_names(est: Any, n: int) -> list[str]:
     return names if names else [f"x{j}" for j in range(n)]
 
 
+def series_ids(est: Any) -> np.ndarray:
+    """The series ids of a per-series fit (``series_``)."""
+    return np.asarray(est.series_)
+
+
 def is_grouped(est: Any) -> bool:
     """True for a scaler fitted per series (``groups=``)."""
     return bool(getattr(est, "_grouped", False))
 
 
-def needs_sketch(est: Any) -> bool:
-    """True when the method needs quantile sketches besides the moments (robust)."""
-    return getattr(est, "method", "") == "robust"
+def extra_statistic(est: Any) -> type | None:
+    """The statistic the scaler's method needs besides the moments (the method registry's
+    :class:`~seqscale.core.extras.ExtraStatistic` class), or None."""
+    return registry.get(est.method).extra
 
 
 def range_policy(est: Any) -> str:
@@ -129,23 +206,37 @@ def fitted_affine(est: Any, channels: np.ndarray | slice | None = None) -> Affin
 def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     """Fit ``est`` on a Dask collection chunk by chunk, as ``est.fit(X.compute())`` would.
 
-    See :func:`seqscale.engines.dask.fit_statistics` for ``X`` and ``sample_weight``.
+    See :func:`seqscale.engines.dask.fit_statistics` for ``X`` and ``sample_weight``; ``groups``
+    names the series id column of a Dask DataFrame (one set of coefficients per series).
     """
-    if groups is not None:
-        raise ParameterError(
-            "groups= is not supported for Dask collections: per-series coefficients are fitted in "
-            "memory (scaler.fit(X, groups=...)); fit per-feature coefficients on Dask instead."
-        )
-    X, weights, names = dask_engine.prepare(X, sample_weight)
+    X, weights, names = dask_engine.prepare(X, sample_weight, groups)
     start_fit(est, names)
-    moments, n_rows, sketches = dask_engine.fit_statistics(
-        X, weights, mask_value=getattr(est, "mask_value", None), sketch=needs_sketch(est)
+    mask_value = getattr(est, "mask_value", None)
+    if groups is not None:
+        refuse_group_extra(est)
+        stats = dask_engine.fit_group_statistics(X, groups, weights, mask_value=mask_value)
+        return from_group_statistics(est, stats, weighted=weights is not None)
+    moments, n_rows, extra = dask_engine.fit_statistics(
+        X, weights, mask_value=mask_value, extra=extra_statistic(est)
     )
-    return from_statistics(est, moments, n_rows, sketches)
+    return from_statistics(est, moments, n_rows, extra)
 
 
-def transform_dask(est: Any, X: Any, inverse: bool = False) -> Any:
-    """Lazily scale (or unscale) a Dask collection with a scaler fitted without groups."""
+def transform_dask(est: Any, X: Any, inverse: bool = False, groups: Any = None) -> Any:
+    """Lazily scale (or unscale) a Dask collection; per series with ``groups`` (the id column)."""
+    if is_grouped(est) or groups is not None:
+        est._require_fitted()
+        if not is_grouped(est):
+            raise ParameterError(
+                f"this {type(est).__name__} was fitted without groups; transform without groups=."
+            )
+        if groups is None:
+            raise ParameterError(
+                f"this {type(est).__name__} was fitted per series: pass groups= (the name of the "
+                "id column of the Dask DataFrame) to transform."
+            )
+        scale = transform_groups(est, groups, inverse)
+        return dask_engine.apply_groups(X, groups, scale, fitted_feature_names(est))
     affine = fitted_affine(est)
     return dask_engine.apply(
         X,

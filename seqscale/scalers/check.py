@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from seqscale.engines import dask as dask_engine
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
 from seqscale.scalers import rows as _rows
@@ -24,7 +25,6 @@ def range_report(
     ``first_row`` (row label, or position, of the first value outside; None when there is none)
     and ``mean_shift_std`` (shift of the mean from the training mean, in training stds).
     """
-    import pandas as pd
 
     if keep is not None:
         rows = rows[keep]
@@ -43,7 +43,6 @@ def range_report(
         index = layout.index if layout.kind in ("frame", "series") and keep is None else None
         return _grouped_report(est, rows, codes, names, index)
     low, high = est.affine_.low, est.affine_.high
-    train_mean, train_std = est.stats_.mean, est.stats_.std()
     with np.errstate(invalid="ignore"):
         below, above = rows < low, rows > high
     excess = np.fmax(
@@ -52,24 +51,59 @@ def range_report(
     )
     outside = below | above
     index = layout.index if layout.kind in ("frame", "series") and keep is None else None
-    first = [_first(outside[:, j], index) for j in range(rows.shape[1])]
-    n = np.sum(~np.isnan(rows), axis=0)
+    counts = {
+        "n": np.sum(~np.isnan(rows), axis=0),
+        "n_below": below.sum(axis=0),
+        "n_above": above.sum(axis=0),
+        "min": np.nanmin(np.where(np.isnan(rows), np.inf, rows), axis=0, initial=np.inf),
+        "max": np.nanmax(np.where(np.isnan(rows), -np.inf, rows), axis=0, initial=-np.inf),
+        "max_excess": excess,
+        "first_row": [_first(outside[:, j], index) for j in range(rows.shape[1])],
+        "sum": np.nansum(rows, axis=0) if rows.size else np.zeros(rows.shape[1]),
+    }
+    return _report(est, names, counts)
+
+
+def dask_report(est: Any, X: Any) -> Any:
+    """:func:`range_report` of a Dask collection, computed by one reduction on the cluster (only
+    per-feature counts reach the client)."""
+    if est._grouped:
+        raise _rows.ParameterError(
+            "check() of a per-series fit takes in-memory data; check a sample (ddf.head(n)) or "
+            "one partition (ddf.get_partition(i).compute())."
+        )
+    n = dask_engine.n_features(X)
+    if n != est.n_features_in_:
+        raise _rows.FeatureMismatchError(
+            f"X has {n} features, but {type(est).__name__} is expecting {est.n_features_in_} "
+            "features as input."
+        )
+    counts = dask_engine.range_statistics(X, est.affine_.low, est.affine_.high, mask_value=est.mask_value)
+    names = est._feature_names_list() or [f"x{j}" for j in range(len(counts["n"]))]
+    return _report(est, names, counts)
+
+
+def _report(est: Any, names: list[str], counts: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    low, high = est.affine_.low, est.affine_.high
+    train_mean, train_std = est.stats_.mean, est.stats_.std()
+    n = counts["n"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.nansum(rows, axis=0) if rows.size else np.zeros(rows.shape[1])
-        new_mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)  # all-NaN column: NaN, no warning
+        new_mean = np.where(n > 0, counts["sum"] / np.maximum(n, 1), np.nan)  # all-NaN column: NaN
         frame = pd.DataFrame(
             {
                 "n": n,
-                "n_below": below.sum(axis=0),
-                "n_above": above.sum(axis=0),
-                "share_outside": outside.sum(axis=0) / np.maximum(n, 1),
-                "min": np.nanmin(np.where(np.isnan(rows), np.inf, rows), axis=0),
-                "max": np.nanmax(np.where(np.isnan(rows), -np.inf, rows), axis=0),
+                "n_below": counts["n_below"],
+                "n_above": counts["n_above"],
+                "share_outside": (counts["n_below"] + counts["n_above"]) / np.maximum(n, 1),
+                "min": counts["min"],
+                "max": counts["max"],
                 "fitted_low": low,
                 "fitted_high": high,
-                "max_excess": excess,
-                "max_excess_ranges": excess / np.where(high > low, high - low, np.nan),
-                "first_row": first,
+                "max_excess": counts["max_excess"],
+                "max_excess_ranges": counts["max_excess"] / np.where(high > low, high - low, np.nan),
+                "first_row": counts["first_row"],
                 "mean_shift_std": (new_mean - train_mean) / np.where(train_std > 0, train_std, np.nan),
             },
             index=pd.Index(names, name="feature"),

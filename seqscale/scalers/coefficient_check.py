@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seqscale.core import registry
 from seqscale.core.stats import Moments
 from seqscale.errors import CoefficientFileError, SeqscaleError
 
@@ -22,7 +23,6 @@ FORMAT = "seqscale.coefficients"
 FORMAT_VERSION = 2
 
 _STATS = ("count", "mean", "m2", "min", "max")
-_QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
 
 
@@ -336,7 +336,8 @@ def build(record: Any, source: str, classes: dict) -> Any:
     """Validated record -> fitted scaler (see :func:`seqscale.scalers.coefficients.from_dict`)."""
     cls = _header(record, source, classes)
     _check_top(record, source)
-    keys = _STATS + _COEFS + (_QUANTILES if cls.method == "robust" else ())
+    kind = registry.get(cls.method).extra
+    keys = _STATS + _COEFS + (() if kind is None else kind.record)
     weighted = record.get("weighted", False)
     _need(isinstance(weighted, bool), source, "field 'weighted' must be true or false.")
     cols = _columns(record.get("channels"), source, keys, weighted)
@@ -392,9 +393,10 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
             f"field 'n_samples_seen' is {seen} but a feature counts {most} values; it must be at least that.",
         )
         est.n_samples_seen_ = est._n_rows = seen
-    if cls.method == "robust":
-        est._stored_quantiles = {k: cols[k].reshape(shape) for k in _QUANTILES}
-        est._stored_pooled = _pooled_quantiles(record, source, nf, est._stored_quantiles)
+    kind = registry.get(cls.method).extra
+    if kind is not None:
+        est._stored_extra = {k: cols[k].reshape(shape) for k in kind.record}
+        est._stored_pooled = _pooled_extra(record, source, nf, est._stored_extra, kind.record)
     try:
         est._refresh(warn=False)
     except SeqscaleError as err:
@@ -402,22 +404,22 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     return est
 
 
-def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> dict:
-    """Quantiles of all series pooled (stored for per-series robust files), else per feature."""
+def _pooled_extra(record: dict, source: str, nf: int, per_series: dict, names: tuple[str, ...]) -> dict:
+    """The extra statistic of all series pooled (stored for per-series files), else per feature."""
     if "pooled" not in record:
-        if per_series["median"].ndim == 1:
+        if per_series[names[0]].ndim == 1:
             return per_series
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return {k: np.nanmedian(v, axis=0) for k, v in per_series.items()}
     pooled = record["pooled"]
     _need(
-        isinstance(pooled, dict) and set(pooled) == set(_QUANTILES),
+        isinstance(pooled, dict) and set(pooled) == set(names),
         source,
-        f"field 'pooled' must hold {list(_QUANTILES)}.",
+        f"field 'pooled' must hold {list(names)}.",
     )
     out = {}
-    for key in _QUANTILES:
+    for key in names:
         values = pooled[key]
         _need(
             isinstance(values, list) and len(values) == nf,
@@ -429,7 +431,7 @@ def _pooled_quantiles(record: dict, source: str, nf: int, per_series: dict) -> d
 
 
 def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:
-    keys = {"minmax": ("low", "high"), "standard": ("mean", "std"), "maxabs": ("max_abs",)}.get(method, ())
+    keys = registry.get(method).domain_keys
     entries = {}
     for i, dom in enumerate(cols["domain"] if any(cols["domain"]) else ()):
         if not dom:

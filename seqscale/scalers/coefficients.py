@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from seqscale.core import domain as _domain
+from seqscale.core import registry
 from seqscale.errors import CoefficientFileError, SeqscaleError
 from seqscale.scalers.coefficient_check import FORMAT, FORMAT_VERSION, build
 from seqscale.scalers.registry import SCALERS
@@ -48,9 +49,7 @@ __all__ = [
 ]
 
 _STATS = ("count", "mean", "m2", "min", "max")
-_QUANTILES = ("median", "q_low", "q_high")
 _COEFS = ("shift", "scale", "offset")
-_DOMAIN_PARAMS = {"minmax": ("bounds",), "standard": ("mean", "std"), "maxabs": ("max_abs",)}
 
 
 def _classes() -> dict[str, type]:
@@ -78,8 +77,8 @@ def _domain_arrays(est: Any) -> dict[str, np.ndarray]:
     series = est.series_ if est._grouped else None
     shape = est.affine_.scale.shape
     out = {}
-    for param in _DOMAIN_PARAMS.get(est.method, ()):
-        width = 2 if param == "bounds" else 1
+    for param, keys in registry.get(est.method).domain.items():
+        width = len(keys)
         dom = _domain.resolve(
             getattr(est, param),
             names=names,
@@ -90,7 +89,6 @@ def _domain_arrays(est: Any) -> dict[str, np.ndarray]:
         )
         if dom is None:
             continue
-        keys = ("low", "high") if width == 2 else (param,)
         for i, key in enumerate(keys):
             out[key] = np.broadcast_to(dom[..., i], shape)
     return out
@@ -114,13 +112,11 @@ def to_dict(est: Any) -> dict:
     domain = {k: v.reshape(-1) for k, v in _domain_arrays(est).items()}
     channels = _channels(fields, domain, names, series, weighted)
     params = {
-        k: _native_param(v)
-        for k, v in est.get_params().items()
-        if k not in _DOMAIN_PARAMS.get(est.method, ())
+        k: _native_param(v) for k, v in est.get_params().items() if k not in registry.get(est.method).domain
     }
     extra = getattr(est, "_extra", None)
     pooled = {}
-    if est.method == "robust" and est._grouped:
+    if registry.get(est.method).extra is not None and est._grouped:
         pooled = {
             "pooled": {k: [_native(v) for v in vals.tolist()] for k, vals in est._extra_table(False).items()}
         }
@@ -135,8 +131,8 @@ def to_dict(est: Any) -> dict:
         "named_features": hasattr(est, "feature_names_in_"),
         "weighted": weighted,
         "n_samples_seen": np.asarray(est.n_samples_seen_).tolist() if weighted else int(est._n_rows),
-        "exact": True if extra is None else all(sk.exact for sk in extra),
-        "rank_error": 0.0 if extra is None else max(sk.rank_error for sk in extra),
+        "exact": True if extra is None else extra.exact,
+        "rank_error": 0.0 if extra is None else extra.rank_error,
         **pooled,
         "channels": channels,
     }

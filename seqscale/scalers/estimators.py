@@ -15,13 +15,12 @@ import numpy as np
 from seqscale.core import domain as _domain
 from seqscale.core import methods
 from seqscale.core.affine import Affine
-from seqscale.core.quantiles import QuantileSketch
 from seqscale.core.stats import Moments
 from seqscale.errors import ParameterError
 from seqscale.scalers.base import AffineScaler, _finite_number
 from seqscale.scalers.registry import register
 
-__all__ = ["SCALERS", "MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
+__all__ = ["MaxAbsScaler", "MeanAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
 _COMMON_DOC = """
     out_of_range : {"ignore", "clip", "warn", "error"}, default="ignore"
@@ -314,41 +313,6 @@ class RobustScaler(AffineScaler):
                 "0 <= low < high <= 100."
             )
 
-    def _update_extra(
-        self, rows: np.ndarray, codes: np.ndarray | None, first: bool, weight: np.ndarray | None = None
-    ) -> None:
-        if not first and self._extra is None:
-            raise ParameterError(
-                "this RobustScaler was loaded from a file: its quantile sketch is not stored, so "
-                "partial_fit cannot continue it; fit again on the data."
-            )
-        n_groups = 1 if codes is None else len(self.series_)
-        new = [QuantileSketch.from_values(column, codes, n_groups, weights=weight) for column in rows.T]
-        if first:
-            self._extra = new
-        else:
-            for sk in self._extra:
-                sk.n_groups = n_groups
-            self._extra = [old.merge(nw) for old, nw in zip(self._extra, new)]
-
-    def _quantile_table(self, sketches: list[QuantileSketch]) -> dict[str, np.ndarray]:
-        lo, hi = (float(v) / 100.0 for v in self.quantile_range)
-        return {
-            name: np.stack([sk.quantile(q) for sk in sketches], axis=-1)
-            for name, q in (("median", 0.5), ("q_low", lo), ("q_high", hi))
-        }
-
-    def _batch_extra(self, rows: np.ndarray, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
-        sketches = [QuantileSketch.from_values(rows[:, j], codes, n_groups) for j in range(rows.shape[1])]
-        return self._quantile_table(sketches)
-
-    def _extra_table(self, grouped: bool) -> dict[str, np.ndarray]:
-        if self._extra is None:  # loaded from a file: the stored quantiles
-            return self._stored_quantiles if grouped or not self._grouped else self._stored_pooled
-        if grouped:
-            return self._quantile_table(self._extra)
-        return {k: v[0] for k, v in self._quantile_table([sk.pooled() for sk in self._extra]).items()}
-
     def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
         return methods.robust(
             stats,
@@ -374,7 +338,7 @@ class RobustScaler(AffineScaler):
     @property
     def exact_(self) -> bool:
         """Whether the quantiles are exact (no sketch compaction happened)."""
-        return self._extra is None or all(sk.exact for sk in self._extra)
+        return self._extra is None or self._extra.exact
 
 
 class MaxAbsScaler(AffineScaler):
@@ -446,5 +410,77 @@ class MaxAbsScaler(AffineScaler):
         self.scale_ = np.where(self.max_abs_ > 0, self.max_abs_, 1.0)
 
 
+class MeanAbsScaler(AffineScaler):
+    (
+        """Divide each feature by its mean absolute value: ``y = x / mean(|x|)`` (DeepAR-style).
+
+    Fitted per series (``groups=``) it is GluonTS's ``MeanScaler``: each series divided by the
+    mean of its absolute values; a series with no observed value takes the pooled mean of all
+    series, and every divisor is at least ``minimum_scale`` (an all-zero series stays 0).
+    Zeros stay 0 and signs are kept.
+
+    Parameters
+    ----------
+    minimum_scale : float > 0, default=1e-10
+        The smallest divisor (GluonTS's ``minimum_scale``).
+    """
+        + _COMMON_DOC
+        + """
+    Attributes
+    ----------
+    mean_abs_ : ndarray (features,) or (series, features), the mean of ``|x|`` seen
+    scale_ : ndarray, the divisor (``mean_abs_`` floored at ``minimum_scale``)
+    affine_ : Affine
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> MeanAbsScaler().fit_transform(np.array([[-1.0], [3.0]])).ravel().tolist()
+    [-0.5, 1.5]
+    """
+    )
+
+    method = "meanabs"
+
+    def __init__(
+        self,
+        *,
+        minimum_scale=1e-10,
+        out_of_range="ignore",
+        unseen="error",
+        mask_value=None,
+        padding="post",
+        copy=True,
+    ):
+        self.minimum_scale = minimum_scale
+        self.out_of_range = out_of_range
+        self.unseen = unseen
+        self.mask_value = mask_value
+        self.padding = padding
+        self.copy = copy
+
+    def _check_method_params(self) -> None:
+        if not (_finite_number(self.minimum_scale) and float(self.minimum_scale) > 0):
+            raise ParameterError(f"minimum_scale={self.minimum_scale!r} must be a finite number > 0.")
+
+    def _default(self, stats: Moments) -> np.ndarray | None:
+        """Per-series fits: the pooled mean of ``|x|`` for a series that saw no value."""
+        return self._extra_table(False)["mean_abs"] if stats.count.ndim == 2 else None
+
+    def _method_affine(self, stats: Moments, extra: dict, names, series) -> Affine:
+        return methods.meanabs(stats, extra["mean_abs"], float(self.minimum_scale), self._default(stats))
+
+    def _degenerate_channels(self, table: Moments) -> np.ndarray:
+        return ~(np.fmax(np.abs(table.min), np.abs(table.max)) > 0)  # only all-zero has no scale
+
+    def _set_public_attributes(self, affine: Affine, stats: Moments) -> None:
+        self.mean_abs_ = self._extra_table(self._grouped)["mean_abs"].copy()
+        self.scale_ = methods.meanabs_divisor(
+            stats, self.mean_abs_, float(self.minimum_scale), self._default(stats)
+        )
+
+
 #: The scaler class of each method name (the names used in code, JSON files and the CLI).
-SCALERS: dict[str, type[AffineScaler]] = register(MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler)
+SCALERS: dict[str, type[AffineScaler]] = register(
+    MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler, MeanAbsScaler
+)

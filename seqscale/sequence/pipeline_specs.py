@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.core import registry
 from seqscale.errors import InputTypeError, ParameterError
 from seqscale.frames.time_columns import looks_like_time
-from seqscale.scalers.estimators import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from seqscale.scalers.estimators import SCALERS, StandardScaler
 from seqscale.sequence.encode import _normalize as plain
 from seqscale.sequence.encode import _sorted
 
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 ROLES = ("input", "target", "categorical", "ignore")
-METHODS = ("minmax", "standard", "robust", "maxabs", "none")
+METHODS = registry.plan_methods()
 TASKS = ("regression", "binary", "multiclass")
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
 TASK_ACTIVATIONS = {
@@ -199,18 +200,19 @@ def _bounded_spec(name: str, out: dict, values: pd.Series, activation: str) -> d
         out["method"] = "minmax"
     method = out["method"]
     where = f"target {name!r}"
-    if method in ("standard", "robust"):
+    output = registry.METHODS[method].output if method in registry.METHODS else "none"
+    if output is None:
         raise ParameterError(
             f"{where}: method {method!r} gives values below 0 and above 1 (unbounded), which a "
             f"{activation} output ({_range_text(lo, hi)}) can never produce; use method 'minmax' "
             f"(feature_range within {_range_text(lo, hi)}) or output_activation='linear'."
         )
-    if method == "maxabs" and activation != "tanh":
+    if isinstance(output, tuple) and (output[0] < lo or (hi is not None and output[1] > hi)):
         raise ParameterError(
-            f"{where}: method 'maxabs' maps into [-1, 1] but a {activation} output covers "
-            f"{_range_text(lo, hi)}; use method 'minmax' or output_activation='tanh'."
+            f"{where}: method {method!r} maps into [{output[0]:g}, {output[1]:g}] but a {activation} "
+            f"output covers {_range_text(lo, hi)}; use method 'minmax' or output_activation='tanh'."
         )
-    if method == "minmax":
+    if output == "feature_range":
         default = [lo, 1.0 if hi is None else hi]
         a, b = (float(v) for v in out.setdefault("feature_range", default))
         if a < lo or (hi is not None and b > hi):
@@ -296,21 +298,15 @@ def make_scaler(spec: dict) -> Any:
     method, bounds = spec.get("method"), spec.get("bounds")
     if method == "none":
         return StandardScaler(mean=0.0, std=1.0)
-    if method == "minmax":
-        fr = tuple(float(v) for v in (spec.get("feature_range") or (0, 1)))
-        pair = None if bounds is None else tuple(float(v) for v in bounds)
-        return MinMaxScaler(feature_range=fr, bounds=pair)
-    if method == "standard":
-        if bounds is None:
-            return StandardScaler()
-        return StandardScaler(mean=float(bounds["mean"]), std=float(bounds["std"]))
-    if method == "maxabs":
-        if bounds is None:
-            return MaxAbsScaler()
-        return MaxAbsScaler(max_abs=max(abs(float(b)) for b in bounds))
-    if method == "robust":
-        return RobustScaler()
-    raise ParameterError(f"method={method!r} is not one of {METHODS}.")
+    if method not in registry.METHODS:
+        raise ParameterError(f"method={method!r} is not one of {METHODS}.")
+    declared = registry.METHODS[method]
+    params = {}
+    if "feature_range" in declared.plan_params:
+        params["feature_range"] = tuple(float(v) for v in (spec.get("feature_range") or (0, 1)))
+    if bounds is not None and declared.bounds_params is not None:
+        params.update(declared.bounds_params(bounds))
+    return SCALERS[method](**params)
 
 
 def plan_entry(spec: dict) -> dict:

@@ -11,6 +11,8 @@ import copy
 import json
 import math
 
+from seqscale.core import registry
+
 __all__ = [
     "ACTIVATIONS",
     "ENCODINGS",
@@ -28,7 +30,7 @@ __all__ = [
 PLAN_FORMAT = "seqscale.plan"
 PLAN_VERSION = 1
 ROLES = ("input", "target", "categorical", "ignore")
-METHODS = ("minmax", "standard", "robust", "maxabs", "none")
+METHODS = registry.plan_methods()
 TASKS = ("regression", "binary", "multiclass")
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
 ENCODINGS = ("onehot", "label")
@@ -173,11 +175,12 @@ def _check_standard_bounds(bounds: object, where: str) -> None:
 def _check_bounds(bounds: object, method: str, where: str) -> None:
     if bounds is None:
         return
-    if method in ("minmax", "maxabs"):
+    kind = registry.METHODS[method].plan_bounds if method in registry.METHODS else None
+    if kind == "pair":
         _check_pair(bounds, f"{where}.bounds")
-        if method == "maxabs" and max(abs(bounds[0]), abs(bounds[1])) == 0:
-            raise PlanError(f"{where}.bounds", "maxabs bounds must not both be 0")
-    elif method == "standard":
+        if registry.METHODS[method].bounds_params(bounds).get("max_abs", 1.0) == 0:
+            raise PlanError(f"{where}.bounds", f"{method} bounds must not both be 0")
+    elif kind == "mean_std":
         _check_standard_bounds(bounds, where)
     else:
         raise PlanError(f"{where}.bounds", f'must be null for method "{method}"')
@@ -186,7 +189,7 @@ def _check_bounds(bounds: object, method: str, where: str) -> None:
 def _check_feature_range(entry: dict, method: str, where: str) -> None:
     if "feature_range" not in entry or entry["feature_range"] is None:
         return
-    if method != "minmax":
+    if method not in registry.METHODS or "feature_range" not in registry.METHODS[method].plan_params:
         raise PlanError(f"{where}.feature_range", f'only applies to method "minmax", not "{method}"')
     _check_pair(entry["feature_range"], f"{where}.feature_range")
 
