@@ -10,7 +10,6 @@ timesteps by a reshape (a view when the array is contiguous), never flattened pe
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -96,7 +96,9 @@ def moments(lf: Any, columns: list[str], id_column: str | None = None) -> tuple[
     else:
         head = collect(frame.group_by(id_column).agg(*first)).sort(id_column)
     count, mean, low, high = (
-        np.column_stack([head.get_column(f"{k}{j}").to_numpy().astype(np.float64) for j in range(len(columns))])
+        np.column_stack(
+            [head.get_column(f"{k}{j}").to_numpy().astype(np.float64) for j in range(len(columns))]
+        )
         for k in ("n", "mean", "min", "max")
     )
     mean = np.nan_to_num(mean, nan=0.0)
@@ -110,7 +112,10 @@ def moments(lf: Any, columns: list[str], id_column: str | None = None) -> tuple[
         tail = collect(frame.select(*second))
     else:
         means = nw.from_dict(
-            {id_column: head.get_column(id_column), **{f"__mean{j}": mean[:, j] for j in range(len(columns))}},
+            {
+                id_column: head.get_column(id_column),
+                **{f"__mean{j}": mean[:, j] for j in range(len(columns))},
+            },
             backend=head.implementation,
         )
         joined = frame.join(means.lazy(), on=id_column, how="left")
@@ -119,7 +124,9 @@ def moments(lf: Any, columns: list[str], id_column: str | None = None) -> tuple[
         take = np.asarray([order[key] for key in head.get_column(id_column).to_list()], dtype=np.intp)
         tail = tail[take.tolist()]
     s, q = (
-        np.column_stack([tail.get_column(f"{k}{j}").to_numpy().astype(np.float64) for j in range(len(columns))])
+        np.column_stack(
+            [tail.get_column(f"{k}{j}").to_numpy().astype(np.float64) for j in range(len(columns))]
+        )
         for k in ("s", "q")
     )
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -129,6 +136,11 @@ def moments(lf: Any, columns: list[str], id_column: str | None = None) -> tuple[
     if id_column is None:
         count, mean, m2, low, high = (a[0] for a in (count, mean, m2, low, high))
     return Moments.from_arrays(count=count, mean=mean, m2=m2, min=low, max=high), ids, n_rows
+
+
+def _table(frame: Any, prefix: str, n: int) -> np.ndarray:
+    """Columns ``prefix0 .. prefix{n-1}`` of an aggregate as a float64 ``(rows, n)`` array."""
+    return np.column_stack([frame.get_column(f"{prefix}{j}").to_numpy().astype(np.float64) for j in range(n)])
 
 
 def distinct_ids(lf: Any, id_column: str) -> np.ndarray:

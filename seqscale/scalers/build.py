@@ -1,8 +1,9 @@
 """Fitted scalers from statistics: the one internal constructor, and the fitted state read back.
 
-The Dask engine, file streaming and polars' lazy engine compute merged :class:`~seqscale.core.stats.Moments` (and, for
-the robust scaler, merged quantile sketches) outside one in-memory array; :func:`from_statistics`
-folds them into a scaler exactly as an in-memory ``fit`` would. Only the modules of
+The Dask engine, file streaming and polars' lazy engine compute merged
+:class:`~seqscale.core.stats.Moments` (and, for the robust scaler, merged quantile sketches)
+outside one in-memory array; :func:`from_statistics` folds them into a scaler exactly as an
+in-memory ``fit`` would. Only the modules of
 :mod:`seqscale.scalers` touch an estimator's private state; every other module goes through the
 functions here.
 
@@ -173,7 +174,9 @@ def fit_lazy(est: Any, X: Any, groups: Any = None, sample_weight: Any = None, le
         raise ParameterError("a lazy frame takes groups= as the name of its id column.")
     names = [c for c in lazy.schema(X) if c != groups]
     if needs_sketch(est) or sample_weight is not None or lengths is not None or est.mask_value is not None:
-        return est.fit(lazy.collect(X).to_native(), sample_weight=sample_weight, groups=groups, lengths=lengths)
+        return est.fit(
+            lazy.collect(X).to_native(), sample_weight=sample_weight, groups=groups, lengths=lengths
+        )
     start_fit(est, names)
     moments, ids, n_rows = lazy.moments(X, names, groups)
     if groups is None:
@@ -215,7 +218,9 @@ def transform_lazy(est: Any, X: Any, groups: Any = None, inverse: bool = False) 
         fallback = _lazy_fallback(est, X, groups)
     clip = affine.output_bounds() if policy == "clip" and not inverse else None
     if clip is not None and grouped:
-        raise ParameterError("out_of_range='clip' on a lazy frame is supported for scalers fitted without groups.")
+        raise ParameterError(
+            "out_of_range='clip' on a lazy frame is supported for scalers fitted without groups."
+        )
     return lazy.affine_expressions(
         X,
         names,

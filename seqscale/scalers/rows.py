@@ -20,7 +20,6 @@ from seqscale.errors import (
     InputError,
     OutOfRangeError,
     OutOfRangeWarning,
-    ParameterError,
 )
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
