@@ -253,8 +253,11 @@ def _parse_chunk(chunk: bytes, layout: Layout, names: list[str]) -> pa.Table:
     )  # fmt: skip
 
 
-def stream_tables(path: Path, layout: Layout, names: list[str], block_size: int) -> Iterator[pa.Table]:
-    """Parse ``path`` chunk by chunk into tables of text columns (raw-named ``names``).
+def stream_tables(
+    path: Path, layout: Layout, names: list[str], block_size: int
+) -> Iterator[tuple[pa.Table, int]]:
+    """Parse ``path`` chunk by chunk into tables of text columns (raw-named ``names``), each with
+    the number of bytes of the file it was parsed from (for progress bars).
 
     A chunk that does not parse is joined with the next one and parsed again (a cut inside a
     quoted field, see :func:`_record_ends`); at the end of the file the error is reported as
@@ -271,13 +274,14 @@ def stream_tables(path: Path, layout: Layout, names: list[str], block_size: int)
                 raise found from None
             scanned = True  # the file is fine: the cut fell inside a quoted field
             continue
-        pending = b""
-        yield table
+        size, pending = len(pending), b""
+        yield table, size
     if pending:
         try:
-            yield _parse_chunk(pending, layout, names)
+            table = _parse_chunk(pending, layout, names)
         except pa.ArrowException as err:
             raise arrow_error(path, layout, err) from None
+        yield table, len(pending)
 
 
 def scan(path: Path, delimiter: str, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
