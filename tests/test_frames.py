@@ -73,9 +73,12 @@ def test_set_output_pyarrow_on_seqscale_steps(frame):
     est = seqscale.MinMaxScaler().set_output(transform="pyarrow")
     out = est.fit_transform(frame)
     assert isinstance(out, pa.Table) and out.column_names == ["a", "b", "c"]
-    np.testing.assert_allclose(
-        out.to_pandas().to_numpy(), seqscale.MinMaxScaler().fit_transform(frame.to_numpy())
-    )
+    expected = seqscale.MinMaxScaler().fit_transform(frame.to_numpy())
+    np.testing.assert_allclose(out.to_pandas().to_numpy(), expected)
+    pipe = make_pipeline(seqscale.StandardScaler(), seqscale.MinMaxScaler()).set_output(transform="pyarrow")
+    piped = pipe.fit_transform(pl.from_pandas(frame))
+    assert isinstance(piped, pa.Table) and piped.column_names == ["a", "b", "c"]
+    np.testing.assert_allclose(piped.to_pandas().to_numpy(), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("wrap", [pa.table, lambda d: pa.RecordBatch.from_pydict(d)])
