@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-HEAVY = ["torch", "dask", "matplotlib", "statsmodels", "numba", "keras"]
+HEAVY = ["torch", "dask", "matplotlib", "statsmodels", "numba", "keras", "polars"]
 
 
 def test_import_leaves_heavy_libraries_unloaded():

@@ -24,6 +24,15 @@ PRINTS = [
     ("inverse_target(model(", ["actual", "realgdp"]),
     ("seqscale.advise(load_macrodata()", ["seqscale advice", "realgdp"]),
     ("LocalCluster(", ["(1000000, 8) (8,)"]),
+    (
+        'set_output(transform="pyarrow")',
+        [
+            "['scaled__load', 'scaled__temp', 'onehot__quarter=1']",
+            "True",
+            "['load', 'temp', 'quarter']",
+            "Table",
+        ],
+    ),
     ("sample_weight=weights", ["[-0.88 26.07] [14.75 35.35]"]),
     ("validate=True)", ["candidate", "rules", "minmax", "standard", "the rules' plan is kept"]),
 ]

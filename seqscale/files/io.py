@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ import pyarrow.parquet as pq
 
 from seqscale.errors import DataFileError, InputError, InputTypeError, ParameterError
 from seqscale.files import csv_reader as _csv
+from seqscale.frames import edge
 from seqscale.frames.time_columns import TimeCellError, with_time
 from seqscale.util.atomic import atomic_path
 
@@ -292,8 +294,9 @@ def _read_parquet(path: Path, columns, numeric) -> pd.DataFrame:
     return frame
 
 
-def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
-    """Write ``frame`` to CSV or Parquet (by extension), atomically.
+def write_table(frame: Any, path: PathLike) -> Path:
+    """Write ``frame`` (pandas, polars or an Arrow Table) to CSV or Parquet (by extension),
+    atomically.
 
     A partial file is never left behind: the data goes to a temporary file beside ``path`` that is
     renamed onto it once complete. CSV gets a header and the shortest float repr (exact float64
@@ -312,8 +315,13 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
     """
     path = Path(path)
     kind = _format(path)
+    if edge.kind_of(frame) in ("polars", "pyarrow"):
+        frame = edge.to_pandas(frame)
     if not isinstance(frame, pd.DataFrame):
-        raise InputTypeError(f"write_table needs a pandas DataFrame, got {type(frame).__name__}.")
+        raise InputTypeError(
+            f"write_table needs a pandas or polars DataFrame or an Arrow Table, got "
+            f"{type(frame).__name__}" + (" (collect() it first)." if edge.is_lazy(frame) else ".")
+        )
     if not path.parent.is_dir():
         raise DataFileError(f"cannot write {path}: folder {path.parent} does not exist; create it.")
     table = _with_index(frame, path, kind)

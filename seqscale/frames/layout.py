@@ -1,20 +1,22 @@
 """The edge of seqscale: any input container to a canonical ``rows x features`` float array, and back.
 
-A *layout* remembers what the caller gave (numpy 1D/2D/3D, pandas Series/DataFrame, polars) so
-that outputs come back in the same container, shape, index and names. Kernels only ever see the
+A *layout* remembers what the caller gave (numpy 1D/2D/3D, pandas Series/DataFrame, polars, an
+Arrow Table or RecordBatch) so that outputs come back in the same container, shape, index and
+names (an Arrow input gives an array unless ``set_output`` asks for Arrow). Named tables are read
+through :mod:`seqscale.frames.edge`, the one dataframe-agnostic path. Kernels only ever see the
 canonical 2D float array: a 3D ``[samples, timesteps, features]`` array is pooled over samples and
 timesteps by a reshape (a view when the array is contiguous), never flattened per window column.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from seqscale.errors import InputError, InputTypeError
+from seqscale.frames import edge
 
 __all__ = ["Layout", "as_rows", "drop_columns", "feature_names_of", "from_rows", "is_dataframe"]
 
@@ -23,7 +25,7 @@ __all__ = ["Layout", "as_rows", "drop_columns", "feature_names_of", "from_rows",
 class Layout:
     """How an input was shaped, so the output can be shaped the same way."""
 
-    kind: str  # "ndarray", "series", "frame", "polars", "polars_series"
+    kind: str  # "ndarray", "series", "frame" (pandas), "polars", "arrow", "polars_series"
     shape: tuple[int, ...]
     dtype: np.dtype  # of the output: the rows' dtype, or float16 for a float16 array
     index: Any = None
@@ -42,27 +44,23 @@ def _module_of(obj: Any) -> str:
 
 
 def is_dataframe(obj: Any) -> bool:
-    """True for a pandas or polars DataFrame."""
-    return _module_of(obj) in {"pandas", "polars"} and hasattr(obj, "columns")
+    """True for an eager named table: a pandas or polars DataFrame, an Arrow Table or RecordBatch."""
+    return edge.kind_of(obj) in edge.CONTAINERS
 
 
 def feature_names_of(X: Any) -> np.ndarray | None:
     """Column names of a DataFrame as an object array of str, or None (like scikit-learn)."""
     if not is_dataframe(X):
         return None
-    names = [str(c) if not isinstance(c, str) else c for c in X.columns]
-    if not all(isinstance(c, str) for c in X.columns):
+    names = edge.column_names(X)
+    if not all(isinstance(c, str) for c in names):
         return None
     return np.asarray(names, dtype=object)
 
 
 def drop_columns(X: Any, columns: tuple[str, ...]) -> Any:
-    """``X`` without ``columns`` (pandas or polars)."""
-    if not columns:
-        return X
-    if _module_of(X) == "polars":
-        return X.drop(list(columns))
-    return X.drop(columns=list(columns))
+    """``X`` without ``columns`` (any named table)."""
+    return edge.drop(X, columns)
 
 
 def _float_dtype(dtype: np.dtype) -> np.dtype:
@@ -112,16 +110,16 @@ def _column_to_float(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
-    names = [str(c) for c in X.columns]
+    names = [str(c) for c in edge.column_names(X)]
     duplicates = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) < len(names) else []
     if duplicates:
         raise InputError(f"the DataFrame has duplicate column names {duplicates}; make them unique.")
-    columns = list(X.columns)
-    for c in columns:
-        refuse_categorical(X[c].dtype, str(c))
-    if _module_of(X) == "polars":
-        arrays = [X.get_column(c).to_numpy() for c in columns]
+    if _module_of(X) != "pandas":
+        arrays, columns = edge.columns_as_arrays(X)
     else:
+        columns = list(X.columns)
+        for c in columns:
+            refuse_categorical(X[c].dtype, str(c))
         arrays = []
         for c in columns:
             col = X[c]
@@ -131,10 +129,11 @@ def _frame_to_array(X: Any) -> tuple[np.ndarray, list[str]]:
             else:
                 arrays.append(col.to_numpy())
     converted = [_column_to_float(np.asarray(a), str(c)) for a, c in zip(arrays, columns)]
+    n_rows = X.num_rows if _module_of(X) == "pyarrow" else len(X)
     if not converted:
-        return np.empty((len(X), 0)), [str(c) for c in columns]
+        return np.empty((n_rows, 0)), [str(c) for c in columns]
     dtype = np.result_type(*[_float_dtype(a.dtype) for a in converted])
-    out = np.empty((len(X), len(converted)), dtype=dtype)
+    out = np.empty((n_rows, len(converted)), dtype=dtype)
     for j, a in enumerate(converted):
         out[:, j] = a
     return out, [str(c) for c in columns]
@@ -178,8 +177,8 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
 
     Parameters
     ----------
-    X : array-like of shape (n,), (rows, features) or (samples, timesteps, features), or a
-        pandas/polars Series or DataFrame.
+    X : array-like of shape (n,), (rows, features) or (samples, timesteps, features), a
+        pandas/polars Series or DataFrame, or an Arrow Table / RecordBatch.
     exclude : column names kept aside untouched (e.g. a series-id column).
 
     Examples
@@ -189,12 +188,12 @@ def as_rows(X: Any, *, exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, Layou
     ((12, 2), dtype('float32'), (4, 3, 2))
     """
     module = _module_of(X)
-    if module in {"pandas", "polars"} and hasattr(X, "columns"):
-        extra = {c: X[c] for c in exclude}
+    if is_dataframe(X):
+        extra = {c: edge.native_column(X, c) for c in exclude}
         data = drop_columns(X, exclude)
         arr, columns = _frame_to_array(data)
-        kind = "polars" if module == "polars" else "frame"
-        index = None if module == "polars" else X.index
+        kind = {"polars": "polars", "pyarrow": "arrow"}.get(module, "frame")
+        index = X.index if module == "pandas" else None
         layout = Layout(kind, arr.shape, arr.dtype, index=index, columns=columns, extra=extra)
         return _check_rows(arr), layout
     refuse_categorical(getattr(X, "dtype", None), str(getattr(X, "name", None) or "series"))
@@ -239,29 +238,39 @@ def _check_rows(rows: np.ndarray, shape: tuple[int, ...] | None = None) -> np.nd
     return rows
 
 
-def from_rows(rows: np.ndarray, layout: Layout, *, columns: list[str] | None = None) -> Any:
-    """Shape ``rows`` back into the caller's container (see :func:`as_rows`)."""
-    if layout.kind == "ndarray":
-        if layout.dtype == np.float16:  # computed in float32, returned in the caller's dtype
-            rows = rows.astype(np.float16)
-        return rows if rows.shape == layout.shape else rows.reshape(layout.shape)
-    if layout.kind == "series":
-        import pandas as pd
+def from_rows(
+    rows: np.ndarray, layout: Layout, *, columns: list[str] | None = None, container: str | None = None
+) -> Any:
+    """Shape ``rows`` back into the caller's container (see :func:`as_rows`), or into the one
+    ``set_output`` asked for.
 
-        return pd.Series(rows.reshape(-1), index=layout.index, name=layout.name)
-    if layout.kind == "polars_series":
-        pl = sys.modules["polars"]
-        return pl.Series(layout.name or "", rows.reshape(-1))
+    ``container``: None keeps the caller's container (an Arrow input gives an array);
+    ``"default"`` gives a numpy array; ``"pandas"``, ``"polars"`` or ``"pyarrow"`` give that
+    library's DataFrame (a Series for 1D input; a 3D array stays an array), named by
+    ``columns`` (else the input's names), with a pandas input's index kept for pandas output.
+
+    Examples
+    --------
+    >>> rows, layout = as_rows(np.ones((2, 2)))
+    >>> from_rows(rows, layout, columns=["a", "b"], container="pandas").columns.tolist()
+    ['a', 'b']
+    """
+    if layout.dtype == np.float16 and layout.kind == "ndarray":
+        rows = rows.astype(np.float16)  # computed in float32, returned in the caller's dtype
+    if container is None:
+        container = {"frame": "pandas", "series": "pandas", "polars": "polars"}.get(layout.kind)
+        container = container or {"polars_series": "polars"}.get(layout.kind, "default")
+    index = layout.index if layout.kind in ("frame", "series") else None
     names = columns if columns is not None else layout.columns
-    if layout.kind == "frame":
-        import pandas as pd
+    if container == "default" or len(layout.shape) == 3 or (len(layout.shape) == 2 and names is None):
+        array = rows if rows.shape == layout.shape else rows.reshape(layout.shape)
+        return array if container == "default" or len(layout.shape) == 3 else _unnamed(array, container)
+    if len(layout.shape) == 1:
+        return edge.build_series(rows.reshape(-1), layout.name, container, index)
+    out = edge.build_frame(rows, list(names), container, index)
+    return edge.with_columns_first(out, layout.extra, container)
 
-        out = pd.DataFrame(rows, index=layout.index, columns=names, copy=False)
-        for name, col in layout.extra.items():
-            out.insert(0, name, col.to_numpy())
-        return out
-    pl = sys.modules["polars"]
-    out = pl.DataFrame({n: rows[:, j] for j, n in enumerate(names)})
-    if layout.extra:
-        out = pl.DataFrame(dict(layout.extra)).hstack(out)
-    return out
+
+def _unnamed(array: np.ndarray, container: str) -> Any:
+    """A 2D array without names in ``container`` (scikit-learn's ``x0, x1, ...``)."""
+    return edge.build_frame(array, [f"x{j}" for j in range(array.shape[1])], container)

@@ -27,6 +27,7 @@ from seqscale.errors import (
     NotFittedError,
     ParameterError,
 )
+from seqscale.frames import edge as _edge
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
 from seqscale.frames.segments import Segments, segment_apply, segment_fit_apply, segment_moments
@@ -69,15 +70,28 @@ class AffineScaler(
         return tags
 
     def set_output(self, *, transform: str | None = None) -> AffineScaler:
-        """Choose the container of ``transform`` output: "default", "pandas" or "polars".
+        """Choose the container of ``transform`` and ``inverse_transform`` output.
 
-        A DataFrame input always gives a DataFrame output; this setting also turns 2D array
-        output into a DataFrame named by :meth:`get_feature_names_out`.
+        ``"pandas"``, ``"polars"`` or ``"pyarrow"`` give that library's DataFrame named by
+        :meth:`get_feature_names_out` whatever the input was (a pandas input's index is kept for
+        pandas output; a 3D array stays an array); ``"default"`` gives a numpy array, as
+        scikit-learn. Without ``set_output`` a pandas or polars input keeps its container (a
+        polars LazyFrame stays lazy) and an Arrow input gives an array. scikit-learn's own
+        ``set_output`` knows "pandas" and "polars" only, so "pyarrow" works on seqscale steps.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from seqscale import StandardScaler
+        >>> frame = pd.DataFrame({"a": [1.0, 3.0]})
+        >>> type(StandardScaler().set_output(transform="polars").fit_transform(frame)).__module__
+        'polars.dataframe.frame'
         """
         if transform is None:
             return self
-        if transform not in ("default", "pandas", "polars"):
-            raise ParameterError(f"set_output(transform={transform!r}): use 'default', 'pandas' or 'polars'.")
+        allowed = ("default", *_edge.CONTAINERS)
+        if transform not in allowed:
+            raise ParameterError(f"set_output(transform={transform!r}): use one of {allowed}.")
         self._sklearn_output_config = {"transform": transform}
         return self
 
@@ -129,6 +143,8 @@ class AffineScaler(
         """
         if is_dask(X):
             return build.fit_dask(self, X, groups=groups, sample_weight=sample_weight)
+        if _edge.is_lazy(X):
+            return build.fit_lazy(self, X, groups, sample_weight, lengths)
         self._reset()
         return self.partial_fit(X, y, sample_weight, groups=groups, lengths=lengths)
 
@@ -154,6 +170,7 @@ class AffineScaler(
             or sample_weight is not None
             or lengths is not None
             or is_dask(X)
+            or _edge.is_lazy(X)
             or self._segment_rule() is None
         ):
             fitted = self.fit(X, y, sample_weight, groups=groups, lengths=lengths)
@@ -205,9 +222,10 @@ class AffineScaler(
         see one fit task per call, as with scikit-learn's ``StandardScaler``.
         """
         self._check_params()
-        if is_dask(X):
+        if is_dask(X) or _edge.is_lazy(X):
             raise ParameterError(
-                "partial_fit takes in-memory batches; fit(dask_collection) folds all chunks at once."
+                "partial_fit takes in-memory batches; fit(dask_collection) or fit(lazy_frame) "
+                "folds all the data at once."
             )
         task = _callbacks.begin(self, X, y, sample_weight)
         first = not hasattr(self, "stats_")
@@ -308,6 +326,16 @@ class AffineScaler(
         self._refresh(warn=True)
         return None if identity else codes
 
+    def _fold_series(self, ids: np.ndarray, table: Moments, n_rows: int) -> None:
+        """Set per-series statistics computed elsewhere (one row of ``table`` per id)."""
+        self._grouped = True
+        self.series_ = ids
+        self.series_stats_ = table
+        self.stats_ = table.pooled()
+        self._n_rows = int(n_rows)
+        self.n_features_in_ = int(table.count.shape[-1])
+        self._refresh(warn=True)
+
     def _fold(
         self, rows: np.ndarray, ids: np.ndarray | None, first: bool, weight: np.ndarray | None = None
     ) -> None:
@@ -387,6 +415,10 @@ class AffineScaler(
             if lengths is not None or features is not None:
                 raise ParameterError("Dask input: lengths= and features= are not supported.")
             return build.transform_dask(self, X, inverse=inverse, groups=groups)
+        if _edge.is_lazy(X):
+            if lengths is not None or features is not None:
+                raise ParameterError("lazy frame input: lengths= and features= are not supported.")
+            return build.transform_lazy(self, X, groups, inverse=inverse)
         channels = None if features is None else self._channel_index(features)
         if isinstance(groups, Segments) and (channels is not None or not self._segments_direct(lengths)):
             groups = groups.row_ids()

@@ -1,10 +1,10 @@
 """Fitted scalers from statistics: the one internal constructor, and the fitted state read back.
 
-The Dask engine and file streaming compute merged :class:`~seqscale.core.stats.Moments` (and the
-method's extra statistic, e.g. the robust scaler's quantile sketches) outside one in-memory
-array; :func:`from_statistics` folds them into a scaler exactly as an in-memory ``fit`` would.
-Only the modules of :mod:`seqscale.scalers` touch an estimator's private state; every other
-module goes through the functions here.
+The Dask engine, file streaming and polars' lazy engine compute merged
+:class:`~seqscale.core.stats.Moments` (and the method's extra statistic, e.g. the robust scaler's
+quantile sketches) outside one in-memory array; :func:`from_statistics` folds them into a scaler
+exactly as an in-memory ``fit`` would. Only the modules of :mod:`seqscale.scalers` touch an
+estimator's private state; every other module goes through the functions here.
 
 Examples
 --------
@@ -31,12 +31,14 @@ from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
 from seqscale.errors import InputError, ParameterError
+from seqscale.frames import lazy
 
 __all__ = [
     "check_params",
     "extra_statistic",
     "feature_names",
     "fit_dask",
+    "fit_lazy",
     "fitted_affine",
     "fitted_feature_names",
     "from_group_statistics",
@@ -49,6 +51,7 @@ __all__ = [
     "series_ids",
     "start_fit",
     "transform_dask",
+    "transform_lazy",
 ]
 
 
@@ -248,3 +251,95 @@ def transform_dask(est: Any, X: Any, inverse: bool = False, groups: Any = None) 
         fitted_names=getattr(est, "feature_names_in_", None),
         owner=type(est).__name__,
     )
+
+
+def fit_lazy(est: Any, X: Any, groups: Any = None, sample_weight: Any = None, lengths: Any = None) -> Any:
+    """Fit ``est`` on a polars LazyFrame with the frame's own (streaming) aggregation.
+
+    ``groups`` may name the id column (per-series coefficients, reduced under ``group_by``).
+    What needs every value (the robust scaler's quantiles, sample weights, padding) is fitted
+    on the collected columns instead.
+    """
+    if groups is not None and not isinstance(groups, str):
+        raise ParameterError("a lazy frame takes groups= as the name of its id column.")
+    names = [c for c in lazy.schema(X) if c != groups]
+    collect_first = extra_statistic(est) is not None or est.mask_value is not None
+    if collect_first or sample_weight is not None or lengths is not None:
+        return est.fit(
+            lazy.collect(X).to_native(), sample_weight=sample_weight, groups=groups, lengths=lengths
+        )
+    start_fit(est, names)
+    moments, ids, n_rows = lazy.moments(X, names, groups)
+    if groups is None:
+        return from_statistics(est, moments, n_rows)
+    _refuse_infinite(est, moments)
+    est._fold_series(np.asarray(ids, dtype=object), moments, n_rows)
+    return est
+
+
+def transform_lazy(est: Any, X: Any, groups: Any = None, inverse: bool = False) -> Any:
+    """Scale (or unscale) a polars LazyFrame: a LazyFrame of expressions, nothing computed.
+
+    ``out_of_range`` "ignore" and "clip" are expressions too; "warn" and "error" need the data
+    (check it with ``scaler.check(lf.collect())``).
+    """
+    est._require_fitted()
+    policy = range_policy(est)
+    if policy in ("warn", "error") and not inverse:
+        raise ParameterError(
+            f"out_of_range={policy!r} needs the data, and a lazy frame is not computed by "
+            "transform; use 'ignore' or 'clip' here and scaler.check(lf.collect()) to report."
+        )
+    grouped = is_grouped(est)
+    if grouped != (groups is not None):
+        state = "with groups= (the id column's name)" if grouped else "without groups"
+        raise InputError(f"this scaler was fitted {state}; pass groups consistently.")
+    if groups is not None and not isinstance(groups, str):
+        raise ParameterError("a lazy frame takes groups= as the name of its id column.")
+    names = [c for c in lazy.schema(X) if c != groups]
+    fitted = feature_names(est, est.n_features_in_)
+    if names != fitted:
+        raise InputError(
+            f"the lazy frame's columns {names} differ from the fitted features {fitted}; select "
+            "the same columns in the same order."
+        )
+    affine = est.affine_
+    fallback = None
+    if grouped:
+        fallback = _lazy_fallback(est, X, groups)
+    clip = affine.output_bounds() if policy == "clip" and not inverse else None
+    if clip is not None and grouped:
+        raise ParameterError(
+            "out_of_range='clip' on a lazy frame is supported for scalers fitted without groups."
+        )
+    return lazy.affine_expressions(
+        X,
+        names,
+        (affine.shift, affine.scale, affine.offset),
+        inverse=inverse,
+        id_column=groups,
+        ids=est.series_ if grouped else None,
+        fallback=fallback,
+        clip=clip,
+        mask_value=est.mask_value,
+    )
+
+
+def _lazy_fallback(est: Any, X: Any, id_column: str) -> tuple | None:
+    """Coefficients for series unseen at fit time, by the ``unseen`` policy (checked on the ids)."""
+    if est.unseen in ("pooled", "median"):
+        fb = est.fallback_
+        return (fb.shift, fb.scale, fb.offset)
+    known = set(est.series_.tolist())
+    unseen = [i for i in lazy.distinct_ids(X, id_column).tolist() if i not in known]
+    if unseen and est.unseen == "own":
+        raise ParameterError(
+            "unseen='own' computes new series' coefficients from their rows; on a lazy frame "
+            f"series {unseen[:5]} are unseen: collect it first or use unseen='pooled'/'median'."
+        )
+    if unseen:
+        raise InputError(
+            f"series {unseen[:5]} ({len(unseen)} in all) were not seen at fit time; use "
+            "unseen='pooled' or 'median', or fit on them first."
+        )
+    return None

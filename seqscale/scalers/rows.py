@@ -20,7 +20,6 @@ from seqscale.errors import (
     InputError,
     OutOfRangeError,
     OutOfRangeWarning,
-    ParameterError,
 )
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
@@ -313,22 +312,19 @@ def range_policy(
 
 
 def wrap(est: Any, out: np.ndarray, layout: _layout.Layout) -> Any:
-    """Give the output the caller's container, honouring ``set_output``."""
-    result = _layout.from_rows(out, layout)
+    """Give the output the caller's container, or the one ``set_output`` asked for."""
+    container = output_container(est)
+    names = None if container is None else list(est.get_feature_names_out())
+    return _layout.from_rows(out, layout, columns=names, container=container)
+
+
+def output_container(est: Any) -> str | None:
+    """The container ``set_output`` (or scikit-learn's global ``transform_output``) asks for;
+    None when nothing was asked (the caller's container is kept)."""
     config = getattr(est, "_sklearn_output_config", {}).get("transform")
     if config is None:
         from sklearn import get_config
 
         config = get_config().get("transform_output", "default")
-    if config == "default" or layout.kind != "ndarray" or len(layout.shape) != 2:
-        return result
-    columns = list(est.get_feature_names_out())
-    if config == "pandas":
-        import pandas as pd
-
-        return pd.DataFrame(result, columns=columns)
-    if config == "polars":
-        import polars as pl
-
-        return pl.DataFrame({c: result[:, j] for j, c in enumerate(columns)})
-    raise ParameterError(f"unknown output container {config!r}.")
+        return None if config == "default" else config
+    return config

@@ -28,9 +28,11 @@ from seqscale.errors import (
     CoefficientFileError,
     FeatureMismatchError,
     InputError,
+    InputTypeError,
     NotFittedError,
     ParameterError,
 )
+from seqscale.frames import edge as _edge
 
 __all__ = ["OneHotEncoder"]
 
@@ -150,6 +152,21 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
                     )
                 X = X.set_axis([str(c) for c in X.columns], axis=1)[names]
             return [X.iloc[:, j].to_numpy(dtype=object) for j in range(X.shape[1])], names, 2
+        if _edge.kind_of(X) in ("polars", "pyarrow"):  # through the one dataframe edge
+            columns, names = _edge.object_columns(X)
+            if not fitting and getattr(self, "feature_names_in_", None) is not None:
+                absent = [n for n in self._names() if n not in names]
+                if absent:
+                    raise FeatureMismatchError(
+                        f"columns {absent} were seen at fit time but are missing from the data; "
+                        f"pass a DataFrame with columns {self._names()}."
+                    )
+                columns, names = [columns[names.index(n)] for n in self._names()], self._names()
+            return columns, names, 2
+        if _edge.kind_of(X) == "lazy":
+            raise InputTypeError("OneHotEncoder needs the data: pass lazy_frame.collect().")
+        if type(X).__module__.startswith("polars") and type(X).__name__ == "Series":
+            return [np.asarray(X.to_list(), dtype=object)], [str(X.name)] if X.name else None, 1
         if isinstance(X, pd.Series):
             name = None if X.name is None else [str(X.name)]
             return [X.to_numpy(dtype=object)], name, 1
