@@ -3,6 +3,7 @@ the segment sweep equals the registry's rule; one merge formula for any split an
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -205,7 +206,7 @@ def test_any_split_merged_in_any_order_equals_one_pass(n, cuts, rnd, level):
     rng = np.random.default_rng(rnd.randint(0, 2**32 - 1))
     x = rng.normal(level, 1.0, (n, 2))
     bounds = sorted({int(c * n) for c in cuts} | {0, n})
-    parts = [x[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    parts = [x[a:b] for a, b in itertools.pairwise(bounds) if b > a]
     order = list(range(len(parts)))
     rnd.shuffle(order)
     one = Moments.from_array(x)
