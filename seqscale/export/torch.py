@@ -548,7 +548,7 @@ def _require_fitted(scaler: Any) -> Affine:
 def _channels(scaler: Any, features: Any) -> np.ndarray | None:
     if features is None:
         return None
-    return np.asarray(scaler._channel_index(features), dtype=np.intp)
+    return np.asarray(scaler.feature_index(features), dtype=np.intp)
 
 
 def module_from_scaler(
@@ -591,10 +591,10 @@ def module_from_scaler(
     affine = _require_fitted(scaler)
     _check_dtype(dtype)
     channels = _channels(scaler, features)
-    names = scaler._feature_names_list() if hasattr(scaler, "_feature_names_list") else None
+    names = _fitted_names(scaler)
     if names is not None and channels is not None:
         names = [names[j] for j in channels]
-    clip = scaler._range_policy() == "clip" if clip is None else bool(clip)
+    clip = scaler.effective_out_of_range() == "clip" if clip is None else bool(clip)
     mask_value = getattr(scaler, "mask_value", None) if channels is None else None
     if np.ndim(affine.scale) == 1:
         if series is not None:
@@ -707,3 +707,9 @@ def wrap_model(
         )
     y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False)
     return ScaledModel(model, x_mod, y_mod)
+
+
+def _fitted_names(scaler: Any) -> list[str] | None:
+    """The scaler's fitted feature names, or None when it was fitted without names."""
+    names = getattr(scaler, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
