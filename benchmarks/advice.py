@@ -67,7 +67,23 @@ def run_one(name: str, seeds: int, epochs: int, patience: int, validate: bool) -
         "advice_rows": result.settings["advice_rows"],
     }
     row.update(judge(row["variants"]))
+    if validate:
+        row["validation cpu seconds"] = validation_cost(frame, info)
     return row
+
+
+def validation_cost(frame: Any, info: Any) -> float:
+    """CPU seconds (``time.process_time``) of the validated choice on compare's training rows,
+    measured after compare ran (numba kernels compiled, torch imported)."""
+    from seqscale.advise.api import validated_advice
+    from seqscale.frames.time_columns import with_time
+    from seqscale.lab.compare_rows import order_rows, split_rows
+
+    df = order_rows(with_time(frame, info.time), info.time, info.id)
+    train = split_rows(df, 0.2, info.time).train
+    started = time.process_time()
+    validated_advice(train, info.target, time=info.time, id=info.id)
+    return time.process_time() - started
 
 
 def judge(variants: dict[str, dict]) -> dict:
@@ -161,6 +177,13 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
                 f"{name}: within one seed-std of the best level on {within} of {len(judged)} data sets, "
                 f"at most {RATIO_LIMIT}x the best on {under} of {len(judged)}."
             )
+    costs = [(r["data set"], r["validation cpu seconds"]) for r in ok if "validation cpu seconds" in r]
+    if costs:
+        lines.append(
+            "CPU seconds of the validated choice (all candidates, one process, after compare): "
+            + ", ".join(f"{name} {sec:.1f}" for name, sec in costs)
+            + "."
+        )
     missing = [r["data set"] for r in ok if "validated" not in r["variants"]]
     if missing and len(missing) < len(ok):
         lines.append(f"No validated row for: {', '.join(missing)}.")

@@ -35,6 +35,7 @@ from seqscale.errors import (
     SeqscaleWarning,
     UnseenSeriesError,
 )
+from seqscale.export import keras_hook
 from seqscale.frames.segments import Segments
 from seqscale.scalers import estimators as _estimators
 from seqscale.scalers.estimators import *  # noqa: F403  (every scaler class: estimators.__all__)
@@ -68,6 +69,10 @@ def __getattr__(name: str):
         return module if module.__name__.endswith("." + name) else getattr(module, name)
     raise AttributeError(f"module 'seqscale' has no attribute {name!r}")
 
+
+# A saved .keras model holding seqscale's layer loads after `import seqscale`: the layer is
+# registered when Keras is imported (Keras itself is not imported here).
+keras_hook.install()
 
 __all__ = [
     "Advice",

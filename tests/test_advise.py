@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import math
 import subprocess
@@ -19,6 +20,7 @@ from seqscale.advise.api import (
     load_plan,
     validate_plan,
 )
+from seqscale.advise.wording import short_reason
 from seqscale.errors import CoefficientFileError, ParameterError
 
 N = 2000
@@ -311,7 +313,16 @@ def test_str_and_frame(advice, frame):
     assert list(table["column"]) == list(frame.columns)
     assert {"kind", "method", "skewness", "adf_p", "reason"} <= set(table.columns)
     assert isinstance(advice["normal"], ColumnAdvice)
-    assert advice.__rich__() is not None
+    from rich.console import Console
+
+    piped = Console(file=io.StringIO(), width=10_000, force_terminal=False, color_system=None)
+    piped.print(advice)
+    assert all(" ".join(c.reason.split()) in piped.file.getvalue() for c in advice.columns)
+    for c in advice.columns:  # a terminal gets short reasons, cut after a whole word
+        whole = short_reason(c.reason, limit=None)
+        cut = short_reason(c.reason, limit=30)
+        assert len(cut) <= 31 and whole.startswith(cut.rstrip("…"))
+        assert cut == whole or whole[len(cut) - 1] in " ,;:"
 
 
 def test_import_is_light():

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 import seqscale
 from seqscale.errors import CoefficientFileError, DataFileError, SeqscaleError, SeqscaleWarning
+from seqscale.files import csv_reader as _csv
 from seqscale.files import io as sio
 
 EXAMPLES = int(os.environ.get("SEQSCALE_FUZZ_EXAMPLES", "400"))
@@ -521,6 +522,83 @@ def test_bug_params_not_numbers(tmp_path, param, value):
 def test_bug_constructor_params_not_numbers(make):
     with pytest.raises(seqscale.ParameterError):
         make().fit(np.arange(6.0).reshape(3, 2))
+
+
+@pytest.mark.parametrize(
+    "text, rows",
+    [
+        (b'0",0\r,a', [["", "a"]]),  # found by make fuzz: a stray quote in a header name
+        (b'a"b,c\n1,2\n3,4\n', [["1", "2"], ["3", "4"]]),
+        (b'\n\na,"b""c"\n1,2\n', [["1", "2"]]),
+        (b'"a\nb",c\n1,2\n', [["1", "2"]]),
+        (b"a\n\t", [["\t"]]),  # found by make fuzz: a last line of spaces, no line break
+        (b"a\n1\n  ", [["1"], ["  "]]),
+        (b"a\n\xef\xbb\xbf\n0", [["\ufeff"], ["0"]]),  # found by make fuzz: a mark inside the file
+        (b"\xef\xbb\xbfa\n\xef\xbb\xbfx\n0", [["\ufeffx"], ["0"]]),
+        (b'a\n0;"\n"x\ny"', [['0;"'], ["x\ny"]]),  # found by make fuzz: a stray quote in a row
+        (b'a\n1"\n"p\nq"\n2\n"r\ns"\n', [['1"'], ["p\nq"], ["2"], ["r\ns"]]),
+    ],
+)
+def test_bug_stream_reads_the_rows_read_table_reads(tmp_path, text, rows):
+    """``iter_batches`` found the header's end by counting quotes: a quote inside a name (text,
+    not a quoted field) hid every row from the stream while ``read_table`` read them; it dropped a
+    last line of spaces, and a byte-order mark starting a row, that ``read_table`` reads."""
+    path = tmp_path / "q.csv"
+    path.write_bytes(text)
+    frame = sio.read_table(path)
+    streamed = [batch.to_pylist() for batch in sio.iter_batches(path, batch_size=1, raw=list(frame.columns))]
+    assert [list(row.values()) for batch in streamed for row in batch] == rows
+    assert len(frame) == len(rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list('ab,;"\n\r')), max_size=30),
+    delimiter=st.sampled_from([",", ";"]),
+)
+def test_header_end_agrees_with_the_csv_module(text, delimiter):
+    """The header record ends where Python's csv reader ends it (quotes at a field's start only)."""
+    import csv
+    import io
+
+    def records(text):  # (no spaces drawn: a line of spaces is blank to seqscale, a record to csv)
+        return [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+
+    data = text.encode()
+    end = _csv._header_end(data, delimiter)
+    if end is not None:
+        assert records(data[:end].decode()) == records(text)[:1] and data[:end].strip()
+
+
+def _record_ends_one_byte_at_a_time(data: bytes, delimiter: str) -> list[int]:
+    ends, quoted, field_start, i = [], False, True, 0
+    while i < len(data):
+        byte = data[i : i + 1]
+        if quoted:
+            if byte == b'"':
+                if data[i + 1 : i + 2] == b'"':
+                    i += 1
+                else:
+                    quoted = False
+        elif byte in (b"\n", b"\r"):
+            ends.append(i + 1)
+            field_start = True
+        elif byte == b'"' and field_start:
+            quoted, field_start = True, False
+        else:
+            field_start = byte == delimiter.encode()
+        i += 1
+    return ends
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list('a ,;"\n\r')), max_size=40), delimiter=st.sampled_from(",;")
+)
+def test_record_ends_follow_the_quoting_rule(text, delimiter):
+    """Where a stream chunk may be cut: every line break outside a quoted field, and no other."""
+    data = text.encode()
+    assert _csv._record_ends(data, delimiter).tolist() == _record_ends_one_byte_at_a_time(data, delimiter)
 
 
 def test_special_numbers_are_distinct():

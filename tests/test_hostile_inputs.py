@@ -128,6 +128,49 @@ def test_transform_file_refuses_its_input_as_output(folder):
 
 
 # ------------------------------------------------------------------------ kill -9 leftovers
+def _killed_writer(target: Path) -> str:
+    """Fork a process that writes ``target`` atomically, SIGKILL it midway; its temporary file."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: half a file written, then wait to be killed
+        try:
+            os.close(read_end)
+            with _atomic.atomic_write(target) as handle:
+                handle.write("half a file")
+                handle.flush()
+                os.write(write_end, b"w")
+                time.sleep(600)
+        finally:
+            os._exit(1)
+    os.close(write_end)
+    try:
+        assert os.read(read_end, 1) == b"w"
+        own = _atomic.temporary_name(target, pid)
+        assert (target.parent / own).exists()
+    finally:
+        os.close(read_end)
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    return own
+
+
+def test_kill9_of_writers_then_one_clean_write_leaves_no_temporary_file(tmp_path):
+    """Five writers killed with SIGKILL while their temporary file exists, then one clean write."""
+    target = tmp_path / "coef.json"
+    seqscale.MinMaxScaler().fit(frame()[["x"]]).save(target)
+    before = target.read_bytes()
+    for _ in range(5):
+        own = _killed_writer(target)
+        # the killed writer left its file; the one killed before was removed when this one started
+        assert temp_files(tmp_path) == [own]
+        assert target.read_bytes() == before  # never torn
+    seqscale.MinMaxScaler().fit(frame()[["y"]]).save(target)
+    assert temp_files(tmp_path) == []
+    assert seqscale.load(target).feature_names_in_.tolist() == ["y"]
+
+
+@pytest.mark.slow
 def test_kill9_leftovers_are_removed_by_the_next_write(tmp_path):
     rows = 2_000_000
     rng = np.random.default_rng(0)
@@ -247,9 +290,15 @@ def test_json_file_above_the_cap_is_refused(tmp_path, monkeypatch, loader):
         LOADERS[loader](path)
 
 
-def test_cap_covers_a_million_channel_coefficient_file():
-    # a per-series robust channel line is at most ~250 bytes: 1M channels fit four times over
-    assert _jsonfile.MAX_BYTES >= 4 * 250 * 1_000_000
+def test_cap_covers_a_million_channel_coefficient_file(tmp_path):
+    # per-series robust files are the widest (325 MB for 1M channels of 5 features, 200,000
+    # series with 6-digit ids): the cap holds three such files
+    ids = np.repeat(np.arange(800_000, 801_000), 3)
+    values = pd.DataFrame(np.random.default_rng(2).normal(size=(ids.size, 5)), columns=list("abcde"))
+    seqscale.RobustScaler().fit(values, groups=ids).save(tmp_path / "r.json")
+    per_channel = (tmp_path / "r.json").stat().st_size / 5_000
+    assert 250 < per_channel < 400
+    assert _jsonfile.MAX_BYTES >= 3 * per_channel * 1_000_000
 
 
 def _coef_record():
@@ -351,7 +400,7 @@ def _streamed(path, monkeypatch, chunk):
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_csv_stream_cut_anywhere_reads_like_read_table(tmp_path, monkeypatch, chunk, newline):
     rows = [f'{i},"note {i}{newline}on two lines, with ""quotes""",{i * 0.5}' for i in range(40)]
-    rows[5] = '5,plain,2.5'
+    rows[5] = "5,plain,2.5"
     rows[9] = '9,"a ""quoted"" word",4.5'
     rows[12] = '12,5" stray quote,6.0'  # a quote inside an unquoted cell is text
     text = "\ufeffid,note,value" + newline + newline.join(rows) + newline + newline
@@ -558,13 +607,61 @@ def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, metho
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         record = cls().fit(values, groups=ids).to_dict()
-    keys = _coef_check._STATS + _coef_check._COEFS + (_coef_check._QUANTILES if method == "robust" else ())
-    fast = _coef_check._fast_columns(record["channels"], keys)
-    assert fast is not None  # a valid file never takes the per-value path
-    slow = _coef_check._slow_columns(record["channels"], "f", keys)
-    for key in keys:
-        np.testing.assert_array_equal(fast[key], slow[key])
-    assert fast["feature"] == slow["feature"] and fast["series"] == slow["series"]
+    extra = seqscale.core.registry.get(method).extra
+    keys = _coef_check._STATS + _coef_check._COEFS + (() if extra is None else extra.record)
+    without_coefs = [
+        {k: v for k, v in ch.items() if k not in _coef_check._COEFS} for ch in record["channels"]
+    ]
+    one_without = [dict(ch) for ch in record["channels"]]
+    del one_without[3]["scale"]  # not every channel holds the same fields
+    for channels in (record["channels"], without_coefs, one_without):
+        fast = _coef_check._fast_columns(channels, keys)
+        assert fast is not None  # a valid file never takes the per-value path
+        slow = _coef_check._slow_columns(channels, "f", keys)
+        for key in keys:
+            np.testing.assert_array_equal(fast[key], slow[key])
+        assert fast["feature"] == slow["feature"] and fast["series"] == slow["series"]
+        assert fast["domain"] == slow["domain"]
+
+
+def test_load_leaves_the_cycle_collector_as_it_was(tmp_path):
+    import gc
+
+    path = tmp_path / "c.json"
+    seqscale.StandardScaler().fit(frame()[["x", "y"]]).save(path)
+    bad = tmp_path / "bad.json"
+    bad.write_text(path.read_text().replace('"scale": ', '"scale": -', 1))
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            seqscale.load(path)
+            with pytest.raises(CoefficientFileError, match="scale"):
+                seqscale.load(bad)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda ch: ch.__setitem__("mean", None), "channels[5] (feature 'b').mean must be a finite number"),
+        (lambda ch: ch.__setitem__("mean", float("nan")), "channels[5] (feature 'b').mean"),
+        (lambda ch: ch.__setitem__("scale", None), "channels[5] (feature 'b').scale"),
+        (lambda ch: ch.__setitem__("min", "1.5"), "channels[5] (feature 'b').min"),
+        (lambda ch: ch.__setitem__("count", True), "channels[5] (feature 'b').count"),
+    ],
+)
+def test_odd_value_in_a_large_uniform_file_is_named(tmp_path, edit, words):
+    """Every channel with the same fields takes the column-wise path; one odd value is still named."""
+    ids = np.repeat(np.arange(2000), 3)
+    values = pd.DataFrame({"a": np.arange(ids.size, dtype=float), "b": np.sin(np.arange(ids.size))})
+    record = seqscale.StandardScaler().fit(values, groups=ids).to_dict()
+    edit(record["channels"][5])
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(CoefficientFileError, match=re.escape(words)):
+        seqscale.load(path)
 
 
 # ------------------------------------------------------------------------ Dask cluster without workers

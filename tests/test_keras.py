@@ -1,4 +1,5 @@
 import os
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ if keras.backend.backend() != "torch":
 
 import seqscale  # noqa: E402
 from seqscale.errors import InputError, NotFittedError, ParameterError  # noqa: E402
-from seqscale.export.keras import ScaleLayer, _check_backend, layer_from_scaler  # noqa: E402
+from seqscale.export.keras import ScaleLayer, layer_from_scaler  # noqa: E402
 
 SCALERS = [
     seqscale.MinMaxScaler,
@@ -75,12 +76,17 @@ def test_errors():
         ScaleLayer([0.0, 1.0], [1.0], [0.0, 0.0])
 
 
-def test_other_backend_is_refused():
-    _check_backend("torch", preloaded=True)
-    with pytest.raises(ParameterError, match="KERAS_BACKEND=torch"):
-        _check_backend("jax", preloaded=False)
-    with pytest.raises(ParameterError, match="imported before"):
-        _check_backend("tensorflow", preloaded=True)
+def test_float64_layer_keeps_the_digits_of_large_values():
+    X = 1.23456789e9 + np.array([[-1.0], [0.0], [1.0]])
+    scaler = seqscale.StandardScaler().fit(X)
+    top = np.array([[1.23456789e9 + 1]])
+    wide = scaler.to_keras(dtype="float64")
+    assert wide.compute_dtype == "float64" and wide.get_config()["shift"] == [1.23456789e9]
+    assert _np(wide(top)).item() == pytest.approx(np.sqrt(1.5), rel=1e-12)  # 1.2247...
+    back = scaler.to_keras(inverse=True, dtype="float64")
+    assert _np(back(wide(top))).item() == pytest.approx(1.23456789e9 + 1, rel=0, abs=1e-6)
+    narrow = _np(scaler.to_keras()(top)).item()  # float32: no digit after the point survives
+    assert narrow != pytest.approx(np.sqrt(1.5), rel=1e-3)
 
 
 def test_config_is_self_contained():
@@ -119,3 +125,20 @@ def test_lstm_model_saves_and_loads(tmp_path):
     inner = keras.Sequential(model.layers[1:-1])
     manual = scaler.inverse_transform(_np(inner(scaler.transform(X))), features=[1])
     np.testing.assert_allclose(before, manual, rtol=1e-5, atol=1e-4)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import seqscale.export.keras
+
+    result = doctest.testmod(seqscale.export.keras, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_import_seqscale_registers_the_layer_once_keras_is_loaded():
+    from seqscale.export import keras_hook
+
+    keras_hook.install()  # keras is loaded here: registers at once, adds no finder
+    assert keras.saving.get_registered_object("seqscale>ScaleLayer") is ScaleLayer
+    assert not any(isinstance(f, keras_hook._AfterKeras) for f in sys.meta_path)

@@ -19,6 +19,9 @@ ALLOWED_LATE_IMPORTS = {
     ("scalers/base.py", "seqscale.export.torch"),
     ("scalers/base.py", "seqscale.export.keras"),
     ("sequence/pipeline.py", "seqscale.export.torch"),
+    # registers the Keras layer right after the user imports Keras (importing it earlier would
+    # import Keras at `import seqscale`)
+    ("export/keras_hook.py", "importlib.import_module"),
 }
 
 

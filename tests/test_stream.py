@@ -95,12 +95,44 @@ def test_fit_file_robust(tmp_path, frame):
 def test_fit_file_progress(files, capsys):
     stream.fit_file(files["parquet"], batch_size=100_000)
     assert capsys.readouterr() == ("", "")  # silent unless asked
-    est = stream.fit_file(files["parquet"], batch_size=100_000, progress=True)
+    est = stream.fit_file(files["parquet"], "standard", batch_size=100_000, progress=True)
     assert est.n_samples_seen_[0] == N_ROWS and est.n_samples_seen_[1] < N_ROWS  # "b" holds NaN
-    shown = "".join(capsys.readouterr())
+    out, shown = capsys.readouterr()
+    assert out == ""  # the bar is on stderr: stdout keeps only results
     name = Path(files["parquet"]).name
     assert f"fit {name}" in shown, shown  # the bar names the file
     assert f"{N_ROWS}/{N_ROWS}" in shown, shown  # and ends with every row counted
+
+
+def test_csv_progress_counts_bytes_of_the_file(files, tmp_path, capsys):
+    import re
+
+    from rich.filesize import decimal
+
+    scaler = stream.fit_file(files["csv"], batch_size=40_000, progress=True)
+    out, shown = capsys.readouterr()
+    assert out == "" and f"fit {Path(files['csv']).name}" in shown
+    size = decimal(Path(files["csv"]).stat().st_size)  # e.g. "27.9 MB": the total is the file size
+    done = re.search(r"([\d.,]+)/([\d.,]+ [kMG]?B)", shown)
+    assert done is not None and done.group(2) == size and size.startswith(done.group(1)), shown
+    stream.transform_file(scaler, files["csv"], tmp_path / "out.csv", batch_size=40_000, progress=True)
+    out, shown = capsys.readouterr()
+    assert out == "" and "data.csv -> out.csv" in shown and size.split()[1] in shown
+
+
+def test_fit_file_default_method_is_the_command_line_default(files, frame):
+    from typer.testing import CliRunner
+
+    from seqscale.cli.app import app
+
+    est = stream.fit_file(files["parquet"], columns=NUMERIC)
+    assert isinstance(est, seqscale.MinMaxScaler)
+    _same_fit(est, seqscale.MinMaxScaler().fit(frame[NUMERIC]))
+    coef = Path(files["parquet"]).parent / "default.json"
+    columns = [part for name in NUMERIC for part in ("--column", name)]
+    args = ["fit", str(files["parquet"]), "-o", str(coef), *columns]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert seqscale.load(coef).method == est.method == "minmax"
 
 
 @pytest.mark.parametrize("source", ["parquet", "csv"])

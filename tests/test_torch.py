@@ -69,12 +69,27 @@ def test_same_numbers_as_numpy(cls, shape, dtype):
     _close(module.inverse(y), new, dtype)
 
 
-def test_float32_buffers_with_float32_data_default_dtype():
+def test_float32_data_default_dtype():
     X = _data((64, 10, 2), dtype=np.float32)
     scaler = seqscale.StandardScaler().fit(X)
     module = module_from_scaler(scaler)
-    assert module.shift.dtype == torch.float32
+    assert module.shift.dtype == torch.float64  # the coefficients, whatever the module's dtype
     _close(module(torch.from_numpy(X)), scaler.transform(X), np.float32)
+
+
+def test_dtype_moves_keep_every_digit():
+    # float32 has 128 between neighbours near 1.2e9: float32 coefficients would be off by up to 64
+    X = 1.23456789e9 + np.array([[-1.0], [0.0], [1.0]])
+    scaler = seqscale.StandardScaler().fit(X)
+    module = scaler.to_torch()  # default dtype float32
+    moved = module.float().half().to(torch.bfloat16).double()
+    assert moved.shift.dtype == torch.float64 and moved.state_dict()["shift"].item() == 1.23456789e9
+    top = torch.tensor([[1.23456789e9 + 1]], dtype=torch.float64)
+    assert moved(top).item() == pytest.approx(np.sqrt(1.5), rel=1e-12)  # 1.2247...
+    assert moved.inverse(moved(top)).item() == pytest.approx(1.23456789e9 + 1, rel=0, abs=1e-6)
+    _close(moved(torch.from_numpy(X)), scaler.transform(X), np.float64)
+    assert module.float()(torch.tensor([5], dtype=torch.int64)).dtype == torch.float32
+    assert module.double()(torch.tensor([5], dtype=torch.int64)).dtype == torch.float64
 
 
 def test_integer_input_is_converted():
@@ -152,8 +167,9 @@ def test_gradients_flow_and_equal_scale():
 def test_state_dict_round_trip():
     scaler = seqscale.MinMaxScaler(out_of_range="clip").fit(_data((100, 3)))
     module = module_from_scaler(scaler)
-    fresh = AffineModule(3, clip=True)
+    fresh = AffineModule(3)  # from its shape alone: the settings come with the state
     fresh.load_state_dict(module.state_dict())
+    assert fresh.clip
     x = torch.from_numpy(_data((8, 3), seed=5, dtype=np.float32) * 2)
     torch.testing.assert_close(fresh(x), module(x), rtol=0, atol=0)
     torch.testing.assert_close(fresh.inverse(x), module.inverse(x), rtol=0, atol=0)
@@ -173,14 +189,6 @@ def test_torchscript():
         scripted(torch.ones(2, 2, dtype=torch.float64))
     clipped = torch.jit.script(module_from_scaler(seqscale.MinMaxScaler().fit(X), clip=True))
     assert float(clipped(x.float() * 10).max()) <= 1.0
-
-
-def test_torch_export():
-    scaler = seqscale.MinMaxScaler(out_of_range="clip").fit(_data((100, 3)))
-    module = module_from_scaler(scaler)
-    x = torch.from_numpy(_data((4, 6, 3), seed=3, dtype=np.float32))
-    program = torch.export.export(module, (x,))
-    torch.testing.assert_close(program.module()(x), module(x), rtol=0, atol=0)
 
 
 def test_not_fitted_and_bad_parameters():
@@ -386,3 +394,12 @@ def test_pipeline_scaling_step_as_module():
     target = pipe.to_torch(target=True, dtype=torch.float64)
     back = target.inverse(torch.from_numpy(scaled[["y"]].to_numpy(dtype=np.float64)))
     np.testing.assert_allclose(back.numpy().ravel(), frame["y"].to_numpy(), rtol=1e-12)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import seqscale.export.torch
+
+    result = doctest.testmod(seqscale.export.torch, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

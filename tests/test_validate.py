@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from seqscale.advise.api import advise
-from seqscale.advise.validate import MARGIN, _choose, candidate_plans
+from seqscale.advise.validate import MARGIN, _choose, candidate_plans, diebold_mariano
 
 pytest.importorskip("torch")
 
@@ -32,6 +32,8 @@ def test_candidates_are_scored_and_reported(validated):
     assert np.isfinite(table["rmse"]).all() and (table["rmse"] > 0).all()
     assert table["chosen"].sum() == 1
     assert table.loc[table["candidate"] == "rules", "vs_rules"].item() == 1.0
+    others = table[table["candidate"] != "rules"]["p_vs_rules"]
+    assert ((others >= 0) & (others <= 1)).all()
     chosen = validated.validation.chosen
     assert (
         validated.plan["columns"]["y"] == validated.validation.plans[chosen]["columns"]["y"]
@@ -61,13 +63,27 @@ def test_report_shows_the_scores(validated, tmp_path):
     assert f"{best:.4g}" in page
 
 
-def test_margin_keeps_the_rules_unless_clearly_beaten():
-    def table(rules: float, other: float) -> pd.DataFrame:
-        return pd.DataFrame({"candidate": ["rules", "minmax"], "rmse": [rules, other]})
+def test_margin_keeps_the_rules_unless_clearly_and_significantly_beaten():
+    def table(rules: float, other: float, p: float = 0.001) -> pd.DataFrame:
+        rows = {"candidate": ["rules", "minmax"], "rmse": [rules, other], "p_vs_rules": [np.nan, p]}
+        return pd.DataFrame(rows)
 
     assert _choose(table(1.0, 1.0 - MARGIN / 2)) == "rules"
     assert _choose(table(1.0, 1.0 - 2 * MARGIN)) == "minmax"
+    assert _choose(table(1.0, 0.8, p=0.27)) == "rules"  # 20 % lower, but within the noise
     assert _choose(table(np.nan, 3.0)) == "minmax"
+
+
+def test_diebold_mariano_on_paired_errors():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=400)
+    good, bad = truth + rng.normal(0, 1.0, 400), truth + rng.normal(0, 1.3, 400)
+    se_good, se_bad = pd.Series((good - truth) ** 2), pd.Series((bad - truth) ** 2)
+    assert diebold_mariano(se_bad, se_good) < 0.001  # "good" beats the rules' "bad"
+    assert diebold_mariano(se_good, se_bad) > 0.999
+    shuffled = se_good.sample(frac=1, random_state=1).set_axis(se_good.index)
+    assert 0.05 < diebold_mariano(se_good, shuffled) < 0.95
+    assert np.isnan(diebold_mariano(se_good.iloc[:2], se_bad.iloc[:2]))
 
 
 def test_candidates_deduplicated_and_seasonal():
@@ -90,6 +106,15 @@ def test_candidates_deduplicated_and_seasonal():
     assert plans["seasonal difference (4)"]["columns"]["y"]["difference"] == {"lag": 4, "order": 1}
     assert plans["minmax"]["columns"]["y"]["feature_range"] == [0, 1]
     assert all(p["columns"]["q"] == {"role": "categorical", "reason": "code"} for p in plans.values())
+
+
+def test_log_candidate_for_positive_skewed_columns_the_rules_did_not_log():
+    entry = {"role": "input", "log": False, "difference": None, "method": "minmax", "reason": "r"}
+    plan = {"columns": {"x": dict(entry), "z": dict(entry), "y": {**entry, "role": "target"}}}
+    plans = candidate_plans(plan, skewed=["x"])
+    logged = plans["rules with log"]["columns"]
+    assert logged["x"]["log"] is True and logged["z"]["log"] is False and logged["y"]["log"] is False
+    assert "rules with log" not in candidate_plans(plan)
 
 
 def test_validate_needs_one_regression_target():

@@ -22,13 +22,17 @@ Roles
     values to 0/1); continuous, count and ordinal -> ``input`` with the scaling chain below.
 Stationarity (rows in time order: sorted by ``time`` when given)
     ADF (fixed lag order ``int(4 (n/100)^0.25)``, at most 12), KPSS (``regression="c"``), the
-    linear-trend R² and the lag-1 autocorrelation, on at most 2,000 evenly strided points. Not
-    differenced only when stationarity is confirmed with a margin: no strong trend (R² < 0.6)
-    and two of ADF p < 0.05, KPSS p >= 0.10, lag-1 autocorrelation < 0.5 (or that
-    autocorrelation < 0.2 without KPSS rejecting at 1 %). Otherwise difference first; the
-    evidence is reported as *weak* unless a unit root is confirmed too (KPSS p <= 0.01 with ADF
-    p > 0.10 or a strong trend). Panels (``id``): 20 series spread over the panel are tested
-    one by one, and the column is differenced when at least half of them are non-stationary.
+    linear-trend R² and persistence (the share of the variance a lag-1 difference leaves, after
+    removing the seasonal phase means when the time column gives a period), on at most 2,000
+    evenly strided points. When both tests agree they decide: a unit root (ADF p > 0.10, KPSS
+    p <= 0.05, the difference leaving less variance than the levels) -> difference; stationarity
+    (ADF p < 0.05, KPSS p >= 0.10, trend R² < 0.6) -> levels. Otherwise a strong trend
+    (R² >= 0.6) or persistence (a difference leaving at most half the variance) -> difference,
+    else levels. The evidence is *strong* only when neither test contradicts the decision at 5 %
+    and persistence agrees by a margin (at most 40 % / at least 60 % of the variance left);
+    otherwise the reason says *weak evidence*. Panels (``id``): 20 series spread over the panel
+    are tested one by one (10 rows or more each) and pooled: Fisher's combination of the ADF
+    p-values (Maddala-Wu), Hadri's mean of the KPSS statistics, the median R² and persistence.
 Seasonality
     The period comes from the time column's frequency (monthly 12, quarterly 4, weekly 52,
     daily 7, hourly 24, half-hourly 48) or, without one, from the highest autocorrelation peak;
@@ -60,7 +64,8 @@ Targets
     :class:`~seqscale.errors.ParameterError`.
 Validated choice (``validate=True``)
     See :mod:`seqscale.advise.validate`: candidate plans scored by the small LSTM on a validation
-    split of the rows before the test period; the rules' plan is kept unless beaten by 5 %.
+    split of the rows before the test period; the rules' plan is kept unless beaten by 5 % and
+    significantly (one-sided Diebold-Mariano p < 0.05 on the paired validation errors).
 
 Sampling
     The cheap statistics use all rows. The normality test uses a random sample of ``sample`` rows
@@ -297,12 +302,24 @@ def validated_advice(
     started = _time.perf_counter()
     rules = advise(train, target, "regression", output_activation, time, id, validation, sample, random_state)
     plan = rules.plan
-    plans = candidate_plans(plan, _season_period(rules.columns))
+    plans = candidate_plans(plan, _season_period(rules.columns), _skewed(rules.columns))
     rules.adopt(
         validate_plans(_as_frame(train), plans, str(target), share=validation, n_in=plan["window"]["n_in"])
     )
     rules.elapsed = _time.perf_counter() - started
     return rules
+
+
+def _skewed(results: list[ColumnAdvice]) -> list[str]:
+    """Scaled columns that are positive and right-skewed (skewness > 0.5) but not logged."""
+    return [
+        c.name
+        for c in results
+        if c.role in ("input", "target")
+        and not c.log
+        and c.stats.get("nonnegative")
+        and c.stats.get("skewness", 0.0) > NORMAL_SKEW
+    ]
 
 
 def _settings(

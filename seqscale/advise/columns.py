@@ -16,7 +16,7 @@ from seqscale.advise import profile as _profile
 from seqscale.advise import rules
 from seqscale.advise import seasonality as seasons
 from seqscale.advise.results import ColumnAdvice
-from seqscale.advise.stationarity import normality, stationarity
+from seqscale.advise.stationarity import PANEL_MIN_ROWS, normality, panel_stationarity, stationarity
 from seqscale.errors import ParameterError
 from seqscale.sequence.plan import plain
 
@@ -100,18 +100,16 @@ def _transformed_values(x: np.ndarray, log: bool, lag: int, ctx: Context) -> np.
 
 
 def _stationarity_of(base: np.ndarray, ctx: Context) -> dict:
-    """ADF/KPSS/trend in time order; a panel's series are tested one by one and aggregated."""
-    sn = stationarity(base[ctx.order.longest], ctx.stationarity_points)
+    """ADF/KPSS/trend in time order; a panel's series are tested one by one and pooled
+    (:func:`seqscale.advise.stationarity.panel_stationarity`)."""
     if ctx.order.n_series == 1:
-        return sn
+        return stationarity(base[ctx.order.longest], ctx.stationarity_points, period=ctx.period)
     tested = [
-        stationarity(base[r], ctx.stationarity_points) for r in _profile.series_rows(ctx.order, TESTED_SERIES)
+        stationarity(base[r], ctx.stationarity_points, min_rows=PANEL_MIN_ROWS, period=ctx.period)
+        for r in _profile.series_rows(ctx.order, TESTED_SERIES)
     ]
-    share = float(np.mean([t["difference"] for t in tested]))
-    sn["series_share"], sn["n_series_tested"] = share, len(tested)
-    sn["difference"] = share >= 0.5
-    sn["evidence"] = "strong" if share <= 0.2 or share >= 0.8 else "weak"
-    sn["series"] = f"longest series ({int(ctx.order.longest.size):,} rows) shown"
+    sn = panel_stationarity(tested)
+    sn["series"] = f"{len(tested)} of {ctx.order.n_series} series tested, pooled"
     return sn
 
 
@@ -172,7 +170,10 @@ def _scaling(
 
 
 def _difference_parts(sn: dict, season: dict, lag: int) -> list[str]:
-    parts = [rules.difference_reason(sn, lag)] if lag else []
+    if lag:
+        parts = [rules.difference_reason(sn, lag)]
+    else:  # a confirmed stationary column needs no word on differencing
+        parts = [rules.levels_reason(sn)] if sn.get("evidence") == "weak" and "adf_p" in sn else []
     if season["seasonal"]:
         parts.append(rules.seasonal_reason(season, season["gain"]))
     return parts

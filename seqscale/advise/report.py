@@ -38,7 +38,7 @@ from seqscale.advise.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from
     time_values,
 )
 from seqscale.advise.tables import as_frame as _as_frame
-from seqscale.advise.wording import short_reason, spread_text
+from seqscale.advise.wording import p_text, short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.frames.time_columns import with_time
 from seqscale.util.atomic import atomic_write
@@ -340,7 +340,8 @@ def _validation_row(r: Any) -> str:
     mark = ' class="chosen"' if r.chosen else ""
     return (
         f"<tr{mark}><td>{html.escape(r.candidate)}</td><td>{r.rmse:.4g}</td><td>{spread_text(r.rmse_std)}</td>"
-        f"<td>{r.vs_rules:.2f}</td><td>{'chosen' if r.chosen else ''}</td></tr>"
+        f"<td>{r.vs_rules:.2f}</td><td>{p_text(getattr(r, 'p_vs_rules', float('nan')))}</td>"
+        f"<td>{'chosen' if r.chosen else ''}</td></tr>"
     )
 
 
@@ -353,7 +354,8 @@ def _validation_block(advice: Advice) -> str:
     return (
         f"<h2>Validated choice</h2><p>{html.escape(validation.summary())}.</p>"
         "<table><tr><th>candidate</th><th>validation RMSE (target units)</th><th>± std over seeds</th>"
-        f"<th>vs rules</th><th>chosen</th></tr>{rows}</table>"
+        "<th>vs rules</th><th>p (Diebold-Mariano, vs rules)</th>"
+        f"<th>chosen</th></tr>{rows}</table>"
         '<p class="note">Scored within the training rows only: the same small LSTM trained on the '
         "earlier part forecasts the later part one step ahead, in original units.</p>"
     )

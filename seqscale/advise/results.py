@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from seqscale.advise.report import write_report
-from seqscale.advise.wording import short_reason, spread_text
+from seqscale.advise.wording import p_text, short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.sequence.plan import plain, save_plan
 
@@ -177,8 +178,8 @@ def _key_numbers(c: ColumnAdvice) -> str:
     return " ".join(parts)
 
 
-def _table_row(c: ColumnAdvice) -> tuple[str, str, str, str, str]:
-    reason = short_reason(c.reason)
+def _table_row(c: ColumnAdvice, full: bool = False) -> tuple[str, str, str, str, str]:
+    reason = " ".join(c.reason.split()) if full else short_reason(c.reason)
     if c.warnings:
         reason = f"⚠{len(c.warnings)} " + reason
     rec = c.recommendation if c.role != "target" else f"target: {c.recommendation}"
@@ -192,12 +193,17 @@ def validation_table(validation: Validation):
 
     units = "RMSE (target units)"
     table = Table(title="validated choice", caption=validation.summary(), box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("candidate", units, "± std (seeds)", "vs rules", "chosen"):
+    for name in ("candidate", units, "± std (seeds)", "vs rules", "p (DM)", "chosen"):
         table.add_column(name, justify="left" if name == "candidate" else "right")
     for row in validation.table.itertuples(index=False):
         mark = "✓" if row.chosen else ""
         table.add_row(
-            row.candidate, f"{row.rmse:.4g}", spread_text(row.rmse_std), f"{row.vs_rules:.2f}", mark
+            row.candidate,
+            f"{row.rmse:.4g}",
+            spread_text(row.rmse_std),
+            f"{row.vs_rules:.2f}",
+            p_text(getattr(row, "p_vs_rules", math.nan)),
+            mark,
         )
     return table
 
@@ -327,17 +333,18 @@ class Advice:
     def _key_numbers(self, c: ColumnAdvice) -> str:
         return _key_numbers(c)
 
-    def __rich__(self):
-        table = self._empty_table()
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """The advice table. A terminal gets short reasons cut after a word; a pipe or a file
+        gets every word of every cell (the whole reason, with its numbers)."""
+        full = not console.is_terminal
+        table = self._empty_table(full)
         for c in self.columns:
-            table.add_row(*_table_row(c))
-        if self.validation is None:
-            return table
-        from rich.console import Group
+            table.add_row(*_table_row(c, full))
+        yield table
+        if self.validation is not None:
+            yield validation_table(self.validation)
 
-        return Group(table, validation_table(self.validation))
-
-    def _empty_table(self):
+    def _empty_table(self, full: bool = False):
         from rich import box
         from rich.table import Table
 
@@ -352,10 +359,11 @@ class Advice:
             pad_edge=False,
             expand=False,
         )
-        table.add_column("column", overflow="fold", max_width=18)
-        table.add_column("kind", max_width=11)
-        table.add_column("recommendation", overflow="fold", max_width=24)
-        table.add_column("key numbers", overflow="fold", max_width=26)
+        # a pipe or file: no width limits, so no name or number is folded mid-word
+        table.add_column("column", overflow="fold", max_width=None if full else 18)
+        table.add_column("kind", max_width=None if full else 11)
+        table.add_column("recommendation", overflow="fold", max_width=None if full else 24)
+        table.add_column("key numbers", overflow="fold", max_width=None if full else 26)
         table.add_column("reason", overflow="fold", min_width=24)
         return table
 
@@ -363,7 +371,7 @@ class Advice:
         from rich.console import Console
 
         console = Console(record=True, width=120, file=io.StringIO(), color_system=None, force_terminal=False)
-        console.print(self.__rich__())
+        console.print(self)
         return console.export_text()
 
     def __repr__(self) -> str:

@@ -24,10 +24,10 @@ LOG_SKEW = 1.0
 BOUNDED_KURT = -0.8
 TREND_R2 = 0.6
 ADF_UNIT_P = 0.10
-KPSS_REJECT_P, KPSS_ACCEPT_P = 0.01, 0.10
+KPSS_ACCEPT_P = 0.10
 UNIT_SPREAD = 0.5
 SEASONAL_GAIN = 0.8
-PERSISTENT_ACF, MEMORYLESS_ACF = 0.5, 0.2
+DIFF_VARIANCE = 0.5  # weak evidence: difference when that leaves at most half the variance
 OUTSIDE_WARN, OUTSIDE_SWITCH = 0.01, 0.02
 ADF_MAXLAG = 12
 HIGH_CARDINALITY = 50
@@ -83,10 +83,6 @@ def takes_log(st: dict) -> bool:
     return bool(st["nonnegative"] and st["skewness"] > LOG_SKEW and st["max"] > UNIT_HIGH)
 
 
-def needs_difference(sn: dict) -> bool:
-    return bool(sn.get("difference"))
-
-
 def in_unit_interval(st: dict) -> bool:
     """Within about [0, 1] *and* spanning at least half of it (a real spread).
 
@@ -131,33 +127,62 @@ def normal_text(nm: dict) -> str:
 
 
 def trend_text(sn: dict) -> str:
+    if "n_series_tested" in sn:
+        base = (
+            f"pooled over {sn['n_series_used']} of {sn['n_series_tested']} series tested: Fisher ADF "
+            f"{fmt_p(sn['adf_p'])}, Hadri KPSS {fmt_p(sn['kpss_p'])}, median trend R²={sn['trend_r2']:.2f}"
+        )
+        if "series_share" in sn:
+            base += f"; non-stationary in {sn['series_share']:.0%} of the series one by one"
+        return base
     base = f"ADF {fmt_p(sn['adf_p'])}, KPSS {fmt_p(sn['kpss_p'], kpss=True)}, trend R²={sn['trend_r2']:.2f}"
     if sn.get("sampled"):
         base += f", {sn['n_used']:,} strided points"
-    if "series_share" in sn:
-        base += f"; non-stationary in {sn['series_share']:.0%} of {sn['n_series_tested']} series tested"
     return base
+
+
+def _persistence_text(sn: dict) -> str:
+    after = f" after {sn['persistence_after']}" if sn.get("persistence_after") else ""
+    return (
+        f"a lag-1 difference leaves {sn['variance_left']:.0%} of the variance{after} "
+        f"(lag-1 autocorrelation {sn['lag1_acf']:.2f})"
+    )
 
 
 def log_reason(st: dict) -> str:
     return f"positive and right-skewed (min {st['min']:.3g}, skew {st['skewness']:.2f}) → log, then scale"
 
 
+def needs_difference(sn: dict) -> bool:
+    return bool(sn.get("difference"))
+
+
 def difference_reason(sn: dict, lag: int = 1) -> str:
+    """Why the column is differenced (``lag``: 1 or the seasonal period)."""
+    how = "difference first" if lag == 1 else f"seasonal difference (lag {lag}) first"
+    if sn.get("evidence") == "weak":
+        why = "strong trend" if sn["trending"] else "persistent"
+        return (
+            f"weak evidence: the tests do not agree with a margin ({trend_text(sn)}); {why}: "
+            f"{_persistence_text(sn)} → {how}, since a missed unit root makes the network "
+            "extrapolate and an extra difference only adds a little noise"
+        )
     why = {
         (True, False): "unit root",
         (False, True): "strong trend",
         (True, True): "unit root and strong trend",
-        (False, False): "stationarity not confirmed",
-    }[(bool(sn["unit_root"]), bool(sn["trending"]))]
-    how = "difference first" if lag == 1 else f"seasonal difference (lag {lag}) first"
-    if sn.get("evidence") == "weak":
-        return (
-            f"weak evidence: {why} ({trend_text(sn)}, lag-1 autocorrelation {sn['lag1_acf']:.2f}); "
-            f"{how}, since a missed unit root makes the network extrapolate and an extra "
-            "difference only adds a little noise"
-        )
-    return f"{why} ({trend_text(sn)}) → {how}"
+    }.get((bool(sn["unit_root"]), bool(sn["trending"])), "non-stationary")
+    return f"{why} ({trend_text(sn)}; both tests agree) → {how}"
+
+
+def levels_reason(sn: dict) -> str:
+    """Why a column whose stationarity evidence is weak keeps its levels."""
+    if sn.get("adf_p") is None and sn.get("kpss_p") is None:
+        return f"not differenced: {sn.get('verdict', 'not tested')}"
+    return (
+        f"weak evidence: the tests do not agree with a margin ({trend_text(sn)}); "
+        f"{_persistence_text(sn)}, so the levels are kept"
+    )
 
 
 def seasonal_reason(season: dict, gain: float | None) -> str:
@@ -210,8 +235,11 @@ def range_warnings(
         )
     elif not diff and share == share and share > OUTSIDE_WARN:
         out.append(_outside_warning(share, train_range, method))
-    if sn.get("evidence") == "weak" and not diff:
-        out.append(f"weak evidence of stationarity ({trend_text(sn)}); not differenced")
+    if sn.get("evidence") == "weak" and not diff and sn.get("verdict") == "stationary":
+        out.append(
+            f"weak evidence of stationarity ({trend_text(sn)}); not differenced because "
+            f"{_persistence_text(sn)}: check forecasts near the edges of the training range"
+        )
     return out
 
 

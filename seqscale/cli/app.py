@@ -1,42 +1,107 @@
 """The ``seqscale`` command line: a thin shell over :mod:`seqscale.cli.jobs` and the library.
 
 Each command parses its options, calls one public function and prints a short summary. A user
-mistake (a :class:`~seqscale.errors.SeqscaleError`) is one line on stderr and exit code 2, with no
-traceback and no partial output file; anything else is a bug and keeps its traceback.
+mistake (a :class:`~seqscale.errors.SeqscaleError`, or a usage mistake such as an unknown option
+or method) is one line on stderr and exit code 2, with no traceback and no partial output file;
+anything else is a bug and keeps its traceback.
+
+Stdout carries only results (summaries, tables); progress bars, notes and warnings go to
+stderr. Piped or redirected output gets every table cell in full; ``NO_COLOR`` turns colors off.
+Also runs as ``python -m seqscale``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import warnings
+from collections.abc import Iterator
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from seqscale.advise.api import advise as run_advise
 from seqscale.advise.lstm import EPOCHS, PATIENCE
 from seqscale.cli.jobs import check_job, fit_job, read_frame, transform_job
 from seqscale.cli.tables import check_table
-from seqscale.core import registry
 from seqscale.errors import ParameterError, SeqscaleError
 from seqscale.lab.compare import compare as run_compare
 from seqscale.lab.demo import run_demo
+from seqscale.scalers.estimators import SCALERS
+from seqscale.scalers.registry import DEFAULT_METHOD
 from seqscale.util.atomic import check_output
+from seqscale.util.version import __version__
 
-app = typer.Typer(
-    name="seqscale",
-    help="Scale sequence and time-series data for LSTMs: advise, fit, transform, inverse, check, compare.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
 #: Piped or redirected output gets the full text of every cell (no terminal width to fit).
 out = Console(width=None if sys.stdout.isatty() else 10_000)
 err = Console(stderr=True)
+
+
+#: click's UsageError, found through typer's public BadParameter (its subclass): typer bundles its
+#: own copy of click in recent releases and uses click itself in older ones.
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+@contextlib.contextmanager
+def _usage_errors() -> Iterator[None]:
+    """A usage mistake as one line on stderr and exit code 2, like every other user mistake."""
+    try:
+        yield
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `seqscale`: the help, as asked
+            raise
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        message = " ".join(exc.format_message().replace("Value error, ", "").split())
+        err.print(f"seqscale: error: {message}{where}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+class _Commands(TyperGroup):
+    """The command group, with usage mistakes reported by :func:`_usage_errors`."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with _usage_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors():
+            return super().invoke(ctx)
+
+
+app = typer.Typer(
+    name="seqscale",
+    cls=_Commands,
+    help="Scale sequence and time-series data for LSTMs: advise, fit, transform, inverse, check, compare.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"seqscale {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Scale sequence and time-series data for LSTMs: advise, fit, transform, inverse, check, compare."""
+
+
+#: The scaling methods, listed by ``--help`` and checked by the parser.
+Method = Enum("Method", {name: name for name in SCALERS}, type=str)
+_DEFAULT_METHOD = Method(DEFAULT_METHOD)
 
 Data = Annotated[Path, typer.Argument(help="CSV or Parquet file (by extension).", show_default=False)]
 Coefs = Annotated[Path, typer.Option("--coefficients", "-c", help="Fitted coefficients (JSON).")]
@@ -161,7 +226,10 @@ def fit(
     plan: Annotated[
         Path | None, typer.Option(help="Plan from 'seqscale advise' (fits the whole pipeline).")
     ] = None,
-    method: Annotated[str, typer.Option(help=f"Without a plan: {' | '.join(registry.names())}.")] = "minmax",
+    method: Annotated[
+        Method,
+        typer.Option(help="Without a plan: the scaling method of every column (minmax: to [0, 1])."),
+    ] = _DEFAULT_METHOD,
     columns: Annotated[
         list[str] | None,
         typer.Option("--column", help="Without a plan: columns to scale (repeatable)."),
@@ -185,7 +253,7 @@ def fit(
         data,
         output,
         plan=plan,
-        method=method,
+        method=Method(method).value,
         columns=columns,
         id=_series(id, groups),
         train_until=train_until,
@@ -393,8 +461,9 @@ def demo(
 
 
 def main() -> None:
-    """Entry point of the ``seqscale`` command."""
-    app()
+    """Entry point of the ``seqscale`` command (and of ``python -m seqscale``)."""
+    # One program name however it is started, so shell completion finds `seqscale`.
+    app(prog_name="seqscale")
 
 
 if __name__ == "__main__":

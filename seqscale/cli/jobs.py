@@ -35,6 +35,7 @@ from seqscale.files.io import (
 from seqscale.files.stream import fit_file, transform_file
 from seqscale.frames.time_columns import find_time
 from seqscale.scalers.estimators import SCALERS
+from seqscale.scalers.registry import DEFAULT_METHOD
 from seqscale.sequence.load import load
 from seqscale.sequence.pipeline import SequencePipeline
 from seqscale.sequence.split import split_training
@@ -102,7 +103,7 @@ def fit_job(
     out: PathLike,
     *,
     plan: PathLike | None = None,
-    method: str = "minmax",
+    method: str = DEFAULT_METHOD,
     columns: list[str] | None = None,
     id: str | None = None,
     train_until: str | None = None,

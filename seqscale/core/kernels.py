@@ -61,6 +61,7 @@ __all__ = [
     "segment_affine_apply",
     "segment_affine_invert",
     "segment_moments",
+    "int_span",
 ]
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -564,44 +565,69 @@ def _k_merge_slots(src, slots, G):
     return acc
 
 
-def _k_welford(x, codes, G):
-    """Per-group statistics in one pass over rows in any order (shifted Welford updates).
-
-    The shift of a (group, channel) is its first value, so ``acc[1]`` holds the shift and
-    ``acc[2]`` the running mean of the shifted values; their sum is the mean.
-    """
-    R, C = x.shape
-    acc = _nb_init_acc(G, C)
+def _k_code_sums_range(x, codes, G, a, b, acc):
+    """Per (code, channel) statistics of rows ``[a, b)`` in any order, in one pass: count, shift
+    (the code's first value), sum and sum of squares of the shifted values, min and max side by
+    side in ``acc[g, c, 0:6]`` (one or two cache lines per update, tables in cache for tens of
+    thousands of codes). Shifted sums are exact enough for the variance as long as the shift
+    lies within the data, which the first value does. Returns the number of codes outside
+    ``[0, G)``."""
+    C = x.shape[1]
     nbad = 0
-    for i in range(R):
+    for i in range(a, b):
         g = codes[i]
         if g < 0 or g >= G:
             nbad += 1
             continue
+        t = acc[g]
         for j in range(C):
             v = np.float64(x[i, j])
-            if v != v:
-                continue
-            n = acc[0, g, j]
-            if n == 0.0:
-                acc[0, g, j] = 1.0
-                acc[1, g, j] = v
-                acc[4, g, j] = v
-                acc[5, g, j] = v
-                continue
-            n += 1.0
-            acc[0, g, j] = n
-            w = v - acc[1, g, j]
-            mu = acc[2, g, j]
-            d = w - mu
-            mu += d / n
-            acc[2, g, j] = mu
-            acc[3, g, j] += d * (w - mu)
-            if v < acc[4, g, j]:
-                acc[4, g, j] = v
-            if v > acc[5, g, j]:
-                acc[5, g, j] = v
-    return acc, nbad
+            if v == v:
+                if t[j, 0] == 0.0:
+                    t[j, 1] = v
+                    t[j, 4] = v
+                    t[j, 5] = v
+                d = v - t[j, 1]
+                t[j, 0] += 1.0
+                t[j, 2] += d
+                t[j, 3] += d * d
+                t[j, 4] = min(t[j, 4], v)
+                t[j, 5] = max(t[j, 5], v)
+    return nbad
+
+
+def _k_code_moments(x, codes, G, P):
+    """Per-code statistics of rows in any order (one pass; rows split into ``P`` ranges run in
+    parallel when compiled so, their tables merged by Chan's formula). Same ``(6, G, C)``
+    accumulators as the run kernels; returns ``(acc, bad codes)``."""
+    R, C = x.shape
+    per = _nb_ceil_div(R, P)
+    part = np.zeros((P, G, C, 6))
+    bad = np.zeros(P, np.int64)
+    for p in _prange(P):
+        bad[p] = _nb_code_sums_range(x, codes, G, min(R, p * per), min(R, p * per + per), part[p])
+    acc = _nb_init_acc(G, C)
+    for p in range(P):
+        for g in range(G):
+            for j in range(C):
+                n = part[p, g, j, 0]
+                if n > 0:
+                    d = part[p, g, j, 2]
+                    _nb_merge(
+                        acc, g, j, n, part[p, g, j, 1], d / n,
+                        max(part[p, g, j, 3] - d * d / n, 0.0), part[p, g, j, 4], part[p, g, j, 5],
+                    )  # fmt: skip
+    return acc, bad.sum()
+
+
+def _k_int_span(ids):
+    """``(min, max)`` of a non-empty integer vector in one pass."""
+    lo = ids[0]
+    hi = ids[0]
+    for i in range(ids.size):
+        lo = min(lo, ids[i])
+        hi = max(hi, ids[i])
+    return lo, hi
 
 
 def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
@@ -730,6 +756,7 @@ _nb_runs_range = _k_runs_range
 _nb_affine_range = _k_affine_range
 _nb_fold_chunks = _k_fold_chunks
 _nb_seg_affine_range = _k_seg_affine_range
+_nb_code_sums_range = _k_code_sums_range
 
 
 @functools.cache
@@ -758,13 +785,16 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_affine_range"] = serial(_k_affine_range)
     g["_nb_fold_chunks"] = serial(_k_fold_chunks)
     g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
+    g["_nb_code_sums_range"] = serial(_k_code_sums_range)
     return SimpleNamespace(
         moments_serial=serial(_k_moments_serial),
         moments_parallel=parallel(_k_moments_parallel),
         runs=serial(_k_runs_serial),
         run_moments=g["_nb_run_moments_range"],
         merge_slots=serial(_k_merge_slots),
-        welford=serial(_k_welford),
+        int_span=serial(_k_int_span),
+        code_moments=serial(_k_code_moments),
+        code_moments_parallel=parallel(_k_code_moments),
         affine_serial=g["_nb_affine_range"],
         affine_parallel=parallel(_k_affine),
         seg_affine=g["_nb_seg_affine_range"],
@@ -990,8 +1020,11 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
         with np.errstate(all="ignore"):
             return _np_segment_moments(x, codes, G)
     starts, n_bad = impl.runs(codes, G, R // MIN_RUN + 1)
-    if n_bad < 0:  # short runs (rows in any order): one pass of per-row updates
-        acc, n_bad = impl.welford(x, codes, G)
+    if n_bad < 0:  # short runs (rows in any order): one pass updating per-code tables
+        P = _chunks(R, C, 1)
+        with parallel_slot(P) as parallel:
+            run = impl.code_moments_parallel if parallel else impl.code_moments
+            acc, n_bad = run(x, codes, G, P if parallel else 1)
         _bad_codes(int(n_bad), G)
         return acc
     _bad_codes(int(n_bad), G)
@@ -1007,6 +1040,21 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
     slots = np.arange(n_runs, dtype=np.int64)
     impl.run_moments(xf, C, m, block, starts, 0, n_runs, slots, part)
     return impl.merge_slots(part, run_codes, G)
+
+
+def int_span(ids: np.ndarray) -> tuple[int, int]:
+    """``(min, max)`` of a non-empty 1D integer array, in one pass over memory.
+
+    Examples
+    --------
+    >>> int_span(np.array([3, -1, 7]))
+    (-1, 7)
+    """
+    impl = _impl()
+    if impl is None or ids.size < 4096:
+        return int(ids.min()), int(ids.max())
+    lo, hi = impl.int_span(np.ascontiguousarray(ids).reshape(-1))
+    return int(lo), int(hi)
 
 
 def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:

@@ -1,12 +1,15 @@
-"""Fitted coefficients as a Keras 3 layer (torch backend): scale inside a saved ``.keras`` model.
+"""Fitted coefficients as a Keras 3 layer: scale inside a saved ``.keras`` model.
 
 :func:`layer_from_scaler` turns a fitted scaler into a :class:`ScaleLayer` that scales (or, with
-``inverse=True``, unscales) along the last axis. The coefficients are part of the layer's config,
-so a model saved with ``model.save("model.keras")`` carries them and loads back with
-``keras.saving.load_model`` (after ``import seqscale.export.keras``, which registers the layer).
+``inverse=True``, unscales) along the last axis. The layer is written with ``keras.ops`` only, so
+it runs on whichever backend Keras uses (torch, JAX or TensorFlow); this module never chooses or
+changes the backend (``KERAS_BACKEND`` / ``keras.json`` stay the user's).
 
-Importing this module selects the torch backend unless ``KERAS_BACKEND`` is already set; Keras
-must run on the torch backend.
+The coefficients are part of the layer's config, so a model saved with
+``model.save("model.keras")`` carries them. Keras finds the layer by its registered name
+``"seqscale>ScaleLayer"``: ``import seqscale`` registers it as soon as Keras is imported
+(before or after seqscale, without importing Keras itself), so
+``keras.saving.load_model("model.keras")`` works in a fresh process after ``import seqscale``.
 
 Examples
 --------
@@ -21,36 +24,27 @@ Examples
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import numpy as np
 
 from seqscale.errors import InputError, NotFittedError, ParameterError
 
-
-def _check_backend(backend: str, preloaded: bool) -> None:
-    """Refuse a Keras backend other than torch, saying how to select it."""
-    if backend == "torch":
-        return
-    how = (
-        "keras was imported before seqscale.export.keras"
-        if preloaded
-        else f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')!r}"
-    )
-    raise ParameterError(
-        f"seqscale.export.keras needs Keras on the torch backend, but Keras runs on {backend!r} "
-        f"({how}). Set the environment variable KERAS_BACKEND=torch before Python imports "
-        "keras (or import seqscale.export.keras first)."
-    )
-
-
-_PRELOADED = "keras" in sys.modules
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
-import keras  # noqa: E402
-
-_check_backend(keras.backend.backend(), _PRELOADED)
+try:
+    import keras
+except ModuleNotFoundError as _missing:  # Keras is set to a backend that is not installed
+    if _missing.name not in ("tensorflow", "jax", "jaxlib", "torch"):
+        raise
+    raise ImportError(
+        f"Keras is set to a backend that is not installed ({_missing.name}): install it, or choose "
+        "an installed one with the environment variable KERAS_BACKEND (torch, jax or tensorflow) "
+        "before Python imports keras"
+        + (
+            f" (now KERAS_BACKEND={os.environ['KERAS_BACKEND']!r})."
+            if "KERAS_BACKEND" in os.environ
+            else " (without it Keras reads its backend from ~/.keras/keras.json)."
+        )
+    ) from None
 
 __all__ = ["ScaleLayer", "layer_from_scaler"]
 
@@ -91,7 +85,10 @@ class ScaleLayer(keras.layers.Layer):
         layer also passes on an incoming Keras mask.
     feature_names : list of str, optional
     **kwargs
-        Standard layer arguments (``name``, ``dtype``...).
+        Standard layer arguments (``name``, ``dtype``...). ``dtype="float64"`` computes in
+        float64: needed for data far from zero (around 1e9, float32 keeps no digit after the
+        point). On JAX it needs 64-bit mode (``jax.config.update("jax_enable_x64", True)`` or
+        ``JAX_ENABLE_X64=1``), which the layer checks rather than let JAX round to float32.
 
     Notes
     -----
@@ -121,6 +118,7 @@ class ScaleLayer(keras.layers.Layer):
     ) -> None:
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
+        _check_precision(self)
         self.shift_values = _floats(shift, "shift")
         n = len(self.shift_values)
         if n < 1:
@@ -195,6 +193,21 @@ class ScaleLayer(keras.layers.Layer):
         return config
 
 
+def _check_precision(layer: keras.layers.Layer) -> None:
+    """Refuse float64 on JAX without 64-bit mode, where it would silently become float32."""
+    wide = "float64" in (layer.variable_dtype, layer.compute_dtype)
+    if not wide or keras.backend.backend() != "jax":
+        return
+    import jax
+
+    if not jax.config.read("jax_enable_x64"):
+        raise ParameterError(
+            f"{layer.name}: dtype float64 on the JAX backend needs JAX's 64-bit mode; run "
+            'jax.config.update("jax_enable_x64", True) (or set JAX_ENABLE_X64=1) before building '
+            "the model, otherwise JAX rounds every value to float32."
+        )
+
+
 def _bounds_list(values: np.ndarray) -> list:
     return [None if np.isnan(v) else float(v) for v in np.asarray(values, dtype=np.float64)]
 
@@ -206,6 +219,7 @@ def layer_from_scaler(
     *,
     clip: bool | None = None,
     name: str | None = None,
+    dtype: Any = None,
 ) -> ScaleLayer:
     """The fitted scaler as a Keras layer computing the same numbers as ``transform``.
 
@@ -221,6 +235,9 @@ def layer_from_scaler(
         (never for ``inverse=True``).
     name : str, optional
         Layer name.
+    dtype : str or keras.DTypePolicy, optional
+        The layer's dtype; default Keras' (``keras.config.floatx()``, float32). Use
+        ``"float64"`` for data far from zero (see :class:`ScaleLayer`).
 
     Examples
     --------
@@ -229,6 +246,9 @@ def layer_from_scaler(
     >>> unscale = layer_from_scaler(scaler, inverse=True, features=[1])
     >>> keras.ops.convert_to_numpy(unscale(np.array([[1.0]], dtype="float32"))).tolist()
     [[10.0]]
+    >>> big = seqscale.StandardScaler().fit(np.array([[1e9 - 1], [1e9], [1e9 + 1]]))
+    >>> keras.ops.convert_to_numpy(big.to_keras(dtype="float64")(np.array([[1e9 + 1]]))).round(4).tolist()
+    [[1.2247]]
     """
     affine = getattr(scaler, "affine_", None)
     if affine is None:
@@ -264,6 +284,7 @@ def layer_from_scaler(
         mask_value=mask_value,
         feature_names=names,
         name=name,
+        dtype=dtype,
     )
 
 

@@ -1,10 +1,13 @@
 """Fitted coefficients as PyTorch modules: scale inside the model, predict in real units.
 
 A fitted scaler becomes an :class:`AffineModule` (one set of coefficients per feature) or a
-:class:`GroupedAffineModule` (one per series and feature). Both hold the numbers as buffers
-(saved in ``state_dict``, moved by ``.to(device)``, never trained), scale along the last axis of
-``[batch, time, features]`` or ``[batch, features]`` tensors, and work under
-``torch.jit.script``; :class:`AffineModule` also exports with ``torch.export.export``.
+:class:`GroupedAffineModule` (one per series and feature). Both hold the numbers as float64
+buffers (moved by ``.to(device)``, never trained, left at full precision by ``.float()`` or
+``.half()``), scale along the last axis of ``[batch, time, features]`` or ``[batch, features]``
+tensors in the input's dtype, and work under ``torch.jit.script``, ``torch.export.export`` and
+``torch.onnx.export`` (the ONNX model runs in ONNX Runtime). Their ``state_dict`` holds
+everything, settings included, so a module built from its shapes alone (``AffineModule(3)``,
+as ``load_from_checkpoint`` does) is restored by ``load_state_dict``.
 :class:`ScaledModel` wraps a network so that it takes raw inputs and returns predictions in the
 original units.
 
@@ -72,15 +75,71 @@ def _mask_value(value: Any) -> float | None:
     return value
 
 
+def _names(names: Any, n: int) -> list[str] | None:
+    if names is None:
+        return None
+    names = [str(name) for name in names]
+    if len(names) != n:
+        raise ParameterError(f"{len(names)} feature names for {n} features.")
+    return names
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds (``torch.load(weights_only=True)`` reads those)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 # ---------------------------------------------------------------------------------- modules
-class AffineModule(nn.Module):
+class _Coefficients(nn.Module):
+    """What both modules share: float64 coefficient buffers that dtype moves leave at full
+    precision, the module's dtype (for integer inputs), and settings kept in ``state_dict``."""
+
+    def _init_buffers(self, shape: tuple[int, ...], dtype: torch.dtype) -> None:
+        _check_dtype(dtype)
+        for name, fill in zip(_FIELDS, (0.0, 1.0, 0.0, -np.inf, np.inf)):
+            self.register_buffer(name, torch.full(shape, fill, dtype=torch.float64))
+        # Carries the module's dtype through .to(dtype)/.float()/.double(); not saved.
+        self.register_buffer("_like", torch.empty(0, dtype=dtype), persistent=False)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> "_Coefficients":
+        # .float(), .half() and .to(dtype) would round the coefficients, and a later .double()
+        # could not bring the digits back: keep them float64, moving only their device.
+        kept = {name: self._buffers[name] for name in _FIELDS}
+        super()._apply(fn, recurse)
+        for name, before in kept.items():
+            after = self._buffers[name]
+            if before is None or after is None or after.dtype == torch.float64:
+                continue
+            try:
+                self._buffers[name] = before.to(device=after.device)
+            except (RuntimeError, TypeError):  # a device without float64 (MPS) keeps the rounded copy
+                pass
+        return self
+
+    def _settings(self) -> dict:
+        return {
+            "clip": self.clip,
+            "mask_value": self.mask_value,
+            "feature_names": None if self.feature_names is None else list(self.feature_names),
+        }
+
+    def _restore(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            raise ParameterError(f"{type(self).__name__}: the saved settings are not a dict ({state!r}).")
+        mask_value = _mask_value(state.get("mask_value"))
+        names = _names(state.get("feature_names"), self.n_features)
+        self.clip, self.mask_value, self.feature_names = bool(state.get("clip", False)), mask_value, names
+
+
+class AffineModule(_Coefficients):
     """``y = (x - shift) * scale + offset`` along the last axis, as a module with buffers.
 
     Parameters
     ----------
     n_features : int
         Number of features (channels) on the last axis. The module starts as the identity;
-        fill it with :meth:`from_affine`, :func:`module_from_scaler` or ``load_state_dict``.
+        fill it with :meth:`from_affine`, :func:`module_from_scaler` or ``load_state_dict``
+        (which restores the settings below too).
     clip : bool, default=False
         Clip the scaled values to the fitted (or domain) range mapped to output units, like
         ``out_of_range="clip"`` (``forward`` only; ``inverse`` never clips).
@@ -88,22 +147,23 @@ class AffineModule(nn.Module):
         Padding value: a timestep whose features all equal it passes through untouched, so a
         later masking layer still sees it (the scaler's ``mask_value``).
     dtype : torch.dtype, default=torch.float32
-        Dtype of the buffers. Computation happens in the input's dtype; for float64 inputs keep
-        float64 buffers (``dtype=torch.float64`` or ``module.double()``) to keep every digit.
+        The module's dtype: integer inputs are converted to it, and ``.to(dtype)``,
+        ``.float()`` or ``.double()`` change it. The coefficients stay float64 whatever the
+        dtype, so such moves lose no digit; each call computes in the input's dtype (a float64
+        input gets every digit, a float32 input the coefficients rounded to float32).
 
     Attributes
     ----------
-    shift, scale, offset : Tensor (n_features,)
+    shift, scale, offset : Tensor (n_features,), float64
         Buffers of the map; ``scale`` is the derivative ``dy/dx``.
-    low, high : Tensor (n_features,)
+    low, high : Tensor (n_features,), float64
         Clip bounds in output units; ``-inf`` / ``inf`` where a method has none.
     feature_names : list of str or None
 
     Notes
     -----
     With ``n_features == 1`` the single set of coefficients applies to every element, so a
-    1D series or ``[batch, horizon]`` predictions of one target work directly. Integer inputs
-    are converted to the buffers' dtype.
+    1D series or ``[batch, horizon]`` predictions of one target work directly.
 
     Examples
     --------
@@ -114,6 +174,10 @@ class AffineModule(nn.Module):
     [0.0, 2.0]
     >>> m.inverse(torch.tensor([2.0])).tolist()
     [14.0]
+    >>> fresh = AffineModule(1)
+    >>> _ = fresh.load_state_dict(m.state_dict())
+    >>> fresh(torch.tensor([14.0])).tolist()
+    [2.0]
     """
 
     clip: bool
@@ -130,16 +194,14 @@ class AffineModule(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        _check_dtype(dtype)
         n_features = int(n_features)
         if n_features < 1:
             raise ParameterError(f"n_features={n_features} must be at least 1.")
         self.n_features = n_features
         self.clip = bool(clip)
         self.mask_value = _mask_value(mask_value)
-        self.feature_names = None if feature_names is None else [str(n) for n in feature_names]
-        for name, fill in zip(_FIELDS, (0.0, 1.0, 0.0, -np.inf, np.inf)):
-            self.register_buffer(name, torch.full((n_features,), fill, dtype=dtype))
+        self.feature_names = _names(feature_names, n_features)
+        self._init_buffers((n_features,), dtype)
 
     @classmethod
     def from_affine(
@@ -165,9 +227,16 @@ class AffineModule(nn.Module):
                 getattr(module, name).copy_(torch.from_numpy(value))
         return module
 
+    def get_extra_state(self) -> dict:
+        """The settings (``clip``, ``mask_value``, ``feature_names``), saved in ``state_dict``."""
+        return self._settings()
+
+    def set_extra_state(self, state: Any) -> None:
+        self._restore(state)
+
     def _prepare(self, x: Tensor) -> Tensor:
         if not x.is_floating_point():
-            x = x.to(self.shift.dtype)
+            x = x.to(self._like.dtype)
         if self.n_features != 1 and (x.dim() == 0 or x.shape[-1] != self.n_features):
             raise InputError(
                 "expected the last axis to hold "
@@ -205,7 +274,7 @@ class AffineModule(nn.Module):
         return f"n_features={self.n_features}, clip={self.clip}{names}"
 
 
-class GroupedAffineModule(nn.Module):
+class GroupedAffineModule(_Coefficients):
     """Per-series coefficients: ``y = (x - shift[s]) * scale[s] + offset[s]`` for series ``s``.
 
     The buffers have shape ``(n_series + 1, n_features)``: row ``i`` holds the coefficients of
@@ -215,7 +284,8 @@ class GroupedAffineModule(nn.Module):
     Parameters
     ----------
     n_series, n_features : int
-        Shape of the coefficient table (the module starts as the identity).
+        Shape of the coefficient table (the module starts as the identity; ``load_state_dict``
+        restores the coefficients, the series ids and the settings below).
     series : sequence, optional
         The series ids, in row order (``scaler.series_``); used by :meth:`index_of`.
     unseen : {"error", "pooled", "median", "own"}, default="error"
@@ -230,7 +300,10 @@ class GroupedAffineModule(nn.Module):
     ``forward(x, series_idx)`` takes ``series_idx``, a LongTensor of shape ``[batch]`` holding
     one series position per sample (row of ``x``), from :meth:`index_of`; ``-1`` marks a series
     unseen at fit time. Under ``torch.jit.script`` errors surface as ``torch.jit.Error`` whose
-    message names the seqscale error.
+    message names the seqscale error. An exported program (``torch.export``) checks the
+    positions with ``torch._assert_async`` and raises ``RuntimeError``; an ONNX model cannot
+    raise, so there a position outside ``-1..n_series-1`` (or ``-1`` without a fallback) gives
+    NaN for that sample.
 
     Examples
     --------
@@ -266,25 +339,29 @@ class GroupedAffineModule(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        _check_dtype(dtype)
         n_series, n_features = int(n_series), int(n_features)
         if n_series < 1 or n_features < 1:
             raise ParameterError(f"need at least one series and one feature; got ({n_series}, {n_features}).")
-        if unseen not in ("error", "pooled", "median", "own"):
-            raise ParameterError(f"unseen={unseen!r} is not one of ('error', 'pooled', 'median', 'own').")
-        ids = None if series is None else np.asarray(list(series), dtype=object)
-        if ids is not None and ids.shape != (n_series,):
-            raise ParameterError(f"series holds {ids.size} ids for a table of {n_series} series.")
         self.n_series = n_series
         self.n_features = n_features
-        self.unseen = unseen
-        self.has_fallback = unseen in ("pooled", "median")
+        self._set_unseen(unseen)
+        self._set_series(series)
         self.clip = bool(clip)
         self.mask_value = _mask_value(mask_value)
-        self.feature_names = None if feature_names is None else [str(n) for n in feature_names]
+        self.feature_names = _names(feature_names, n_features)
+        self._init_buffers((n_series + 1, n_features), dtype)
+
+    def _set_unseen(self, unseen: Any) -> None:
+        if unseen not in ("error", "pooled", "median", "own"):
+            raise ParameterError(f"unseen={unseen!r} is not one of ('error', 'pooled', 'median', 'own').")
+        self.unseen = str(unseen)
+        self.has_fallback = unseen in ("pooled", "median")
+
+    def _set_series(self, series: Any) -> None:
+        ids = None if series is None else np.asarray([_plain(v) for v in series], dtype=object)
+        if ids is not None and ids.shape != (self.n_series,):
+            raise ParameterError(f"series holds {ids.size} ids for a table of {self.n_series} series.")
         self._series = ids
-        for name, fill in zip(_FIELDS, (0.0, 1.0, 0.0, -np.inf, np.inf)):
-            self.register_buffer(name, torch.full((n_series + 1, n_features), fill, dtype=dtype))
 
     @property
     def series(self) -> np.ndarray | None:
@@ -338,8 +415,8 @@ class GroupedAffineModule(nn.Module):
     def index_of(self, ids: Any) -> Tensor:
         """Positions of raw series ids (strings or ints) among the fitted ones; -1 when unseen.
 
-        Python only (not part of a scripted module): compute the positions next to the data
-        loader and pass them to ``forward``.
+        Python only (not part of a scripted or exported module): compute the positions next to
+        the data loader and pass them to ``forward``.
         """
         import pandas as pd
 
@@ -353,88 +430,145 @@ class GroupedAffineModule(nn.Module):
         return torch.from_numpy(codes.astype(np.int64))
 
     def get_extra_state(self) -> dict:
-        return {"series": None if self._series is None else self._series.tolist()}
+        """The settings and the series ids, saved in ``state_dict`` (plain Python values)."""
+        return {
+            **self._settings(),
+            "unseen": self.unseen,
+            "series": None if self._series is None else self._series.tolist(),
+        }
 
-    def set_extra_state(self, state: dict) -> None:
+    def set_extra_state(self, state: Any) -> None:
         ids = state.get("series") if isinstance(state, dict) else None
         if ids is not None and len(ids) != self.n_series:
-            raise ParameterError(f"state holds {len(ids)} series ids for a module of {self.n_series} series.")
-        self._series = None if ids is None else np.asarray(ids, dtype=object)
+            raise ParameterError(
+                f"the saved state holds {len(ids)} series ids for a module of {self.n_series} series."
+            )
+        self._restore(state)
+        self._set_unseen(state.get("unseen", "error"))
+        self._set_series(ids)
 
-    def _rows(self, x: Tensor, series_idx: Tensor) -> Tensor:
-        if series_idx.dim() != 1 or x.dim() == 0 or series_idx.shape[0] != x.shape[0]:
+    def _positions(self, x: Tensor, series_idx: Tensor) -> tuple[Tensor, Optional[Tensor]]:  # noqa: UP045
+        """Table rows of the samples, and (in a traced graph, which cannot raise) the samples
+        whose position is invalid, or None."""
+        if series_idx.dim() != 1 or x.dim() == 0:
             raise InputError(
-                "series_idx must hold one series position per sample: shape ["
-                + str(x.shape[0] if x.dim() > 0 else 0)
-                + "], got "
+                "series_idx must hold one series position per sample: a 1D tensor, got shape "
                 + str(list(series_idx.shape))
+                + " for inputs of shape "
+                + str(list(x.shape))
                 + "."
             )
         if series_idx.is_floating_point() or series_idx.dtype == torch.bool:
             raise InputError("series_idx must be an integer tensor (positions from index_of).")
         idx = series_idx.to(torch.long)
+        bad: Optional[Tensor] = None  # noqa: UP045
+        if torch.jit.is_scripting():
+            self._check_positions(x, idx)
+        elif self._tracing():
+            bad = self._graph_checks(x, idx)
+        else:
+            self._check_positions(x, idx)
+        if self.has_fallback or bad is not None:
+            idx = torch.where(idx < 0, torch.full_like(idx, self.n_series), idx)
+        if bad is not None:
+            idx = torch.where(bad, torch.full_like(idx, self.n_series), idx)
+        return idx, bad
+
+    def _check_positions(self, x: Tensor, idx: Tensor) -> None:
+        if idx.shape[0] != x.shape[0]:
+            raise InputError(
+                "series_idx must hold one series position per sample: shape ["
+                + str(x.shape[0])
+                + "], got "
+                + str(list(idx.shape))
+                + "."
+            )
         if bool(((idx < -1) | (idx >= self.n_series)).any()):
             raise InputError(
                 "series_idx holds positions outside 0.."
                 + str(self.n_series - 1)
                 + " (use -1 for a series unseen at fit time)."
             )
-        unseen = idx < 0
-        if bool(unseen.any()):
-            if not self.has_fallback:
-                raise UnseenSeriesError(
-                    "series_idx holds -1 (a series not seen at fit time) and the policy is unseen='"
-                    + self.unseen
-                    + "'; fit on the series first, or fit with unseen='pooled' or 'median'."
-                )
-            idx = torch.where(unseen, torch.full_like(idx, self.n_series), idx)
-        return idx
+        if not self.has_fallback and bool((idx < 0).any()):
+            raise UnseenSeriesError(
+                "series_idx holds -1 (a series not seen at fit time) and the policy is unseen='"
+                + self.unseen
+                + "'; fit on the series first, or fit with unseen='pooled' or 'median'."
+            )
+
+    @torch.jit.unused
+    def _tracing(self) -> bool:
+        """Inside torch.export, torch.compile or torch.jit.trace: no data-dependent branching."""
+        return torch.compiler.is_compiling() or torch.jit.is_tracing()
+
+    @torch.jit.unused
+    def _graph_checks(self, x: Tensor, idx: Tensor) -> Tensor:
+        torch._check(  # noqa: SLF001  (torch's traceable checks)
+            idx.shape[0] == x.shape[0],
+            lambda: "series_idx must hold one series position per sample (as many as rows of x).",
+        )
+        bad = (idx < -1) | (idx >= self.n_series)
+        torch._assert_async(  # noqa: SLF001  (torch's traceable checks)
+            (~bad).all(), f"InputError: series_idx holds positions outside 0..{self.n_series - 1}."
+        )
+        if not self.has_fallback:
+            unseen = idx < 0
+            torch._assert_async(  # noqa: SLF001  (torch's traceable checks)
+                (~unseen).all(),
+                f"UnseenSeriesError: series_idx holds -1 and the policy is unseen={self.unseen!r}.",
+            )
+            bad = bad | unseen
+        return bad
 
     def _take(self, table: Tensor, idx: Tensor, x: Tensor) -> Tensor:
         coef = table.index_select(0, idx).to(x.dtype)
-        if self.n_features == 1:
-            shape = [idx.shape[0]] + [1] * (x.dim() - 1)
-        else:
-            if x.dim() < 2 or x.shape[-1] != self.n_features:
-                raise InputError(
-                    "expected the last axis to hold "
-                    + str(self.n_features)
-                    + " features, got a tensor of shape "
-                    + str(list(x.shape))
-                    + "."
-                )
-            shape = [idx.shape[0]] + [1] * (x.dim() - 2) + [self.n_features]
-        return coef.reshape(shape)
+        return coef.reshape(self._coef_shape(idx, x))
 
-    def _keep_padding(self, x: Tensor, y: Tensor) -> Tensor:
+    def _coef_shape(self, idx: Tensor, x: Tensor) -> list[int]:
+        if self.n_features == 1:
+            return [idx.shape[0]] + [1] * (x.dim() - 1)
+        if x.dim() < 2 or x.shape[-1] != self.n_features:
+            raise InputError(
+                "expected the last axis to hold "
+                + str(self.n_features)
+                + " features, got a tensor of shape "
+                + str(list(x.shape))
+                + "."
+            )
+        return [idx.shape[0]] + [1] * (x.dim() - 2) + [self.n_features]
+
+    def _finish(self, x: Tensor, y: Tensor, idx: Tensor, bad: Optional[Tensor]) -> Tensor:  # noqa: UP045
         mask_value = self.mask_value
         if mask_value is not None and x.dim() > 1:
             padded = (x == mask_value).all(dim=-1, keepdim=True)
             y = torch.where(padded, x, y)
+        if bad is not None:
+            shape = [idx.shape[0]] + [1] * (x.dim() - 1)
+            y = torch.where(bad.reshape(shape), torch.full_like(y, float("nan")), y)
         return y
 
     def forward(self, x: Tensor, series_idx: Tensor) -> Tensor:
         """Scale ``x`` (first axis: samples) with the coefficients of each sample's series."""
         if not x.is_floating_point():
-            x = x.to(self.shift.dtype)
-        idx = self._rows(x, series_idx)
+            x = x.to(self._like.dtype)
+        idx, bad = self._positions(x, series_idx)
         y = (x - self._take(self.shift, idx, x)) * self._take(self.scale, idx, x) + self._take(
             self.offset, idx, x
         )
         if self.clip:
             y = torch.clamp(y, self._take(self.low, idx, x), self._take(self.high, idx, x))
-        return self._keep_padding(x, y)
+        return self._finish(x, y, idx, bad)
 
     @torch.jit.export
     def inverse(self, y: Tensor, series_idx: Tensor) -> Tensor:
         """Map scaled values (or predictions) of each sample's series back to original units."""
         if not y.is_floating_point():
-            y = y.to(self.shift.dtype)
-        idx = self._rows(y, series_idx)
+            y = y.to(self._like.dtype)
+        idx, bad = self._positions(y, series_idx)
         x = (y - self._take(self.offset, idx, y)) / self._take(self.scale, idx, y) + self._take(
             self.shift, idx, y
         )
-        return self._keep_padding(y, x)
+        return self._finish(y, x, idx, bad)
 
     def extra_repr(self) -> str:
         return (
@@ -481,7 +615,7 @@ class ScaledModel(nn.Module):
         self.model = model
         self.input_scaler = input_scaler
         self.output_scaler = (
-            output_scaler if output_scaler is not None else AffineModule(1, dtype=input_scaler.shift.dtype)
+            output_scaler if output_scaler is not None else AffineModule(1, dtype=input_scaler._like.dtype)  # noqa: SLF001  (a module of this file)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -524,7 +658,10 @@ class GroupedScaledModel(nn.Module):
         self.input_scaler = input_scaler
         if output_scaler is None:
             output_scaler = GroupedAffineModule(
-                input_scaler.n_series, 1, unseen="pooled", dtype=input_scaler.shift.dtype
+                input_scaler.n_series,
+                1,
+                unseen="pooled",
+                dtype=input_scaler._like.dtype,  # noqa: SLF001  (a module of this file)
             )
         self.output_scaler = output_scaler
 
@@ -565,7 +702,8 @@ def module_from_scaler(
     ----------
     scaler : fitted seqscale scaler
     dtype : torch.dtype, default=torch.float32
-        Dtype of the buffers (use ``torch.float64`` for float64 data).
+        The module's dtype, for integer inputs (see :class:`AffineModule`). The coefficients
+        are kept in float64 whatever the dtype: a float64 input is scaled with every digit.
     features : list of names or positions, optional
         Build the module over only these features (e.g. ``["y"]`` for the target), in this order.
     clip : bool, optional
@@ -674,6 +812,7 @@ def wrap_model(
     y_features : list of names or positions, optional
         The predicted features of ``y_scaler``; default all of them.
     dtype : torch.dtype, default=torch.float32
+        The scaling modules' dtype (for integer inputs); their coefficients stay float64.
 
     Returns
     -------

@@ -197,22 +197,91 @@ def read_strings(path: Path, layout: Layout) -> pa.Table:
     return pa.table([pc.cast(c, pa.string()) for c in table.columns], names=list(layout.header))
 
 
-def _record_ends(data: bytes, start: int = 0) -> np.ndarray:
-    """Offsets just past each line break of ``data`` (from ``start``) that is outside quotes.
+def _record_ends(data: bytes, delimiter: str = ",") -> np.ndarray:
+    """Offsets just past each line break of ``data`` that is outside quotes (``data`` starts a
+    record).
 
-    A line break ends a record when an even number of quote characters precede it (a quoted
-    field's quotes pair up, ``""`` included). A stray quote inside an unquoted field upsets the
-    count; then a cut may fall inside a quoted field, which the parser reports and
-    :func:`iter_records` undoes by reading on.
+    A quote opens a quoted field only at the start of a field (after a delimiter or a line
+    break); inside, ``""`` is a quote and a lone quote closes the field. When every opening quote
+    stands at a field's start, a line break ends a record exactly when an even number of quotes
+    precede it (counted in numpy); otherwise (a stray quote inside an unquoted field, ``a"b``)
+    the quotes are walked one by one.
     """
-    view = np.frombuffer(data, dtype=np.uint8)[start:]
+    view = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero((view == 10) | (view == 13))
     quotes = np.flatnonzero(view == 34)
-    even = np.searchsorted(quotes, breaks) % 2 == 0
-    return breaks[even] + start + 1
+    if not len(quotes):
+        return breaks + 1
+    before = np.where(quotes > 0, view[quotes - 1], 10)
+    at_start = (before == ord(delimiter)) | (before == 10) | (before == 13)
+    escaped = np.zeros(len(quotes), dtype=bool)  # right after the previous quote: ""
+    escaped[1:] = quotes[1:] == quotes[:-1] + 1
+    if (at_start[0::2] | escaped[0::2]).all():  # the quotes pair up as counted
+        return breaks[np.searchsorted(quotes, breaks) % 2 == 0] + 1
+    opens, closes = _quoted_spans(quotes.tolist(), at_start.tolist(), len(data))
+    if not opens:
+        return breaks + 1
+    span = np.searchsorted(opens, breaks, side="right") - 1
+    inside = (span >= 0) & (breaks < np.asarray(closes)[np.maximum(span, 0)])
+    return breaks[~inside] + 1
 
 
-def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
+def _quoted_spans(quotes: list[int], at_start: list[bool], end: int) -> tuple[list[int], list[int]]:
+    """The (opening, closing) quote positions of each quoted field; an unclosed one runs to ``end``."""
+    opens, closes = [], []
+    i, n = 0, len(quotes)
+    while i < n:
+        if not at_start[i]:  # a quote inside an unquoted field is text
+            i += 1
+            continue
+        j = i + 1
+        while j + 1 < n and quotes[j + 1] == quotes[j] + 1:  # "" inside: a quote
+            j += 2
+        opens.append(quotes[i])
+        closes.append(quotes[j] if j < n else end)
+        i = j + 1
+    return opens, closes
+
+
+def _header_end(data: bytes, delimiter: str) -> int | None:
+    """Offset just past the line break that ends the header record (the first non-blank one), by
+    the parsers' rule that a quote opens a quoted field only at the start of a field (``a"b`` is
+    text, so a stray quote in a name does not upset the count); None when the first
+    ``MAX_HEADER_BYTES`` of ``data`` hold no complete header."""
+    special = re.compile(b'[\r\n"' + re.escape(delimiter.encode()) + b"]")
+    end = min(len(data), MAX_HEADER_BYTES)
+    i = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    seen, field_start = False, True
+    while i < end:
+        found = special.search(data, i, end)
+        j = found.start() if found else end
+        if data[i:j].strip():
+            seen, field_start = True, False
+        elif j > i:
+            field_start = False  # spaces before a quote make it text, as in the parsers
+        if j == end:
+            return None
+        byte = data[j]
+        if byte in (10, 13):
+            if seen:
+                return j + 1
+            field_start = True
+        elif byte == 34 and field_start:
+            while True:  # inside a quoted field: skip to its closing quote ("" is a quote)
+                j = data.find(b'"', j + 1, end)
+                if j < 0 or j + 1 >= end:
+                    return None
+                if data[j + 1] != 34:
+                    break
+                j += 1
+            seen, field_start = True, False
+        else:
+            seen, field_start = True, byte != 34
+        i = j + 1
+    return None
+
+
+def iter_records(path: Path, block_size: int, delimiter: str = ",") -> Iterator[bytes]:
     """Yield the data records of ``path`` (the header skipped) in chunks of about ``block_size``.
 
     Each chunk ends at a record boundary, so it parses on its own: memory stays bounded by the
@@ -225,17 +294,19 @@ def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
             block = handle.read(block_size)
             data = carry + block
             if not block:
-                if data.strip() and header_done:
+                if header_done and data.strip(b"\r\n"):  # a last line of spaces is a row too
                     yield data
                 return
-            ends = _record_ends(data)
+            ends = _record_ends(data, delimiter)
             if not header_done:
                 first = next((end for end in ends if data[:end].removeprefix(codecs.BOM_UTF8).strip()), None)
+                if b'"' in (data if first is None else data[:first]):
+                    first = _header_end(data, delimiter)  # a quote may be a stray one: parse
                 if first is None:
                     carry = data
                     continue
                 data, header_done = data[first:], True
-                ends = _record_ends(data)
+                ends = _record_ends(data, delimiter)
             if not len(ends):
                 carry = data
                 continue
@@ -245,6 +316,8 @@ def iter_records(path: Path, block_size: int) -> Iterator[bytes]:
 
 
 def _parse_chunk(chunk: bytes, layout: Layout, names: list[str]) -> pa.Table:
+    if chunk.startswith(codecs.BOM_UTF8):  # data, not a file's mark: pyarrow drops one, keep it
+        chunk = codecs.BOM_UTF8 + chunk
     return pacsv.read_csv(
         pa.py_buffer(chunk),
         pacsv.ReadOptions(column_names=list(layout.raw_header), block_size=max(len(chunk), 1 << 16)),
@@ -253,15 +326,18 @@ def _parse_chunk(chunk: bytes, layout: Layout, names: list[str]) -> pa.Table:
     )  # fmt: skip
 
 
-def stream_tables(path: Path, layout: Layout, names: list[str], block_size: int) -> Iterator[pa.Table]:
-    """Parse ``path`` chunk by chunk into tables of text columns (raw-named ``names``).
+def stream_tables(
+    path: Path, layout: Layout, names: list[str], block_size: int
+) -> Iterator[tuple[pa.Table, int]]:
+    """Parse ``path`` chunk by chunk into tables of text columns (raw-named ``names``), each with
+    the number of bytes of the file it was parsed from (for progress bars).
 
     A chunk that does not parse is joined with the next one and parsed again (a cut inside a
     quoted field, see :func:`_record_ends`); at the end of the file the error is reported as
     :func:`arrow_error` words it.
     """
     pending, scanned = b"", False
-    for chunk in iter_records(path, block_size):
+    for chunk in iter_records(path, block_size, layout.delimiter):
         pending += chunk
         try:
             table = _parse_chunk(pending, layout, names)
@@ -271,13 +347,14 @@ def stream_tables(path: Path, layout: Layout, names: list[str], block_size: int)
                 raise found from None
             scanned = True  # the file is fine: the cut fell inside a quoted field
             continue
-        pending = b""
-        yield table
+        size, pending = len(pending), b""
+        yield table, size
     if pending:
         try:
-            yield _parse_chunk(pending, layout, names)
+            table = _parse_chunk(pending, layout, names)
         except pa.ArrowException as err:
             raise arrow_error(path, layout, err) from None
+        yield table, len(pending)
 
 
 def scan(path: Path, delimiter: str, strict: bool = False) -> Iterator[tuple[int, list[str]]]:

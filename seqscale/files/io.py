@@ -22,7 +22,7 @@ Parquet files (``.parquet``, ``.pq``) are read with page checksums verified and 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -352,6 +352,7 @@ def iter_batches(
     batch_size: int = 1_000_000,
     columns: Iterable[str] | None = None,
     raw: Iterable[str] | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a CSV or Parquet file as ``pyarrow.RecordBatch`` objects of ``batch_size`` rows max.
 
@@ -359,7 +360,9 @@ def iter_batches(
     rules, decided on the first block: numeric columns are float64 in every batch (a later
     non-number is a ``DataFileError`` naming its line), other columns text. Parquet keeps its types.
     Convert a batch with :func:`batch_to_numpy`. CSV columns named in ``raw`` stay text exactly
-    as written (for writing them back unchanged).
+    as written (for writing them back unchanged). For CSV, ``on_read`` is called once the caller
+    is done with each batch, with the number of bytes of the file it came from (a progress bar
+    by bytes: the file size is its total).
 
     Examples
     --------
@@ -379,7 +382,7 @@ def iter_batches(
     layout = _csv.sniff(path)
     picked = _pick(path, layout.header, columns, "column")
     raw = [] if raw is None else _pick(path, picked, raw, "raw column")
-    return _csv_batches(path, layout, picked, batch_size, raw)
+    return _csv_batches(path, layout, picked, batch_size, raw, on_read)
 
 
 def read_header(path: PathLike) -> list[str]:
@@ -406,13 +409,17 @@ def _parquet_batches(path: Path, handle, picked, batch_size) -> Iterator[pa.Reco
         raise _corrupt(path, err) from None
 
 
-def _csv_batches(path: Path, layout, picked, batch_size, as_written=()) -> Iterator[pa.RecordBatch]:
+def _csv_batches(
+    path: Path, layout, picked, batch_size, as_written=(), on_read=None
+) -> Iterator[pa.RecordBatch]:
     raw = [layout.raw_header[layout.header.index(name)] for name in picked]
     block = int(min(max(batch_size * layout.row_bytes * 1.1, 1 << 20), _CSV_CHUNK_BYTES))
     modes = {name: "raw" if name in as_written else "infer" for name in picked}
     offset, last = 0, None
-    for batch in _csv.stream_tables(path, layout, raw, block):
+    on_read = on_read or (lambda n: None)
+    for batch, size in _csv.stream_tables(path, layout, raw, block):
         if not batch.num_rows:  # blank lines only: they must not decide a column's type
+            on_read(size)
             continue
         arrays = []
         for name, raw_name in zip(picked, raw):
@@ -428,9 +435,15 @@ def _csv_batches(path: Path, layout, picked, batch_size, as_written=()) -> Itera
         offset += batch.num_rows
         last = batch.slice(batch.num_rows - 1).to_pylist()[0].values() if batch.num_rows else last
         out = pa.Table.from_arrays(arrays, names=picked).combine_chunks().to_batches()
+        done, rows = 0, 0
         for part in out:
             for start in range(0, part.num_rows, batch_size):
-                yield part.slice(start, batch_size)
+                piece = part.slice(start, batch_size)
+                yield piece
+                rows += piece.num_rows
+                share = size * rows // batch.num_rows  # this chunk's bytes, shared by rows
+                on_read(share - done)
+                done = share
     if last is not None:
         _csv.check_last_row(path, layout, last)
 

@@ -51,6 +51,7 @@ from seqscale.files import io as _io
 from seqscale.scalers import build
 from seqscale.scalers import rows as _rows
 from seqscale.scalers.estimators import SCALERS
+from seqscale.scalers.registry import DEFAULT_METHOD
 from seqscale.util.atomic import atomic_path, check_output
 
 __all__ = ["fit_file", "transform_file"]
@@ -136,31 +137,72 @@ class _Buffer:
         return out, nulls
 
 
-@contextlib.contextmanager
-def _progress(enabled: bool, total: int | None, label: str) -> Iterator[Any]:
-    """A rich progress bar advanced by rows, or a no-op."""
-    if not enabled:
-        yield lambda n: None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+class _Progress:
+    """A progress bar on stderr, or nothing: by bytes for CSV (the file size is the total, so it
+    shows an ETA), by rows for Parquet (the metadata holds the row count).
 
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+    Counts reported before the bar starts (the first batch is read to learn the columns) are
+    kept and shown when it does.
+    """
+
+    def __init__(self, enabled: bool, path: Path, label: str) -> None:
+        self.enabled, self.path, self.label = enabled, path, label
+        self.by_bytes = path.suffix.lower() not in (".parquet", ".pq")
+        self._bar: Any = None
+        self._task: Any = None
+        self._pending = 0
+
+    def read(self, n_bytes: int) -> None:
+        """Bytes of the file consumed (the ``on_read`` of :func:`seqscale.io.iter_batches`)."""
+        if self.by_bytes:
+            self._advance(n_bytes)
+
+    def rows(self, n_rows: int) -> None:
+        if not self.by_bytes:
+            self._advance(n_rows)
+
+    def _advance(self, n: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            self._pending += n
+        else:
+            self._bar.advance(self._task, n)
+
+    def __enter__(self) -> _Progress:
+        if not self.enabled:
+            return self
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        total = self.path.stat().st_size if self.by_bytes else _io.count_rows(self.path)
+        count = DownloadColumn() if self.by_bytes else MofNCompleteColumn()
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            count,
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),  # stdout keeps only the command's results
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(self.label, total=total, completed=self._pending)
+        return self
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        if self._bar is None:
+            return
+        if kind is None and self.by_bytes:  # the header line is read but belongs to no batch
+            self._bar.update(self._task, completed=self._bar.tasks[0].total)
+        self._bar.stop()
 
 
 def _first(path: Path, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatch:
@@ -171,14 +213,19 @@ def _first(path: Path, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatch:
 
 
 def _batches(
-    path: Path, batch_size: int, columns: Iterable[str] | None, keep: Sequence[str] | None = None
+    path: Path,
+    batch_size: int,
+    columns: Iterable[str] | None,
+    keep: Sequence[str] | None = None,
+    progress: _Progress | None = None,
 ) -> Iterator:
     """Record batches; with ``keep`` (the scaled names), every other CSV column stays as written."""
     raw = None
     if keep is not None and path.suffix.lower() not in (".parquet", ".pq"):
         header = columns if columns is not None else _io.read_header(path)
         raw = [name for name in header if name not in set(keep)]
-    return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns, raw=raw))
+    on_read = None if progress is None else progress.read
+    return iter(_io.iter_batches(path, batch_size=batch_size, columns=columns, raw=raw, on_read=on_read))
 
 
 def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
@@ -242,7 +289,7 @@ def _parquet_numeric(path: Path, columns: Sequence[str] | None) -> list[str] | N
 
 def fit_file(
     path: PathLike,
-    method: Any = "standard",
+    method: Any = DEFAULT_METHOD,
     *,
     columns: Sequence[str] | None = None,
     sample_weight: str | None = None,
@@ -256,7 +303,9 @@ def fit_file(
     ----------
     path : str or path-like
         ``.parquet``/``.pq`` or ``.csv``/``.tsv``/``.txt`` (read strictly, see :mod:`seqscale.files.io`).
-    method : {"standard", "minmax", "robust", "maxabs"} or an unfitted seqscale scaler
+    method : {"minmax", "standard", "robust", "maxabs"} or an unfitted seqscale scaler, default="minmax"
+        The default is the library's (:data:`seqscale.scalers.registry.DEFAULT_METHOD`), the
+        same as ``seqscale fit`` without a plan.
     columns : list of str, optional
         The numeric columns to fit (default: every numeric column; text columns are skipped).
     sample_weight : str, optional
@@ -266,7 +315,7 @@ def fit_file(
         Rows per batch; peak memory is about ``batch_size * len(columns) * 8`` bytes on top of
         the reader's own batch.
     progress : bool, default=False
-        Show a progress bar (rows; the total is known for Parquet).
+        Show a progress bar on stderr: by bytes for CSV, by rows for Parquet, with an ETA.
     **params
         Scaler parameters, e.g. ``feature_range=(-1, 1)`` or ``bounds={"load": (0, 100)}``.
 
@@ -304,7 +353,8 @@ def fit_file(
     if wanted is not None and sample_weight is not None:
         wanted = [c for c in wanted if c != sample_weight]
     read = wanted if wanted is None or sample_weight is None else [*wanted, sample_weight]
-    batches = _batches(path, batch_size, read)
+    bar = _Progress(progress, path, f"fit {path.name}")
+    batches = _batches(path, batch_size, read, progress=bar)
     if picked is not None:  # Parquet: the next row group is decoded while this one is reduced
         batches = _prefetched(batches)
     first = _first(path, batches)
@@ -317,7 +367,7 @@ def fit_file(
     buffer = _Buffer(len(names))
     total, n_rows, sketches, row0 = Moments.empty(len(names)), 0, None, 0
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
-    with reader, _progress(progress, _io.count_rows(path), f"fit {path.name}") as advance:
+    with reader, bar:
         for batch in _chain(first, batches):  # an error stops the reader thread too
             weight = None if w_index is None else _batch_weights(batch, w_index, sample_weight, row0)
             row0 += batch.num_rows
@@ -332,7 +382,7 @@ def fit_file(
             if sketch:
                 new = kind.from_rows(rows, None, 1, weight)
                 sketches = new if sketches is None else sketches.merge(new)
-            advance(batch.num_rows)
+            bar.rows(batch.num_rows)
     if n_rows == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
     build.start_fit(est, names)
@@ -494,7 +544,7 @@ def transform_file(
     batch_size : int, default=1_000_000
         Rows per batch.
     progress : bool, default=False
-        Show a progress bar.
+        Show a progress bar on stderr: by bytes for CSV, by rows for Parquet, with an ETA.
 
     Returns
     -------
@@ -529,7 +579,9 @@ def transform_file(
     if isinstance(columns, str):
         columns = [columns]
     names = (build.fitted_feature_names(scaler) or None) if build.is_scaler(scaler) else None
-    batches = _batches(path, batch_size, columns, keep=names)
+    offset, label = 0, f"{path.name} -> {out.name}"
+    bar = _Progress(progress, path, label)
+    batches = _batches(path, batch_size, columns, keep=names, progress=bar)
     first = _first(path, batches)
     scaled, channels = _scaled_columns(scaler, path, first.schema)
     part = affine.take((..., channels))
@@ -542,9 +594,8 @@ def transform_file(
         "names": scaled,
     }
     source, result = _Buffer(len(scaled)), _Buffer(len(scaled), order="F")
-    offset, label = 0, f"{path.name} -> {out.name}"
     try:
-        with atomic_path(out) as tmp, _progress(progress, _io.count_rows(path), label) as advance:
+        with atomic_path(out) as tmp, bar:
             writer = _open_writer(kind, tmp, schema, delimiter)
             try:
                 for batch in _chain(first, batches):
@@ -557,7 +608,7 @@ def transform_file(
                         arrays[i] = pa.array(target[:, j], type=pa.float64(), mask=mask)
                     writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
                     offset += batch.num_rows
-                    advance(batch.num_rows)
+                    bar.rows(batch.num_rows)
             finally:
                 writer.close()
     except (pa.ArrowException, OSError) as err:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqscale.core import kernels as _kernels
 from seqscale.errors import InputError, ParameterError, UnseenSeriesError
 
 __all__ = ["UNSEEN_POLICIES", "encode_new", "lookup", "row_ids", "series_codes"]
@@ -63,7 +64,8 @@ def lookup(
     """Codes of ``groups`` among ``known`` ids (-1 for unseen) and the ids themselves."""
     ids = row_ids(groups, n_rows, shape)
     if _is_arange(known) and ids.dtype.kind in "iu" and ids.size:
-        if int(ids.min()) >= 0 and int(ids.max()) < known.size:  # the ids are the codes already
+        lo, hi = _kernels.int_span(ids)
+        if lo >= 0 and hi < known.size:  # the ids are the codes already
             return ids.astype(np.int64, copy=False), ids
     table = _int_table(known, ids)
     if table is not None:
@@ -92,8 +94,9 @@ def compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
     present = [a for a in arrays if a.size]
     if not present:
         return None
-    lo = min(int(a.min()) for a in present)
-    hi = max(int(a.max()) for a in present)
+    spans = [_kernels.int_span(a) for a in present]  # one pass each, not two
+    lo = min(a for a, _ in spans)
+    hi = max(b for _, b in spans)
     size = sum(a.size for a in arrays)
     return (lo, hi) if hi - lo <= 4 * size + 1024 else None
 

@@ -446,7 +446,7 @@ def _jsonable(value: Any) -> Any:
 
 
 class progress_bar:
-    """Context manager yielding ``advance(description)``; a rich bar when enabled."""
+    """Context manager yielding ``advance(description)``; a rich bar on stderr when enabled."""
 
     def __init__(self, enabled: bool, total: int) -> None:
         self.enabled, self.total, self._bar = enabled, total, None
@@ -454,13 +454,23 @@ class progress_bar:
     def __enter__(self) -> Any:
         if not self.enabled:
             return lambda description: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self._bar = Progress(
             TextColumn("training LSTMs: {task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),  # stdout keeps only the results
             transient=True,
         )
         self._bar.__enter__()

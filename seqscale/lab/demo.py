@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 import time as _time
 from pathlib import Path
 from typing import Any
@@ -343,7 +344,7 @@ def run_demo(
         test_size=TEST_SIZE,
         n_in=n_in,
         n_out=n_out,
-        progress=console.is_terminal,
+        progress=sys.stderr.isatty(),  # the bar goes to stderr
         **budget,
     )
     console.print(result)

@@ -551,12 +551,16 @@ class AffineScaler(
         self._require_fitted()
         return module_from_scaler(self, features=features, **kwargs)
 
-    def to_keras(self, inverse: bool = False, features: Any = None) -> Any:
-        """A Keras 3 layer (torch backend) that scales — or unscales with ``inverse=True``."""
+    def to_keras(self, inverse: bool = False, features: Any = None, **kwargs: Any) -> Any:
+        """A Keras 3 layer (any backend) that scales — or unscales with ``inverse=True``.
+
+        Keywords go to :func:`seqscale.export.keras.layer_from_scaler` (``dtype="float64"``,
+        ``clip``, ``name``).
+        """
         from seqscale.export.keras import layer_from_scaler
 
         self._require_fitted()
-        return layer_from_scaler(self, inverse=inverse, features=features)
+        return layer_from_scaler(self, inverse=inverse, features=features, **kwargs)
 
     def _fold_moments(self, moments: Moments, n_rows: float) -> None:
         """Merge precomputed per-feature statistics of ``n_rows`` rows into the fitted ones.

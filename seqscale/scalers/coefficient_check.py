@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,7 @@ _NUMBER_TYPES = {int, float}
 _MISSING = object()
 
 
-def _numbers(values: list, nullable: np.ndarray | None) -> np.ndarray | None:
+def _numbers(values: list | tuple, nullable: np.ndarray | None) -> np.ndarray | None:
     """``values`` as float64 when each is a finite JSON number (or null where ``nullable``)."""
     kinds = set(map(type, values))
     if not kinds <= _NUMBER_TYPES | ({type(None)} if nullable is not None else set()):
@@ -85,12 +86,27 @@ def _numbers(values: list, nullable: np.ndarray | None) -> np.ndarray | None:
         return None
     bad = ~np.isfinite(out)
     if bad.any():
-        if nullable is None:
-            return None
-        nulls = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-        if (bad & ~(nulls & nullable)).any():
+        # every null became NaN: as many non-finite values as nulls means no NaN/Infinity token
+        if nullable is None or int(bad.sum()) != values.count(None) or (bad & ~nullable).any():
             return None
     return out
+
+
+def _uniform_fields(channels: list, allowed: set[str]) -> dict[str, tuple] | None:
+    """Field -> the tuple of its values over all channels, when every channel holds the same
+    fields (the files seqscale writes); None otherwise. Transposed in C: no loop per channel."""
+    if len(set(map(len, channels))) != 1:
+        return None
+    names = tuple(channels[0])
+    if not set(names) <= allowed:
+        return None
+    try:  # every channel has these fields and as many fields in all: exactly these
+        rows = list(map(itemgetter(*names), channels))
+    except KeyError:
+        return None
+    if len(names) == 1:
+        return {names[0]: tuple(rows)}
+    return dict(zip(names, zip(*rows)))
 
 
 def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False) -> dict | None:
@@ -98,7 +114,11 @@ def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False)
     odd, so that :func:`_slow_columns` finds it and names it."""
     if set(map(type, channels)) != {dict}:
         return None
-    if set().union(*map(dict.keys, channels)) - {"feature", "series", "domain", *keys}:
+    allowed = {"feature", "series", "domain", *keys}
+    fields = _uniform_fields(channels, allowed)
+    if fields is not None:
+        return _uniform_columns(fields, len(channels), keys, weighted)
+    if set().union(*map(dict.keys, channels)) - allowed:
         return None
     count = _numbers([ch.get("count") for ch in channels], None)
     if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
@@ -125,6 +145,38 @@ def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False)
     out["feature"] = [ch.get("feature") for ch in channels]
     out["series"] = [ch.get("series") for ch in channels]
     out["domain"] = domains
+    return out
+
+
+def _uniform_columns(fields: dict, n: int, keys: tuple[str, ...], weighted: bool) -> dict | None:
+    """:func:`_fast_columns` for channels that all hold the same fields (see _uniform_fields)."""
+    if "count" not in fields:
+        return None
+    count = _numbers(fields["count"], None)
+    if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
+        return None
+    empty = count == 0
+    out: dict[str, Any] = {"count": count}
+    for k in keys:
+        if k == "count":
+            continue
+        if k not in fields:
+            if k not in _COEFS:  # a statistic is required; a coefficient absent is recomputed
+                return None
+            out[k] = np.full(n, np.nan)
+            continue
+        values = fields[k]
+        nullable = None if k in _COEFS else empty  # an explicit null coefficient is refused
+        column = _numbers(values, nullable)
+        if column is None:
+            return None
+        out[k] = column
+    domains = fields.get("domain")
+    if domains is not None and set(map(type, domains)) != {dict}:
+        return None
+    out["feature"] = list(fields.get("feature", (None,) * n))
+    out["series"] = list(fields.get("series", (None,) * n))
+    out["domain"] = list(domains) if domains is not None else [{}] * n
     return out
 
 
@@ -221,12 +273,12 @@ def _grid(cols: dict, record: dict, source: str) -> tuple[list[str], list | None
         return features, None
     series = cols["series"][::nf]
     _need(
-        all(isinstance(s, (str, int)) and not isinstance(s, bool) for s in series),
+        set(map(type, series)) <= {str, int},  # exact types: a bool is refused
         source,
         "every channel of a per-series file needs a 'series' id (string or integer).",
     )
     _need(
-        cols["series"] == [s for s in series for _ in range(nf)],
+        all(cols["series"][k::nf] == series for k in range(nf)),
         source,
         "channel series ids must repeat once per feature, in order.",
     )
@@ -370,7 +422,7 @@ def _pooled_extra(record: dict, source: str, nf: int, per_series: dict, names: t
 def _domain_params(method: str, cols: dict, features: list, series: list | None, source: str) -> dict:
     keys = registry.get(method).domain_keys
     entries = {}
-    for i, dom in enumerate(cols["domain"]):
+    for i, dom in enumerate(cols["domain"] if any(cols["domain"]) else ()):
         if not dom:
             continue
         extra = set(dom) - set(keys)

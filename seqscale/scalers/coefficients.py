@@ -18,9 +18,12 @@ from the channels' counts. A version-1 file is read as ``"weighted": false``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -107,21 +110,7 @@ def to_dict(est: Any) -> dict:
     affine = est.affine_
     fields.update({f: getattr(affine, f).reshape(-1) for f in _COEFS})
     domain = {k: v.reshape(-1) for k, v in _domain_arrays(est).items()}
-    lists = {k: v.tolist() for k, v in fields.items()}
-    dom_lists = {k: v.tolist() for k, v in domain.items()}
-    n_features = len(names)
-    channels = []
-    for i in range(len(lists["count"])):
-        entry = {"feature": names[i % n_features]}
-        if series is not None:
-            entry["series"] = series[i // n_features]
-        entry.update({k: _native(v[i]) for k, v in lists.items()})
-        if not weighted:
-            entry["count"] = int(entry["count"])
-        fixed = {k: v[i] for k, v in dom_lists.items() if not math.isnan(v[i])}
-        if fixed:
-            entry["domain"] = fixed
-        channels.append(entry)
+    channels = _channels(fields, domain, names, series, weighted)
     params = {
         k: _native_param(v) for k, v in est.get_params().items() if k not in registry.get(est.method).domain
     }
@@ -149,6 +138,34 @@ def to_dict(est: Any) -> dict:
     }
 
 
+def _column(values: np.ndarray) -> list:
+    """A float column as JSON values: NaN and infinities become null."""
+    out = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[i] = None
+    return out
+
+
+def _channels(fields: dict, domain: dict, names: list, series: list | None, weighted: bool) -> list[dict]:
+    """One dict per channel (series-major), built column-wise: no Python loop per value."""
+    n = len(fields["count"])
+    keys = ["feature"] + (["series"] if series is not None else []) + list(fields)
+    columns: list[Any] = [names * (n // len(names))]
+    if series is not None:
+        columns.append([s for s in series for _ in names])
+    for key, values in fields.items():
+        columns.append(
+            values.astype(np.int64).tolist() if key == "count" and not weighted else _column(values)
+        )
+    channels = [dict(zip(keys, row)) for row in zip(*columns)]
+    fixed = np.zeros(n, dtype=bool)
+    for values in domain.values():
+        fixed |= ~np.isnan(values)
+    for i in np.flatnonzero(fixed).tolist():
+        channels[i]["domain"] = {k: float(v[i]) for k, v in domain.items() if not math.isnan(v[i])}
+    return channels
+
+
 def _native_param(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [_native(v) for v in value]
@@ -168,7 +185,7 @@ def save(est: Any, path: str | os.PathLike[str]) -> None:
 def dumps(record: dict) -> str:
     """JSON text with one line per channel: short enough to read, easy to edit by hand."""
     head = {k: v for k, v in record.items() if k != "channels"}  # "pooled" stays in the header
-    lines = [json.dumps(ch, allow_nan=False) for ch in record["channels"]]
+    lines = list(map(json.JSONEncoder(allow_nan=False).encode, record["channels"]))
     text = json.dumps(head, indent=1, allow_nan=False)[:-2]
     return text + ',\n "channels": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n"
 
@@ -188,10 +205,24 @@ def load(path: str | os.PathLike[str]) -> Any:
     return from_dict(record, source=where)
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: a parsed record (a million channel objects for a large
+    file) holds no cycles, yet each collection would walk all of it while the columns are built."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def from_dict(record: Any, source: str = "coefficients") -> Any:
     """Rebuild a fitted scaler from a coefficient record, validating every field."""
     try:
-        return build(record, source, _classes())
+        with _no_cycle_collection():
+            return build(record, source, _classes())
     except CoefficientFileError:
         raise
     except SeqscaleError as err:

@@ -13,9 +13,13 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["SCALERS", "register"]
+__all__ = ["DEFAULT_METHOD", "SCALERS", "register"]
 
 SCALERS: dict[str, type] = {}
+
+#: The method used when none is given (``seqscale fit`` without a plan, ``fit_file``), as for an
+#: unlisted numeric column of a pipeline: if in doubt, normalize to [0, 1].
+DEFAULT_METHOD = "minmax"
 
 
 def register(*classes: type) -> dict[str, type]:
