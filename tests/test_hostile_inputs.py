@@ -607,7 +607,8 @@ def test_channel_columns_parsed_as_arrays_match_the_checked_path(tmp_path, metho
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         record = cls().fit(values, groups=ids).to_dict()
-    keys = _coef_check._STATS + _coef_check._COEFS + (_coef_check._QUANTILES if method == "robust" else ())
+    extra = seqscale.core.registry.get(method).extra
+    keys = _coef_check._STATS + _coef_check._COEFS + (() if extra is None else extra.record)
     without_coefs = [
         {k: v for k, v in ch.items() if k not in _coef_check._COEFS} for ch in record["channels"]
     ]

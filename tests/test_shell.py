@@ -138,7 +138,8 @@ def test_method_is_a_choice_listed_in_help(tmp_path, big_csv):
         and "--install-completion" in usage.stdout
     )
     text = runner.invoke(app, ["fit", "--help"], env={"COLUMNS": "200"}).stdout
-    assert re.search(r"[<\[]minmax\|standard\|robust\|maxabs[>\]]", text) and "[default: minmax]" in text
+    choices = r"[<\[]minmax\|standard\|robust\|maxabs\|meanabs[>\]]"
+    assert re.search(choices, text) and "[default: minmax]" in text
     done = runner.invoke(app, ["fit", str(big_csv), "-o", str(tmp_path / "c.json"), "--method", "zscore"])
     assert done.exit_code == 2 and done.stdout == ""
     (line,) = done.stderr.splitlines()

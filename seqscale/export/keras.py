@@ -263,14 +263,14 @@ def layer_from_scaler(
             "coefficients per feature. Scale the data with scaler.transform(X, groups=...) "
             "before the model, or use seqscale.export.torch.module_from_scaler."
         )
-    names = scaler._feature_names_list() if hasattr(scaler, "_feature_names_list") else None
+    names = _fitted_names(scaler)
     mask_value = getattr(scaler, "mask_value", None)
     if features is not None:
-        channels = np.asarray(scaler._channel_index(features), dtype=np.intp)
+        channels = np.asarray(scaler.feature_index(features), dtype=np.intp)
         affine = affine.take(channels)
         names = None if names is None else [names[j] for j in channels]
         mask_value = None
-    clip = (scaler._range_policy() == "clip") if clip is None else bool(clip)
+    clip = (scaler.effective_out_of_range() == "clip") if clip is None else bool(clip)
     with np.errstate(invalid="ignore", over="ignore"):
         low, high = affine.output_bounds()
     return ScaleLayer(
@@ -286,3 +286,9 @@ def layer_from_scaler(
         name=name,
         dtype=dtype,
     )
+
+
+def _fitted_names(scaler: Any) -> list[str] | None:
+    """The scaler's fitted feature names, or None when it was fitted without names."""
+    names = getattr(scaler, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]

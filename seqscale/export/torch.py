@@ -503,17 +503,17 @@ class GroupedAffineModule(_Coefficients):
 
     @torch.jit.unused
     def _graph_checks(self, x: Tensor, idx: Tensor) -> Tensor:
-        torch._check(
+        torch._check(  # noqa: SLF001  (torch's traceable checks)
             idx.shape[0] == x.shape[0],
             lambda: "series_idx must hold one series position per sample (as many as rows of x).",
         )
         bad = (idx < -1) | (idx >= self.n_series)
-        torch._assert_async(
+        torch._assert_async(  # noqa: SLF001  (torch's traceable checks)
             (~bad).all(), f"InputError: series_idx holds positions outside 0..{self.n_series - 1}."
         )
         if not self.has_fallback:
             unseen = idx < 0
-            torch._assert_async(
+            torch._assert_async(  # noqa: SLF001  (torch's traceable checks)
                 (~unseen).all(),
                 f"UnseenSeriesError: series_idx holds -1 and the policy is unseen={self.unseen!r}.",
             )
@@ -615,7 +615,7 @@ class ScaledModel(nn.Module):
         self.model = model
         self.input_scaler = input_scaler
         self.output_scaler = (
-            output_scaler if output_scaler is not None else AffineModule(1, dtype=input_scaler._like.dtype)
+            output_scaler if output_scaler is not None else AffineModule(1, dtype=input_scaler._like.dtype)  # noqa: SLF001  (a module of this file)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -658,7 +658,10 @@ class GroupedScaledModel(nn.Module):
         self.input_scaler = input_scaler
         if output_scaler is None:
             output_scaler = GroupedAffineModule(
-                input_scaler.n_series, 1, unseen="pooled", dtype=input_scaler._like.dtype
+                input_scaler.n_series,
+                1,
+                unseen="pooled",
+                dtype=input_scaler._like.dtype,  # noqa: SLF001  (a module of this file)
             )
         self.output_scaler = output_scaler
 
@@ -682,7 +685,7 @@ def _require_fitted(scaler: Any) -> Affine:
 def _channels(scaler: Any, features: Any) -> np.ndarray | None:
     if features is None:
         return None
-    return np.asarray(scaler._channel_index(features), dtype=np.intp)
+    return np.asarray(scaler.feature_index(features), dtype=np.intp)
 
 
 def module_from_scaler(
@@ -726,10 +729,10 @@ def module_from_scaler(
     affine = _require_fitted(scaler)
     _check_dtype(dtype)
     channels = _channels(scaler, features)
-    names = scaler._feature_names_list() if hasattr(scaler, "_feature_names_list") else None
+    names = _fitted_names(scaler)
     if names is not None and channels is not None:
         names = [names[j] for j in channels]
-    clip = scaler._range_policy() == "clip" if clip is None else bool(clip)
+    clip = scaler.effective_out_of_range() == "clip" if clip is None else bool(clip)
     mask_value = getattr(scaler, "mask_value", None) if channels is None else None
     if np.ndim(affine.scale) == 1:
         if series is not None:
@@ -843,3 +846,9 @@ def wrap_model(
         )
     y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False)
     return ScaledModel(model, x_mod, y_mod)
+
+
+def _fitted_names(scaler: Any) -> list[str] | None:
+    """The scaler's fitted feature names, or None when it was fitted without names."""
+    names = getattr(scaler, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]

@@ -500,6 +500,29 @@ class AffineScaler(
             )
         return super().set_params(**params)
 
+    def feature_index(self, features: Any) -> np.ndarray:
+        """Positions of the named (or indexed) features among the fitted ones.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from seqscale.scalers import StandardScaler
+        >>> StandardScaler().fit(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 5.0]})).feature_index("b").tolist()
+        [1]
+        """
+        return self._channel_index(features)
+
+    def effective_out_of_range(self) -> str:
+        """The out-of-range policy in force (``clip=True`` is scikit-learn's spelling of ``"clip"``).
+
+        Examples
+        --------
+        >>> from seqscale.scalers import MinMaxScaler
+        >>> MinMaxScaler(clip=True).effective_out_of_range()
+        'clip'
+        """
+        return self._range_policy()
+
     def _channel_index(self, features: Any) -> np.ndarray:
         """Positions of the named (or indexed) features among the fitted ones."""
         names = self._feature_names_list()

@@ -3,8 +3,9 @@
 The Dask engine, file streaming and polars' lazy engine compute merged
 :class:`~seqscale.core.stats.Moments` (and the method's extra statistic, e.g. the robust scaler's
 quantile sketches) outside one in-memory array; :func:`from_statistics` folds them into a scaler
-exactly as an in-memory ``fit`` would. Only the modules of :mod:`seqscale.scalers` touch an
-estimator's private state; every other module goes through the functions here.
+exactly as an in-memory ``fit`` would. Coefficient files build their scaler with
+:func:`from_stored`. Only the modules of :mod:`seqscale.scalers` touch an estimator's private
+state; every other module goes through the functions here.
 
 Examples
 --------
@@ -43,6 +44,7 @@ __all__ = [
     "fitted_feature_names",
     "from_group_statistics",
     "from_statistics",
+    "from_stored",
     "transform_groups",
     "transform_rows",
     "is_grouped",
@@ -148,6 +150,43 @@ def _transform_frame(est: Any, by: str, inverse: bool, frame: Any) -> Any:
     if len(frame) == 0:
         return frame
     return est.inverse_transform(frame, groups=by) if inverse else est.transform(frame, groups=by)
+
+
+def from_stored(
+    est: Any,
+    stats: Moments,
+    *,
+    names: Sequence[str] | None,
+    series: Sequence[Any] | None = None,
+    n_rows: int | None = None,
+    extra: tuple[dict, dict] | None = None,
+) -> Any:
+    """A fitted scaler from stored statistics (a coefficient file), its parameters already set.
+
+    ``stats``: per feature, or per (series, feature) with the ``series`` ids; ``n_rows``: the
+    rows seen, or None for a weighted fit (the counts are then weight totals); ``extra``: the
+    method's extra statistic as stored (per series or feature, and pooled). Raises the method's
+    ``SeqscaleError`` when the statistics give no coefficients.
+    """
+    est._extra = None
+    est._grouped = series is not None
+    est.n_features_in_ = int(stats.count.shape[-1])
+    if names is not None:
+        est.feature_names_in_ = np.asarray(list(names), dtype=object)
+    if series is None:
+        est.stats_ = stats
+    else:
+        est.series_ = np.asarray(list(series), dtype=object)
+        est.series_stats_ = stats
+        est.stats_ = stats.pooled()
+    if n_rows is None:
+        est._count_seen(0.0, True, weighted=True)
+    else:
+        est.n_samples_seen_ = est._n_rows = int(n_rows)
+    if extra is not None:
+        est._stored_extra, est._stored_pooled = extra
+    est._refresh(warn=False)
+    return est
 
 
 def _refuse_infinite(est: Any, moments: Moments) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from seqscale.core import registry
 from seqscale.core.stats import Moments
 from seqscale.errors import CoefficientFileError, SeqscaleError
+from seqscale.scalers import build as _build
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "build"]
 
@@ -364,26 +365,14 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
     est.set_params(**clean)
     est.set_params(**_domain_params(cls.method, cols, features, series, source))
     try:
-        est._check_params()
+        _build.check_params(est)
     except SeqscaleError as err:
         raise _Fail(f"{source}: field 'params': {err}") from None
     nf = len(features)
     shape = (nf,) if series is None else (len(series), nf)
     stats = Moments.from_arrays(**{k: cols[k].reshape(shape) for k in _STATS})
-    est._extra = None
-    est._grouped = series is not None
-    est.n_features_in_ = nf
-    if record.get("named_features", True):
-        est.feature_names_in_ = np.asarray(features, dtype=object)
-    if series is None:
-        est.stats_ = stats
-    else:
-        est.series_ = np.asarray(series, dtype=object)
-        est.series_stats_ = stats
-        est.stats_ = stats.pooled()
-    if record.get("weighted", False):  # the total weights, from the channels' counts
-        est._count_seen(0.0, True, weighted=True)
-    else:
+    seen = None
+    if not record.get("weighted", False):  # weighted: the total weights, from the channels' counts
         seen = record.get("n_samples_seen", int(stats.count.sum() // max(nf, 1)))
         seen = int(_number(seen, source, "field 'n_samples_seen'"))
         most = int(stats.count.max()) if series is None else int(stats.count.sum(axis=0).max())
@@ -392,16 +381,16 @@ def _estimator(cls: type, record: dict, source: str, cols: dict, features: list,
             source,
             f"field 'n_samples_seen' is {seen} but a feature counts {most} values; it must be at least that.",
         )
-        est.n_samples_seen_ = est._n_rows = seen
     kind = registry.get(cls.method).extra
+    extra = None
     if kind is not None:
-        est._stored_extra = {k: cols[k].reshape(shape) for k in kind.record}
-        est._stored_pooled = _pooled_extra(record, source, nf, est._stored_extra, kind.record)
+        stored = {k: cols[k].reshape(shape) for k in kind.record}
+        extra = stored, _pooled_extra(record, source, nf, stored, kind.record)
+    names = features if record.get("named_features", True) else None
     try:
-        est._refresh(warn=False)
+        return _build.from_stored(est, stats, names=names, series=series, n_rows=seen, extra=extra)
     except SeqscaleError as err:
         raise _Fail(f"{source}: the statistics cannot give coefficients: {err}") from None
-    return est
 
 
 def _pooled_extra(record: dict, source: str, nf: int, per_series: dict, names: tuple[str, ...]) -> dict:
