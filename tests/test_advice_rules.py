@@ -267,3 +267,23 @@ def test_short_panel_series_are_tested_pooled():
     assert invest.stationarity["n_series_used"] == 11 and invest.stationarity["adf_p"] > 0.10
     assert "pooled over 11 of 11 series tested" in invest.reason
     assert noise.difference is None
+
+
+def test_weak_unit_root_reason_says_the_tests_agree():
+    from seqscale.advise.rules import difference_reason
+
+    sn = {
+        "evidence": "weak",
+        "unit_root": True,
+        "trending": False,
+        "adf_p": 0.75,
+        "kpss_p": 0.01,
+        "trend_r2": 0.13,
+        "variance_left": 0.93,
+        "lag1_acf": 0.34,
+    }
+    reason = difference_reason(sn)
+    assert reason.startswith("weak evidence: both tests point to a unit root (")
+    assert "do not agree" not in reason and "leaves 93% of the variance" in reason
+    sn["unit_root"] = False
+    assert difference_reason(sn).startswith("weak evidence: the tests do not agree with a margin")

@@ -161,10 +161,13 @@ def difference_reason(sn: dict, lag: int = 1) -> str:
     """Why the column is differenced (``lag``: 1 or the seasonal period)."""
     how = "difference first" if lag == 1 else f"seasonal difference (lag {lag}) first"
     if sn.get("evidence") == "weak":
-        why = "strong trend" if sn["trending"] else "persistent"
+        if sn.get("unit_root"):  # the tests agree; persistence does not back them by a margin
+            lead = f"weak evidence: both tests point to a unit root ({trend_text(sn)}), but "
+        else:
+            why = "strong trend" if sn["trending"] else "persistent"
+            lead = f"weak evidence: the tests do not agree with a margin ({trend_text(sn)}); {why}: "
         return (
-            f"weak evidence: the tests do not agree with a margin ({trend_text(sn)}); {why}: "
-            f"{_persistence_text(sn)} → {how}, since a missed unit root makes the network "
+            f"{lead}{_persistence_text(sn)} → {how}, since a missed unit root makes the network "
             "extrapolate and an extra difference only adds a little noise"
         )
     why = {
