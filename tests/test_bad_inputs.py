@@ -669,6 +669,11 @@ PLAN_CASES = {
     "bounds NaN-ish": (("columns", "y", "bounds"), ["nan", 1], "columns.y.bounds"),
     "standard bounds std 0": (("columns", "x", "bounds"), {"mean": 0, "std": 0}, "columns.x.bounds.std"),
     "difference lag 0": (("columns", "y", "difference"), {"lag": 0, "order": 1}, "columns.y.difference.lag"),
+    "difference lag 2**63": (
+        ("columns", "y", "difference"),
+        {"lag": 2**63, "order": 1},
+        "columns.y.difference.lag",
+    ),
     "difference order 9": (
         ("columns", "y", "difference"),
         {"lag": 1, "order": 9},

@@ -71,6 +71,8 @@ _SCALED_KEYS = {
 _CATEGORICAL_KEYS = {"role", "handle_unknown", "reason", "warnings"}
 _IGNORE_KEYS = {"role", "reason", "warnings"}
 _MAX_DIFF_ORDER = 3
+# a lag beyond any series length a machine holds; larger ones overflow pandas' C integers
+_MAX_LAG = 2**31 - 1
 
 
 # ------------------------------------------------------------------------------------------------
@@ -150,8 +152,10 @@ def _check_difference(diff: object, where: str) -> dict | None:
         return None
     if not isinstance(diff, dict) or set(diff) != {"lag", "order"}:
         raise PlanError(f"{where}.difference", f'must be null or {{"lag": int, "order": int}}, got {diff!r}')
-    if not _is_int(diff["lag"]) or diff["lag"] < 1:
-        raise PlanError(f"{where}.difference.lag", f"must be an integer >= 1, got {diff['lag']!r}")
+    if not _is_int(diff["lag"]) or not 1 <= diff["lag"] <= _MAX_LAG:
+        raise PlanError(
+            f"{where}.difference.lag", f"must be an integer in 1..{_MAX_LAG:,}, got {diff['lag']!r}"
+        )
     if not _is_int(diff["order"]) or not 1 <= diff["order"] <= _MAX_DIFF_ORDER:
         raise PlanError(
             f"{where}.difference.order",
