@@ -577,7 +577,7 @@ def test_check_on_an_all_nan_column_warns_nothing(tmp_path):
     assert "Mean of empty slice" not in proc.stderr + proc.stdout
 
 
-@pytest.mark.parametrize("lag", [50, 10**20])
+@pytest.mark.parametrize("lag", [50, 2**31 - 1])
 def test_plan_lag_longer_than_the_data(tmp_path, lag):
     plan = json.loads(json.dumps(PLAN))
     plan["columns"]["x"]["difference"] = {"lag": lag, "order": 1}
@@ -591,6 +591,19 @@ def test_plan_lag_longer_than_the_data(tmp_path, lag):
     assert "Found array" not in line
     with pytest.raises(seqscale.errors.InputError, match="lower the lag"):
         seqscale.SequencePipeline.from_plan(plan).fit(frame(40))
+
+
+@pytest.mark.parametrize("lag", [2**31, 10**20, 2**63])
+def test_plan_lag_beyond_any_series_is_refused_by_the_plan_check(tmp_path, lag):
+    plan = json.loads(json.dumps(PLAN))
+    plan["columns"]["x"]["difference"] = {"lag": lag, "order": 1}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    sio.write_table(frame(40), tmp_path / "data.csv")
+    assert_user_error(
+        run("fit", tmp_path / "data.csv", "--plan", tmp_path / "plan.json", "-o", tmp_path / "p.json"),
+        str(tmp_path / "plan.json"), "columns.x.difference.lag", f"got {lag}",
+    )  # fmt: skip
+    assert not (tmp_path / "p.json").exists()
 
 
 # ------------------------------------------------------------------------ large coefficient files
