@@ -11,6 +11,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install "$(TORCH)"
 	$(PIP) install -e ".[torch,dask,keras,polars]" "$(TORCH)"
+	$(PY) tools/warm_kernels.py
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
