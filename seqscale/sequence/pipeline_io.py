@@ -19,6 +19,7 @@ from seqscale.errors import CoefficientFileError, SeqscaleError
 from seqscale.scalers import build
 from seqscale.scalers.coefficients import from_dict as scaler_from_dict
 from seqscale.sequence import pipeline_specs as specs
+from seqscale.sequence import pipeline_steps as steps
 from seqscale.sequence.difference import Difference
 from seqscale.sequence.encode import OneHotEncoder
 from seqscale.sequence.pipeline_target import label_encoder
@@ -314,6 +315,8 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
             f"{where}.layout",
             "must be per_series" if pipe.per_series else "must be per_feature",
         )
+        problem = steps.scaled_range_problem(col, spec, scaler)
+        _need(problem is None, f"{where}.channels", str(problem))
         out[col] = scaler
     return out
 
