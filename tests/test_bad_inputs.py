@@ -806,6 +806,43 @@ def test_pipeline_file_whose_scaler_maps_beyond_float32_is_refused(tmp_path):
         assert_error(excinfo, CoefficientFileError, ValueError, str(path), "state.scalers.x", "-1e+39")
 
 
+def _without_coefficients(channel):
+    for key in ("shift", "scale", "offset"):  # the loader recomputes them from statistics and params
+        channel.pop(key)
+
+
+SCALER_PARAM_EDITS = {
+    "feature_range": (
+        "y",
+        lambda s: s["params"].__setitem__("feature_range", [-1, 1]),
+        "params.feature_range",
+    ),
+    "margin": ("y", lambda s: s["params"].__setitem__("margin", 0.1), "params.margin"),
+    "clip": ("y", lambda s: s["params"].__setitem__("clip", True), "params.clip"),
+    "domain mean": ("x", lambda s: s["channels"][0]["domain"].__setitem__("mean", 12.0), "domain"),
+    "domain removed": ("x", lambda s: s["channels"][0].pop("domain"), "domain"),
+    "with_mean": ("x", lambda s: s["params"].__setitem__("with_mean", False), "params.with_mean"),
+}
+
+
+@pytest.mark.parametrize("edit", list(SCALER_PARAM_EDITS))
+def test_pipeline_file_whose_scaler_parameters_differ_from_the_plan_is_refused(tmp_path, edit):
+    """Parameters and coefficients edited together loaded and scaled unlike the (sealed) plan."""
+    plan = valid_plan()
+    plan["columns"]["x"]["bounds"] = {"mean": 10.0, "std": 2.0}
+    path = tmp_path / "pipe.json"
+    seqscale.SequencePipeline.from_plan(plan).fit(pipeline_frame()).save(path)
+    record = json.loads(path.read_text())
+    col, change, field = SCALER_PARAM_EDITS[edit]
+    change(record["state"]["scalers"][col])
+    _without_coefficients(record["state"]["scalers"][col]["channels"][0])
+    path.write_text(json.dumps(record))
+    for loader in (seqscale.load, seqscale.load_pipeline):
+        with pytest.raises(CoefficientFileError) as excinfo:
+            loader(path)
+        assert_error(excinfo, CoefficientFileError, ValueError, str(path), f"state.scalers.{col}", field)
+
+
 @pytest.mark.parametrize("text", ["", "{", '{"format": "seqscale.plan"', "[1, 2]", "null", "\x00\xff"])
 def test_plan_file_not_a_plan(tmp_path, text):
     path = tmp_path / "plan.json"
