@@ -16,8 +16,8 @@ from seqscale.core import registry
 __all__ = [
     "ACTIVATIONS",
     "ENCODINGS",
-    "OUT_MAX",
     "METHODS",
+    "OUT_MAX",
     "PLAN_FORMAT",
     "PLAN_VERSION",
     "ROLES",
