@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import seqscale
@@ -762,12 +762,15 @@ def test_fuzz_plan_domain_values_accepted_means_finite_output(plan, size):
     try:
         seqscale.validate_plan(plan)
     except CoefficientFileError:
+        event("plan refused")
         return
     with no_hang(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             pipe = seqscale.SequencePipeline.from_plan(plan).fit(frame)
         except SeqscaleError:
+            event("fit refused")
             return
         X, y = pipe.transform(frame)  # no refusal here: the fit checked its own training range
+    event("transformed")
     assert X.dtype == np.float32 and np.isfinite(X).all() and np.isfinite(y).all()
