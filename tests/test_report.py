@@ -1,4 +1,4 @@
-"""Tests of seqscale.advise.report: the HTML report and the figure helper."""
+"""Tests of seqscale.advisor.report: the HTML report and the figure helper."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.advise.api import advise
-from seqscale.advise.report import apply_recommendation, figure_to_data_uri, write_report
+from seqscale.advisor.api import advise
+from seqscale.advisor.report import apply_recommendation, figure_to_data_uri, write_report
 from seqscale.errors import ParameterError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -80,7 +80,7 @@ def test_sampling_note_in_report(tmp_path):
 
 def test_apply_recommendation_fits_on_train(data):
     frame, advice = data
-    from seqscale.advise import profile as _profile
+    from seqscale.advisor import profile as _profile
 
     order = _profile.ordering(frame, "when", None, 0.2)
     train = ~order.is_test

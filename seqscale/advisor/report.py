@@ -1,4 +1,4 @@
-"""Self-contained HTML report of an :class:`~seqscale.advise.Advice`.
+"""Self-contained HTML report of an :class:`~seqscale.advisor.results.Advice`.
 
 One HTML file, no external assets: every figure is a PNG embedded as a ``data:`` URI. For each
 column the report shows a histogram before and after the recommended preparation (``log1p``,
@@ -8,7 +8,7 @@ the train/test split marked, the statistics and the reason for the recommendatio
 Other modules add their own sections through ``extra_sections`` (``(title, html_fragment)``
 pairs) and turn their matplotlib figures into images with :func:`figure_to_data_uri`.
 
-The figures live in :mod:`seqscale.advise.plots`; matplotlib is imported inside the functions and used
+The figures live in :mod:`seqscale.advisor.plots`; matplotlib is imported inside the functions and used
 through ``matplotlib.figure.Figure`` only (no pyplot, no global backend switch).
 """
 
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import profile as _profile
-from seqscale.advise.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here too)
+from seqscale.advisor import profile as _profile
+from seqscale.advisor.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here too)
     DPI,
     FIGSIZE,
     bar_plot,
@@ -37,14 +37,14 @@ from seqscale.advise.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from
     series_plot,
     time_values,
 )
-from seqscale.advise.tables import as_frame as _as_frame
-from seqscale.advise.wording import p_text, short_reason, spread_text
+from seqscale.advisor.tables import as_frame as _as_frame
+from seqscale.advisor.wording import p_text, short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.frames.time_columns import with_time
 from seqscale.util.atomic import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
-    from seqscale.advise.results import Advice, ColumnAdvice
+    from seqscale.advisor.results import Advice, ColumnAdvice
 
 __all__ = ["apply_recommendation", "figure_to_data_uri", "write_report"]
 
