@@ -1,7 +1,7 @@
 """One-pass statistics and affine kernels on canonical ``rows x channels`` arrays.
 
 Every function here is a pure function on *canonical* input: a C-contiguous 2D float32 or float64
-array whose values are finite or NaN (validation happens at the edge, in ``_validation.py``).
+array whose values are finite or NaN (validation happens at the edge, in ``seqscale.frames.values``).
 Other layouts (Fortran order, strided views) are accepted but first copied with
 ``np.ascontiguousarray``, which costs one extra pass over memory.
 
@@ -47,6 +47,7 @@ import os
 import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -777,15 +778,24 @@ _nb_seg_affine_range = _k_seg_affine_range
 _nb_code_sums_range = _k_code_sums_range
 
 
-@functools.cache
-def _get_impl() -> SimpleNamespace | None:
-    """Import numba and compile the kernels (once per process; machine code cached on disk)."""
+def numba_and_options(**extra: Any) -> tuple[Any, dict[str, Any]] | None:
+    """numba and the compile options of every seqscale kernel (``extra`` added), or None when
+    numba is not installed: the one start of the ``_get_impl`` compile helpers."""
     try:
         import numba
     except ImportError:  # pragma: no cover - numba is a dependency, but stay usable without it
         return None
+    return numba, {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True, **extra}
+
+
+@functools.cache
+def _get_impl() -> SimpleNamespace | None:
+    """Import numba and compile the kernels (once per process; machine code cached on disk)."""
+    found = numba_and_options()
+    if found is None:  # pragma: no cover
+        return None
+    numba, opts = found
     g = globals()
-    opts = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
     serial = numba.njit(**opts)
     parallel = numba.njit(parallel=True, **opts)
     g["_prange"] = numba.prange
