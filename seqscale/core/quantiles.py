@@ -17,6 +17,7 @@ this rule for all its values (unweighted ones weigh 1).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,6 +89,21 @@ class QuantileSketch:
             self.weighted or other.weighted,
         )
         return merged._compact()
+
+    def placed(self, codes: np.ndarray | None, n_groups: int) -> QuantileSketch:
+        """The same values renumbered: series ``k`` becomes series ``codes[k]`` of ``n_groups``
+        (None: the codes stay, the table grows to ``n_groups``)."""
+        if codes is None:
+            return dataclasses.replace(self, n_groups=int(n_groups))
+        new = np.asarray(codes, dtype=np.int64)[self.codes]
+        order = np.argsort(new, kind="stable")  # values stay sorted within each series
+        return dataclasses.replace(
+            self,
+            values=self.values[order],
+            weights=self.weights[order],
+            codes=new[order],
+            n_groups=int(n_groups),
+        )
 
     def _compact(self) -> QuantileSketch:
         """Resample each over-full series to ``capacity // 2`` equally weighted values.

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -93,13 +94,18 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     """Fold merged per-series statistics into ``est`` as the in-memory ``fit(X, groups=ids)``.
 
     ``stats.ids`` become ``series_`` (in the order given: first appearance, as in memory); the
-    pooled statistics are the merge of the series'. ``weighted``: ``stats.n_rows`` is a weight.
+    pooled statistics are the merge of the series'; ``stats.extra`` is the method's extra
+    statistic per series (merged by id like the moments). ``weighted``: ``stats.n_rows`` is a
+    weight.
     """
-    refuse_group_extra(est)
     stats = stats.ordered()
     _refuse_infinite(est, stats.table)
+    kind = extra_statistic(est)
+    if kind is not None and stats.extra is None:
+        raise ParameterError(f"{type(est).__name__} per series needs its {kind.what} per series.")
     ids = np.asarray(stats.ids)
     est._grouped = True
+    est._extra = stats.extra if kind is not None else None
     est.series_ = ids if ids.dtype.kind in "iu" else ids.astype(object)
     est.series_stats_ = stats.table
     est.stats_ = stats.table.pooled()
@@ -110,21 +116,18 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     return est
 
 
-def refuse_group_extra(est: Any) -> None:
-    """Per-series fits outside memory merge the moments by series id; a method's extra statistic
-    (quantile sketch, mean of |x|) is merged per series in memory only."""
-    kind = extra_statistic(est)
-    if kind is not None:
-        raise ParameterError(
-            f"{type(est).__name__} per series (groups=) is fitted in memory only: its {kind.what} "
-            "is not merged per series across chunks or batches; fit it with scaler.fit(X, groups=...)."
-        )
-
-
 def transform_groups(est: Any, by: str, inverse: bool = False) -> Any:
     """A function mapping one pandas frame (with the id column ``by``) through ``est`` per series,
-    as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches)."""
-    return partial(_transform_frame, est, by, bool(inverse))
+    as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches).
+
+    The function carries the coefficients without the method's extra statistic: a robust fit's
+    exact sketches hold every value seen, and transform reads only the coefficients (unseen
+    series' fallback included), so the task sent to Dask workers stays small."""
+    light = est
+    if getattr(est, "_extra", None) is not None:
+        light = copy.copy(est)
+        light._extra = None
+    return partial(_transform_frame, light, by, bool(inverse))
 
 
 def transform_rows(est: Any, inverse: bool = False) -> Any:
@@ -255,8 +258,9 @@ def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) ->
     start_fit(est, names)
     mask_value = getattr(est, "mask_value", None)
     if groups is not None:
-        refuse_group_extra(est)
-        stats = dask_engine.fit_group_statistics(X, groups, weights, mask_value=mask_value)
+        stats = dask_engine.fit_group_statistics(
+            X, groups, weights, mask_value=mask_value, extra=extra_statistic(est)
+        )
         return from_group_statistics(est, stats, weighted=weights is not None)
     moments, n_rows, extra = dask_engine.fit_statistics(
         X, weights, mask_value=mask_value, extra=extra_statistic(est)
