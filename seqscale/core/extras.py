@@ -227,6 +227,13 @@ class AbsMeanStatistic(_SeriesTable):
         return self.state
 
     @classmethod
+    def from_moments(cls, moments: Moments, grouped: bool) -> AbsMeanStatistic:
+        """The statistic from the moments of ``|x|`` computed elsewhere (by polars from a lazy
+        frame): ``(series, channels)`` when ``grouped``, else ``(channels,)``."""
+        table = moments if grouped else _as_series_row(moments)
+        return cls(table, table.count.shape[0], grouped)
+
+    @classmethod
     def _of_rows(cls, rows, codes, n, weight):
         magnitude = np.abs(rows)
         if codes is None:  # the one-table kernel (with its mean residual), as one series
@@ -278,8 +285,14 @@ class QuantileValues:
             "a sketch, so partial_fit cannot continue them; fit again on all the data."
         )
 
-    def placed(self, codes: np.ndarray, n_groups: int) -> Any:
-        return self.merge(self)
+    def placed(self, codes: np.ndarray, n_groups: int) -> QuantileValues:
+        """The series renumbered (NaN for series without values)."""
+        moved = {}
+        for name, values in self.values.items():
+            out = np.full((n_groups, *values.shape[1:]), np.nan)
+            out[np.asarray(codes, dtype=np.intp)] = values
+            moved[name] = out
+        return QuantileValues(moved, self.pooled_values, self.quantile_range, True)
 
     def pooled(self) -> QuantileValues:
         return QuantileValues(self.pooled_values, self.pooled_values, self.quantile_range, False)

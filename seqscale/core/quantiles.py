@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["QuantileSketch"]
+__all__ = ["QuantileSketch", "between", "order_positions"]
 
 DEFAULT_CAPACITY = 200_000
 
@@ -179,9 +179,7 @@ class QuantileSketch:
         same = self.codes[nxt] == self.codes[idx_h]
         upper = np.where(same, self.values[nxt], self.values[idx_h])
         low = self.values[idx_h]
-        # the median of an even count is the mean of the middle pair, as np.median computes it
-        middle = (q == 0.5) & (frac == 0.5)
-        out[has] = np.where(middle, 0.5 * low + 0.5 * upper, _lerp(low, upper, frac))
+        out[has] = between(low, upper, q, frac)
         return out
 
     def _inverted_cdf(self, q: float, total: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -208,6 +206,36 @@ class QuantileSketch:
             "compactions": self.compactions,
             "capacity": self.capacity,
         }
+
+
+def order_positions(count: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where quantile ``q`` of ``count`` sorted values falls, as numpy's ``linear`` method and
+    :meth:`QuantileSketch.quantile` place it: the lower order statistic's index (counted from 0)
+    and the fraction of the way to the next one.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in order_positions(np.array([5.0, 4.0]), 0.25)]
+    [[1.0, 0.0], [0.0, 0.75]]
+    """
+    target = (np.asarray(count, dtype=np.float64) - 1.0) * q
+    lower = np.floor(np.maximum(target, 0.0))
+    return lower, np.clip(target - lower, 0.0, 1.0)
+
+
+def between(low: np.ndarray, high: np.ndarray, q: float, frac: np.ndarray) -> np.ndarray:
+    """Quantile ``q`` from its two neighbouring order statistics ``low`` and ``high`` and the
+    fraction ``frac`` between them, as ``np.quantile(method="linear")`` (and ``np.median`` for
+    the middle of an even count) compute it — the one interpolation of every quantile path.
+
+    Examples
+    --------
+    >>> between(np.array([1.0]), np.array([2.0]), 0.5, np.array([0.5])).tolist()
+    [1.5]
+    """
+    # the median of an even count is the mean of the middle pair, as np.median computes it
+    middle = (q == 0.5) & (frac == 0.5)
+    return np.where(middle, 0.5 * low + 0.5 * high, _lerp(low, high, frac))
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:

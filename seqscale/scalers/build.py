@@ -299,25 +299,39 @@ def transform_dask(est: Any, X: Any, inverse: bool = False, groups: Any = None) 
 def fit_lazy(est: Any, X: Any, groups: Any = None, sample_weight: Any = None, lengths: Any = None) -> Any:
     """Fit ``est`` on a polars LazyFrame with the frame's own (streaming) aggregation.
 
-    ``groups`` may name the id column (per-series coefficients, reduced under ``group_by``).
-    What needs every value (the robust scaler's quantiles, sample weights, padding) is fitted
-    on the collected columns instead.
+    ``groups`` may name the id column (per-series coefficients, reduced under ``group_by``),
+    ``sample_weight`` a weight column; padding (``mask_value``) is filtered out in the plan. The
+    method's extra statistic is computed by polars too (:func:`seqscale.frames.lazy.extra`):
+    robust's quantiles (exact, as numpy's) and meanabs' mean of ``|x|``. Only what the engine
+    cannot express is fitted on the collected frame: ``lengths=``, a weight array (name a
+    weight column instead), and weighted quantiles (the inverted weighted CDF needs each
+    series' values sorted with their weights).
     """
     if groups is not None and not isinstance(groups, str):
         raise ParameterError("a lazy frame takes groups= as the name of its id column.")
-    names = [c for c in lazy.schema(X) if c != groups]
-    collect_first = extra_statistic(est) is not None or est.mask_value is not None
-    if collect_first or sample_weight is not None or lengths is not None:
-        return est.fit(
-            lazy.collect(X).to_native(), sample_weight=sample_weight, groups=groups, lengths=lengths
-        )
+    kind = extra_statistic(est)
+    weight_column = isinstance(sample_weight, str)
+    params = est.get_params()
+    if (
+        lengths is not None
+        or (sample_weight is not None and not weight_column)
+        or not lazy.computes(kind, weighted=sample_weight is not None)
+    ):
+        native = lazy.collect(X).to_native()
+        if weight_column:  # a weight column is not a feature
+            native, sample_weight = native.drop(sample_weight), native.get_column(sample_weight).to_numpy()
+        return est.fit(native, sample_weight=sample_weight, groups=groups, lengths=lengths)
+    check_params(est)
+    names = [c for c in lazy.schema(X) if c not in (groups, sample_weight)]
     start_fit(est, names)
-    moments, ids, n_rows = lazy.moments(X, names, groups)
+    mask_value = getattr(est, "mask_value", None)
+    options = {"weight": sample_weight, "mask_value": mask_value}
+    moments, ids, n_rows, seen = lazy.moments(X, names, groups, **options)
+    extra = None if kind is None else lazy.extra(X, kind, names, groups, params, **options)
     if groups is None:
-        return from_statistics(est, moments, n_rows)
-    _refuse_infinite(est, moments)
-    est._fold_series(np.asarray(ids, dtype=object), moments, n_rows)
-    return est
+        return from_statistics(est, moments, n_rows, extra)
+    stats = GroupStats(np.asarray(ids, dtype=object), moments, n_rows, seen, extra)
+    return from_group_statistics(est, stats, weighted=sample_weight is not None)
 
 
 def transform_lazy(est: Any, X: Any, groups: Any = None, inverse: bool = False) -> Any:
