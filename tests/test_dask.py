@@ -301,6 +301,9 @@ def test_per_series_extra_statistics(client, panel, cls, npartitions):
     for attr in ("shift", "scale", "offset"):
         np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), **tol)
         np.testing.assert_allclose(getattr(est.fallback_, attr), getattr(want.fallback_, attr), **tol)
+    own = cls(unseen="own").fit(dd.from_pandas(panel[panel["id"] != "s5"], npartitions=3), groups="id")
+    with pytest.raises(seqscale.UnseenSeriesError, match=r"'s5'.*Dask partition"):
+        own.transform(ddf, groups="id").compute()
     if cls is seqscale.RobustScaler:
         assert est.exact_
         medians = panel.groupby("id", sort=False)[["load", "temp"]].median().loc[est.series_]

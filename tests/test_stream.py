@@ -313,6 +313,15 @@ def test_per_series_file_unseen_policy_and_errors(panel_file, tmp_path):
         stream.transform_file(pooled, path, tmp_path / "z.parquet")
     with pytest.raises(DataFileError, match="'nope'"):
         stream.fit_file(path, "standard", groups="nope")
+    own = stream.fit_file(train, "meanabs", groups="id", unseen="own")  # a batch: part of a series
+    with pytest.raises(seqscale.UnseenSeriesError, match=r"'s7'.*file batch holds only some"):
+        stream.transform_file(own, path, tmp_path / "o.parquet", groups="id", batch_size=5_000)
+    seen = io.read_table(stream.transform_file(own, train, tmp_path / "o.parquet", groups="id"))
+    want = seqscale.MeanAbsScaler().fit(io.read_table(train)[["id", "load", "temp"]], groups="id")
+    expected = want.transform(io.read_table(train)[["id", "load", "temp"]], groups="id")
+    np.testing.assert_allclose(
+        seen[["load", "temp"]].to_numpy(), expected[["load", "temp"]].to_numpy(), rtol=1e-12
+    )
 
 
 EXTRA = {"robust": seqscale.RobustScaler, "meanabs": seqscale.MeanAbsScaler}

@@ -32,7 +32,7 @@ from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
-from seqscale.errors import InputError, ParameterError
+from seqscale.errors import InputError, ParameterError, UnseenSeriesError
 from seqscale.frames import lazy
 
 __all__ = [
@@ -121,19 +121,49 @@ def transform_groups(est: Any, by: str, inverse: bool = False) -> Any:
     as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches).
 
     The function carries the coefficients without the method's extra statistic: a robust fit's
-    exact sketches hold every value seen, and transform reads only the coefficients (unseen
-    series' fallback included), so the task sent to Dask workers stays small."""
-    light = est
-    if getattr(est, "_extra", None) is not None:
-        light = copy.copy(est)
-        light._extra = None
-    return partial(_transform_frame, light, by, bool(inverse))
+    exact sketches hold every value seen, while transform reads only its table (per series and
+    pooled, as a scaler loaded from a coefficient file holds it), so the task sent to Dask
+    workers stays small. See :func:`_piecewise` for ``unseen="own"``."""
+    return partial(_transform_frame, _piecewise(est), by, bool(inverse))
 
 
 def transform_rows(est: Any, inverse: bool = False) -> Any:
     """A function ``f(rows, ids)`` scaling a ``rows x features`` array per series (one id per
     row), as ``est.transform(rows, groups=ids)``."""
-    return partial(_transform_rows, est, bool(inverse))
+    return partial(_transform_rows, _piecewise(est), bool(inverse))
+
+
+def _piecewise(est: Any) -> Any:
+    """``est`` for a map that sees the data piece by piece (partitions, batches).
+
+    ``unseen="own"`` would compute a new series' coefficients from the rows of one piece only
+    (another piece holding more of its rows would give other coefficients), so such a series
+    is refused there, naming the remedy. The extra statistic is replaced by its table.
+    """
+    light = est
+    if getattr(est, "_extra", None) is not None:
+        light = copy.copy(est)
+        light._stored_extra, light._stored_pooled = est._extra_table(True), est._extra_table(False)
+        light._extra = None
+    if getattr(est, "unseen", None) == "own":
+        light = copy.copy(light)
+        light.unseen = "error"
+        light._own_refused = True
+    return light
+
+
+def _piece(est: Any, run: Any) -> Any:
+    try:
+        return run()
+    except UnseenSeriesError as err:
+        if not getattr(est, "_own_refused", False):
+            raise
+        found = str(err).partition(" Fit (or partial_fit)")[0]
+        raise UnseenSeriesError(
+            f"{found} With unseen='own' a new series' coefficients come from all its rows, and a "
+            "Dask partition or a file batch holds only some of them: fit on those series first, "
+            "or use unseen='pooled' or 'median' there."
+        ) from None
 
 
 def _transform_rows(est: Any, inverse: bool, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -143,16 +173,17 @@ def _transform_rows(est: Any, inverse: bool, rows: np.ndarray, ids: np.ndarray) 
     if names is not None:  # the fitted names, so the rows are matched as columns by name
         import pandas as pd
 
-        frame = pd.DataFrame(rows, columns=names, copy=False)
-        done = est.inverse_transform(frame, groups=ids) if inverse else est.transform(frame, groups=ids)
-        return done.to_numpy()
-    return est.inverse_transform(rows, groups=ids) if inverse else est.transform(rows, groups=ids)
+        rows = pd.DataFrame(rows, columns=names, copy=False)
+    method = est.inverse_transform if inverse else est.transform
+    done = _piece(est, lambda: method(rows, groups=ids))
+    return done if names is None else done.to_numpy()
 
 
 def _transform_frame(est: Any, by: str, inverse: bool, frame: Any) -> Any:
     if len(frame) == 0:
         return frame
-    return est.inverse_transform(frame, groups=by) if inverse else est.transform(frame, groups=by)
+    method = est.inverse_transform if inverse else est.transform
+    return _piece(est, lambda: method(frame, groups=by))
 
 
 def from_stored(
