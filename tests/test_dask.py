@@ -288,12 +288,11 @@ def test_per_series_refusals(client, panel):
 
 
 @pytest.mark.parametrize("cls", [seqscale.RobustScaler, seqscale.MeanAbsScaler])
-@pytest.mark.parametrize("npartitions", [1, 7])
-def test_per_series_extra_statistics(client, panel, cls, npartitions):
+def test_per_series_extra_statistics(client, panel, cls):
     """A method's extra statistic per series (robust's quantile sketches, meanabs' mean of |x|),
     each series' rows spread over every partition, merged by id: robust equals the in-memory
     quantiles bit for bit (exact sketches), meanabs to 1e-13; transform is lazy and equal."""
-    ddf = dd.from_pandas(panel, npartitions=npartitions)
+    ddf = dd.from_pandas(panel, npartitions=7)
     est = cls(unseen="median").fit(ddf, groups="id")
     want = cls(unseen="median").fit(panel, groups="id")
     np.testing.assert_array_equal(est.series_, want.series_)
