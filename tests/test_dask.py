@@ -443,6 +443,10 @@ def test_cluster_of_separate_processes(tmp_path, panel):
                 rtol=1e-12,
                 atol=1e-12,
             )
+            robust = seqscale.RobustScaler().fit(ddf, groups="id")  # sketches sent between processes
+            np.testing.assert_array_equal(
+                robust.affine_.scale, seqscale.RobustScaler().fit(panel, groups="id").affine_.scale
+            )
             on_workers = {w["name"] for w in c.scheduler_info()["workers"].values()}
             assert on_workers == {"good-0", "good-1"}
 
