@@ -103,6 +103,7 @@ class _SeriesTable:
         n_groups: int = 1,
         weight: np.ndarray | None = None,
     ) -> Any:
+        """The statistic of a ``rows x channels`` batch (per series with ``codes``)."""
         rows = np.asarray(rows, dtype=np.float64)
         rows = rows.reshape(-1, 1) if rows.ndim == 1 else rows
         grouped = codes is not None
@@ -111,21 +112,25 @@ class _SeriesTable:
         return cls(cls._of_rows(rows, codes, n, weight), n, grouped)
 
     def merge(self, other: Any) -> Any:
+        """Both statistics together (series in one shared numbering; either may know more)."""
         n = max(self.n_groups, other.n_groups)
         return type(self)(
             self._merged(self.grown(n).state, other.grown(n).state), n, self.grouped or other.grouped
         )
 
     def placed(self, codes: np.ndarray, n_groups: int) -> Any:
+        """Series ``k`` renumbered ``codes[k]`` in a table of ``n_groups`` series."""
         codes = np.asarray(codes, dtype=np.intp)
         if codes.shape != (self.n_groups,):
             raise ValueError(f"placed: {codes.shape[0]} codes for {self.n_groups} series.")
         return type(self)(self._placed(self.state, codes, int(n_groups)), n_groups, True)
 
     def pooled(self) -> Any:
+        """All series as one."""
         return type(self)(self._pooled(self.state), 1, False) if self.grouped else self
 
     def table(self, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The named arrays the coefficient rule reads (and the coefficient file records)."""
         out = self._table(params)
         return out if self.grouped else {k: v[0] for k, v in out.items()}
 
