@@ -259,7 +259,7 @@ def scaled_range_problem(col: str, spec: dict, scaler: Any) -> str | None:
     minimum and maximum bound the image of every training value.
     """
     stats = scaler.series_stats_ if build.is_grouped(scaler) else scaler.stats_
-    affine = scaler.affine_
+    affine = build.fitted_table(scaler)
     for end in (stats.min, stats.max):
         with np.errstate(over="ignore", invalid="ignore"):
             image = (end - affine.shift) * affine.scale + affine.offset
