@@ -452,8 +452,9 @@ def test_rows_named_in_errors_are_file_lines(tmp_path, lines, args, words):
     (tmp_path / "d.csv").write_text("\n".join(["date,sid,y", *lines]) + "\n")
     command, *options = args
     options = [str(tmp_path / o) if o.endswith(".json") else o for o in options]
-    line = user_error(run(command, tmp_path / "d.csv", *options, "--seeds", "1", "--epochs", "1")
-                      if command == "compare" else run(command, tmp_path / "d.csv", *options), *words)  # fmt: skip
+    if command == "compare":
+        options += ["--seeds", "1", "--epochs", "1"]
+    line = user_error(run(command, tmp_path / "d.csv", *options), *words)
     assert not re.search(r"\brows? \d", line), line
 
 

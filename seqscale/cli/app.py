@@ -6,7 +6,9 @@ or method) is one line on stderr and exit code 2, with no traceback and no parti
 anything else is a bug and keeps its traceback.
 
 Stdout carries only results (summaries, tables); progress bars, notes and warnings go to
-stderr. Piped or redirected output gets every table cell in full; ``NO_COLOR`` turns colors off.
+stderr. Help pages and tables are plain text without boxes when stdout is not a terminal or
+``NO_COLOR`` / ``TERM=dumb`` ask for it (:func:`plain`); piped or redirected, every help text and
+table cell is printed whole on its line. ``NO_COLOR`` turns colors off.
 Also runs as ``python -m seqscale``.
 """
 
