@@ -281,4 +281,6 @@ def test_bash_completion(tmp_path):
         "echo ${COMPREPLY[@]}\n"
     )
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert done.stdout.splitlines() == ["fit", "minmax standard robust maxabs"], done.stderr
+    from seqscale.scalers.estimators import SCALERS
+
+    assert done.stdout.splitlines() == ["fit", " ".join(SCALERS)], done.stderr
