@@ -30,8 +30,8 @@ from rich.protocol import is_renderable, rich_cast
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from seqscale.advise.api import advise as run_advise
-from seqscale.advise.lstm import EPOCHS, PATIENCE
+from seqscale.advisor.api import advise as run_advise
+from seqscale.advisor.lstm import EPOCHS, PATIENCE
 from seqscale.cli.jobs import check_job, file_rows, fit_job, read_frame, transform_job
 from seqscale.cli.tables import check_table
 from seqscale.errors import ParameterError, SeqscaleError
