@@ -61,6 +61,7 @@ __all__ = [
     "segment_affine_apply",
     "segment_affine_invert",
     "segment_moments",
+    "int_presence",
     "int_span",
 ]
 
@@ -630,6 +631,22 @@ def _k_int_span(ids):
     return lo, hi
 
 
+def _k_presence(ids, lo, n, P):
+    """Which of the ``n`` integers ``lo, lo + 1, ...`` occur in ``ids`` (all within that range),
+    one pass over ``ids`` split in ``P`` ranges (run in parallel when compiled so)."""
+    R = ids.size
+    per = _nb_ceil_div(R, P)
+    seen = np.zeros((P, n), np.uint8)
+    for p in _prange(P):
+        mine = seen[p]
+        for i in range(min(R, p * per), min(R, p * per + per)):
+            mine[ids[i] - lo] = 1
+    out = seen[0].copy()
+    for p in range(1, P):
+        out |= seen[p]
+    return out
+
+
 def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
     """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
     ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc.
@@ -793,6 +810,8 @@ def _get_impl() -> SimpleNamespace | None:
         run_moments=g["_nb_run_moments_range"],
         merge_slots=serial(_k_merge_slots),
         int_span=serial(_k_int_span),
+        presence=serial(_k_presence),
+        presence_parallel=parallel(_k_presence),
         code_moments=serial(_k_code_moments),
         code_moments_parallel=parallel(_k_code_moments),
         affine_serial=g["_nb_affine_range"],
@@ -1055,6 +1074,26 @@ def int_span(ids: np.ndarray) -> tuple[int, int]:
         return int(ids.min()), int(ids.max())
     lo, hi = impl.int_span(np.ascontiguousarray(ids).reshape(-1))
     return int(lo), int(hi)
+
+
+def int_presence(ids: np.ndarray, lo: int, n: int) -> np.ndarray:
+    """Boolean ``(n,)``: whether ``lo + k`` occurs in the integer ``ids`` (all in ``[lo, lo + n)``).
+
+    One pass over the ids (``np.bincount`` makes three), split over numba's threads when large.
+
+    Examples
+    --------
+    >>> int_presence(np.array([3, 5, 3]), 3, 4).tolist()
+    [True, False, True, False]
+    """
+    impl = _impl()
+    if impl is None or ids.size < 4096 or ids.dtype == np.uint64:
+        return np.bincount(ids.astype(np.intp) - lo, minlength=n)[:n] > 0
+    flat = np.ascontiguousarray(ids).reshape(-1)
+    P = 2 if flat.size >= PARALLEL_MIN_ELEMS else 1
+    with parallel_slot(P) as parallel:
+        seen = impl.presence_parallel(flat, lo, n, P) if parallel else impl.presence(flat, lo, n, 1)
+    return seen.view(np.bool_)
 
 
 def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:

@@ -117,12 +117,12 @@ def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     span = compact_ints(ids)
     if span is not None:
         lo, hi = span
-        shifted = (ids if lo == 0 else ids - lo).astype(np.intp, copy=False)  # no copy when lo == 0
-        present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+        present = _kernels.int_presence(ids, lo, hi - lo + 1)
         if lo == 0 and present.all():  # the ids are the codes already
             return ids.astype(np.int64, copy=False), np.arange(hi + 1, dtype=np.int64)
         uniques = np.flatnonzero(present) + lo
         positions = np.cumsum(present) - 1
+        shifted = (ids if lo == 0 else ids - lo).astype(np.intp, copy=False)  # no copy when lo == 0
         return positions[shifted], uniques.astype(np.int64)
     return _factorize(ids)
 

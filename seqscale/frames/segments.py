@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -128,6 +129,10 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
     are more than ``budget`` runs (so unsorted ids are given up early)."""
     limit = ids.size if budget is None else budget
     impl = _get_impl() if _kernels.numba_enabled() else None
+    if impl is not None and ids.dtype == object and ids.itemsize == ctypes.sizeof(ctypes.c_ssize_t):
+        found = _object_run_starts(np.ascontiguousarray(ids), limit)
+        if found is not None:
+            return found
     if impl is not None and ids.dtype.kind in "iu":
         ids = np.ascontiguousarray(ids)
         parts = 2 if ids.size >= _kernels.PARALLEL_MIN_ELEMS else 1
@@ -148,6 +153,29 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
         if budget is not None and n_found > b // _kernels.MIN_RUN + 1:
             return None
     return np.concatenate(found)
+
+
+def _object_run_starts(ids: np.ndarray, limit: int) -> np.ndarray | None:
+    """Run starts of an object array (strings, mixed ids) found by identity first, or None.
+
+    The rows of one series usually hold the same Python object (ids repeated from a list, read
+    through a categorical, or built by ``np.repeat``), so the runs of equal object addresses are
+    found by the integer kernel without touching a string; only at the address changes are the
+    ids compared by value, which merges neighbouring runs of equal but distinct objects. None
+    when the addresses change more than ``limit`` times (every row its own object): the caller
+    then compares all neighbours by value.
+    """
+    addresses = np.ctypeslib.as_array((ctypes.c_ssize_t * ids.size).from_address(ids.ctypes.data))
+    starts = _run_starts(addresses, limit)  # ``ids`` stays alive: the addresses stay valid
+    if starts is None:
+        return None
+    if starts.size > 1:
+        try:
+            changed = np.asarray(ids[starts[1:]] != ids[starts[1:] - 1], dtype=bool)
+        except (TypeError, ValueError):  # ids that do not compare elementwise
+            return None
+        starts = np.concatenate([starts[:1], starts[1:][changed]])
+    return starts
 
 
 def _missing(values: np.ndarray) -> np.ndarray:
