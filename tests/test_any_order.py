@@ -132,3 +132,40 @@ def test_int_presence_matches_bincount(dtype):
     lo, hi = kernels.int_span(ids)
     expected = np.bincount(ids.astype(np.int64) - lo) > 0
     np.testing.assert_array_equal(kernels.int_presence(ids, lo, hi - lo + 1), expected)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_arrow_text_ids_equal_object_ids(kind, order):
+    rng = np.random.default_rng(8)
+    lengths = rng.integers(10, 40, size=50)
+    names = np.array([f"id-{i}" for i in range(50)], dtype=object)[np.repeat(np.arange(50), lengths)]
+    values = rng.normal(size=(names.size, 2)) * 5 + 1
+    if order == "shuffled":
+        perm = rng.permutation(names.size)
+        names, values = names[perm], values[perm]
+    if kind == "pandas":
+        import pandas as pd
+
+        ids = pd.Series(names, dtype="string[pyarrow]")
+    elif kind == "polars":
+        pl = pytest.importorskip("polars")
+        ids = pl.Series(names.tolist())
+    else:
+        import pyarrow as pa
+
+        ids = pa.chunked_array([names[:100].tolist(), names[100:].tolist()])
+    expected = seqscale.StandardScaler().fit(values, groups=names)
+    got = seqscale.StandardScaler()
+    out = got.fit_transform(values, groups=ids)
+    np.testing.assert_array_equal(out, expected.transform(values, groups=names))
+    assert got.series_.tolist() == expected.series_.tolist()
+    np.testing.assert_array_equal(got.transform(values, groups=ids), out)
+
+
+def test_arrow_text_missing_id_is_named():
+    import pandas as pd
+
+    ids = pd.Series(["a"] * 10 + [None] + ["b"] * 9, dtype="string[pyarrow]")
+    with pytest.raises(seqscale.errors.InputError, match="missing series id at row 10"):
+        seqscale.StandardScaler().fit_transform(np.ones(20), groups=ids)

@@ -107,8 +107,11 @@ def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segment
     split over several runs or a missing id keep the per-row path, which gives up early. Ids given
     per sample of a 3D array cover ``timesteps`` rows each.
     """
+    arrow = None if isinstance(ids, np.ndarray) else panel.arrow_text(ids)
+    if arrow is not None:  # Arrow text: neighbours compared on the Arrow buffers
+        return _arrow_runs(arrow, n_rows, layout_shape)
     if hasattr(ids, "to_numpy") and not isinstance(ids, np.ndarray):
-        ids = ids.to_numpy()
+        ids = panel.id_array(ids)
     if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype.kind not in "iuOUSfM" or ids.size < 2:
         return None
     per_id = layout_shape[1] if len(layout_shape) == 3 and ids.size == layout_shape[0] else 1
@@ -121,6 +124,26 @@ def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segment
     if first.dtype.kind in "OfM" and _missing(first).any():
         return None  # the per-row path names the row of a missing id
     seg = Segments(first, np.diff(np.append(starts, ids.size)) * per_id)
+    return seg if seg.unique else None
+
+
+def _arrow_runs(arr: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segments | None:
+    """:func:`sorted_runs` of a pyarrow text array, without a Python string per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    per_id = layout_shape[1] if len(layout_shape) == 3 and n == layout_shape[0] else 1
+    if n < 2 or n * per_id != n_rows or arr.null_count:
+        return None  # the per-row path names the mismatch or the missing id
+    changed = pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False)
+    starts = np.concatenate([[0], np.flatnonzero(changed) + 1]).astype(np.int64)
+    if starts.size > n // _kernels.MIN_RUN + 1:
+        return None
+    first = panel.id_array(arr.take(pa.array(starts)))
+    seg = Segments(first, np.diff(np.append(starts, n)) * per_id)
     return seg if seg.unique else None
 
 
