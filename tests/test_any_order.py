@@ -36,7 +36,8 @@ def _same_fit(a, b):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize(
-    "ids_of", [lambda c: c, lambda c: c * 7 - 50, lambda c: c.astype(np.int32), lambda c: 3 * c + 1],
+    "ids_of",
+    [lambda c: c, lambda c: c * 7 - 50, lambda c: c.astype(np.int32), lambda c: 3 * c + 1],
     ids=["codes", "offset", "int32", "gaps"],
 )
 def test_shuffled_fit_transform_is_fit_then_transform(cls, dtype, channels, ids_of):
