@@ -16,6 +16,8 @@ ParameterError
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
@@ -38,7 +40,46 @@ __all__ = [
 
 
 class SeqscaleError(Exception):
-    """Base class of every error seqscale raises for a user mistake."""
+    """Base class of every error seqscale raises for a user mistake.
+
+    An error about particular rows (made by :meth:`at_rows`) keeps their 0-based positions in
+    the data given in ``rows``, so a caller that read the data from a file can name the file's
+    lines instead (:meth:`naming_rows`).
+    """
+
+    #: 0-based positions, in the data given, of the rows the message names
+    rows: tuple[int, ...] = ()
+    _template: str | None = None
+
+    @classmethod
+    def at_rows(cls, template: str, *rows: int) -> SeqscaleError:
+        """The error whose message is ``template`` with each ``{row}`` naming one of ``rows``.
+
+        Examples
+        --------
+        >>> err = InputError.at_rows("column 'id' is empty at {row}.", 4)
+        >>> str(err), err.rows
+        ("column 'id' is empty at row 4.", (4,))
+        >>> err.naming_rows(lambda r: f"line {r + 2}")
+        "column 'id' is empty at line 6."
+        """
+        err = cls(_fill(template, [f"row {int(r)}" for r in rows]))
+        err.rows, err._template = tuple(int(r) for r in rows), template
+        return err
+
+    def naming_rows(self, name: Callable[[int], str]) -> str:
+        """The message with each row it names written as ``name(row)``."""
+        if self._template is None:
+            return str(self)
+        return _fill(self._template, [name(r) for r in self.rows])
+
+
+def _fill(template: str, places: list[str]) -> str:
+    # split, not str.format: the message may quote cells holding braces
+    parts = template.split("{row}")
+    if len(parts) != len(places) + 1:
+        raise ValueError(f"{template!r} names {len(parts) - 1} rows, not {len(places)}")
+    return "".join(p + w for p, w in zip(parts, [*places, ""]))
 
 
 class InputError(SeqscaleError, ValueError):

@@ -1,6 +1,9 @@
-"""Shared fixtures: scaler pairs, random data, and the public data sets exported as files."""
+"""Shared fixtures: scaler pairs, random data, the public data sets exported as files, and the
+runner of the ``seqscale`` command in this process (``run``, ``ok``, ``user_error``)."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -99,3 +102,41 @@ def real_parquet(real_data_dir):
     from seqscale.datasets import export_parquet
 
     return _exporter(real_data_dir, ".parquet", export_parquet)
+
+
+# ------------------------------------------------------------------------------ the command line
+def run(*args, env: dict[str, str] | None = None, warn: bool = False):
+    """``seqscale ARGS`` run in this process by typer's CliRunner (stdout and stderr apart);
+    Python's warnings are silenced unless ``warn`` (the command prints them on stderr)."""
+    from typer.testing import CliRunner
+
+    from seqscale.cli.app import app
+
+    with warnings.catch_warnings():
+        if not warn:
+            warnings.simplefilter("ignore")
+        return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=True, env=env)
+
+
+def ok(result):
+    """``result`` of :func:`run`, asserted successful."""
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+def files(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def user_error(result, *words, folder=None, before=None) -> str:
+    """Assert a user mistake: exit code 2, one stderr line "seqscale: error: ..." holding every
+    one of ``words``, no traceback, and (with ``folder``) no file left behind but ``before``."""
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seqscale: error:"), result.stderr
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    for word in words:
+        assert str(word) in lines[0], f"{word!r} not in {lines[0]!r}"
+    if folder is not None:
+        assert files(folder) == before, "an output or temporary file was left behind"
+    return lines[0]

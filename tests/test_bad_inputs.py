@@ -709,6 +709,140 @@ def test_plan_file_malformed(tmp_path, case):
     assert_error(excinfo, CoefficientFileError, ValueError, str(path), field)
 
 
+# (column, method, bounds, feature_range, the field named): domain values whose coefficients or
+# image overflow float32, the dtype of the pipeline's tensors (mean 6.8e38 gave -inf/inf windows)
+DOMAIN_CASES = {
+    "standard mean 6.8e38": ("x", "standard", {"mean": 6.8e38, "std": 2}, None, "columns.x.bounds.mean"),
+    "standard mean -1e308": ("x", "standard", {"mean": -1e308, "std": 1}, None, "columns.x.bounds.mean"),
+    "standard std 1e-300 (scale 1e300)": ("x", "standard", {"mean": 10, "std": 1e-300}, None,
+                                          "columns.x.bounds.std"),
+    "standard std 1e-39 (scale 1e39)": ("x", "standard", {"mean": 10, "std": 1e-39}, None,
+                                        "columns.x.bounds.std"),
+    "standard std 1e300 (scale 1e-300)": ("x", "standard", {"mean": 10, "std": 1e300}, None,
+                                          "columns.x.bounds.std"),
+    "minmax bounds beyond float32": ("y", "minmax", [-1e308, 1e308], None, "columns.y.bounds"),
+    "minmax span 1e-310": ("y", "minmax", [0, 1e-310], None, "columns.y.bounds"),
+    "minmax feature_range to 1e39": ("y", "minmax", None, [0, 1e39], "columns.y.feature_range"),
+    "minmax wide feature_range, narrow bounds": ("y", "minmax", [0, 1e-20], [-3e38, 3e38],
+                                                 "columns.y.bounds"),
+    "maxabs bound 1e-300": ("y", "maxabs", [-1e-300, 1e-300], None, "columns.y.bounds"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(DOMAIN_CASES))
+def test_plan_domain_values_beyond_float32_are_refused(tmp_path, case):
+    col, method, bounds, feature_range, field = DOMAIN_CASES[case]
+    plan = valid_plan()
+    entry = {"role": plan["columns"][col]["role"], "log": False, "difference": None, "method": method,
+             "bounds": bounds}  # fmt: skip
+    if feature_range is not None:
+        entry["feature_range"] = feature_range
+    plan["columns"][col] = entry
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    with pytest.raises(CoefficientFileError) as excinfo:
+        seqscale.load_plan(path)
+    assert_error(excinfo, CoefficientFileError, ValueError, str(path), field, "float32")
+    pipe = seqscale.SequencePipeline(plan["columns"], target=["y"], time="date", n_in=4)
+    with pytest.raises(seqscale.errors.ParameterError) as excinfo:  # the same rule, named the same
+        pipe.fit(pipeline_frame())
+    assert_error(excinfo, seqscale.errors.ParameterError, ValueError, field, "float32")
+
+
+def tiny_x_plan_and_frame():
+    """A plan fixing x's scale at 1e37 (near the largest accepted) for data of that size."""
+    plan = valid_plan()
+    plan["columns"]["x"]["bounds"] = {"mean": 0.0, "std": 1e-37}
+    plan["columns"]["y"]["bounds"] = [-1e38, 1e38]  # scale 5e-39, near the smallest accepted
+    return plan, pipeline_frame().assign(x=lambda d: (d["x"] - 10.0) * 1e-38)
+
+
+def test_plan_domain_values_at_the_float32_limits_give_finite_windows():
+    plan, frame = tiny_x_plan_and_frame()
+    X, y = seqscale.SequencePipeline.from_plan(plan).fit_transform(frame)
+    assert np.isfinite(X).all() and np.isfinite(y).all()
+    expected = frame["x"].to_numpy()[1:] * 1e37  # the first row is dropped by y's difference
+    np.testing.assert_allclose(X[:, 0, -2], expected[: len(X)].astype(np.float32), rtol=1e-6)
+    assert 0.1 < np.abs(X[:, 0, -2]).max() < 1.0
+    np.testing.assert_allclose(y[:, 0, 0], 0.5, atol=1e-30)  # differences of ~1 -> 0.5 + ~5e-39
+
+
+def test_pipeline_refuses_a_map_that_takes_the_training_values_beyond_float32():
+    plan = valid_plan()
+    plan["columns"]["x"]["bounds"] = {"mean": 3e38, "std": 0.5}  # each value within float32, x ~ 10
+    with pytest.raises(InputError) as excinfo:
+        seqscale.SequencePipeline.from_plan(plan).fit(pipeline_frame())
+    assert_error(excinfo, InputError, ValueError, "columns.x.bounds", "-6e+38", "float32")
+
+
+def test_pipeline_transform_refuses_values_scaled_beyond_float32(tmp_path):
+    pipe = seqscale.SequencePipeline.from_plan(valid_plan()).fit(pipeline_frame())
+    for value in (1e300, 3e39):  # finite float64, beyond float32 once scaled: inf windows before
+        frame = pipeline_frame()
+        frame.loc[10, "x"] = value
+        with pytest.raises(InputError) as excinfo:
+            pipe.transform(frame)
+        assert_error(excinfo, InputError, ValueError, "column 'x'", f"{value:.6g}", "float32")
+        with pytest.raises(InputError):
+            pipe.transform_frame(frame)
+    frame = pipeline_frame()
+    frame.loc[10, "y"], frame.loc[11, "y"] = 1e308, -1e308  # their difference overflows float64
+    with pytest.raises(InputError) as excinfo:
+        pipe.transform(frame)
+    assert_error(excinfo, InputError, ValueError, "column 'y'", "differencing", "overflows")
+
+
+def test_pipeline_file_whose_scaler_maps_beyond_float32_is_refused(tmp_path):
+    plan, frame = tiny_x_plan_and_frame()
+    path = tmp_path / "pipe.json"
+    seqscale.SequencePipeline.from_plan(plan).fit(frame).save(path)
+    record = json.loads(path.read_text())
+    channel = record["state"]["scalers"]["x"]["channels"][0]
+    channel["min"], channel["max"] = -100.0, 100.0  # consistent statistics; -100 * 1e37 overflows
+    path.write_text(json.dumps(record))
+    for loader in (seqscale.load, seqscale.load_pipeline):
+        with pytest.raises(CoefficientFileError) as excinfo:
+            loader(path)
+        assert_error(excinfo, CoefficientFileError, ValueError, str(path), "state.scalers.x", "-1e+39")
+
+
+def _without_coefficients(channel):
+    for key in ("shift", "scale", "offset"):  # the loader recomputes them from statistics and params
+        channel.pop(key)
+
+
+SCALER_PARAM_EDITS = {
+    "feature_range": (
+        "y",
+        lambda s: s["params"].__setitem__("feature_range", [-1, 1]),
+        "params.feature_range",
+    ),
+    "margin": ("y", lambda s: s["params"].__setitem__("margin", 0.1), "params.margin"),
+    "clip": ("y", lambda s: s["params"].__setitem__("clip", True), "params.clip"),
+    "domain mean": ("x", lambda s: s["channels"][0]["domain"].__setitem__("mean", 12.0), "domain"),
+    "domain removed": ("x", lambda s: s["channels"][0].pop("domain"), "domain"),
+    "with_mean": ("x", lambda s: s["params"].__setitem__("with_mean", False), "params.with_mean"),
+}
+
+
+@pytest.mark.parametrize("edit", list(SCALER_PARAM_EDITS))
+def test_pipeline_file_whose_scaler_parameters_differ_from_the_plan_is_refused(tmp_path, edit):
+    """Parameters and coefficients edited together loaded and scaled unlike the (sealed) plan."""
+    plan = valid_plan()
+    plan["columns"]["x"]["bounds"] = {"mean": 10.0, "std": 2.0}
+    path = tmp_path / "pipe.json"
+    seqscale.SequencePipeline.from_plan(plan).fit(pipeline_frame()).save(path)
+    record = json.loads(path.read_text())
+    col, change, field = SCALER_PARAM_EDITS[edit]
+    change(record["state"]["scalers"][col])
+    _without_coefficients(record["state"]["scalers"][col]["channels"][0])
+    path.write_text(json.dumps(record))
+    for loader in (seqscale.load, seqscale.load_pipeline):
+        with pytest.raises(CoefficientFileError) as excinfo:
+            loader(path)
+        assert_error(excinfo, CoefficientFileError, ValueError, str(path), f"state.scalers.{col}", field)
+
+
 @pytest.mark.parametrize("text", ["", "{", '{"format": "seqscale.plan"', "[1, 2]", "null", "\x00\xff"])
 def test_plan_file_not_a_plan(tmp_path, text):
     path = tmp_path / "plan.json"

@@ -7,29 +7,14 @@ file / column / row, no traceback, and no output file (nor temporary file) left 
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from conftest import files, ok, run, user_error
 
 import seqscale
-from seqscale.cli.app import app
 from seqscale.files import io as sio
-
-runner = CliRunner()
-
-
-def run(*args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return runner.invoke(app, [str(a) for a in args], catch_exceptions=True)
-
-
-def ok(result):
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result
 
 
 def make_data(n=100):
@@ -46,22 +31,6 @@ def data(tmp_path):
     path = tmp_path / "data.csv"
     sio.write_table(make_data(), path)
     return path
-
-
-def files(folder):
-    return sorted(p.name for p in folder.iterdir())
-
-
-def assert_user_error(result, *words, folder=None, before=None):
-    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("seqscale: error:"), lines[0]
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    for word in words:
-        assert str(word) in lines[0], f"{word!r} not in {lines[0]!r}"
-    if folder is not None:
-        assert files(folder) == before, "an output or temporary file was left behind"
 
 
 def ulps(a, b):
@@ -245,25 +214,25 @@ def test_error_missing_file(tmp_path, data):
     ok(run("fit", data, "-o", tmp_path / "coef.json"))
     before = files(tmp_path)
     result = run("transform", tmp_path / "nope.csv", "-c", tmp_path / "coef.json", "-o", tmp_path / "out.csv")
-    assert_user_error(result, "nope.csv", "no such file", folder=tmp_path, before=before)
+    user_error(result, "nope.csv", "no such file", folder=tmp_path, before=before)
     result = run("fit", tmp_path / "nope.parquet", "-o", tmp_path / "c2.json")
-    assert_user_error(result, "nope.parquet", folder=tmp_path, before=before)
+    user_error(result, "nope.parquet", folder=tmp_path, before=before)
     result = run("transform", data, "-c", tmp_path / "absent.json", "-o", tmp_path / "out.csv")
-    assert_user_error(result, "absent.json", folder=tmp_path, before=before)
+    user_error(result, "absent.json", folder=tmp_path, before=before)
 
 
 def test_error_unknown_column(tmp_path, data):
     before = files(tmp_path)
     result = run("fit", data, "-o", tmp_path / "coef.json", "--column", "nope")
-    assert_user_error(result, "data.csv", "'nope'", folder=tmp_path, before=before)
+    user_error(result, "data.csv", "'nope'", folder=tmp_path, before=before)
     result = run("fit", data, "-o", tmp_path / "coef.json", "--train-until", "2020-03-01", "--time", "nope")
-    assert_user_error(result, "data.csv", "'nope'", folder=tmp_path, before=before)
+    user_error(result, "data.csv", "'nope'", folder=tmp_path, before=before)
 
 
 def test_error_unknown_groups_column(tmp_path, data):
     before = files(tmp_path)
     result = run("fit", data, "-o", tmp_path / "coef.json", "--id", "nope")
-    assert_user_error(result, "nope", "data.csv", folder=tmp_path, before=before)
+    user_error(result, "nope", "data.csv", folder=tmp_path, before=before)
 
 
 @pytest.mark.parametrize("command", ["fit", "transform", "inverse", "check"])
@@ -282,7 +251,7 @@ def test_error_non_numeric_cell(tmp_path, data, command):
         "inverse": ["inverse", bad, "-c", tmp_path / "coef.json", "-o", tmp_path / "out.csv"],
         "check": ["check", bad, "-c", tmp_path / "coef.json"],
     }[command]
-    assert_user_error(run(*args), "bad.csv", "line 8", "'y'", "'abc'", folder=tmp_path, before=before)
+    user_error(run(*args), "bad.csv", "line 8", "'y'", "'abc'", folder=tmp_path, before=before)
 
 
 @pytest.mark.parametrize("command", ["transform", "inverse", "check"])
@@ -294,7 +263,7 @@ def test_error_coefficients_for_other_columns(tmp_path, data, command, fmt):
     before = files(tmp_path)
     extra = ["-o", tmp_path / "out.csv"] if command != "check" else []
     result = run(command, other, "-c", tmp_path / "coef.json", *extra)
-    assert_user_error(result, f"other{fmt}", "'x'", folder=tmp_path, before=before)
+    user_error(result, f"other{fmt}", "'x'", folder=tmp_path, before=before)
 
 
 @pytest.mark.parametrize("keep", [0, 0.3, 0.9])
@@ -306,7 +275,7 @@ def test_error_truncated_coefficients(tmp_path, data, command, keep):
     before = files(tmp_path)
     extra = ["-o", tmp_path / "out.parquet"] if command != "check" else []
     result = run(command, data, "-c", tmp_path / "coef.json", *extra)
-    assert_user_error(result, "coef.json", folder=tmp_path, before=before)
+    user_error(result, "coef.json", folder=tmp_path, before=before)
 
 
 def test_error_existing_output_kept_on_failure(tmp_path, data):
@@ -315,7 +284,7 @@ def test_error_existing_output_kept_on_failure(tmp_path, data):
     (tmp_path / "coef.json").write_text("{")
     before = files(tmp_path)
     result = run("transform", data, "-c", tmp_path / "coef.json", "-o", tmp_path / "out.csv")
-    assert_user_error(result, "coef.json", folder=tmp_path, before=before)
+    user_error(result, "coef.json", folder=tmp_path, before=before)
     assert (tmp_path / "out.csv").read_text() == "precious\n"
 
 
@@ -335,14 +304,14 @@ def test_error_bad_options(tmp_path, data, args, words):
     ok(run("fit", data, "-o", tmp_path / "coef.json"))
     before = files(tmp_path)
     args = [a.format(data=data, tmp=tmp_path) for a in args]
-    assert_user_error(run(*args), *words, folder=tmp_path, before=before)
+    user_error(run(*args), *words, folder=tmp_path, before=before)
 
 
 def test_error_per_series_without_groups(tmp_path, data):
     ok(run("fit", data, "-o", tmp_path / "coef.json", "--id", "sid"))
     before = files(tmp_path)
     result = run("transform", data, "-c", tmp_path / "coef.json", "-o", tmp_path / "out.csv")
-    assert_user_error(result, "coef.json", "--id", folder=tmp_path, before=before)
+    user_error(result, "coef.json", "--id", folder=tmp_path, before=before)
 
 
 # ------------------------------------------------------------------------------ help

@@ -7,40 +7,17 @@ session); small files with a specific defect are written by the tests themselves
 from __future__ import annotations
 
 import json
-import warnings
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from conftest import ok, run, user_error
 
 import seqscale
-from seqscale.cli.app import app
 from seqscale.errors import ParameterError
 from seqscale.files import io as sio
 from seqscale.frames.time_columns import TimeCellError, find_time, looks_like_time, parse_times
-
-runner = CliRunner()
-
-
-def run(*args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return runner.invoke(app, [str(a) for a in args], catch_exceptions=True)
-
-
-def ok(result):
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result
-
-
-def user_error(result, *words):
-    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("seqscale: error:"), result.stderr
-    for word in words:
-        assert str(word) in lines[0], f"{word!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def write_plan(path, **columns):
@@ -330,8 +307,8 @@ def test_inverse_of_a_differenced_pipeline_needs_the_history(tmp_path, real_csv)
     np.testing.assert_array_equal(back["realgdp"], frame["realgdp"].iloc[1:])  # as written: 2710.349
     np.testing.assert_array_equal(back["tbilrate"], frame["tbilrate"].iloc[1:])
     np.testing.assert_array_equal(back["unemp"], frame["unemp"].iloc[1:])  # min-max, as written
-    scaled = sio.read_table(tmp_path / "s.csv", raw=["date"])  # a pipeline writes ISO dates
-    assert back["date"].tolist() == scaled["date"].tolist() and scaled["date"][0] == "1959-04-01"
+    scaled = sio.read_table(tmp_path / "s.csv", raw=["date"])  # the quarters as read
+    assert back["date"].tolist() == scaled["date"].tolist() and scaled["date"][0] == "1959Q2"
 
 
 # ------------------------------------------------------------------------------ 6. exact values
@@ -367,9 +344,7 @@ def test_missing_cells_are_counted(tmp_path):
 # ------------------------------------------------------------------------------ 10. small
 def test_cli_warnings_are_one_line_without_source_paths(tmp_path):
     sio.write_table(pd.DataFrame({"t": [1, 2, 3], "c": [5.0, 5.0, 5.0]}), tmp_path / "k.csv")
-    result = runner.invoke(
-        app, ["fit", str(tmp_path / "k.csv"), "--time", "t", "-o", str(tmp_path / "c.json")]
-    )
+    result = run("fit", tmp_path / "k.csv", "--time", "t", "-o", tmp_path / "c.json", warn=True)
     assert result.exit_code == 0
     assert "seqscale: warning: MinMaxScaler: feature(s) ['c'] are constant" in result.stderr
     assert ".py:" not in result.stderr
@@ -433,3 +408,64 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------------------------ 11. as in the file
+def test_pipeline_transform_writes_quarters_as_read(tmp_path, real_csv):
+    frame = _macro(tmp_path, real_csv)  # date as 1959Q1 ... 2009Q3; realgdp log-differenced
+    ok(run("transform", tmp_path / "m.csv", "-c", tmp_path / "pipe.json", "-o", tmp_path / "s.csv"))
+    scaled = sio.read_table(tmp_path / "s.csv", raw=["date"])
+    assert scaled["date"].tolist() == frame["date"].iloc[1:].tolist()  # the first row differenced away
+    assert scaled["date"].iloc[0] == "1959Q2"
+    ok(run("transform", tmp_path / "m.csv", "-c", tmp_path / "pipe.json", "-o", tmp_path / "s.parquet"))
+    typed = sio.read_table(tmp_path / "s.parquet")  # Parquet keeps the text cells too
+    assert typed["date"].tolist() == frame["date"].iloc[1:].tolist()
+    back = ok(run("inverse", tmp_path / "s.csv", "-c", tmp_path / "pipe.json", "-o", tmp_path / "b.csv",
+                  "--history", tmp_path / "m.csv"))  # fmt: skip
+    assert "inverted 202 rows" in back.stdout
+    levels = sio.read_table(tmp_path / "b.csv", raw=["date"])
+    assert levels["date"].tolist() == frame["date"].iloc[1:].tolist()
+    np.testing.assert_allclose(levels["realgdp"], frame["realgdp"].iloc[1:], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "lines, args, words",
+    [
+        (["2020-01-01,a,1", "2020-01-02,a,2", "", "2020-01-03,,3", "2020-01-04,b,4"],
+         ["compare", "--target", "y", "--time", "date", "--id", "sid"],
+         ["d.csv: column 'sid' is empty at line 5;"]),
+        (["2020-01-01,a,1", "2020-01-02,a,2", "2020-01-02,a,3", "2020-01-04,b,4"],
+         ["compare", "--target", "y", "--time", "date", "--id", "sid"],
+         ["d.csv: series 'a' has more than one row", "(line 3 and line 4)"]),
+        (["2020-01-01,a,1", "2020-01-01,b,2", "2020-01-02,a,3", "2020-01-02,b,4"],
+         ["compare", "--target", "y", "--time", "date"],
+         ["e.g. line 2 and line 3"]),
+        (["2020-01-05,b,1", "2020-01-01,a,2", "2020-01-02,,3", "2020-01-03,a,4"],
+         ["fit", "--id", "sid", "-o", "c.json"],
+         ["d.csv: groups has a missing series id at line 4;"]),
+        (["2020-01-05,b,1", "2020-01-01,a,2", "2020-01-02,a,inf", "2020-01-03,a,4"],
+         ["fit", "--time", "date", "-o", "c.json"],
+         ["d.csv:", "infinite value (first at line 4)"]),
+    ],
+)  # fmt: skip
+def test_rows_named_in_errors_are_file_lines(tmp_path, lines, args, words):
+    (tmp_path / "d.csv").write_text("\n".join(["date,sid,y", *lines]) + "\n")
+    command, *options = args
+    options = [str(tmp_path / o) if o.endswith(".json") else o for o in options]
+    if command == "compare":
+        options += ["--seeds", "1", "--epochs", "1"]
+    line = user_error(run(command, tmp_path / "d.csv", *options), *words)
+    assert not re.search(r"\brows? \d", line), line
+
+
+def test_rows_named_in_errors_of_a_parquet_file_count_from_one(tmp_path):
+    frame = pd.DataFrame({"t": [3, 1, 2, 4], "sid": ["b", "a", None, "a"], "y": [1.0, 2.0, 3.0, 4.0]})
+    sio.write_table(frame, tmp_path / "d.parquet")
+    user_error(run("fit", tmp_path / "d.parquet", "--id", "sid", "--time", "t", "-o", tmp_path / "c.json"),
+               "d.parquet: groups has a missing series id at row 3;")  # fmt: skip
+
+
+def test_errors_from_python_name_positions(tmp_path):
+    err = seqscale.errors.InputError.at_rows("a {row}, b {row} of {'x'}", 0, 7)
+    assert str(err) == "a row 0, b row 7 of {'x'}" and err.rows == (0, 7)
+    assert err.naming_rows(lambda r: f"line {r + 2}") == "a line 2, b line 9 of {'x'}"

@@ -4,7 +4,9 @@ Valid files are built from small data, then mutated at the byte level (truncate,
 delete) and at the JSON level (replace any value with a random JSON value, delete a key or an
 element, add a key). Loading must either succeed and give a usable object (finite output of the
 right shape on a small array, or a SeqscaleError), or raise CoefficientFileError — never another
-exception type, never a hang. Random CSV text gives a DataFrame or a DataFileError.
+exception type, never a hang. Random CSV text gives a DataFrame or a DataFileError. Plans with
+domain values drawn near float32's and float64's limits: an accepted plan whose fit succeeds
+gives finite float32 tensors for its own finite training data.
 
 ``SEQSCALE_FUZZ_EXAMPLES`` sets the number of examples per test (``make fuzz``: 20000).
 """
@@ -22,7 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import seqscale
@@ -720,3 +722,55 @@ def test_pipeline_file_without_plan_digest_names_the_field(fitted_pipelines, tmp
     path.write_text(json.dumps(record))
     with pytest.raises(seqscale.CoefficientFileError, match=r"plan_digest.*earlier seqscale"):
         seqscale.load_pipeline(path)
+
+
+# ----------------------------------------------------------------------------- domain values
+# Magnitudes around float32's and float64's limits (the pipeline returns float32 tensors).
+EXTREME = st.sampled_from([3.4e38, 3.41e38, 6.8e38, 1e38, 3e-39, 2.9e-39, 1e-37, 1e-300, 1e300, 1.7e308,
+                           5e-324, 1e-20, 1e20, 1.0, 0.5, 10.0, 0.0])  # fmt: skip
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+DOMAIN_NUMBER = st.builds(lambda v, sign: v * sign, EXTREME | FINITE, st.sampled_from([1, -1]))
+
+
+@st.composite
+def domain_plan(draw):
+    """A valid plan whose x (and maybe y) carries drawn domain values, maybe fitted per series."""
+    plan = valid_plans()["plan_standard_minmax"]
+    for col in draw(st.sampled_from([["x"], ["y"], ["x", "y"]])):
+        entry = plan["columns"][col]
+        method = draw(st.sampled_from(["standard", "minmax", "maxabs"]))
+        entry.update(method=method)
+        entry.pop("feature_range", None)
+        if method == "standard":
+            entry["bounds"] = {"mean": draw(DOMAIN_NUMBER), "std": abs(draw(DOMAIN_NUMBER))}
+        else:
+            entry["bounds"] = sorted([draw(DOMAIN_NUMBER), draw(DOMAIN_NUMBER)])
+        if method == "minmax" and draw(st.booleans()):
+            entry["feature_range"] = sorted([draw(DOMAIN_NUMBER), draw(DOMAIN_NUMBER)])
+    if draw(st.booleans()):  # per series: q becomes the id
+        del plan["columns"]["q"]
+        plan.update(id="q", per_series=True)
+    return plan
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 4, 100))  # a fit per example: a quarter of the count
+@given(plan=domain_plan(), size=st.sampled_from([1.0, 1e-38, 1e-20, 1e20, 1e37, 1e300]))
+def test_fuzz_plan_domain_values_accepted_means_finite_output(plan, size):
+    """An accepted plan gives finite tensors on finite data: a fit that succeeds transforms its
+    own training frame into finite float32 windows; any refusal is a SeqscaleError."""
+    frame = pipeline_frame().assign(x=lambda d: d["x"] * size, y=lambda d: d["y"] * size)
+    try:
+        seqscale.validate_plan(plan)
+    except CoefficientFileError:
+        event("plan refused")
+        return
+    with no_hang(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pipe = seqscale.SequencePipeline.from_plan(plan).fit(frame)
+        except SeqscaleError:
+            event("fit refused")
+            return
+        X, y = pipe.transform(frame)  # no refusal here: the fit checked its own training range
+    event("transformed")
+    assert X.dtype == np.float32 and np.isfinite(X).all() and np.isfinite(y).all()

@@ -120,6 +120,119 @@ def test_piped_tables_keep_every_word(real_csv):
     assert "…" not in done.stdout and "\x1b" not in done.stdout
 
 
+BOX = re.compile("[\u2500-\u257f]")  # box-drawing characters: ─ │ ╭ ┃ ━ ...
+COMMANDS = ["advise", "fit", "transform", "inverse", "check", "compare", "demo"]
+
+
+def _helps() -> dict[str, list[str]]:
+    """Every help text the command line has: the group's, and each command's options'."""
+    import typer
+
+    from seqscale.cli.app import app
+
+    group = typer.main.get_command(app)
+    texts = {"": [p.help for p in group.params if getattr(p, "help", None)]}
+    for name in COMMANDS:
+        command = group.commands[name]
+        texts[name] = [p.help for p in command.params if getattr(p, "help", None) and not p.hidden]
+        texts[name].append(command.help.split("\n")[0])
+    return texts
+
+
+#: Runs ``seqscale`` once per line of argv (JSON) in one process, with ``env`` changes between:
+#: one interpreter start instead of one per help page.
+_SCRIPT = """
+import json, os, sys
+from seqscale.cli.app import main
+for env, args in json.loads(sys.argv[1]):
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    sys.argv = ["seqscale", *args]
+    try:
+        main()
+    except SystemExit:
+        pass
+    print("=" * 8, "end", flush=True)
+"""
+
+
+def _helps_in_one_process(calls: list, *, terminal: bool, **env: str) -> list[str]:
+    """Stdout of each ``(env, args)`` call, on a pipe or on a pseudo-terminal."""
+    command = [sys.executable, "-c", _SCRIPT, json.dumps(calls)]
+    if not terminal:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=_env(**env))
+        assert done.returncode == 0, done.stderr
+        text = done.stdout
+    else:
+        import pty
+
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(command, stdout=slave, stderr=subprocess.PIPE, env=_env(**env))
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=300)
+        os.close(master)
+        text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    return text.split("=" * 8 + " end\n")[:-1]
+
+
+def test_piped_help_is_plain_with_every_description_whole():
+    helps = _helps()
+    names = list(helps)
+    pages = _helps_in_one_process(
+        [[{}, [*([n] if n else []), "--help"]] for n in names] + [[{}, []]], terminal=False, COLUMNS="80"
+    )
+    for name, page in zip(names, pages):
+        assert f"Usage: seqscale {name}".strip() in page, page
+        assert not BOX.search(page) and "\x1b" not in page, page
+        lines = page.splitlines()
+        for text in helps[name]:
+            assert any(text in line for line in lines), f"{name}: {text!r} not on one line"
+    assert "<minmax|standard|robust|maxabs|meanabs>" in pages[names.index("fit")]
+    assert "[default: minmax]" in pages[names.index("fit")]
+    assert "Usage: seqscale" in pages[-1] and not BOX.search(pages[-1])  # bare: the help, plain
+
+
+def test_help_on_a_terminal_is_plain_when_asked():
+    columns, args = 60, ["fit", "--help"]
+    calls = [[{"NO_COLOR": "1"}, args], [{"NO_COLOR": None, "TERM": "dumb"}, args], [{"TERM": "xterm"}, args]]
+    no_color, dumb, asked_nothing = _helps_in_one_process(
+        calls, terminal=True, TERM="xterm-256color", COLUMNS=str(columns)
+    )
+    for text in (no_color, dumb):
+        assert "Usage: seqscale fit" in text and not BOX.search(text) and "\x1b[3" not in text, text
+        assert max(map(len, text.splitlines())) <= columns  # wrapped to the terminal
+        flat = re.sub(r"-\s+", "-", " ".join(text.split()))  # a compound may break after its hyphen
+        for help_text in _helps()["fit"]:
+            assert " ".join(help_text.split()) in flat, help_text
+    assert BOX.search(asked_nothing)  # a terminal that asked for nothing keeps the rich layout
+
+
+def test_piped_tables_have_no_boxes(tmp_path, real_csv):
+    path = real_csv("nile")
+    assert seqscale("fit", path, "--time", "year", "-o", tmp_path / "c.json").returncode == 0
+    done = seqscale("check", path, "-c", tmp_path / "c.json")
+    assert done.returncode == 0, done.stderr
+    assert not BOX.search(done.stdout), done.stdout
+    header = next(line for line in done.stdout.splitlines() if "share outside" in line)
+    assert header.split()[:4] == ["feature", "n", "below", "above"]
+    row = next(line for line in done.stdout.splitlines() if line.split()[:1] == ["volume"])
+    assert row.split()[1:4] == ["100", "0", "0"]  # every year of the Nile within its fitted range
+    advice = seqscale("advise", path, "--target", "volume", "--time", "year", NO_COLOR="1")
+    assert advice.returncode == 0 and not BOX.search(advice.stdout), advice.stdout
+
+
 def test_version_and_module_entry_point():
     done = seqscale("--version")
     assert done.returncode == 0 and done.stdout == f"seqscale {__version__}\n" and done.stderr == ""
@@ -168,4 +281,6 @@ def test_bash_completion(tmp_path):
         "echo ${COMPREPLY[@]}\n"
     )
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert done.stdout.splitlines() == ["fit", "minmax standard robust maxabs"], done.stderr
+    from seqscale.scalers.estimators import SCALERS
+
+    assert done.stdout.splitlines() == ["fit", " ".join(SCALERS)], done.stderr

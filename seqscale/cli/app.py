@@ -6,7 +6,9 @@ or method) is one line on stderr and exit code 2, with no traceback and no parti
 anything else is a bug and keeps its traceback.
 
 Stdout carries only results (summaries, tables); progress bars, notes and warnings go to
-stderr. Piped or redirected output gets every table cell in full; ``NO_COLOR`` turns colors off.
+stderr. Help pages and tables are plain text without boxes when stdout is not a terminal or
+``NO_COLOR`` / ``TERM=dumb`` ask for it (:func:`plain`); piped or redirected, every help text and
+table cell is printed whole on its line. ``NO_COLOR`` turns colors off.
 Also runs as ``python -m seqscale``.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -22,12 +25,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from typer.core import TyperGroup
+from rich.console import Console, Group
+from rich.protocol import is_renderable, rich_cast
+from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from seqscale.advisor.api import advise as run_advise
 from seqscale.advisor.lstm import EPOCHS, PATIENCE
-from seqscale.cli.jobs import check_job, fit_job, read_frame, transform_job
+from seqscale.cli.jobs import check_job, file_rows, fit_job, read_frame, transform_job
 from seqscale.cli.tables import check_table
 from seqscale.errors import ParameterError, SeqscaleError
 from seqscale.lab.compare import compare as run_compare
@@ -37,8 +42,43 @@ from seqscale.scalers.registry import DEFAULT_METHOD
 from seqscale.util.atomic import check_output
 from seqscale.util.version import __version__
 
-#: Piped or redirected output gets the full text of every cell (no terminal width to fit).
-out = Console(width=None if sys.stdout.isatty() else 10_000)
+#: The width of piped or redirected text: every cell and every help line in full, unwrapped.
+UNWRAPPED = 10_000
+
+
+def plain() -> bool:
+    """Plain text on stdout: when it is not a terminal, or ``NO_COLOR`` / ``TERM=dumb`` ask for it.
+
+    Plain help and tables have no boxes; piped, their lines are not wrapped either.
+    """
+    return not sys.stdout.isatty() or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
+def _unboxed(renderable: Any, console: Console) -> Any:
+    """``renderable`` with every rich table in it drawn without its box (lines kept aligned)."""
+    renderable = rich_cast(renderable)
+    if isinstance(renderable, Table):
+        renderable.box = None
+        return renderable
+    if isinstance(renderable, Group):
+        return Group(*(_unboxed(r, console) for r in renderable.renderables))
+    if hasattr(renderable, "__rich_console__"):  # e.g. the advice: a table it builds on demand
+        parts = list(renderable.__rich_console__(console, console.options))
+        if all(isinstance(p, str) or is_renderable(p) for p in parts):
+            return Group(*(_unboxed(p, console) for p in parts))
+    return renderable
+
+
+class _Out(Console):
+    """The results console: plain tables (:func:`plain`) when stdout is not a terminal."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if plain():
+            objects = tuple(_unboxed(o, self) for o in objects)
+        super().print(*objects, **options)
+
+
+out = _Out(width=None if sys.stdout.isatty() else UNWRAPPED)
 err = Console(stderr=True)
 
 
@@ -54,17 +94,41 @@ def _usage_errors() -> Iterator[None]:
         yield
     except _UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `seqscale`: the help, as asked
-            raise
+            if not plain():
+                raise  # rich drew it already
+            out.print(exc.format_message(), markup=False, highlight=False)
+            raise typer.Exit(2) from None
         where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         message = " ".join(exc.format_message().replace("Value error, ", "").split())
         err.print(f"seqscale: error: {message}{where}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
-class _Commands(TyperGroup):
+class _PlainHelp:
+    """Help as plain text when :func:`plain` (click's layout: no boxes, words never cut)."""
+
+    rich_markup_mode: Any
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if not plain():
+            return super().format_help(ctx, formatter)  # type: ignore[misc]
+        mode, self.rich_markup_mode = self.rich_markup_mode, None
+        try:
+            return super().format_help(ctx, formatter)  # type: ignore[misc]
+        finally:
+            self.rich_markup_mode = mode
+
+
+class _Command(_PlainHelp, TyperCommand):
+    """A command whose help is plain text when :func:`plain`."""
+
+
+class _Commands(_PlainHelp, TyperGroup):
     """The command group, with usage mistakes reported by :func:`_usage_errors`."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        if parent is None and not sys.stdout.isatty():  # piped help: each text on one line
+            extra.setdefault("terminal_width", UNWRAPPED)
         with _usage_errors():
             return super().make_context(info_name, args, parent=parent, **extra)
 
@@ -168,7 +232,7 @@ def _user_errors(func):
     return wrapper
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def advise(
     data: Data,
@@ -196,15 +260,16 @@ def advise(
         if written is not None:
             check_output(written, [data])
     frame, time, note = read_frame(data, time=time, id=id, sort=True)
-    advice = run_advise(
-        frame,
-        target=target,
-        task=task,
-        output_activation=output_activation,
-        time=time,
-        id=id,
-        validate=validate,
-    )
+    with file_rows(data, frame):
+        advice = run_advise(
+            frame,
+            target=target,
+            task=task,
+            output_activation=output_activation,
+            time=time,
+            id=id,
+            validate=validate,
+        )
     out.print(advice)
     if plan is not None:
         advice.save_plan(plan)
@@ -218,7 +283,7 @@ def advise(
     _note(note)  # after the work: a failed command prints its one error line only
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def fit(
     data: Data,
@@ -271,7 +336,7 @@ def fit(
     out.print(f"coefficients written to [bold]{output}[/]")
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def transform(
     data: Data,
@@ -293,7 +358,7 @@ def transform(
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def inverse(
     pred: Annotated[Path, typer.Argument(help="Predictions (CSV or Parquet) with columns named as fitted.")],
@@ -325,7 +390,7 @@ def inverse(
     _unchanged(summary)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def check(
     data: Data,
@@ -349,7 +414,7 @@ def check(
     out.print("[green]ok[/]: within tolerance.")
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def compare(
     data: Data,
@@ -397,20 +462,21 @@ def compare(
     if json_out is not None:
         check_output(json_out, [data, *(plan or [])])
     frame, time, note = read_frame(data, time=time, id=id)
-    result = run_compare(
-        frame,
-        target,
-        time=time,
-        id=id,
-        plans=plans,
-        test_size=size,
-        n_in=n_in,
-        seeds=seeds,
-        epochs=epochs,
-        patience=patience,
-        validate=validate,
-        progress=sys.stderr.isatty(),
-    )
+    with file_rows(data, frame):
+        result = run_compare(
+            frame,
+            target,
+            time=time,
+            id=id,
+            plans=plans,
+            test_size=size,
+            n_in=n_in,
+            seeds=seeds,
+            epochs=epochs,
+            patience=patience,
+            validate=validate,
+            progress=sys.stderr.isatty(),
+        )
     out.print(result)
     result.save(out_dir)
     if json_out is not None:
@@ -445,7 +511,7 @@ def _plan_files(paths: list[Path]) -> dict[str, Path] | None:
     return names or None
 
 
-@app.command()
+@app.command(cls=_Command)
 @_user_errors
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for every output.")] = Path("seqscale-demo"),

@@ -7,7 +7,9 @@ import typer, so they are usable from Python as they are.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ from seqscale.sequence.pipeline import SequencePipeline
 from seqscale.sequence.split import split_training
 from seqscale.util.atomic import check_output
 
-__all__ = ["check_job", "fit_job", "load_fitted", "split_training", "transform_job"]
+__all__ = ["check_job", "file_rows", "fit_job", "load_fitted", "split_training", "transform_job"]
 
 PathLike = str | os.PathLike[str]
 
@@ -49,6 +51,25 @@ PathLike = str | os.PathLike[str]
 def load_fitted(path: PathLike) -> Any:
     """A fitted scaler or pipeline from its JSON file (dispatch on the file's ``format``)."""
     return load(path)
+
+
+@contextlib.contextmanager
+def file_rows(data: PathLike, frame: pd.DataFrame | None = None) -> Iterator[None]:
+    """An error naming rows of ``frame`` (read from ``data``) names the file's lines instead.
+
+    ``frame`` keeps each row's place in the file as its index label (as :func:`read_frame` and
+    :func:`~seqscale.files.io.read_table` give it, sorted or cut as the job needs); without it
+    the rows are in file order. A CSV row is named by its line (blank lines and quoted line breaks
+    counted), a Parquet row by its number from 1; the message starts with the file's name.
+    """
+    try:
+        yield
+    except SeqscaleError as err:
+        if not err.rows:
+            raise
+        rows = [int(frame.index[r]) if frame is not None else r for r in err.rows]
+        lines = dict(zip(err.rows, map(line_numbers(data, rows).__getitem__, rows)))
+        raise type(err)(f"{data}: {err.naming_rows(lines.__getitem__)}") from None
 
 
 def _is_pipeline(obj: Any) -> bool:
@@ -130,7 +151,8 @@ def fit_job(
     train, _ = split_training(frame, train_until=train_until, train_rows=train_rows, time=time, id=id)
     numeric = _numeric_columns(train, columns, exclude={id, time}, where=data)
     scaler = SCALERS[method]()
-    scaler.fit(train[numeric + ([id] if id else [])], groups=id)
+    with file_rows(data, train):
+        scaler.fit(train[numeric + ([id] if id else [])], groups=id)
     return _summary(scaler, out, len(train), time, note)
 
 
@@ -171,9 +193,11 @@ def _fit_pipeline(
     if test_start is not None:
         pipe.set_params(test_start=test_start)
     try:
-        pipe.fit(train)
+        with file_rows(data, train):
+            pipe.fit(train)
     except SeqscaleError as err:  # name the two files the failing fit combined
-        raise type(err)(f"{plan} fitted on {data}: {err}") from None
+        message = str(err).removeprefix(f"{data}: ")
+        raise type(err)(f"{plan} fitted on {data}: {message}") from None
     pipe.save(out)
     used = [c for c in pipe.scalers_ if c in train.columns]
     return {
@@ -239,7 +263,8 @@ def transform_job(
     check_output(out, [data, coefficients, history])
     fitted = load_fitted(coefficients)
     if _is_pipeline(fitted):
-        return _pipeline_job(fitted, data, coefficients, out, inverse, history)
+        with file_rows(data):
+            return _pipeline_job(fitted, data, coefficients, out, inverse, history)
     if history is not None:
         raise ParameterError(
             f"--history is for pipeline files with differencing; {coefficients} holds a scaler, "
@@ -256,7 +281,8 @@ def transform_job(
             with Path(written).open("rb") as handle:
                 rows = sum(1 for _ in handle) - 1
         return {"rows": rows, "columns": names, "out": str(out)}
-    return _scaler_job(fitted, names, grouped, data, coefficients, out, inverse, id)
+    with file_rows(data):
+        return _scaler_job(fitted, names, grouped, data, coefficients, out, inverse, id)
 
 
 def _scaler_job(
@@ -316,7 +342,7 @@ def _pipeline_job(
     time = pipe.time if (not inverse or pipe.time in read_header(data)) else None
     frame, _, _ = read_frame(data, time=time, detect=False)
     if not inverse:
-        result = pipe.transform_frame(frame)
+        result = _keys_as_read(data, frame, pipe.transform_frame(frame), [pipe.id, time])
         write_table(result, out)
         return {"rows": len(result), "columns": list(result.columns), "out": str(out)}
     result = pipe.inverse_frame(frame)
@@ -334,6 +360,27 @@ def _pipeline_job(
     keys = (pipe.time, pipe.id)
     passed = [c for c in frame.columns if c not in present and c not in keys and _is_number(frame[c])]
     return {"rows": len(result), "columns": present, "units": units, "passed": passed, "out": str(out)}
+
+
+def _keys_as_read(data: PathLike, frame: pd.DataFrame, result: pd.DataFrame, keys: list) -> pd.DataFrame:
+    """``result`` (rows of ``frame`` sorted and cut) with its id and time cells spelled as in ``data``.
+
+    The pipeline parses a time column (``1959Q1`` becomes 1959-01-01) to order the rows; each
+    parsed value is mapped back to the one cell that spells it in the file. A column where one
+    parsed value has several spellings keeps the parsed values.
+    """
+    keys = [k for k in dict.fromkeys(keys) if k is not None and k in result.columns and k in frame.columns]
+    if not keys:
+        return result
+    parquet = Path(data).suffix.lower() in (".parquet", ".pq")
+    raw = read_table(data, columns=keys) if parquet else read_table(data, raw=keys)
+    out = result.copy()
+    for key in keys:
+        pairs = pd.DataFrame({"value": frame[key].to_numpy(), "cell": raw.loc[frame.index, key].to_numpy()})
+        pairs = pairs.drop_duplicates()
+        if not pairs["value"].duplicated().any():
+            out[key] = out[key].map(pd.Series(pairs["cell"].to_numpy(), index=pairs["value"].to_numpy()))
+    return out
 
 
 def _is_number(values: pd.Series) -> bool:
@@ -417,11 +464,12 @@ def check_job(
     if not drift > 0:
         raise ParameterError(f"--drift {drift}: a positive number of training standard deviations.")
     fitted = load_fitted(coefficients)
-    if _is_pipeline(fitted):
-        frame, _, _ = read_frame(data, time=fitted.time, id=fitted.id, detect=False)
-        report = fitted.check(_with_rows(frame, data, "check"))
-    else:
-        report = _check_scaler(fitted, data, coefficients, id)
+    with file_rows(data):
+        if _is_pipeline(fitted):
+            frame, _, _ = read_frame(data, time=fitted.time, id=fitted.id, detect=False)
+            report = fitted.check(_with_rows(frame, data, "check"))
+        else:
+            report = _check_scaler(fitted, data, coefficients, id)
     report = _with_lines(report, data)
     shift = report["mean_shift_std"].abs()
     report = report.assign(ok=(report["share_outside"] <= tolerance) & ~(shift > drift))

@@ -91,7 +91,7 @@ def _factorize(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(ids, sort=False, use_na_sentinel=True)
     if codes.size and codes.min() < 0:
         first = int(np.flatnonzero(codes < 0)[0])
-        raise InputError(f"groups has a missing series id at row {first}; every row needs an id.")
+        raise InputError.at_rows("groups has a missing series id at {row}; every row needs an id.", first)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 

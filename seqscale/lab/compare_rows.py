@@ -34,27 +34,33 @@ def order_rows(df: pd.DataFrame, time: str | None, id: str | None) -> pd.DataFra
     for key in keys:
         missing = np.flatnonzero(df[key].isna().to_numpy())
         if missing.size:
-            raise InputError(f"column {key!r} is empty at row {missing[0]}; every row needs an {key}.")
+            raise InputError.at_rows(
+                f"column {key!r} is empty at {{row}}; every row needs an {key}.", missing[0]
+            )
     twice = np.flatnonzero(df.duplicated(keys, keep=False).to_numpy())
     if twice.size:
-        raise InputError(_repeat_message(df, time, id, twice))
+        raise _repeat_error(df, time, id, twice)
     return df.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def _repeat_message(df: pd.DataFrame, time: str, id: str | None, rows: np.ndarray) -> str:
+def _repeat_error(df: pd.DataFrame, time: str, id: str | None, rows: np.ndarray) -> InputError:
     value = df[time].iloc[rows[0]]
     same = rows[(df[time].iloc[rows] == value).to_numpy()]
     if id is not None:
         same = same[(df[id].iloc[same] == df[id].iloc[rows[0]]).to_numpy()]
     if id is None:
-        return (
-            f"time column {time!r} repeats values ({plain(value)} is on {same.size} rows, e.g. rows "
-            f"{same[0]} and {same[1]}): this looks like a panel of several series in long format. "
-            "Pass the series column with --id COL (id= in Python)."
+        return InputError.at_rows(
+            f"time column {time!r} repeats values ({plain(value)} is on {same.size} rows, e.g. {{row}} "
+            "and {row}): this looks like a panel of several series in long format. "
+            "Pass the series column with --id COL (id= in Python).",
+            same[0],
+            same[1],
         )
-    return (
+    return InputError.at_rows(
         f"series {plain(df[id].iloc[rows[0]])!r} has more than one row at {time}={plain(value)} "
-        f"(rows {same[0]} and {same[1]}); keep one row per series and time."
+        "({row} and {row}); keep one row per series and time.",
+        same[0],
+        same[1],
     )
 
 

@@ -45,6 +45,7 @@ from seqscale.frames.time_columns import with_time
 from seqscale.sequence import pipeline_specs as specs
 from seqscale.sequence import pipeline_steps as steps
 from seqscale.sequence import pipeline_target as target
+from seqscale.sequence import plan_schema
 from seqscale.sequence.difference import Difference
 from seqscale.sequence.encode import OneHotEncoder
 from seqscale.sequence.leakage import check_test_start, check_windows
@@ -293,10 +294,18 @@ class SequencePipeline(BaseEstimator):
         self.scalers_ = {}
         ids = None if prep.ids is None else prep.ids[prep.keep]
         for col, spec in self.scaled_columns().items():
+            try:
+                plan_schema.check_scaled_entry(col, specs.plan_entry(spec))
+            except plan_schema.PlanError as err:
+                raise ParameterError(f"columns: field {err.where!r}: {err.message}") from None
             scaler = specs.make_scaler(spec)
             if scaler is not None:
                 data = prep.numeric[col][prep.keep].to_frame(col).reset_index(drop=True)
                 scaler.fit(data, groups=ids if self.per_series else None)
+                problem = steps.scaled_range_problem(col, spec, scaler)
+                if problem:
+                    field = f"columns.{col}.bounds" if spec.get("bounds") is not None else f"column {col!r}"
+                    raise InputError(f"{field}: {problem}.")
             self.scalers_[col] = scaler
 
     def _fit_encoders(self, df: pd.DataFrame) -> None:
@@ -388,9 +397,13 @@ class SequencePipeline(BaseEstimator):
     def _scale(self, col: str, x: pd.Series, ids: Any) -> np.ndarray:
         scaler = self.scalers_[col]
         if scaler is None:
-            return x.to_numpy(dtype=np.float64)
+            raw = x.to_numpy(dtype=np.float64)
+            steps.check_scaled(col, self.specs_[col], raw, raw)
+            return raw
         data = x.to_frame(col).reset_index(drop=True)
-        return scaler.transform(data, groups=ids if self.per_series else None)[col].to_numpy()
+        out = scaler.transform(data, groups=ids if self.per_series else None)[col].to_numpy()
+        steps.check_scaled(col, self.specs_[col], x.to_numpy(dtype=np.float64), out)
+        return out
 
     def transform(self, frame: Any) -> tuple[np.ndarray, np.ndarray | None]:
         """LSTM tensors: ``X [samples, n_in, n_features]``, ``y [samples, n_out, n_targets]``.

@@ -19,6 +19,7 @@ from seqscale.errors import CoefficientFileError, SeqscaleError
 from seqscale.scalers import build
 from seqscale.scalers.coefficients import from_dict as scaler_from_dict
 from seqscale.sequence import pipeline_specs as specs
+from seqscale.sequence import pipeline_steps as steps
 from seqscale.sequence.difference import Difference
 from seqscale.sequence.encode import OneHotEncoder
 from seqscale.sequence.pipeline_target import label_encoder
@@ -315,8 +316,41 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
             f"{where}.layout",
             "must be per_series" if pipe.per_series else "must be per_feature",
         )
+        _check_params(scaler, expected, col, where)
+        problem = steps.scaled_range_problem(col, spec, scaler)
+        _need(problem is None, f"{where}.channels", str(problem))
         out[col] = scaler
     return out
+
+
+def _plain_param(value: Any, col: str) -> Any:
+    """A parameter as JSON holds it; a domain value keyed by the one feature, or the same value
+    keyed by every series, unwrapped to that value."""
+    if isinstance(value, dict) and list(value) == [col]:
+        return _plain_param(value[col], col)
+    if isinstance(value, dict) and value:
+        values = [_plain_param(v, col) for v in value.values()]
+        if all(v == values[0] for v in values):
+            return values[0]
+    return json.loads(json.dumps(value, default=_default))
+
+
+_DOMAIN_PARAMS = ("bounds", "mean", "std", "max_abs")
+
+
+def _check_params(scaler: Any, expected: Any, col: str, where: str) -> None:
+    """The scaler's parameters (domain values, feature_range, margin, clip...) are the plan's.
+
+    The coefficients follow from the statistics and these parameters, so a record whose
+    parameters and coefficients were edited together would otherwise load and scale differently
+    from what the (sealed) plan says.
+    """
+    got = scaler.get_params()
+    for key, want in expected.get_params().items():
+        have, want = _plain_param(got.get(key), col), _plain_param(want, col)
+        field = f"{where}.channels[*].domain" if key in _DOMAIN_PARAMS else f"{where}.params.{key}"
+        message = f"gives {key}={have!r} but the plan {want!r}; edit the plan file and fit again"
+        _need(have == want, field, message)
 
 
 def _encoders(pipe: Any, records: dict) -> dict:

@@ -14,16 +14,20 @@ import pandas as pd
 
 from seqscale.errors import InputError, InputTypeError, UnseenSeriesError
 from seqscale.frames.time_columns import with_time
+from seqscale.scalers import build
+from seqscale.sequence.plan_schema import OUT_MAX
 
 __all__ = [
     "Prepared",
     "as_frame",
     "check_length",
+    "check_scaled",
     "difference",
     "history",
     "levels",
     "prepare",
     "remember",
+    "scaled_range_problem",
     "series_table",
     "sort_frame",
 ]
@@ -164,10 +168,24 @@ def prepare(pipe: Any, df: pd.DataFrame) -> Prepared:
         if d:
             if spec["role"] == "target":
                 known[col] = x
-            x = difference(x, ids, d["lag"], d["order"])
+            x = _checked_difference(col, x, ids, d)
         numeric[col] = x
     keep = keep_rows(ids, len(df), pipe.span_)
     return Prepared(df, ids, numeric, known, keep)
+
+
+def _checked_difference(col: str, x: pd.Series, ids: np.ndarray | None, d: dict) -> pd.Series:
+    """Differences of ``x``, refusing finite levels whose difference overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = difference(x, ids, d["lag"], d["order"])
+    overflow = np.isinf(out.to_numpy()) & np.isfinite(x.to_numpy())
+    if overflow.any():
+        raise InputError(
+            f"column {col!r}: differencing (lag {d['lag']}, order {d['order']}) overflows float64 "
+            f"(first at row {int(np.flatnonzero(overflow)[0])} of the data sorted by id and time); "
+            'the values are too extreme: rescale the column first (e.g. "log": true).'
+        )
+    return out
 
 
 def remember(pipe: Any, table: pd.DataFrame, prep: Prepared, first: np.ndarray) -> dict:
@@ -201,3 +219,56 @@ def check_length(ids: Any, n: int, need: int, span: int) -> None:
             f"(which drops the first {span} rows of each); windows need n_in + n_out = {need}. "
             "Pass more history or lower n_in/n_out."
         )
+
+
+# --------------------------------------------------------------------------- float32 output
+def _beyond_output(values: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(values) <= OUT_MAX)
+
+
+def _scale_hint(col: str, spec: dict) -> str:
+    if spec.get("bounds") is not None:
+        return (
+            f"check the values and the plan's columns.{col}.bounds (in the column's units after "
+            "log/difference)"
+        )
+    return f'check the values, or rescale column {col!r} first (e.g. "log": true)'
+
+
+def check_scaled(col: str, spec: dict, before: np.ndarray, after: np.ndarray) -> None:
+    """Refuse finite values that scaling took beyond float32, the dtype of the returned tensors.
+
+    ``before`` are the values the column's scaler saw (after log/difference), ``after`` what it
+    returned; NaN (missing) passes through and is not a problem.
+    """
+    bad = np.isfinite(before) & _beyond_output(after)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"column {col!r}: {int(bad.sum())} finite value(s) scale beyond the float32 range "
+            f"(|y| <= {OUT_MAX:.4g}) of the tensors the pipeline returns (the first: {before[i]:.6g} "
+            f"-> {after[i]:.4g}); {_scale_hint(col, spec)}."
+        )
+
+
+def scaled_range_problem(col: str, spec: dict, scaler: Any) -> str | None:
+    """Why the fitted ``scaler`` takes its own training range beyond float32 (None when it does not).
+
+    The map is monotone per channel, so the images of each channel's (and series') training
+    minimum and maximum bound the image of every training value.
+    """
+    stats = scaler.series_stats_ if build.is_grouped(scaler) else scaler.stats_
+    affine = build.fitted_table(scaler)
+    for end in (stats.min, stats.max):
+        with np.errstate(over="ignore", invalid="ignore"):
+            image = (end - affine.shift) * affine.scale + affine.offset
+        bad = ~np.isnan(end) & _beyond_output(image)
+        if bad.any():
+            i = np.flatnonzero(bad.ravel())[0]
+            return (
+                f"the training value {end.ravel()[i]:.6g} scales to {image.ravel()[i]:.4g}, beyond the "
+                f"float32 range (|y| <= {OUT_MAX:.4g}) of the tensors the pipeline returns; "
+                f"{_scale_hint(col, spec)}"
+            )
+    return None

@@ -17,6 +17,7 @@ __all__ = [
     "ACTIVATIONS",
     "ENCODINGS",
     "METHODS",
+    "OUT_MAX",
     "PLAN_FORMAT",
     "PLAN_VERSION",
     "ROLES",
@@ -25,6 +26,7 @@ __all__ = [
     "PlanError",
     "activation_problem",
     "check_plan",
+    "check_scaled_entry",
 ]
 
 PLAN_FORMAT = "seqscale.plan"
@@ -73,6 +75,10 @@ _IGNORE_KEYS = {"role", "reason", "warnings"}
 _MAX_DIFF_ORDER = 3
 # a lag beyond any series length a machine holds; larger ones overflow pandas' C integers
 _MAX_LAG = 2**31 - 1
+#: The largest float32, the dtype of the tensors a pipeline returns: a domain value, an end of
+#: ``feature_range`` and the scale the domain fixes (output units per input unit) stay within it,
+#: and a scale stays above its reciprocal, so that no coefficient overflows the output.
+OUT_MAX = 3.4028234663852886e38
 
 
 # ------------------------------------------------------------------------------------------------
@@ -188,6 +194,7 @@ def _check_bounds(bounds: object, method: str, where: str) -> None:
         _check_standard_bounds(bounds, where)
     else:
         raise PlanError(f"{where}.bounds", f'must be null for method "{method}"')
+    _check_values_fit_output(bounds, f"{where}.bounds")
 
 
 def _check_feature_range(entry: dict, method: str, where: str) -> None:
@@ -196,6 +203,55 @@ def _check_feature_range(entry: dict, method: str, where: str) -> None:
     if method not in registry.METHODS or "feature_range" not in registry.METHODS[method].plan_params:
         raise PlanError(f"{where}.feature_range", f'only applies to method "minmax", not "{method}"')
     _check_pair(entry["feature_range"], f"{where}.feature_range")
+    hint = "a network's inputs and targets need a few units, e.g. [0, 1]"
+    _check_values_fit_output(entry["feature_range"], f"{where}.feature_range", hint)
+
+
+_IN_COLUMN_UNITS = "give it in the column's own units (after log/difference), or rescale the column first"
+
+
+def _check_values_fit_output(values: list | dict, where: str, hint: str = _IN_COLUMN_UNITS) -> None:
+    """Every domain value within float32's range (the dtype of a pipeline's tensors)."""
+    items = values.items() if isinstance(values, dict) else enumerate(values)
+    for key, value in items:
+        if abs(value) > OUT_MAX:
+            raise PlanError(
+                f"{where}.{key}" if isinstance(values, dict) else where,
+                f"{value!r} is beyond the float32 range (|value| <= {OUT_MAX:.4g}) of the tensors "
+                f"the pipeline returns; {hint}",
+            )
+
+
+def _domain_scale(entry: dict, method: str) -> tuple[float, str] | None:
+    """The scale (output units per input unit) the plan alone fixes, and the field that fixes it."""
+    bounds = entry.get("bounds")
+    if bounds is None or method not in registry.METHODS:
+        return None
+    params = registry.METHODS[method].bounds_params(bounds)
+    if "std" in params:
+        return 1.0 / params["std"], "bounds.std"
+    if "max_abs" in params:
+        return 1.0 / params["max_abs"], "bounds"
+    low, high = params["bounds"]
+    a, b = entry.get("feature_range") or (0.0, 1.0)
+    return (float(b) - float(a)) / (high - low), "bounds"
+
+
+def _check_domain_scale(entry: dict, method: str, where: str) -> None:
+    """The scale the domain fixes is neither beyond float32 nor below its reciprocal."""
+    fixed = _domain_scale(entry, method)
+    if fixed is None:
+        return
+    scale, field = fixed
+    if not 1.0 / OUT_MAX <= scale <= OUT_MAX:
+        size = f"{scale:.4g}" if math.isfinite(scale) else "beyond float64"
+        raise PlanError(
+            f"{where}.{field}",
+            f"fixes a scale (output units per unit of the column) of {size}, outside "
+            f"[{1 / OUT_MAX:.4g}, {OUT_MAX:.4g}] (float32, the dtype of the tensors the pipeline "
+            "returns), so typical values would overflow or vanish; give the spread in the "
+            "column's own units (after log/difference), or rescale the column first",
+        )
 
 
 def _check_encode(entry: dict, out: dict, where: str) -> None:
@@ -238,9 +294,19 @@ def _check_scaled(entry: dict, where: str) -> dict:
     _check_bounds(entry.get("bounds"), method, where)
     out["bounds"] = entry.get("bounds")
     _check_feature_range(entry, method, where)
+    _check_domain_scale(entry, method, where)
     _check_encode(entry, out, where)
     _check_classes(entry.get("classes"), entry.get("encode"), where)
     return out
+
+
+def check_scaled_entry(name: str, entry: dict) -> dict:
+    """Check the entry of scaled column ``name`` alone (its domain values included), as in a plan.
+
+    A pipeline given ``columns=`` checks each column before fitting its scaler, so that domain
+    values the output dtype cannot hold are named as plan fields, not met as overflows.
+    """
+    return _check_scaled(entry, f"columns.{name}")
 
 
 # ------------------------------------------------------------------------------------------------
