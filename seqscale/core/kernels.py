@@ -62,6 +62,7 @@ __all__ = [
     "segment_affine_apply",
     "segment_affine_invert",
     "segment_moments",
+    "int_presence",
     "int_span",
     "chan_merge",
     "fold_rows",
@@ -609,8 +610,10 @@ def _k_code_sums_range(x, codes, G, a, b, acc):
                 t[j, 0] += 1.0
                 t[j, 2] += d
                 t[j, 3] += d * d
-                t[j, 4] = min(t[j, 4], v)
-                t[j, 5] = max(t[j, 5], v)
+                if v < t[j, 4]:  # stored only when it changes: stores are what costs here
+                    t[j, 4] = v
+                if v > t[j, 5]:
+                    t[j, 5] = v
     return nbad
 
 
@@ -646,6 +649,20 @@ def _k_int_span(ids):
         lo = min(lo, ids[i])
         hi = max(hi, ids[i])
     return lo, hi
+
+
+def _k_presence(ids, lo, n):
+    """Which of the ``n`` integers ``lo, lo + 1, ...`` occur in ``ids`` (all within that range).
+
+    A store only at an integer's first sighting: in a pass over ids in random order the
+    stores, not the loads, are what costs (an unconditional store per row measured 2x slower).
+    """
+    seen = np.zeros(n, np.bool_)
+    for i in range(ids.size):
+        k = ids[i] - lo
+        if not seen[k]:
+            seen[k] = True
+    return seen
 
 
 def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
@@ -822,6 +839,7 @@ def _get_impl() -> SimpleNamespace | None:
         run_moments=g["_nb_run_moments_range"],
         merge_slots=serial(_k_merge_slots),
         int_span=serial(_k_int_span),
+        presence=serial(_k_presence),
         code_moments=serial(_k_code_moments),
         code_moments_parallel=parallel(_k_code_moments),
         affine_serial=g["_nb_affine_range"],
@@ -1099,6 +1117,23 @@ def int_span(ids: np.ndarray) -> tuple[int, int]:
         return int(ids.min()), int(ids.max())
     lo, hi = impl.int_span(np.ascontiguousarray(ids).reshape(-1))
     return int(lo), int(hi)
+
+
+def int_presence(ids: np.ndarray, lo: int, n: int) -> np.ndarray:
+    """Boolean ``(n,)``: whether ``lo + k`` occurs in the integer ``ids`` (all in ``[lo, lo + n)``).
+
+    One compiled pass over the ids (``np.bincount`` makes three).
+
+    Examples
+    --------
+    >>> int_presence(np.array([3, 5, 3]), 3, 4).tolist()
+    [True, False, True, False]
+    """
+    impl = _impl()
+    if impl is None or ids.size < 4096 or ids.dtype == np.uint64:
+        return np.bincount(ids.astype(np.intp) - lo, minlength=n)[:n] > 0
+    seen = impl.presence(np.ascontiguousarray(ids).reshape(-1), lo, n)
+    return seen
 
 
 def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:

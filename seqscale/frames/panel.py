@@ -16,13 +16,63 @@ import pandas as pd
 from seqscale.core import kernels as _kernels
 from seqscale.errors import InputError, ParameterError, UnseenSeriesError
 
-__all__ = ["UNSEEN_POLICIES", "encode_new", "lookup", "row_ids", "series_codes"]
+__all__ = ["UNSEEN_POLICIES", "encode_new", "id_array", "lookup", "row_ids", "series_codes"]
 
 UNSEEN_POLICIES = ("error", "pooled", "median", "own")
 
 
+def id_array(groups: Any) -> np.ndarray:
+    """The ids as a numpy array; Arrow-backed text ids (pandas' default string dtype, polars,
+    pyarrow) are decoded once per distinct id, so the rows of a series share one object.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> id_array(pd.Series(["b", "a", "b"], dtype="string[pyarrow]")).tolist()
+    ['b', 'a', 'b']
+    """
+    arrow = arrow_text(groups)
+    if arrow is not None:
+        return _decode_dictionary(arrow)
+    return groups.to_numpy() if hasattr(groups, "to_numpy") else np.asarray(groups)
+
+
+def arrow_text(groups: Any) -> Any:
+    """The pyarrow array of Arrow-backed text ids (zero copy), else None."""
+    module = type(groups).__module__
+    if module.startswith("pandas"):
+        dtype = getattr(groups, "dtype", None)
+        if getattr(dtype, "storage", None) != "pyarrow" and getattr(dtype, "pyarrow_dtype", None) is None:
+            return None
+    elif not module.startswith(("polars", "pyarrow")):
+        return None
+    import pyarrow as pa
+
+    try:
+        arr = groups.to_arrow() if module.startswith("polars") else pa.array(groups)
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+    text = (pa.types.is_string, pa.types.is_large_string, getattr(pa.types, "is_string_view", None))
+    return arr if any(check is not None and check(arr.type) for check in text) else None
+
+
+def _decode_dictionary(arr: Any) -> np.ndarray:
+    """Object array of the ids of a pyarrow text array: one Python string per distinct id
+    (None for a null), gathered to the rows."""
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = arr.dictionary_encode()
+    values = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    index = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    if encoded.null_count:
+        values = np.append(values, np.array([None], dtype=object))  # index -1: the null
+    return values[index]
+
+
 def row_ids(groups: Any, n_rows: int, layout_shape: tuple[int, ...]) -> np.ndarray:
-    ids = groups.to_numpy() if hasattr(groups, "to_numpy") else np.asarray(groups)
+    ids = id_array(groups)
     if ids.ndim != 1:
         raise InputError(f"groups must be one id per row; got an array of shape {ids.shape}.")
     if len(layout_shape) == 3 and ids.size == layout_shape[0]:
@@ -117,12 +167,12 @@ def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     span = compact_ints(ids)
     if span is not None:
         lo, hi = span
-        shifted = (ids if lo == 0 else ids - lo).astype(np.intp, copy=False)  # no copy when lo == 0
-        present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+        present = _kernels.int_presence(ids, lo, hi - lo + 1)
         if lo == 0 and present.all():  # the ids are the codes already
             return ids.astype(np.int64, copy=False), np.arange(hi + 1, dtype=np.int64)
         uniques = np.flatnonzero(present) + lo
         positions = np.cumsum(present) - 1
+        shifted = (ids if lo == 0 else ids - lo).astype(np.intp, copy=False)  # no copy when lo == 0
         return positions[shifted], uniques.astype(np.int64)
     return _factorize(ids)
 

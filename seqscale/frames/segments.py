@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -106,8 +107,11 @@ def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segment
     split over several runs or a missing id keep the per-row path, which gives up early. Ids given
     per sample of a 3D array cover ``timesteps`` rows each.
     """
+    arrow = None if isinstance(ids, np.ndarray) else panel.arrow_text(ids)
+    if arrow is not None:  # Arrow text: neighbours compared on the Arrow buffers
+        return _arrow_runs(arrow, n_rows, layout_shape)
     if hasattr(ids, "to_numpy") and not isinstance(ids, np.ndarray):
-        ids = ids.to_numpy()
+        ids = panel.id_array(ids)
     if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype.kind not in "iuOUSfM" or ids.size < 2:
         return None
     per_id = layout_shape[1] if len(layout_shape) == 3 and ids.size == layout_shape[0] else 1
@@ -123,11 +127,35 @@ def sorted_runs(ids: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segment
     return seg if seg.unique else None
 
 
+def _arrow_runs(arr: Any, n_rows: int, layout_shape: tuple[int, ...]) -> Segments | None:
+    """:func:`sorted_runs` of a pyarrow text array, without a Python string per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    per_id = layout_shape[1] if len(layout_shape) == 3 and n == layout_shape[0] else 1
+    if n < 2 or n * per_id != n_rows or arr.null_count:
+        return None  # the per-row path names the mismatch or the missing id
+    changed = pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False)
+    starts = np.concatenate([[0], np.flatnonzero(changed) + 1]).astype(np.int64)
+    if starts.size > n // _kernels.MIN_RUN + 1:
+        return None
+    first = panel.id_array(arr.take(pa.array(starts)))
+    seg = Segments(first, np.diff(np.append(starts, n)) * per_id)
+    return seg if seg.unique else None
+
+
 def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
     """Rows where runs of equal neighbouring ids start (``ids`` not empty), or None once there
     are more than ``budget`` runs (so unsorted ids are given up early)."""
     limit = ids.size if budget is None else budget
     impl = _get_impl() if _kernels.numba_enabled() else None
+    if impl is not None and ids.dtype == object and ids.itemsize == ctypes.sizeof(ctypes.c_ssize_t):
+        found = _object_run_starts(np.ascontiguousarray(ids), limit)
+        if found is not None:
+            return found
     if impl is not None and ids.dtype.kind in "iu":
         ids = np.ascontiguousarray(ids)
         parts = 2 if ids.size >= _kernels.PARALLEL_MIN_ELEMS else 1
@@ -148,6 +176,29 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
         if budget is not None and n_found > b // _kernels.MIN_RUN + 1:
             return None
     return np.concatenate(found)
+
+
+def _object_run_starts(ids: np.ndarray, limit: int) -> np.ndarray | None:
+    """Run starts of an object array (strings, mixed ids) found by identity first, or None.
+
+    The rows of one series usually hold the same Python object (ids repeated from a list, read
+    through a categorical, or built by ``np.repeat``), so the runs of equal object addresses are
+    found by the integer kernel without touching a string; only at the address changes are the
+    ids compared by value, which merges neighbouring runs of equal but distinct objects. None
+    when the addresses change more than ``limit`` times (every row its own object): the caller
+    then compares all neighbours by value.
+    """
+    addresses = np.ctypeslib.as_array((ctypes.c_ssize_t * ids.size).from_address(ids.ctypes.data))
+    starts = _run_starts(addresses, limit)  # ``ids`` stays alive: the addresses stay valid
+    if starts is None:
+        return None
+    if starts.size > 1:
+        try:
+            changed = np.asarray(ids[starts[1:]] != ids[starts[1:] - 1], dtype=bool)
+        except (TypeError, ValueError):  # ids that do not compare elementwise
+            return None
+        starts = np.concatenate([starts[:1], starts[1:][changed]])
+    return starts
 
 
 def _missing(values: np.ndarray) -> np.ndarray:

@@ -179,9 +179,12 @@ class AffineScaler(
         self._reset()
         direct = self._segments_direct(None)
         rows, layout, ids = _rows.prepare(self, X, groups, reset=True, runs=direct)
-        if direct and isinstance(ids, Segments) and ids.unique and self._output_buffer(X, rows, None) is None:
+        fresh = direct and self._output_buffer(X, rows, None) is None
+        if fresh and isinstance(ids, Segments) and ids.unique:
             return self._fit_transform_segments(rows, layout, ids)
-        self._fit_rows(rows, layout, ids, None, first=True)
+        codes = self._fit_rows(rows, layout, ids, None, first=True)
+        if fresh and codes is not None:  # rows in any order: each row's series code is known
+            return _rows.wrap(self, self.affine_.apply(rows, codes=codes), layout)
         return self.transform(X, groups)
 
     def _fit_transform_segments(self, rows: np.ndarray, layout: Any, seg: Segments) -> Any:
@@ -270,13 +273,14 @@ class AffineScaler(
         lengths: Any,
         first: bool,
         weight: np.ndarray | None = None,
-    ) -> None:
-        """Fold prepared rows (with their series ids, or Segments, or None) into the statistics."""
+    ) -> np.ndarray | None:
+        """Fold prepared rows (with their series ids, or Segments, or None) into the statistics;
+        returns the series code of every row when ids were given per row and every row was kept."""
         if isinstance(ids, Segments):
             if weight is None and lengths is None and self.mask_value is None and ids.unique:
                 self._check_grouped(first, grouped=True)
                 self._fold_segments(rows, ids, first)
-                return
+                return None
             ids = ids.row_ids()  # padding or repeated ids: the general per-row path
         if ids is not None:
             ids = panel.row_ids(ids, rows.shape[0], layout.shape)
@@ -285,7 +289,8 @@ class AffineScaler(
             rows, ids = rows[keep], (None if ids is None else ids[keep])
             weight = None if weight is None else weight[keep]
         self._check_grouped(first, grouped=ids is not None)
-        self._fold(rows, ids, first, weight)
+        codes = self._fold(rows, ids, first, weight)
+        return codes if keep is None else None
 
     def _check_grouped(self, first: bool, grouped: bool) -> None:
         if first:
@@ -338,9 +343,9 @@ class AffineScaler(
 
     def _fold(
         self, rows: np.ndarray, ids: np.ndarray | None, first: bool, weight: np.ndarray | None = None
-    ) -> None:
+    ) -> np.ndarray | None:
         """Merge the statistics of ``rows`` (one id per row, or None; optionally one weight
-        per row) into the fitted ones."""
+        per row) into the fitted ones; returns each row's series code (None without ids)."""
         codes = None
         if ids is None:
             if first:
@@ -361,6 +366,7 @@ class AffineScaler(
         self._count_seen(int(rows.shape[0]), first, weighted=weight is not None)
         self.n_features_in_ = rows.shape[1]
         self._refresh(warn=True)
+        return codes
 
     # ------------------------------------------------------------------ applying
     def transform(

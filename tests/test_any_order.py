@@ -1,0 +1,172 @@
+"""Per-series scaling of rows in any order: one-call fit_transform equals fit then transform."""
+
+import numpy as np
+import pytest
+
+import seqscale
+from seqscale.core import kernels
+from seqscale.frames.segments import sorted_runs
+
+ONE_CALL = [seqscale.StandardScaler, seqscale.MinMaxScaler, seqscale.MaxAbsScaler]
+_FIELDS = ("shift", "scale", "offset")
+
+
+def _panel(rng, n_series, channels, dtype=np.float64):
+    lengths = rng.integers(1, 60, size=n_series)
+    lengths[0] = 1  # a one-row series
+    codes = np.repeat(np.arange(n_series), lengths)
+    level = rng.lognormal(2, 2, size=n_series)[codes]
+    values = level[:, None] * (1 + 0.1 * rng.normal(size=(codes.size, channels)))
+    values[rng.random(values.shape) < 0.03] = np.nan
+    values[codes == 1] = np.nan  # a series with no value at all
+    order = rng.permutation(codes.size)
+    return values[order].astype(dtype), codes[order]
+
+
+def _same_fit(a, b):
+    np.testing.assert_array_equal(a.series_, b.series_)
+    for f in _FIELDS:
+        np.testing.assert_array_equal(getattr(a.affine_, f), getattr(b.affine_, f))
+    for f in ("count", "mean", "m2", "min", "max"):
+        np.testing.assert_array_equal(getattr(a.series_stats_, f), getattr(b.series_stats_, f))
+
+
+@pytest.mark.filterwarnings("ignore::seqscale.ConstantFeatureWarning")
+@pytest.mark.parametrize("cls", ONE_CALL, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize(
+    "ids_of",
+    [lambda c: c, lambda c: c * 7 - 50, lambda c: c.astype(np.int32), lambda c: 3 * c + 1],
+    ids=["codes", "offset", "int32", "gaps"],
+)
+def test_shuffled_fit_transform_is_fit_then_transform(cls, dtype, channels, ids_of):
+    rng = np.random.default_rng(3)
+    values, codes = _panel(rng, 300, channels, dtype)
+    ids = ids_of(codes)
+    one = cls()
+    got = one.fit_transform(values, groups=ids)
+    two = cls().fit(values, groups=ids)
+    expected = two.transform(values, groups=ids)
+    assert got.dtype == values.dtype
+    np.testing.assert_array_equal(got, expected)
+    _same_fit(one, two)
+    assert np.isnan(got[codes == 1]).all()  # the all-NaN series stays NaN
+    single = np.flatnonzero(codes == 0)
+    target = 1.0 if cls is seqscale.MaxAbsScaler else 0.0  # a one-row series is constant
+    assert single.size == 1 and (np.isnan(values[single]) | (np.abs(got[single]) == target)).all()
+
+
+@pytest.mark.filterwarnings("ignore::seqscale.ConstantFeatureWarning")
+@pytest.mark.parametrize("cls", ONE_CALL, ids=lambda c: c.__name__)
+def test_shuffled_rows_match_sorted_rows(cls):
+    rng = np.random.default_rng(4)
+    values, codes = _panel(rng, 200, 2)
+    order = np.argsort(codes, kind="stable")
+    shuffled = cls().fit_transform(values, groups=codes)
+    sorted_ = cls().fit_transform(values[order], groups=codes[order])
+    np.testing.assert_allclose(shuffled[order], sorted_, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("unseen", ["pooled", "median", "error"])
+def test_one_call_fit_serves_unseen_series_like_fit(unseen):
+    rng = np.random.default_rng(5)
+    values, codes = _panel(rng, 100, 2)
+    one = seqscale.StandardScaler(unseen=unseen)
+    one.fit_transform(values, groups=codes)
+    two = seqscale.StandardScaler(unseen=unseen).fit(values, groups=codes)
+    new = np.array([5, 500, 7, 501])
+    x = rng.normal(size=(4, 2))
+    if unseen == "error":
+        for est in (one, two):
+            with pytest.raises(seqscale.errors.UnseenSeriesError, match="500"):
+                est.transform(x, groups=new)
+        return
+    np.testing.assert_array_equal(one.transform(x, groups=new), two.transform(x, groups=new))
+
+
+def test_empty_and_one_row_inputs():
+    for n in (0, 1):
+        x = np.ones((n, 2))
+        ids = np.arange(n)
+        try:
+            expected = seqscale.StandardScaler().fit(x, groups=ids).transform(x, groups=ids)
+        except Exception as err:  # the same refusal from both
+            with pytest.raises(type(err)):
+                seqscale.StandardScaler().fit_transform(x, groups=ids)
+            continue
+        np.testing.assert_array_equal(seqscale.StandardScaler().fit_transform(x, groups=ids), expected)
+
+
+def test_string_ids_sorted_equal_codes_bit_for_bit():
+    rng = np.random.default_rng(6)
+    lengths = rng.integers(5, 40, size=80)
+    codes = np.repeat(np.arange(80), lengths)
+    names = np.array([f"store-{i}" for i in range(80)], dtype=object)
+    shared = names[codes]  # one object per series
+    distinct = np.array([f"store-{c}" for c in codes.tolist()], dtype=object)  # one object per row
+    values = rng.normal(size=(codes.size, 2)) * 3 + 10
+    expected = seqscale.MinMaxScaler().fit_transform(values, groups=codes)
+    for ids in (shared, distinct):
+        seg = sorted_runs(ids, ids.size, (ids.size, 2))
+        assert seg is not None and seg.ids.tolist() == names.tolist()
+        assert seg.lengths.tolist() == lengths.tolist()
+        np.testing.assert_array_equal(seqscale.MinMaxScaler().fit_transform(values, groups=ids), expected)
+
+
+def test_object_runs_by_identity_still_compare_values():
+    a1, a2 = "".join(["a", "b"]), "".join(["a", "b"])  # equal strings, two objects
+    assert a1 is not a2
+    ids = np.array([a1] * 10 + [a2] * 10 + ["c"] * 20, dtype=object)
+    seg = sorted_runs(ids, 40, (40,))
+    assert seg.ids.tolist() == ["ab", "c"] and seg.lengths.tolist() == [20, 20]
+    back = np.array(["x"] * 10 + ["y"] * 10 + ["x"] * 10, dtype=object)  # x in two runs: per row
+    assert sorted_runs(back, 30, (30,)) is None
+    assert sorted_runs(np.array(["x"] * 10 + [None] * 10, dtype=object), 20, (20,)) is None
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint16, np.int8])
+def test_int_presence_matches_bincount(dtype):
+    rng = np.random.default_rng(7)
+    ids = (rng.integers(0, 90, size=50_000) - 40).astype(dtype)
+    ids = ids[(ids % 7) != 0]  # gaps
+    lo, hi = kernels.int_span(ids)
+    expected = np.bincount(ids.astype(np.int64) - lo) > 0
+    np.testing.assert_array_equal(kernels.int_presence(ids, lo, hi - lo + 1), expected)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_arrow_text_ids_equal_object_ids(kind, order):
+    rng = np.random.default_rng(8)
+    lengths = rng.integers(10, 40, size=50)
+    names = np.array([f"id-{i}" for i in range(50)], dtype=object)[np.repeat(np.arange(50), lengths)]
+    values = rng.normal(size=(names.size, 2)) * 5 + 1
+    if order == "shuffled":
+        perm = rng.permutation(names.size)
+        names, values = names[perm], values[perm]
+    if kind == "pandas":
+        import pandas as pd
+
+        ids = pd.Series(names, dtype="string[pyarrow]")
+    elif kind == "polars":
+        pl = pytest.importorskip("polars")
+        ids = pl.Series(names.tolist())
+    else:
+        import pyarrow as pa
+
+        ids = pa.chunked_array([names[:100].tolist(), names[100:].tolist()])
+    expected = seqscale.StandardScaler().fit(values, groups=names)
+    got = seqscale.StandardScaler()
+    out = got.fit_transform(values, groups=ids)
+    np.testing.assert_array_equal(out, expected.transform(values, groups=names))
+    assert got.series_.tolist() == expected.series_.tolist()
+    np.testing.assert_array_equal(got.transform(values, groups=ids), out)
+
+
+def test_arrow_text_missing_id_is_named():
+    import pandas as pd
+
+    ids = pd.Series(["a"] * 10 + [None] + ["b"] * 9, dtype="string[pyarrow]")
+    with pytest.raises(seqscale.errors.InputError, match="missing series id at row 10"):
+        seqscale.StandardScaler().fit_transform(np.ones(20), groups=ids)
