@@ -11,8 +11,11 @@ series in shuffled row order. Both tools get that frame:
 - dask, aggregate and merge: ``groupby().agg(["mean", "std"])`` merged back on the id, the
   fastest way to say it in dask (its own row, not the basis of the goal).
 
-Each case ends in ``["value"].sum().compute()``. Agreement: the scaled rows of the first 100,000
-row labels of each tool, gathered and compared.
+Each case ends in ``["value"].sum().compute()``. dask's ``groupby().transform`` runs a Python
+function per series (about a minute per 20,000-series partition on two cores), so it is timed on
+the first partition and scaled by rows, marked extrapolated, as is the aggregate-and-merge route;
+seqscale runs on the whole frame. Agreement: every scaled row of the first 1,000 series, from each
+tool, gathered and compared.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def run() -> h.Section:
 
     section = h.Section("w8", TITLE, COLUMNS)
     n_series = h.scaled(1_000_000, 2_000)
-    reps = h.repeats(3)
+    reps = h.repeats(1)
     parts = -(-n_series // PER_PARTITION)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -64,51 +67,57 @@ def run() -> h.Section:
         client = Client(cluster)
     try:
         ddf = dd.from_map(_partition, range(parts), n_series=n_series).persist()
-        wait(ddf)
+        # dask's own routes run on the first partition's series and are scaled by rows (see the note)
+        sub = dd.from_map(_partition, range(1), n_series=n_series).persist()
+        tiny = dd.from_map(_partition, range(1), n_series=min(n_series, 1_000)).persist()
+        wait([ddf, sub, tiny])
+        sub_rows, all_rows = min(PER_PARTITION, n_series) * STEPS, n_series * STEPS
         h.log(f"W8: {n_series:,} series x {STEPS} steps in {parts} partitions, {reps} repeats")
 
-        def ours():
-            est = seqscale.StandardScaler().fit(ddf, groups="id")
-            return est.transform(ddf, groups="id")
+        def ours(frame):
+            est = seqscale.StandardScaler().fit(frame, groups="id")
+            return est.transform(frame, groups="id")
 
-        def theirs():
-            g = ddf.groupby("id")["value"]
+        def theirs(frame):
+            g = frame.groupby("id")["value"]
             scaled = g.transform(lambda s: (s - s.mean()) / s.std(ddof=0), meta=("value", "f8"))
             return scaled.to_frame()
 
-        def merged():
-            stats = ddf.groupby("id")["value"].agg(["mean", "std"])
-            both = ddf.merge(stats, left_on="id", right_index=True, how="left")
-            n = ddf.groupby("id")["value"].count()
+        def merged(frame):
+            stats = frame.groupby("id")["value"].agg(["mean", "std"])
+            both = frame.merge(stats, left_on="id", right_index=True, how="left")
+            n = frame.groupby("id")["value"].count()
             both = both.merge(n.rename("n").to_frame(), left_on="id", right_index=True, how="left")
             ddof0 = both["std"] * np.sqrt((both["n"] - 1) / both["n"])  # dask's std has ddof=1
             return ((both["value"] - both["mean"]) / ddof0).to_frame("value")
 
+        # (tool, operation, function, frame it is timed on)
         cases = [
-            ("seqscale", "fit(groups) + transform(groups) + sum", ours),
-            ("dask", "groupby().transform + sum", theirs),
-            ("dask", "groupby().agg + merge + sum", merged),
+            ("seqscale", "fit(groups) + transform(groups) + sum", ours, ddf),
+            ("dask", "groupby().transform + sum", theirs, sub),
+            ("dask", "groupby().agg + merge + sum", merged, sub),
         ]
-        times = {}
-        for tool, op, fn in cases:
+        times, extrapolated = {}, set()
+        for tool, op, fn, frame in cases:
+            scale_up = all_rows / sub_rows if frame is sub else 1.0
             try:
-                t = h.timeit(lambda fn=fn: fn()["value"].sum().compute(), reps).median
+                # the warm-up runs on a small frame: it starts the workers' imports and kernels
+                fn(tiny)["value"].sum().compute()
+                t = h.timeit(lambda fn=fn, frame=frame: fn(frame)["value"].sum().compute(), reps, warmup=0)
             except Exception as exc:  # a tool that fails at this size still gets its row
                 section.add(
                     tool=tool, operation=op, time="—", **{"seqscale vs this tool": f"failed: {exc}"[:120]}
                 )
                 continue
-            times[op] = t
-            h.log(f"W8 {tool:9s} {op:40s} {h.fmt_time(t):>10s}")
+            times[op] = t.median * scale_up
+            if frame is sub and scale_up != 1.0:
+                extrapolated.add(op)
+            h.log(f"W8 {tool:9s} {op:40s} {h.fmt_time(times[op]):>10s}")
 
-        head = 100_000
-        sample = {
-            op: fn()[lambda f: f.index < head]["value"].compute().sort_index()
-            for _, op, fn in cases
-            if op in times
-        }
+        # agreement on the first 1,000 series, gathered from every tool
+        sample = {op: fn(tiny)["value"].compute().sort_index() for _, op, fn, _ in cases if op in times}
         ref = sample.get(cases[0][1])
-        for tool, op, _ in cases:
+        for tool, op, _, _ in cases:
             if op not in times:
                 continue
             diff = None if ref is None else float(np.max(np.abs(sample[op].to_numpy() - ref.to_numpy())))
@@ -116,7 +125,7 @@ def run() -> h.Section:
             section.add(
                 tool=tool,
                 operation=op,
-                time=h.fmt_time(times[op]),
+                time=h.fmt_time(times[op]) + (" (extrapolated)" if op in extrapolated else ""),
                 **{
                     "seqscale vs this tool": ""
                     if tool == "seqscale" or not ours_t
@@ -129,10 +138,12 @@ def run() -> h.Section:
             )
         t_ours, t_theirs = times.get(cases[0][1]), times.get(cases[1][1])
         if t_ours and t_theirs:
+            note = "dask extrapolated" if cases[1][1] in extrapolated else ""
             section.goal(
                 GOALS[0],
                 h.fmt_speedup(t_theirs / t_ours),
                 t_theirs > t_ours,
+                note,
                 value=t_theirs / t_ours,
                 unit="x",
             )
@@ -144,10 +155,15 @@ def run() -> h.Section:
         else:
             section.goal(GOALS[1], "not measured", None, "a case failed")
         section.notes.append(
-            f"{n_series:,} series x {STEPS} steps = {n_series * STEPS:,} float64 values with int64 ids, "
+            f"{n_series:,} series x {STEPS} steps = {all_rows:,} float64 values with int64 ids, "
             f"{parts} partitions of {PER_PARTITION:,} whole series (rows shuffled inside each), "
             "persisted on a LocalCluster of 2 worker processes x 1 thread. Median of "
-            f"{reps} runs after a warm-up. Agreement: rows with labels < {head:,}, gathered."
+            f"{reps} timed run(s) after a warm-up on 1,000 series. dask's groupby().transform "
+            "calls a Python function per series, and its agg + merge shuffles the frame twice: "
+            f"both are timed on the first partition's {sub_rows // STEPS:,} series and scaled by "
+            f"rows ({all_rows / sub_rows:g}x), marked extrapolated (their shuffles grow faster than "
+            "that, so the extrapolation is in dask's favour). Agreement: every scaled row of the "
+            "first 1,000 series, gathered from each tool."
         )
     finally:
         client.close()

@@ -279,14 +279,60 @@ def test_per_series_refusals(client, panel):
     ddf = dd.from_pandas(panel, npartitions=2)
     with pytest.raises(ParameterError, match="'nope'"):
         seqscale.StandardScaler().fit(ddf, groups="nope")
-    with pytest.raises(ParameterError, match="RobustScaler"):
-        seqscale.RobustScaler().fit(ddf, groups="id")
     grouped = seqscale.StandardScaler().fit(ddf, groups="id")
     with pytest.raises(ParameterError, match="groups="):
         grouped.transform(ddf[["load", "temp"]])
     plain = seqscale.StandardScaler().fit(ddf[["load", "temp"]])
     with pytest.raises(ParameterError, match="without groups"):
         plain.transform(ddf, groups="id")
+
+
+@pytest.mark.parametrize("cls", [seqscale.RobustScaler, seqscale.MeanAbsScaler])
+def test_per_series_extra_statistics(client, panel, cls):
+    """A method's extra statistic per series (robust's quantile sketches, meanabs' mean of |x|),
+    each series' rows spread over every partition, merged by id: robust equals the in-memory
+    quantiles bit for bit (exact sketches), meanabs to 1e-13; transform is lazy and equal."""
+    ddf = dd.from_pandas(panel, npartitions=7)
+    est = cls(unseen="median").fit(ddf, groups="id")
+    want = cls(unseen="median").fit(panel, groups="id")
+    np.testing.assert_array_equal(est.series_, want.series_)
+    tol = {"rtol": 0, "atol": 0} if cls is seqscale.RobustScaler else {"rtol": 1e-13}
+    for attr in ("shift", "scale", "offset"):
+        np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), **tol)
+        np.testing.assert_allclose(getattr(est.fallback_, attr), getattr(want.fallback_, attr), **tol)
+    own = cls(unseen="own").fit(dd.from_pandas(panel[panel["id"] != "s5"], npartitions=3), groups="id")
+    with pytest.raises(seqscale.UnseenSeriesError, match=r"'s5'.*Dask partition"):
+        own.transform(ddf, groups="id").compute()
+    if cls is seqscale.RobustScaler:
+        assert est.exact_
+        medians = panel.groupby("id", sort=False)[["load", "temp"]].median().loc[est.series_]
+        np.testing.assert_array_equal(est.center_, medians.to_numpy())
+    got = est.transform(ddf, groups="id").compute()
+    np.testing.assert_allclose(
+        got[["load", "temp"]].to_numpy(),
+        want.transform(panel, groups="id")[["load", "temp"]].to_numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_per_series_robust_weights_padding_and_integer_ids(client, panel):
+    frame = panel.assign(id=panel["id"].str[1:].astype(int), w=(np.arange(len(panel)) % 3).astype(float))
+    frame.loc[::50, ["load", "temp"]] = -1.0  # padding rows
+    ddf = dd.from_pandas(frame.sample(frac=1.0, random_state=2), npartitions=6)
+    est = seqscale.RobustScaler(mask_value=-1.0).fit(ddf, groups="id", sample_weight="w")
+    shuffled = frame.sample(frac=1.0, random_state=2)
+    want = seqscale.RobustScaler(mask_value=-1.0).fit(
+        shuffled[["id", "load", "temp"]], groups="id", sample_weight=shuffled["w"].to_numpy()
+    )
+    np.testing.assert_array_equal(est.series_, want.series_)  # compact integers: sorted
+    np.testing.assert_array_equal(est.affine_.shift, want.affine_.shift)
+    np.testing.assert_array_equal(est.affine_.scale, want.affine_.scale)
+    mean_abs = seqscale.MeanAbsScaler().fit(ddf, groups="id", sample_weight="w")
+    ref = seqscale.MeanAbsScaler().fit(
+        shuffled[["id", "load", "temp"]], groups="id", sample_weight=shuffled["w"].to_numpy()
+    )
+    np.testing.assert_allclose(mean_abs.affine_.scale, ref.affine_.scale, rtol=1e-13)
 
 
 # ---------------------------------------------------------------------------- Series, check
@@ -396,6 +442,10 @@ def test_cluster_of_separate_processes(tmp_path, panel):
                 want.transform(panel, groups="id")[["load", "temp"]].to_numpy(),
                 rtol=1e-12,
                 atol=1e-12,
+            )
+            robust = seqscale.RobustScaler().fit(ddf, groups="id")  # sketches sent between processes
+            np.testing.assert_array_equal(
+                robust.affine_.scale, seqscale.RobustScaler().fit(panel, groups="id").affine_.scale
             )
             on_workers = {w["name"] for w in c.scheduler_info()["workers"].values()}
             assert on_workers == {"good-0", "good-1"}

@@ -17,11 +17,12 @@ this rule for all its values (unweighted ones weigh 1).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["QuantileSketch"]
+__all__ = ["QuantileSketch", "between", "order_positions"]
 
 DEFAULT_CAPACITY = 200_000
 
@@ -88,6 +89,21 @@ class QuantileSketch:
             self.weighted or other.weighted,
         )
         return merged._compact()
+
+    def placed(self, codes: np.ndarray | None, n_groups: int) -> QuantileSketch:
+        """The same values renumbered: series ``k`` becomes series ``codes[k]`` of ``n_groups``
+        (None: the codes stay, the table grows to ``n_groups``)."""
+        if codes is None:
+            return dataclasses.replace(self, n_groups=int(n_groups))
+        new = np.asarray(codes, dtype=np.int64)[self.codes]
+        order = np.argsort(new, kind="stable")  # values stay sorted within each series
+        return dataclasses.replace(
+            self,
+            values=self.values[order],
+            weights=self.weights[order],
+            codes=new[order],
+            n_groups=int(n_groups),
+        )
 
     def _compact(self) -> QuantileSketch:
         """Resample each over-full series to ``capacity // 2`` equally weighted values.
@@ -163,9 +179,7 @@ class QuantileSketch:
         same = self.codes[nxt] == self.codes[idx_h]
         upper = np.where(same, self.values[nxt], self.values[idx_h])
         low = self.values[idx_h]
-        # the median of an even count is the mean of the middle pair, as np.median computes it
-        middle = (q == 0.5) & (frac == 0.5)
-        out[has] = np.where(middle, 0.5 * low + 0.5 * upper, _lerp(low, upper, frac))
+        out[has] = between(low, upper, q, frac)
         return out
 
     def _inverted_cdf(self, q: float, total: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -192,6 +206,36 @@ class QuantileSketch:
             "compactions": self.compactions,
             "capacity": self.capacity,
         }
+
+
+def order_positions(count: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where quantile ``q`` of ``count`` sorted values falls, as numpy's ``linear`` method and
+    :meth:`QuantileSketch.quantile` place it: the lower order statistic's index (counted from 0)
+    and the fraction of the way to the next one.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in order_positions(np.array([5.0, 4.0]), 0.25)]
+    [[1.0, 0.0], [0.0, 0.75]]
+    """
+    target = (np.asarray(count, dtype=np.float64) - 1.0) * q
+    lower = np.floor(np.maximum(target, 0.0))
+    return lower, np.clip(target - lower, 0.0, 1.0)
+
+
+def between(low: np.ndarray, high: np.ndarray, q: float, frac: np.ndarray) -> np.ndarray:
+    """Quantile ``q`` from its two neighbouring order statistics ``low`` and ``high`` and the
+    fraction ``frac`` between them, as ``np.quantile(method="linear")`` (and ``np.median`` for
+    the middle of an even count) compute it — the one interpolation of every quantile path.
+
+    Examples
+    --------
+    >>> between(np.array([1.0]), np.array([2.0]), 0.5, np.array([0.5])).tolist()
+    [1.5]
+    """
+    # the median of an even count is the mean of the middle pair, as np.median computes it
+    middle = (q == 0.5) & (frac == 0.5)
+    return np.where(middle, 0.5 * low + 0.5 * high, _lerp(low, high, frac))
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -72,25 +72,42 @@ def _block_stats(
 
 class GroupStats:
     """Per-series statistics of some rows: the series ids (in order of first appearance), one
-    row of ``Moments`` per series (with each mean's rounding residual), and the rows seen (or
-    their total weight).
+    row of ``Moments`` per series (with each mean's rounding residual), the method's extra
+    statistic per series (the registry's protocol, or None), and the rows seen (or their total
+    weight).
 
-    Two of them merge by id (:meth:`merge`, ``Moments.merge``'s one formula), so any split of
-    the rows, merged in order, gives the table of the one-pass fit (ids in the same order, values
-    to about 1e-15 relative even for data far from zero).
+    Two of them merge by id (:meth:`merge`: ``other``'s series are renumbered into ``self``'s
+    numbering — ``Moments`` rows placed, the extra statistic ``placed`` — then merged by their
+    one formula), so any split of the rows, merged in order, gives the table of the one-pass
+    fit: ids in the same order, moments to about 1e-15 relative even for data far from zero,
+    the extra statistic as its class promises (exact quantiles while no series outgrows the
+    sketch; mean of ``|x|`` to rounding).
     """
 
-    __slots__ = ("ids", "n_rows", "seen", "table")
+    __slots__ = ("extra", "ids", "n_rows", "seen", "table")
 
-    def __init__(self, ids: np.ndarray, table: Moments, n_rows: int | float, seen: int | None = None) -> None:
-        self.ids, self.table, self.n_rows = ids, table, n_rows
+    def __init__(
+        self, ids: np.ndarray, table: Moments, n_rows: int | float, seen: int | None = None, extra: Any = None
+    ) -> None:
+        self.ids, self.table, self.n_rows, self.extra = ids, table, n_rows, extra
         self.seen = int(n_rows) if seen is None else seen  # rows (n_rows may be a weight)
 
     @classmethod
+    def empty(cls, n_features: int) -> GroupStats:
+        """No series yet: the identity of :meth:`merge`."""
+        return cls(np.empty(0, dtype=object), Moments.empty((0, n_features)), 0)
+
+    @classmethod
     def from_rows(
-        cls, rows: np.ndarray, ids: np.ndarray, mask_value: Any = None, weight: np.ndarray | None = None
+        cls,
+        rows: np.ndarray,
+        ids: np.ndarray,
+        mask_value: Any = None,
+        weight: np.ndarray | None = None,
+        extra: type | None = None,
     ) -> GroupStats:
-        """Statistics of ``rows`` per id (padding rows dropped)."""
+        """Statistics of ``rows`` per id (padding rows dropped); ``extra``: the method's extra
+        statistic class (the registry's protocol), or None."""
         padded = _padding(rows, mask_value)
         if padded is not None:
             rows, ids = rows[~padded], ids[~padded]
@@ -100,12 +117,17 @@ class GroupStats:
         table = Moments.from_groups(rows, codes, len(found), weight)
         if table.mean_lo is None:
             table = dataclasses.replace(table, mean_lo=_mean_residual(rows, codes, table, weight))
-        return cls(found, table, int(n) if weight is None else float(weight.sum()), int(n))
+        side = None if extra is None else extra.from_rows(rows, codes, len(found), weight)
+        return cls(found, table, int(n) if weight is None else float(weight.sum()), int(n), side)
 
     def merge(self, other: GroupStats) -> GroupStats:
         """Both tables merged by id; ids of ``other`` not in ``self`` are appended in order."""
         if len(self.ids) == 0:
             return other
+        if len(other.ids) == 0:
+            return GroupStats(
+                self.ids, self.table, self.n_rows + other.n_rows, self.seen + other.seen, self.extra
+            )
         n_other = len(other.ids)
         codes, ids = panel.encode_new(self.ids, other.ids, n_other, (n_other,))
         n_features = self.table.count.shape[-1]
@@ -117,7 +139,8 @@ class GroupStats:
         placed_lo = np.zeros_like(placed.mean)
         placed_lo[codes] = _residual(other.table)
         placed = dataclasses.replace(placed, mean_lo=placed_lo)
-        return GroupStats(ids, table.merge(placed), self.n_rows + other.n_rows, self.seen + other.seen)
+        extra = None if self.extra is None else self.extra.merge(other.extra.placed(codes, len(ids)))
+        return GroupStats(ids, table.merge(placed), self.n_rows + other.n_rows, self.seen + other.seen, extra)
 
     def ordered(self) -> GroupStats:
         """The series in the order a one-pass fit gives them: sorted when the ids are compact
@@ -125,13 +148,55 @@ class GroupStats:
         ids = self.ids
         if ids.dtype == object and len(ids) and all(isinstance(v, (int, np.integer)) for v in ids):
             ids = ids.astype(np.int64)
+        same = GroupStats(ids, self.table, self.n_rows, self.seen, self.extra)
         if ids.dtype.kind not in "iu" or len(ids) == 0:
-            return GroupStats(ids, self.table, self.n_rows, self.seen)
+            return same
         lo, hi = int(ids.min()), int(ids.max())
         if hi - lo > 4 * self.seen + 1024:
-            return GroupStats(ids, self.table, self.n_rows, self.seen)
+            return same
         order = np.argsort(ids, kind="stable")
-        return GroupStats(ids[order], self.table.take(order), self.n_rows, self.seen)
+        extra = None
+        if self.extra is not None:  # series order[k] moves to k
+            where = np.empty_like(order)
+            where[order] = np.arange(order.size)
+            extra = self.extra.placed(where, order.size)
+        return GroupStats(ids[order], self.table.take(order), self.n_rows, self.seen, extra)
+
+
+class InOrder:
+    """Merges partial results that arrive in order (file batches) with about ``log2(n)`` merges
+    per result instead of ``n``: a stack where two results of the same rank merge, the older on
+    the left (a binary counter). A per-series quantile sketch grows with the data, so merging
+    each batch into the running total would re-sort everything seen at every batch.
+
+    Examples
+    --------
+    >>> acc = InOrder()
+    >>> for x in (1.0, 2.0, 6.0):
+    ...     acc.add(Moments.from_array(np.array([[x]])))
+    >>> acc.result().mean.tolist()
+    [3.0]
+    """
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, Any]] = []
+
+    def add(self, part: Any) -> None:
+        rank = 0
+        while self._stack and self._stack[-1][0] == rank:
+            part = self._stack.pop()[1].merge(part)
+            rank += 1
+        self._stack.append((rank, part))
+
+    def result(self, default: Any = None) -> Any:
+        """Everything added, merged in order (``default`` when nothing was)."""
+        parts = [part for _, part in self._stack]
+        if not parts:
+            return default
+        out = parts[0]
+        for part in parts[1:]:
+            out = out.merge(part)
+        return out
 
 
 def _residual(table: Moments) -> np.ndarray:

@@ -120,16 +120,17 @@ def _chunk_partial(block: Any, mask_value: Any, extra: Any, weight: Any = None) 
     return _Partial(moments, n_rows, None if extra is None else extra.from_rows(rows, None, 1, w))
 
 
-def _chunk_groups(part: Any, by: str, mask_value: Any, weight: str | None) -> GroupStats:
-    """Per-series statistics of one partition, the series named by its column ``by``."""
+def _chunk_groups(part: Any, by: str, mask_value: Any, weight: str | None, extra: Any = None) -> GroupStats:
+    """Per-series statistics of one partition, the series named by its column ``by`` (and the
+    method's extra statistic per series, when ``extra`` names its class)."""
     ids = part[by].to_numpy()
     features = part.drop(columns=[by])
     features, w = _block_weights(features, weight)
     if len(features) == 0:
-        return GroupStats(np.empty(0, dtype=object), Moments.empty((0, features.shape[1])), 0)
+        return GroupStats.empty(features.shape[1])
     if part[by].isna().any():
         raise InputError(f"the id column {by!r} holds missing values; every row needs a series id.")
-    return GroupStats.from_rows(_block_rows(features), ids, mask_value, w)
+    return GroupStats.from_rows(_block_rows(features), ids, mask_value, w, extra)
 
 
 # ---------------------------------------------------------------------------- collections
@@ -414,12 +415,14 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
 
     Parameters
     ----------
-    est : a seqscale scaler (MinMaxScaler, StandardScaler, MaxAbsScaler, RobustScaler)
+    est : a seqscale scaler (any method: MinMaxScaler, StandardScaler, MaxAbsScaler, RobustScaler,
+        MeanAbsScaler)
     X : dask.array.Array (1D, 2D or 3D) or dask.dataframe.DataFrame of numeric columns
         DataFrame column names become ``feature_names_in_``.
     groups : str, optional
         For a DataFrame, the name of its series id column: one set of coefficients per series
-        (rows in any order), equal to the in-memory ``fit(frame, groups=...)``.
+        (rows in any order, a series' rows spread over any partitions), equal to the in-memory
+        ``fit(frame, groups=...)``, for every method.
     sample_weight : str or dask.array.Array, optional
         For a DataFrame, the name of its weight column (not a feature); for an array, a Dask
         array of one weight per sample (or per [sample, timestep] of a 3D array), aligned with
@@ -433,9 +436,13 @@ def fit(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     -----
     The statistics are merged by dask's reduction (:func:`fit_statistics`); one
     ``dask.compute`` call runs it on the current scheduler (a ``distributed.Client`` when one is
-    active). ``RobustScaler`` merges one quantile sketch per feature and chunk: exact while each
-    feature has at most the sketch's capacity (200,000) values, otherwise within the recorded rank
-    error (``est.exact_``).
+    active). A method's extra statistic is merged the same way, per feature or per series by id:
+    ``MeanAbsScaler``'s mean of ``|x|`` to rounding (1e-13 relative); ``RobustScaler`` merges
+    one quantile sketch per feature and chunk, which holds the values themselves, so its
+    quantiles equal the in-memory ones exactly while each feature (per series: each series)
+    has at most the sketch's capacity (200,000) values, otherwise within the recorded rank
+    error (``est.exact_``). Exact quantiles keep every value until the fit ends: the client
+    receives about 24 bytes per value of the data.
 
     Examples
     --------
@@ -493,10 +500,19 @@ def fit_statistics(
     return result.moments, n_rows, result.extra
 
 
-def fit_group_statistics(X: Any, groups: str, weights: Any, *, mask_value: Any = None) -> GroupStats:
+def fit_group_statistics(
+    X: Any, groups: str, weights: Any, *, mask_value: Any = None, extra: Any = None
+) -> GroupStats:
     """Per-series statistics of a Dask DataFrame checked by :func:`prepare`: each partition's
-    statistics per id, merged by id in partition order (ids in order of first appearance)."""
-    graph = _frame_reduction(X, _frame_groups_chunk, by=groups, mask_value=mask_value, weight=weights)
+    statistics per id, merged by id in partition order (ids in order of first appearance).
+
+    ``extra``: the method's extra-statistic class (the registry's protocol), reduced per series
+    beside the moments and merged by id the same way (any partitioning, ids spread across
+    partitions).
+    """
+    graph = _frame_reduction(
+        X, _frame_groups_chunk, by=groups, mask_value=mask_value, weight=weights, extra=extra
+    )
     (result,) = _compute(graph)
     if result.n_rows == 0:
         raise InputError("the Dask DataFrame holds no rows (or only padding rows); nothing to fit.")

@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 
 from seqscale.core.stats import Moments
-from seqscale.engines import GroupStats, _apply_block, _block_stats
+from seqscale.engines import GroupStats, InOrder, _apply_block, _block_stats
 from seqscale.errors import (
     DataFileError,
     FeatureMismatchError,
@@ -304,7 +304,7 @@ def fit_file(
     ----------
     path : str or path-like
         ``.parquet``/``.pq`` or ``.csv``/``.tsv``/``.txt`` (read strictly, see :mod:`seqscale.files.io`).
-    method : {"minmax", "standard", "robust", "maxabs"} or an unfitted seqscale scaler, default="minmax"
+    method : {"minmax", "standard", "robust", "maxabs", "meanabs"} or an unfitted seqscale scaler
         The default is the library's (:data:`seqscale.scalers.registry.DEFAULT_METHOD`), the
         same as ``seqscale fit`` without a plan.
     columns : list of str, optional
@@ -315,8 +315,9 @@ def fit_file(
     groups : str, optional
         The name of a series id column: one set of coefficients per series, as
         ``scaler.fit(frame, groups=groups)`` on the whole file, whatever the row order (each
-        batch's statistics are merged by id). Memory: one batch plus the per-series statistics
-        (about 50 bytes per series and column). Not for ``RobustScaler``.
+        batch's statistics are merged by id), for every method. Memory: one batch plus the
+        per-series statistics (about 50 bytes per series and column; ``RobustScaler`` keeps
+        its exact quantile sketches, about 24 bytes per value, as in memory).
     batch_size : int, default=1_000_000
         Rows per batch; peak memory is about ``batch_size * len(columns) * 8`` bytes on top of
         the reader's own batch.
@@ -328,8 +329,10 @@ def fit_file(
     Returns
     -------
     The fitted scaler; ``feature_names_in_`` are the column names. Statistics equal the in-memory
-    fit to rounding (about 1e-15 relative); ``RobustScaler`` merges quantile sketches and is exact
-    while each column has at most 200,000 values (``scaler.exact_``).
+    fit to rounding (about 1e-15 relative); ``MeanAbsScaler``'s mean of ``|x|`` too;
+    ``RobustScaler`` merges quantile sketches, equal to the in-memory quantiles exactly while each
+    column (per series: each series' column) has at most 200,000 values, within the recorded rank
+    error past it (``scaler.exact_``).
 
     Raises
     ------
@@ -354,8 +357,6 @@ def fit_file(
         columns = [columns]
     est = _scaler_for(method, params)
     build.check_params(est)
-    if groups is not None:
-        build.refuse_group_extra(est)
     aside = [c for c in (sample_weight, groups) if c is not None]  # read, but not features
     picked = _parquet_numeric(path, None if columns is None else list(columns))
     wanted = picked if picked is not None else None if columns is None else list(columns)
@@ -374,8 +375,8 @@ def fit_file(
     mask_value = getattr(est, "mask_value", None)
     extra = build.extra_statistic(est)
     buffer = _Buffer(len(names))
-    total, n_rows, merged, row0 = Moments.empty(len(names)), 0, None, 0
-    per_series = GroupStats(np.empty(0, dtype=object), Moments.empty((0, len(names))), 0)
+    total, n_rows, row0 = Moments.empty(len(names)), 0, 0
+    merged, per_series = InOrder(), InOrder()  # extra statistics and series: log2(batches) merges
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
     with reader, bar:
         for batch in _chain(first, batches):  # an error stops the reader thread too
@@ -383,7 +384,7 @@ def fit_file(
             if g_index is not None:
                 ids = _batch_ids(path, batch, g_index, groups, row0)
                 rows, _ = buffer.fill(batch, indices)
-                per_series = per_series.merge(GroupStats.from_rows(rows, ids, mask_value, weight))
+                per_series.add(GroupStats.from_rows(rows, ids, mask_value, weight, extra))
                 row0 += batch.num_rows
                 bar.rows(batch.num_rows)
                 continue
@@ -397,15 +398,15 @@ def fit_file(
                 moments, kept, rows, weight = _block_stats(rows, mask_value, weight)
             total, n_rows = total.merge(moments), n_rows + kept
             if extra is not None:  # the method's extra statistic (quantile sketch, mean |x|)
-                new = extra.from_rows(rows, None, 1, weight)
-                merged = new if merged is None else merged.merge(new)
+                merged.add(extra.from_rows(rows, None, 1, weight))
             bar.rows(batch.num_rows)
-    if (per_series.n_rows if g_index is not None else n_rows) == 0:
+    series = per_series.result(GroupStats.empty(len(names)))
+    if (series.n_rows if g_index is not None else n_rows) == 0:
         raise DataFileError(f"{path} holds no data rows (or only padding rows); nothing to fit.")
     build.start_fit(est, names)
     if g_index is not None:
-        return build.from_group_statistics(est, per_series, weighted=w_index is not None)
-    return build.from_statistics(est, total, n_rows, merged)
+        return build.from_group_statistics(est, series, weighted=w_index is not None)
+    return build.from_statistics(est, total, n_rows, merged.result())
 
 
 def _id_index(path: Path, schema: pa.Schema, name: str) -> int:

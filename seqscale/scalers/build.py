@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -31,7 +32,7 @@ from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats
 from seqscale.engines import dask as dask_engine
-from seqscale.errors import InputError, ParameterError
+from seqscale.errors import InputError, ParameterError, UnseenSeriesError
 from seqscale.frames import lazy
 
 __all__ = [
@@ -93,13 +94,18 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     """Fold merged per-series statistics into ``est`` as the in-memory ``fit(X, groups=ids)``.
 
     ``stats.ids`` become ``series_`` (in the order given: first appearance, as in memory); the
-    pooled statistics are the merge of the series'. ``weighted``: ``stats.n_rows`` is a weight.
+    pooled statistics are the merge of the series'; ``stats.extra`` is the method's extra
+    statistic per series (merged by id like the moments). ``weighted``: ``stats.n_rows`` is a
+    weight.
     """
-    refuse_group_extra(est)
     stats = stats.ordered()
     _refuse_infinite(est, stats.table)
+    kind = extra_statistic(est)
+    if kind is not None and stats.extra is None:
+        raise ParameterError(f"{type(est).__name__} per series needs its {kind.what} per series.")
     ids = np.asarray(stats.ids)
     est._grouped = True
+    est._extra = stats.extra if kind is not None else None
     est.series_ = ids if ids.dtype.kind in "iu" else ids.astype(object)
     est.series_stats_ = stats.table
     est.stats_ = stats.table.pooled()
@@ -110,27 +116,54 @@ def from_group_statistics(est: Any, stats: GroupStats, weighted: bool = False) -
     return est
 
 
-def refuse_group_extra(est: Any) -> None:
-    """Per-series fits outside memory merge the moments by series id; a method's extra statistic
-    (quantile sketch, mean of |x|) is merged per series in memory only."""
-    kind = extra_statistic(est)
-    if kind is not None:
-        raise ParameterError(
-            f"{type(est).__name__} per series (groups=) is fitted in memory only: its {kind.what} "
-            "is not merged per series across chunks or batches; fit it with scaler.fit(X, groups=...)."
-        )
-
-
 def transform_groups(est: Any, by: str, inverse: bool = False) -> Any:
     """A function mapping one pandas frame (with the id column ``by``) through ``est`` per series,
-    as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches)."""
-    return partial(_transform_frame, est, by, bool(inverse))
+    as ``est.transform(frame, groups=by)`` (for engines that map partitions or batches).
+
+    The function carries the coefficients without the method's extra statistic: a robust fit's
+    exact sketches hold every value seen, while transform reads only its table (per series and
+    pooled, as a scaler loaded from a coefficient file holds it), so the task sent to Dask
+    workers stays small. See :func:`_piecewise` for ``unseen="own"``."""
+    return partial(_transform_frame, _piecewise(est), by, bool(inverse))
 
 
 def transform_rows(est: Any, inverse: bool = False) -> Any:
     """A function ``f(rows, ids)`` scaling a ``rows x features`` array per series (one id per
     row), as ``est.transform(rows, groups=ids)``."""
-    return partial(_transform_rows, est, bool(inverse))
+    return partial(_transform_rows, _piecewise(est), bool(inverse))
+
+
+def _piecewise(est: Any) -> Any:
+    """``est`` for a map that sees the data piece by piece (partitions, batches).
+
+    ``unseen="own"`` would compute a new series' coefficients from the rows of one piece only
+    (another piece holding more of its rows would give other coefficients), so such a series
+    is refused there, naming the remedy. The extra statistic is replaced by its table.
+    """
+    light = est
+    if getattr(est, "_extra", None) is not None:
+        light = copy.copy(est)
+        light._stored_extra, light._stored_pooled = est._extra_table(True), est._extra_table(False)
+        light._extra = None
+    if getattr(est, "unseen", None) == "own":
+        light = copy.copy(light)
+        light.unseen = "error"
+        light._own_refused = True
+    return light
+
+
+def _piece(est: Any, run: Any) -> Any:
+    try:
+        return run()
+    except UnseenSeriesError as err:
+        if not getattr(est, "_own_refused", False):
+            raise
+        found = str(err).partition(" Fit (or partial_fit)")[0]
+        raise UnseenSeriesError(
+            f"{found} With unseen='own' a new series' coefficients come from all its rows, and a "
+            "Dask partition or a file batch holds only some of them: fit on those series first, "
+            "or use unseen='pooled' or 'median' there."
+        ) from None
 
 
 def _transform_rows(est: Any, inverse: bool, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -140,16 +173,17 @@ def _transform_rows(est: Any, inverse: bool, rows: np.ndarray, ids: np.ndarray) 
     if names is not None:  # the fitted names, so the rows are matched as columns by name
         import pandas as pd
 
-        frame = pd.DataFrame(rows, columns=names, copy=False)
-        done = est.inverse_transform(frame, groups=ids) if inverse else est.transform(frame, groups=ids)
-        return done.to_numpy()
-    return est.inverse_transform(rows, groups=ids) if inverse else est.transform(rows, groups=ids)
+        rows = pd.DataFrame(rows, columns=names, copy=False)
+    method = est.inverse_transform if inverse else est.transform
+    done = _piece(est, lambda: method(rows, groups=ids))
+    return done if names is None else done.to_numpy()
 
 
 def _transform_frame(est: Any, by: str, inverse: bool, frame: Any) -> Any:
     if len(frame) == 0:
         return frame
-    return est.inverse_transform(frame, groups=by) if inverse else est.transform(frame, groups=by)
+    method = est.inverse_transform if inverse else est.transform
+    return _piece(est, lambda: method(frame, groups=by))
 
 
 def from_stored(
@@ -255,8 +289,9 @@ def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) ->
     start_fit(est, names)
     mask_value = getattr(est, "mask_value", None)
     if groups is not None:
-        refuse_group_extra(est)
-        stats = dask_engine.fit_group_statistics(X, groups, weights, mask_value=mask_value)
+        stats = dask_engine.fit_group_statistics(
+            X, groups, weights, mask_value=mask_value, extra=extra_statistic(est)
+        )
         return from_group_statistics(est, stats, weighted=weights is not None)
     moments, n_rows, extra = dask_engine.fit_statistics(
         X, weights, mask_value=mask_value, extra=extra_statistic(est)
@@ -295,25 +330,39 @@ def transform_dask(est: Any, X: Any, inverse: bool = False, groups: Any = None) 
 def fit_lazy(est: Any, X: Any, groups: Any = None, sample_weight: Any = None, lengths: Any = None) -> Any:
     """Fit ``est`` on a polars LazyFrame with the frame's own (streaming) aggregation.
 
-    ``groups`` may name the id column (per-series coefficients, reduced under ``group_by``).
-    What needs every value (the robust scaler's quantiles, sample weights, padding) is fitted
-    on the collected columns instead.
+    ``groups`` may name the id column (per-series coefficients, reduced under ``group_by``),
+    ``sample_weight`` a weight column; padding (``mask_value``) is filtered out in the plan. The
+    method's extra statistic is computed by polars too (:func:`seqscale.frames.lazy.extra`):
+    robust's quantiles (exact, as numpy's) and meanabs' mean of ``|x|``. Only what the engine
+    cannot express is fitted on the collected frame: ``lengths=``, a weight array (name a
+    weight column instead), and weighted quantiles (the inverted weighted CDF needs each
+    series' values sorted with their weights).
     """
     if groups is not None and not isinstance(groups, str):
         raise ParameterError("a lazy frame takes groups= as the name of its id column.")
-    names = [c for c in lazy.schema(X) if c != groups]
-    collect_first = extra_statistic(est) is not None or est.mask_value is not None
-    if collect_first or sample_weight is not None or lengths is not None:
-        return est.fit(
-            lazy.collect(X).to_native(), sample_weight=sample_weight, groups=groups, lengths=lengths
-        )
+    kind = extra_statistic(est)
+    weight_column = isinstance(sample_weight, str)
+    params = est.get_params()
+    if (
+        lengths is not None
+        or (sample_weight is not None and not weight_column)
+        or not lazy.computes(kind, weighted=sample_weight is not None)
+    ):
+        native = lazy.collect(X).to_native()
+        if weight_column:  # a weight column is not a feature
+            native, sample_weight = native.drop(sample_weight), native.get_column(sample_weight).to_numpy()
+        return est.fit(native, sample_weight=sample_weight, groups=groups, lengths=lengths)
+    check_params(est)
+    names = [c for c in lazy.schema(X) if c not in (groups, sample_weight)]
     start_fit(est, names)
-    moments, ids, n_rows = lazy.moments(X, names, groups)
+    mask_value = getattr(est, "mask_value", None)
+    options = {"weight": sample_weight, "mask_value": mask_value}
+    moments, ids, n_rows, seen = lazy.moments(X, names, groups, **options)
+    extra = None if kind is None else lazy.extra(X, kind, names, groups, params, **options)
     if groups is None:
-        return from_statistics(est, moments, n_rows)
-    _refuse_infinite(est, moments)
-    est._fold_series(np.asarray(ids, dtype=object), moments, n_rows)
-    return est
+        return from_statistics(est, moments, n_rows, extra)
+    stats = GroupStats(np.asarray(ids, dtype=object), moments, n_rows, seen, extra)
+    return from_group_statistics(est, stats, weighted=sample_weight is not None)
 
 
 def transform_lazy(est: Any, X: Any, groups: Any = None, inverse: bool = False) -> Any:
