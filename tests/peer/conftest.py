@@ -18,6 +18,7 @@ def global_dtype(request):
     return request.param
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by the slow marks added here
 def pytest_collection_modifyitems(config, items):
     """Keep only the peer tests that exercise one of the four scalers; mark the slow ones."""
     keep, drop = [], []
