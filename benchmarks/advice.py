@@ -75,7 +75,7 @@ def run_one(name: str, seeds: int, epochs: int, patience: int, validate: bool) -
 def validation_cost(frame: Any, info: Any) -> float:
     """CPU seconds (``time.process_time``) of the validated choice on compare's training rows,
     measured after compare ran (numba kernels compiled, torch imported)."""
-    from seqscale.advise.api import validated_advice
+    from seqscale.advisor.api import validated_advice
     from seqscale.frames.time_columns import with_time
     from seqscale.lab.compare_rows import order_rows, split_rows
 
@@ -204,7 +204,7 @@ def _footer(rows: list[dict], settings: dict) -> list[str]:
 def _has_validation() -> bool:
     import importlib
 
-    return hasattr(importlib.import_module("seqscale.advise.api"), "validated_advice")
+    return hasattr(importlib.import_module("seqscale.advisor.api"), "validated_advice")
 
 
 def main(argv: list[str] | None = None) -> int:

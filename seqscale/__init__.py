@@ -15,7 +15,7 @@ Examples
 ((32, 24, 3), True)
 """
 
-from seqscale.advise.api import Advice, ColumnAdvice, advise
+from seqscale.advisor.api import Advice, ColumnAdvice, advise
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import (

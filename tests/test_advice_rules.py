@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.advise import seasonality as seasons
-from seqscale.advise.api import advise, window_length
-from seqscale.advise.stationarity import stationarity
+from seqscale.advisor import seasonality as seasons
+from seqscale.advisor.api import advise, window_length
+from seqscale.advisor.stationarity import stationarity
 
 N = 600
 
@@ -270,7 +270,7 @@ def test_short_panel_series_are_tested_pooled():
 
 
 def test_weak_unit_root_reason_says_the_tests_agree():
-    from seqscale.advise.rules import difference_reason
+    from seqscale.advisor.rules import difference_reason
 
     sn = {
         "evidence": "weak",

@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.advise.api import (
+from seqscale.advisor.api import (
     Advice,
     ColumnAdvice,
     advise,
     load_plan,
     validate_plan,
 )
-from seqscale.advise.wording import short_reason
+from seqscale.advisor.wording import short_reason
 from seqscale.errors import CoefficientFileError, ParameterError
 
 N = 2000
@@ -327,7 +327,7 @@ def test_str_and_frame(advice, frame):
 
 def test_import_is_light():
     code = (
-        "import sys, seqscale.advise.api, seqscale.advise.report; "
+        "import sys, seqscale.advisor.api, seqscale.advisor.report; "
         "bad = [m for m in ('statsmodels', 'matplotlib') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

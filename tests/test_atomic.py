@@ -177,7 +177,7 @@ _ADVICE = {}
 
 
 def write_report(folder, target):
-    from seqscale.advise.report import write_report as report
+    from seqscale.advisor.report import write_report as report
 
     frame = _pipeline_frame(40)[["date", "y"]]
     if "advice" not in _ADVICE:

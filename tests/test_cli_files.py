@@ -119,7 +119,7 @@ def test_split_by_time_and_pipeline_take_text_dates():
     X, _ = pipe.fit(train).transform(df)
     assert X.shape == (36, 4, 1)
     assert pipe.inverse_target(X[:, -1:, :]).index[0] == pd.Timestamp("1951-01-01")
-    from seqscale.advise.report import _layout
+    from seqscale.advisor.report import _layout
 
     advice = seqscale.advise(df, target="y", time="date")
     assert advice.settings["time"] == "date"
@@ -128,7 +128,7 @@ def test_split_by_time_and_pipeline_take_text_dates():
 
 # ------------------------------------------------------------------------------ 1. every command
 def test_advise_report_plots_against_the_parsed_time(tmp_path, real_csv):
-    from seqscale.advise.report import _layout
+    from seqscale.advisor.report import _layout
     from seqscale.cli.jobs import read_frame
 
     path = real_csv("airpassengers")  # dates written as 1949-01
@@ -400,7 +400,7 @@ def test_rebuild_levels_inside_and_past_the_history(lag, order):
 
 
 def test_ordinals():
-    from seqscale.advise.results import _ordinal
+    from seqscale.advisor.results import _ordinal
 
     assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 111, 103)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "111th", "103rd",
@@ -411,7 +411,7 @@ def test_ordinals():
     "method, words", [("minmax", "minmax-scaled"), ("standard", "beyond any it was trained")]
 )
 def test_out_of_range_warning_speaks_of_the_chosen_method(method, words):
-    from seqscale.advise.rules import range_warnings
+    from seqscale.advisor.rules import range_warnings
 
     tail = {"share": 0.3, "train_min": 0.0, "train_max": 1.0}
     (text,) = range_warnings({}, tail, 0.3, False, 0.2, method)

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
-from seqscale.advise import lstm as _lstm
+from seqscale.advisor import lstm as _lstm
 from seqscale.errors import ParameterError
 from seqscale.lab.compare import VARIANTS, ComparisonResult, compare
 

@@ -273,7 +273,7 @@ def test_cli_plan_files_named_twice_are_refused(tmp_path):
 def test_validated_row(by_year):
     import importlib
 
-    if not hasattr(importlib.import_module("seqscale.advise.api"), "validated_advice"):
+    if not hasattr(importlib.import_module("seqscale.advisor.api"), "validated_advice"):
         pytest.skip("this seqscale has no validated advice")
     frame = by_year[by_year["firm"] == "bolt"]
     result = compare(frame, "sales", time="year", validate=True, **FAST)

@@ -1,4 +1,4 @@
-"""Tests of seqscale.advise.report: the HTML report and the figure helper."""
+"""Tests of seqscale.advisor.report: the HTML report and the figure helper."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.advise.api import advise
-from seqscale.advise.report import apply_recommendation, figure_to_data_uri, write_report
+from seqscale.advisor.api import advise
+from seqscale.advisor.report import apply_recommendation, figure_to_data_uri, write_report
 from seqscale.errors import ParameterError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -80,7 +80,7 @@ def test_sampling_note_in_report(tmp_path):
 
 def test_apply_recommendation_fits_on_train(data):
     frame, advice = data
-    from seqscale.advise import profile as _profile
+    from seqscale.advisor import profile as _profile
 
     order = _profile.ordering(frame, "when", None, 0.2)
     train = ~order.is_test
@@ -98,3 +98,29 @@ def test_figure_to_data_uri():
     uri = figure_to_data_uri(fig)
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]).startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "robust", "maxabs", "meanabs"])
+def test_the_report_shows_the_coefficients_the_scalers_fit(method):
+    """The report's transformed values and coefficients are those of the scaler a pipeline fits
+    (its coefficient file), on a bundled data set."""
+    import dataclasses
+
+    from seqscale import datasets
+    from seqscale.advisor import profile as _profile
+    from seqscale.scalers import coefficients
+    from seqscale.scalers.registry import SCALERS
+
+    frame = datasets.load_dataset("airpassengers")
+    advice = advise(frame, target="passengers", time="date")
+    col = dataclasses.replace(advice["passengers"], method=method, log=False, difference=None)
+    order = _profile.ordering(frame, "date", None, 0.2)
+    train = ~order.is_test
+    values = frame["passengers"].to_numpy(dtype=np.float64)
+    out, coef = apply_recommendation(values, col, order, train)
+    scaler = SCALERS[method]().fit(values[train][:, None])
+    (channel,) = coefficients.to_dict(scaler)["channels"]
+    assert {k: coef[k] for k in ("shift", "scale", "offset")} == {
+        k: channel[k] for k in ("shift", "scale", "offset")
+    }
+    np.testing.assert_array_equal(out, scaler.transform(values[:, None])[:, 0])

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqscale.advise.api import advise
-from seqscale.advise.validate import MARGIN, _choose, candidate_plans, diebold_mariano
+from seqscale.advisor.api import advise
+from seqscale.advisor.validate import MARGIN, _choose, candidate_plans, diebold_mariano
 
 pytest.importorskip("torch")
 
@@ -128,7 +128,7 @@ def test_validate_needs_one_regression_target():
 def test_cli_validate_prints_scores_and_writes_the_chosen_plan(tmp_path):
     from typer.testing import CliRunner
 
-    from seqscale.advise.api import load_plan
+    from seqscale.advisor.api import load_plan
     from seqscale.cli.app import app
 
     data, plan = tmp_path / "data.csv", tmp_path / "plan.json"

@@ -25,8 +25,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from seqscale.advise.api import advise as run_advise
-from seqscale.advise.lstm import EPOCHS, PATIENCE
+from seqscale.advisor.api import advise as run_advise
+from seqscale.advisor.lstm import EPOCHS, PATIENCE
 from seqscale.cli.jobs import check_job, fit_job, read_frame, transform_job
 from seqscale.cli.tables import check_table
 from seqscale.errors import ParameterError, SeqscaleError

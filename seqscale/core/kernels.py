@@ -1,7 +1,7 @@
 """One-pass statistics and affine kernels on canonical ``rows x channels`` arrays.
 
 Every function here is a pure function on *canonical* input: a C-contiguous 2D float32 or float64
-array whose values are finite or NaN (validation happens at the edge, in ``_validation.py``).
+array whose values are finite or NaN (validation happens at the edge, in ``seqscale.frames.values``).
 Other layouts (Fortran order, strided views) are accepted but first copied with
 ``np.ascontiguousarray``, which costs one extra pass over memory.
 
@@ -48,6 +48,7 @@ import os
 import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,8 @@ __all__ = [
     "segment_affine_invert",
     "segment_moments",
     "int_span",
+    "chan_merge",
+    "fold_rows",
 ]
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -171,8 +174,26 @@ def _k_two_sum(a, b):
     return s, (a - (s - bb)) + (b - bb)
 
 
+def _k_chan(na, ha, la, qa, nb, qb, d):
+    """The one merge formula of the moments: Chan's update of ``(na, ha + la, qa)`` by a set of
+    ``nb`` values with centred sum of squares ``qb`` whose mean lies ``d`` above ``ha + la``.
+
+    Returns ``n, high, low, m2``: the merged mean is the unevaluated sum ``high + low`` (a
+    two-sum), so that the difference of means of later merges stays exact. Both sides must hold
+    values (``na > 0``, ``nb > 0``). Plain arithmetic only: compiled by numba for the kernels, and
+    called on numpy arrays by the numpy fallback and by :class:`~seqscale.core.stats.Moments`.
+    """
+    n = na + nb
+    f = nb / n
+    t = la + d * f
+    s = ha + t
+    bb = s - ha
+    e = (ha - (s - bb)) + (t - bb)
+    return n, s, e, qa + qb + d * d * na * f
+
+
 def _k_merge(acc, g, j, nb, hb, lb, qb, mnb, mxb):
-    """Merge one block's statistics into ``acc[:, g, j]`` (Chan's formula, two-float mean)."""
+    """Merge one block's statistics into ``acc[:, g, j]`` (:func:`_k_chan`)."""
     if nb == 0.0:
         return
     na = acc[0, g, j]
@@ -189,14 +210,11 @@ def _k_merge(acc, g, j, nb, hb, lb, qb, mnb, mxb):
         return
     ha = acc[1, g, j]
     la = acc[2, g, j]
-    n = na + nb
-    d = (hb - ha) + (lb - la)
-    f = nb / n
-    s, e = _nb_two_sum(ha, la + d * f)
+    n, s, e, q = _nb_chan(na, ha, la, acc[3, g, j], nb, qb, (hb - ha) + (lb - la))
     acc[0, g, j] = n
     acc[1, g, j] = s
     acc[2, g, j] = e
-    acc[3, g, j] = acc[3, g, j] + qb + d * d * na * f
+    acc[3, g, j] = q
 
 
 def _k_ceil_div(a, b):
@@ -823,6 +841,7 @@ def _prange(n):  # replaced by numba.prange inside compiled code
 
 
 _nb_two_sum = _k_two_sum
+_nb_chan = _k_chan
 _nb_merge = _k_merge
 _nb_init_acc = _k_init_acc
 _nb_ceil_div = _k_ceil_div
@@ -839,20 +858,30 @@ _nb_seg_divide_range = _k_seg_divide_range
 _nb_code_sums_range = _k_code_sums_range
 
 
-@functools.cache
-def _get_impl() -> SimpleNamespace | None:
-    """Import numba and compile the kernels (once per process; machine code cached on disk)."""
+def numba_and_options(**extra: Any) -> tuple[Any, dict[str, Any]] | None:
+    """numba and the compile options of every seqscale kernel (``extra`` added), or None when
+    numba is not installed: the one start of the ``_get_impl`` compile helpers."""
     try:
         import numba
     except ImportError:  # pragma: no cover - numba is a dependency, but stay usable without it
         return None
+    return numba, {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True, **extra}
+
+
+@functools.cache
+def _get_impl() -> SimpleNamespace | None:
+    """Import numba and compile the kernels (once per process; machine code cached on disk)."""
+    found = numba_and_options()
+    if found is None:  # pragma: no cover
+        return None
+    numba, opts = found
     g = globals()
-    opts = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
     serial = numba.njit(**opts)
     parallel = numba.njit(parallel=True, **opts)
     g["_prange"] = numba.prange
     # helpers first: the kernels below resolve these module names when they are compiled
     g["_nb_two_sum"] = serial(_k_two_sum)
+    g["_nb_chan"] = serial(_k_chan)
     g["_nb_merge"] = serial(_k_merge)
     g["_nb_init_acc"] = serial(_k_init_acc)
     g["_nb_ceil_div"] = serial(_k_ceil_div)
@@ -910,32 +939,22 @@ def _np_run_stats(xb: np.ndarray, ok: np.ndarray, starts: np.ndarray) -> np.ndar
 
 def _np_merge(acc: np.ndarray, idx: np.ndarray, blk: np.ndarray) -> None:
     """Vectorised :func:`_k_merge` of ``blk[:, r]`` into ``acc[:, idx[r]]`` (idx unique)."""
-    a = acc[:, idx]
-    na, ha, la, qa, mna, mxa = a
+    na, ha, la, qa, mna, mxa = acc[:, idx]
     nb, hb, lb, qb, mnb, mxb = blk
-    n = na + nb
-    first = na == 0
-    safe_n = np.where(n > 0, n, 1.0)
-    d = (hb - ha) + (lb - la)
-    f = nb / safe_n
-    h0 = np.where(first, hb, ha)
-    t = np.where(first, lb, la + d * f)
-    s = h0 + t
-    bb = s - h0
-    e = (h0 - (s - bb)) + (t - bb)
-    q = np.where(first, qb, qa + qb + d * d * na * f)
-    keep = nb == 0
-    out = np.stack(
+    both = (na > 0) & (nb > 0)
+    _, s, e, q = _k_chan(na, ha, la, qa, np.where(both, nb, 1.0), qb, (hb - ha) + (lb - la))
+    hb_s, lb_s = _k_two_sum(hb, lb)
+    only_b = (na == 0) & (nb > 0)
+    acc[:, idx] = np.stack(
         [
-            n,
-            np.where(keep, ha, s),
-            np.where(keep, la, e),
-            np.where(keep, qa, q),
+            na + nb,
+            np.where(both, s, np.where(only_b, hb_s, ha)),
+            np.where(both, e, np.where(only_b, lb_s, la)),
+            np.where(both, q, np.where(only_b, qb, qa)),
             np.fmin(mna, mnb),
             np.fmax(mxa, mxb),
         ]
     )
-    acc[:, idx] = out
 
 
 def _np_moments(x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -1121,6 +1140,31 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
     slots = np.arange(n_runs, dtype=np.int64)
     impl.run_moments(xf, C, m, block, starts, 0, n_runs, slots, part)
     return impl.merge_slots(part, run_codes, G)
+
+
+#: The one merge formula of the moments (:func:`_k_chan`), for numpy arrays.
+chan_merge = _k_chan
+
+
+def fold_rows(table: np.ndarray) -> np.ndarray:
+    """Merge the rows of a ``(6, rows, channels)`` accumulator table into one ``(6, channels)``.
+
+    The rows are ``count, mean high, mean low, m2, min, max`` (empty rows: count 0, min +inf, max
+    -inf). Compiled: :func:`_k_merge` row after row; numpy: :func:`_np_merge` pairwise.
+    """
+    table = np.ascontiguousarray(table, dtype=np.float64)
+    impl = _impl()
+    if impl is not None and table.shape[1] and table.shape[2]:
+        return impl.merge_slots(table, np.zeros(table.shape[1], np.int64), 1)[:, 0]
+    if table.shape[1] == 0:
+        return _k_init_acc(1, table.shape[2])[:, 0]
+    with np.errstate(all="ignore"):
+        while table.shape[1] > 1:
+            half = table.shape[1] // 2
+            top = table[:, : table.shape[1] - half].copy()
+            _np_merge(top, np.arange(half), table[:, top.shape[1] :])
+            table = top
+    return table[:, 0]
 
 
 def int_span(ids: np.ndarray) -> tuple[int, int]:

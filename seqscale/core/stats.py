@@ -123,25 +123,37 @@ class Moments:
     def pooled(self) -> Moments:
         """Merge the rows of a ``(series, channels)`` table into one ``(channels,)`` set.
 
-        The exact pooled formula, evaluated in two sweeps over the series like the two-pass
-        variance: the pooled mean from count-weighted means, then the between-series part of
-        ``m2`` from the deviations of the series means, with the usual correction term.
+        The series are folded one after another with :meth:`merge`'s formula (the compiled
+        kernel's), the mean carried with its rounding residual.
         """
         if self.count.shape[0] == 0:
             return Moments.empty(self.count.shape[1:])
-        count = self.count.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            weight = np.where(count > 0, self.count / np.where(count > 0, count, 1.0), 0.0)
-            centre = (weight * self.mean).sum(axis=0)
-            dev = np.where(self.count > 0, self.mean - centre, 0.0)
-            corr = (weight * dev).sum(axis=0)
-            m2 = self.m2.sum(axis=0) + (self.count * dev * dev).sum(axis=0) - count * corr * corr
+        seen = self.count > 0
+        low = np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
+        table = np.stack(
+            [
+                self.count,
+                np.where(seen, self.mean, 0.0),
+                np.where(seen, low, 0.0),
+                np.where(seen, self.m2, 0.0),
+                np.where(seen, self.min, np.inf),
+                np.where(seen, self.max, -np.inf),
+            ]
+        )
+        shape = self.count.shape[1:]
+        flat = table.reshape(6, table.shape[1], int(np.prod(shape)))
+        count, high, low, m2, mn, mx = _kernels.fold_rows(flat)
+        empty = ~(count > 0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = np.where(empty, 0.0, high + low)
+            residual = np.where(empty, 0.0, (high - mean) + low)
         return Moments(
-            count,
-            np.where(count > 0, centre + corr, 0.0),
-            np.where(count > 0, np.maximum(m2, 0.0), 0.0),
-            np.fmin.reduce(self.min, axis=0),
-            np.fmax.reduce(self.max, axis=0),
+            count.reshape(shape),
+            mean.reshape(shape),
+            np.where(empty, 0.0, m2).reshape(shape),
+            np.where(empty, np.nan, mn).reshape(shape),
+            np.where(empty, np.nan, mx).reshape(shape),
+            np.where(np.isfinite(residual), residual, 0.0).reshape(shape),
         )
 
     def take(self, index: np.ndarray) -> Moments:
@@ -167,48 +179,34 @@ class Moments:
 
 
 def _mean_delta(a: Moments, b: Moments) -> np.ndarray:
-    """``mean_b - mean_a`` including the means' rounding residuals."""
+    """``mean_b - mean_a`` including the means' rounding residuals (the kernel's order)."""
+    low_a = 0.0 if a.mean_lo is None else a.mean_lo
+    low_b = 0.0 if b.mean_lo is None else b.mean_lo
     with np.errstate(invalid="ignore", over="ignore"):
-        delta = b.mean - a.mean
-        if a.mean_lo is not None:
-            delta = delta - a.mean_lo
-        if b.mean_lo is not None:
-            delta = delta + b.mean_lo
-    return delta
+        return (b.mean - a.mean) + (low_b - low_a)
 
 
 def _combine(a: Moments, b: Moments, delta: np.ndarray, m2_b: np.ndarray) -> Moments:
-    """The one merge formula: Chan's update of ``a`` by ``b`` (``delta = mean_b - mean_a``,
-    ``m2_b`` the batch's centred sum of squares), carrying the mean's rounding residual."""
+    """Chan's update of ``a`` by ``b`` through the kernels' one formula
+    (:func:`~seqscale.core.kernels.chan_merge`; ``delta = mean_b - mean_a``, ``m2_b`` the batch's
+    centred sum of squares), carrying the mean's rounding residual; an empty side gives the other."""
     low = np.zeros_like(a.mean) if a.mean_lo is None else a.mean_lo
     low_b = np.zeros_like(b.mean) if b.mean_lo is None else b.mean_lo
+    seen_a, seen_b = a.count > 0, b.count > 0
+    both = seen_a & seen_b
     with np.errstate(all="ignore"):
-        n, step, cross = _chan(a.count, b.count, delta)
-        mean = a.mean + step
-        residual = (a.mean - mean) + step + low  # two-sum: the exact part the addition lost
-        rounded = mean + residual  # renormalize: ``mean`` stays the correctly rounded high part
-        residual = residual - (rounded - mean)
-        mean = rounded
-        empty_a = ~(a.count > 0)  # nothing to merge into: the other side, residual included
-        mean = np.where(empty_a, b.mean, mean)
-        residual = np.where(empty_a, low_b, np.where(b.count > 0, residual, low))
-        mean = np.where(~empty_a & ~(b.count > 0), a.mean, mean)
-        m2 = a.m2 + m2_b + cross
-    return Moments(n, mean, m2, np.fmin(a.min, b.min), np.fmax(a.max, b.max), residual)
-
-
-def _chan(na: np.ndarray, nb: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chan's update for counts (or weight totals) ``na``, ``nb`` and ``delta = mean_b - mean_a``.
-
-    Returns ``n = na + nb``, the shift of the mean ``delta * nb / n`` and the between-sets part
-    of ``m2``, ``delta**2 * na * nb / n`` (0 when either side is empty). The one formula of
-    :meth:`Moments.merge` and :meth:`Moments.update` (through ``_combine``); callers silence
-    floating-point warnings.
-    """
-    n = na + nb
-    share_b = np.where(n > 0, nb / np.where(n > 0, n, 1), 0.0)
-    cross = np.where((na > 0) & (nb > 0), delta * delta * na * share_b, 0.0)
-    return n, delta * share_b, cross
+        _, high, residual, m2 = _kernels.chan_merge(
+            a.count, a.mean, low, a.m2, np.where(both, b.count, 1.0), m2_b, delta
+        )
+    only_b = ~seen_a & seen_b
+    return Moments(
+        a.count + b.count,
+        np.where(both, high, np.where(only_b, b.mean, a.mean)),
+        np.where(both, m2, np.where(only_b, m2_b, a.m2)),
+        np.fmin(a.min, b.min),
+        np.fmax(a.max, b.max),
+        np.where(both, residual, np.where(only_b, low_b, low)),
+    )
 
 
 def _weighted_sum(

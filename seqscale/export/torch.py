@@ -94,6 +94,22 @@ class _Coefficients(nn.Module):
     """What both modules share: float64 coefficient buffers that dtype moves leave at full
     precision, the module's dtype (for integer inputs), and settings kept in ``state_dict``."""
 
+    def _setup(
+        self, shape: tuple[int, ...], clip: bool, mask_value: Any, feature_names: Any, dtype: torch.dtype
+    ) -> None:
+        """The settings and the coefficient buffers (identity until filled) of a new module."""
+        self.clip = bool(clip)
+        self.mask_value = _mask_value(mask_value)
+        self.feature_names = _names(feature_names, self.n_features)
+        self._init_buffers(shape, dtype)
+
+    def _fill(self, table: Affine) -> None:
+        """Copy the coefficients (and the clip bounds they give) into the buffers."""
+        low, high = _clip_bounds(table)
+        with torch.no_grad():
+            for name, value in zip(_FIELDS, (table.shift, table.scale, table.offset, low, high)):
+                getattr(self, name).copy_(torch.from_numpy(value))
+
     def _init_buffers(self, shape: tuple[int, ...], dtype: torch.dtype) -> None:
         _check_dtype(dtype)
         for name, fill in zip(_FIELDS, (0.0, 1.0, 0.0, -np.inf, np.inf)):
@@ -198,10 +214,7 @@ class AffineModule(_Coefficients):
         if n_features < 1:
             raise ParameterError(f"n_features={n_features} must be at least 1.")
         self.n_features = n_features
-        self.clip = bool(clip)
-        self.mask_value = _mask_value(mask_value)
-        self.feature_names = _names(feature_names, n_features)
-        self._init_buffers((n_features,), dtype)
+        self._setup((n_features,), clip, mask_value, feature_names, dtype)
 
     @classmethod
     def from_affine(
@@ -220,11 +233,7 @@ class AffineModule(_Coefficients):
                 f"coefficients of shape {shape} are per series; use GroupedAffineModule.from_affine."
             )
         module = cls(shape[0], clip=clip, mask_value=mask_value, feature_names=feature_names, dtype=dtype)
-        full = Affine(*(_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS))
-        low, high = _clip_bounds(full)
-        with torch.no_grad():
-            for name, value in zip(_FIELDS, (full.shift, full.scale, full.offset, low, high)):
-                getattr(module, name).copy_(torch.from_numpy(value))
+        module._fill(Affine(*(_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS)))
         return module
 
     def get_extra_state(self) -> dict:
@@ -346,10 +355,7 @@ class GroupedAffineModule(_Coefficients):
         self.n_features = n_features
         self._set_unseen(unseen)
         self._set_series(series)
-        self.clip = bool(clip)
-        self.mask_value = _mask_value(mask_value)
-        self.feature_names = _names(feature_names, n_features)
-        self._init_buffers((n_series + 1, n_features), dtype)
+        self._setup((n_series + 1, n_features), clip, mask_value, feature_names, dtype)
 
     def _set_unseen(self, unseen: Any) -> None:
         if unseen not in ("error", "pooled", "median", "own"):
@@ -405,11 +411,7 @@ class GroupedAffineModule(_Coefficients):
             _as_float64(None if fallback is None else getattr(fallback, f), (1, shape[1]), fill)
             for f, fill in zip(_FIELDS, identity)
         ]
-        table = Affine(*(np.vstack([r, e]) for r, e in zip(rows, last)))
-        low, high = _clip_bounds(table)
-        with torch.no_grad():
-            for name, value in zip(_FIELDS, (table.shift, table.scale, table.offset, low, high)):
-                getattr(module, name).copy_(torch.from_numpy(value))
+        module._fill(Affine(*(np.vstack([r, e]) for r, e in zip(rows, last))))
         return module
 
     def index_of(self, ids: Any) -> Tensor:

@@ -628,12 +628,11 @@ _nb_run_starts_range = _k_run_starts_range
 @functools.cache
 def _get_impl() -> SimpleNamespace | None:
     """Compile the kernels (once per process; machine code cached on disk), or None without numba."""
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency, but stay usable without it
+    found = _kernels.numba_and_options(boundscheck=False)
+    if found is None:  # pragma: no cover
         return None
+    numba, opts = found
     g = globals()
-    opts = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True, "boundscheck": False}
     serial = numba.njit(**opts)
     inline = numba.njit(inline="always", **opts)
     g["_prange"] = numba.prange

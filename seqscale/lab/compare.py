@@ -1,7 +1,7 @@
 """Does scaling matter for *this* data? Train the same LSTM on raw, normalized, standardized and
 advised inputs and compare the forecasts in original units.
 
-Every variant gets the same network (:mod:`seqscale.advise.lstm`: one LSTM layer and a linear head),
+Every variant gets the same network (:mod:`seqscale.advisor.lstm`: one LSTM layer and a linear head),
 the same windows (``n_in``, ``n_out``), the same epoch budget, early-stopping rule and seeds,
 and the same split. Only the preparation differs:
 
@@ -17,7 +17,7 @@ and the same split. Only the preparation differs:
     differencing it recommends.
 ``validated`` (``validate=True``)
     the advice's validated choice: candidate plans scored by the same small LSTM on the end of
-    the training part (:func:`seqscale.advise.validated_advice`); when it keeps the rules' plan,
+    the training part (:func:`seqscale.advisor.validated_advice`); when it keeps the rules' plan,
     this row repeats the advised one.
 
 Roles (input, target, categorical, ignore) and per-series scaling come from the advice for every
@@ -55,9 +55,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import api as advise_api
-from seqscale.advise import lstm as _lstm
-from seqscale.advise.lstm import EPOCHS, PATIENCE
+from seqscale.advisor import api as advise_api
+from seqscale.advisor import lstm as _lstm
+from seqscale.advisor.lstm import EPOCHS, PATIENCE
 from seqscale.errors import InputError, ParameterError, SeqscaleError
 from seqscale.frames.time_columns import with_time
 from seqscale.lab.compare_rows import Split, history, order_rows, split_rows, usable_series

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise.plots import figure_to_data_uri, plot_style
+from seqscale.advisor.plots import figure_to_data_uri, plot_style
 from seqscale.lab.comparison_plots import forecast_figure, loss_figure
 from seqscale.lab.comparison_plots import number_text as _num
 from seqscale.lab.truth import Truth

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise.api import advise
+from seqscale.advisor.api import advise
 from seqscale.datasets import load_dataset
 from seqscale.files.io import write_table
 from seqscale.lab.compare import compare

@@ -279,6 +279,12 @@ def fitted_affine(est: Any, channels: np.ndarray | slice | None = None) -> Affin
     return affine if channels is None else affine.take((..., channels))
 
 
+def fitted_table(est: Any) -> Affine:
+    """The fitted coefficients as they are: ``(features,)``, or ``(series, features)`` per series."""
+    est._require_fitted()
+    return est.affine_
+
+
 def fit_dask(est: Any, X: Any, groups: Any = None, sample_weight: Any = None) -> Any:
     """Fit ``est`` on a Dask collection chunk by chunk, as ``est.fit(X.compute())`` would.
 

@@ -5,7 +5,7 @@ of each window — the idea behind RevIN. The model's output for that window is 
 with the statistics *of the input window it came from*, since the output's own statistics are
 unknown at prediction time. Unlike RevIN's hidden state between normalize and denormalize, the
 coefficients are returned to the caller: nothing is remembered between calls. A flat window
-follows the one rule of every scaler (:mod:`seqscale.methods`): values equal up to rounding
+follows the one rule of every scaler (:mod:`seqscale.core.methods`): values equal up to rounding
 count as constant and map to 0 (or the lower end of ``feature_range``) with slope 1 (``b - a``),
 while any larger spread, however small, is divided by — as scikit-learn and tslearn do.
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.core import methods
+from seqscale.core import registry as _registry
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError, ParameterError
@@ -79,21 +79,18 @@ class WindowCoefficients:
 
 
 def _broadcast(windows: np.ndarray, affine: Affine, inverse: bool) -> np.ndarray:
-    """Apply (or invert) each window's coefficients to ``[samples, steps, k]``, in float64."""
-    shift, scale, offset = (a[:, None, :] for a in (affine.shift, affine.scale, affine.offset))
-    x = windows.astype(np.float64)
-    y = (x - offset) / scale + shift if inverse else (x - shift) * scale + offset
-    return y.astype(windows.dtype, copy=False)
+    """Apply (or invert) each window's coefficients to ``[samples, steps, k]``, in float64 (the
+    per-series kernel of :class:`~seqscale.core.affine.Affine`, window ``i`` as series ``i``)."""
+    n, steps, k = windows.shape
+    rows = np.ascontiguousarray(windows).reshape(n * steps, k)
+    codes = _window_codes(n, steps)
+    out = affine.invert(rows, codes=codes) if inverse else affine.apply(rows, codes=codes)
+    return out.reshape(windows.shape)
 
 
-def _window_moments(X: np.ndarray) -> Moments:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        count = np.sum(~np.isnan(X), axis=1).astype(np.float64)
-        mean = np.where(count > 0, np.nansum(X, axis=1, dtype=np.float64) / np.maximum(count, 1), 0.0)
-        m2 = np.nansum((X - mean[:, None, :]) ** 2, axis=1)
-    lo = np.fmin.reduce(X, axis=1).astype(np.float64)
-    hi = np.fmax.reduce(X, axis=1).astype(np.float64)
-    return Moments(count, mean, m2, lo, hi)
+def _window_codes(n_windows: int, steps: int) -> np.ndarray:
+    """Row ``i`` of the flattened ``[samples * steps, features]`` array belongs to window ``i // steps``."""
+    return np.repeat(np.arange(n_windows, dtype=np.intp), steps)
 
 
 def scale_windows(
@@ -108,7 +105,7 @@ def scale_windows(
     Parameters
     ----------
     X : array of shape (samples, timesteps, features)
-    method : {"standard", "minmax", "robust", "maxabs"}
+    method : {"standard", "minmax", "robust", "maxabs", "meanabs"}
     feature_range : output range of "minmax"
     lengths : true length of each (post-)padded window; padding is ignored and left untouched
 
@@ -141,25 +138,27 @@ def scale_windows(
             raise InputError(f"lengths must hold one length per window ({arr.shape[0]}).")
         pad = np.arange(arr.shape[1])[None, :] >= lengths[:, None]
         work = np.where(pad[:, :, None], np.nan, arr)
-    stats = _window_moments(work)
-    affine = _affine(stats, work, method, feature_range)
+    n, steps, k = work.shape
+    rows, codes = work.reshape(n * steps, k), _window_codes(n, steps)
+    affine = _affine(rows, codes, n, method, feature_range)
     out = _broadcast(arr, affine, inverse=False)
     if pad is not None:
         out[pad] = arr[pad]
     return out.astype(given, copy=False) if given == np.float16 else out, WindowCoefficients(affine, method)
 
 
-def _affine(stats: Moments, work: np.ndarray, method: str, feature_range) -> Affine:
-    """Each window's coefficients from the method registry (constant windows by its one rule)."""
-    if method == "standard":
-        return methods.standard(stats)
-    if method == "minmax":
-        return methods.minmax(stats, tuple(float(v) for v in feature_range))
-    if method == "maxabs":
-        return methods.maxabs(stats)
-    if method == "robust":
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-padding window: NaN quantiles
-            q = np.nanquantile(work, [0.25, 0.5, 0.75], axis=1)
-        return methods.robust(stats, q[1], q[0], q[2])
-    raise ParameterError(f"method={method!r}: use 'standard', 'minmax', 'robust' or 'maxabs'.")
+def _affine(rows: np.ndarray, codes: np.ndarray, n_windows: int, method: str, feature_range) -> Affine:
+    """Each window's coefficients: its statistics per window (``Moments.from_groups`` and the
+    method's extra statistic) through the method's rule in the registry (constant windows by its
+    one rule)."""
+    if method not in _registry.names():
+        raise ParameterError(f"method={method!r}: use {', '.join(repr(m) for m in _registry.names())}.")
+    declared = _registry.get(method)
+    with np.errstate(all="ignore"):
+        stats = Moments.from_groups(rows, codes, n_windows)
+    extra = {} if declared.extra is None else declared.extra.from_rows(rows, codes, n_windows).table({})
+    given = {"feature_range": tuple(float(v) for v in feature_range)}
+    options = {k: v for k, v in given.items() if k in declared.plan_params}
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-padding window
+        return declared.rule(stats, **extra, **options)

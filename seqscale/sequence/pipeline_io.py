@@ -303,9 +303,10 @@ def _scalers(pipe: Any, specs: Any, records: dict, source: str) -> dict:
         )
         _need(build.fitted_feature_names(scaler) == [col], f"{where}.features", f"must be [{col!r}]")
         if spec.get("method") == "none":
-            identity = np.all(scaler.affine_.scale == 1) and not np.any(scaler.affine_.shift)
+            affine = build.fitted_table(scaler)
+            identity = np.all(affine.scale == 1) and not np.any(affine.shift)
             _need(
-                bool(identity and not np.any(scaler.affine_.offset)),
+                bool(identity and not np.any(affine.offset)),
                 where,
                 'must be the identity (method "none")',
             )

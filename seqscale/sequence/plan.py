@@ -1,7 +1,7 @@
 """The plan file: format constants, validation, reading and writing.
 
 A plan (``format: "seqscale.plan", version: 1``; layout in ``docs/ARCHITECTURE.md``) is the
-editable JSON that :func:`seqscale.advise.advise` writes and the pipeline reads back. This module
+editable JSON that :func:`seqscale.advisor.api.advise` writes and the pipeline reads back. This module
 only knows the file format: :func:`validate_plan` checks a plan dict and returns a normalized copy,
 :func:`load_plan` reads and validates a file, :func:`save_plan` writes one atomically.
 

@@ -1,8 +1,8 @@
-"""Per-column analysis of :func:`seqscale.advise.advise`: statistics in, :class:`ColumnAdvice` out.
+"""Per-column analysis of :func:`seqscale.advisor.api.advise`: statistics in, :class:`ColumnAdvice` out.
 
 Numeric columns are profiled a block at a time (:func:`profile_numeric`); every column is then
-analysed by its dtype kind with the rules of :mod:`seqscale.advise.rules` and the sampled tests of
-:mod:`seqscale.advise.stationarity`.
+analysed by its dtype kind with the rules of :mod:`seqscale.advisor.rules` and the sampled tests of
+:mod:`seqscale.advisor.stationarity`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import profile as _profile
-from seqscale.advise import rules
-from seqscale.advise import seasonality as seasons
-from seqscale.advise.results import ColumnAdvice
-from seqscale.advise.stationarity import PANEL_MIN_ROWS, normality, panel_stationarity, stationarity
+from seqscale.advisor import profile as _profile
+from seqscale.advisor import rules
+from seqscale.advisor import seasonality as seasons
+from seqscale.advisor.results import ColumnAdvice
+from seqscale.advisor.stationarity import PANEL_MIN_ROWS, normality, panel_stationarity, stationarity
 from seqscale.errors import ParameterError
 from seqscale.sequence.plan import plain
 
@@ -101,7 +101,7 @@ def _transformed_values(x: np.ndarray, log: bool, lag: int, ctx: Context) -> np.
 
 def _stationarity_of(base: np.ndarray, ctx: Context) -> dict:
     """ADF/KPSS/trend in time order; a panel's series are tested one by one and pooled
-    (:func:`seqscale.advise.stationarity.panel_stationarity`)."""
+    (:func:`seqscale.advisor.stationarity.panel_stationarity`)."""
     if ctx.order.n_series == 1:
         return stationarity(base[ctx.order.longest], ctx.stationarity_points, period=ctx.period)
     tested = [

@@ -1,7 +1,7 @@
-"""The result types of :func:`seqscale.advise.advise`: :class:`ColumnAdvice` and :class:`Advice`.
+"""The result types of :func:`seqscale.advisor.api.advise`: :class:`ColumnAdvice` and :class:`Advice`.
 
-Both are importable from :mod:`seqscale.advise`; this module holds their access, output (plan
-entry, DataFrame, plan file, HTML report) and display code.
+Both are importable from :mod:`seqscale` and :mod:`seqscale.advisor.api`; this module holds
+their access, output (plan entry, DataFrame, plan file, HTML report) and display code.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from seqscale.advise.report import write_report
-from seqscale.advise.wording import p_text, short_reason, spread_text
+from seqscale.advisor.report import write_report
+from seqscale.advisor.wording import p_text, short_reason, spread_text
 from seqscale.errors import ParameterError
 from seqscale.sequence.plan import plain, save_plan
 
 if TYPE_CHECKING:  # pragma: no cover
-    from seqscale.advise.validate import Validation
+    from seqscale.advisor.validate import Validation
 
 __all__ = ["Advice", "ColumnAdvice", "short_reason"]
 
@@ -222,7 +222,7 @@ def _adopt_entry(col: ColumnAdvice, entry: dict, why: str) -> None:
 # All columns
 # ================================================================================================
 class Advice:
-    """The result of :func:`~seqscale.advise.advise`: one :class:`ColumnAdvice` per column.
+    """The result of :func:`~seqscale.advisor.api.advise`: one :class:`ColumnAdvice` per column.
 
     Attributes
     ----------
@@ -323,7 +323,7 @@ class Advice:
         split: float | int | None = None,
         extra_sections: list[tuple[str, str]] | tuple = (),
     ) -> Path:
-        """Write the HTML report (see :func:`seqscale.advise.report.write_report`)."""
+        """Write the HTML report (see :func:`seqscale.advisor.report.write_report`)."""
         data = frame if frame is not None else self._frame
         if data is None:
             raise ParameterError("report() needs the frame the advice was computed on")

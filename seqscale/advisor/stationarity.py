@@ -1,4 +1,4 @@
-"""The sampled statistical tests of :func:`seqscale.advise.advise`: normality and ADF/KPSS.
+"""The sampled statistical tests of :func:`seqscale.advisor.api.advise`: normality and ADF/KPSS.
 
 scipy and statsmodels are imported inside the functions, so importing this module stays light.
 """
@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.advise import profile as _profile
-from seqscale.advise.rules import (
+from seqscale.advisor import profile as _profile
+from seqscale.advisor.rules import (
     ADF_MAXLAG,
     ADF_UNIT_P,
     ALPHA,

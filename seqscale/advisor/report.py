@@ -1,4 +1,4 @@
-"""Self-contained HTML report of an :class:`~seqscale.advise.Advice`.
+"""Self-contained HTML report of an :class:`~seqscale.advisor.results.Advice`.
 
 One HTML file, no external assets: every figure is a PNG embedded as a ``data:`` URI. For each
 column the report shows a histogram before and after the recommended preparation (``log1p``,
@@ -8,7 +8,7 @@ the train/test split marked, the statistics and the reason for the recommendatio
 Other modules add their own sections through ``extra_sections`` (``(title, html_fragment)``
 pairs) and turn their matplotlib figures into images with :func:`figure_to_data_uri`.
 
-The figures live in :mod:`seqscale.advise.plots`; matplotlib is imported inside the functions and used
+The figures live in :mod:`seqscale.advisor.plots`; matplotlib is imported inside the functions and used
 through ``matplotlib.figure.Figure`` only (no pyplot, no global backend switch).
 """
 
@@ -18,6 +18,7 @@ import html
 import json
 import math
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import profile as _profile
-from seqscale.advise.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here too)
+from seqscale.advisor import profile as _profile
+from seqscale.advisor.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from here too)
     DPI,
     FIGSIZE,
     bar_plot,
@@ -37,14 +38,17 @@ from seqscale.advise.plots import (  # noqa: F401 (DPI, FIGSIZE: importable from
     series_plot,
     time_values,
 )
-from seqscale.advise.tables import as_frame as _as_frame
-from seqscale.advise.wording import p_text, short_reason, spread_text
-from seqscale.errors import ParameterError
+from seqscale.advisor.tables import as_frame as _as_frame
+from seqscale.advisor.wording import p_text, short_reason, spread_text
+from seqscale.core import registry as _registry
+from seqscale.errors import ParameterError, SeqscaleWarning
 from seqscale.frames.time_columns import with_time
+from seqscale.scalers import build
+from seqscale.scalers.registry import SCALERS
 from seqscale.util.atomic import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
-    from seqscale.advise.results import Advice, ColumnAdvice
+    from seqscale.advisor.results import Advice, ColumnAdvice
 
 __all__ = ["apply_recommendation", "figure_to_data_uri", "write_report"]
 
@@ -60,8 +64,10 @@ def apply_recommendation(
 ) -> tuple[np.ndarray, dict]:
     """Apply ``log1p``/difference/method of ``column`` to ``values`` (original row positions).
 
-    The coefficients are fitted on the finite values of the rows where ``is_train`` is true.
-    Returns the transformed values and the fitted coefficients (``scale``, ``offset``).
+    The method's scaler (the one a pipeline fits) is fitted on the finite values of the rows
+    where ``is_train`` is true and applied to the finite values; NaN and infinities pass through.
+    Returns the transformed values and the fitted coefficients (``shift``, ``scale``,
+    ``offset``: ``y = (x - shift) * scale + offset``), read from that scaler.
     """
     x = np.asarray(values, dtype=np.float64)
     if column.log:
@@ -72,32 +78,27 @@ def apply_recommendation(
     train = x[is_train]
     train = train[np.isfinite(train)]
     method = column.method or "none"
-    scale, offset = 1.0, 0.0
-    if train.size and method != "none":
-        scale, offset = _fit(train, method, column.feature_range)
-    return x * scale + offset, {"method": method, "scale": scale, "offset": offset}
+    if not train.size or method == "none":
+        return x, {"method": method, "shift": 0.0, "scale": 1.0, "offset": 0.0}
+    scaler = _fitted_scaler(train, method, column.feature_range)
+    out = x.copy()
+    finite = np.isfinite(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeqscaleWarning)
+        out[finite] = scaler.transform(x[finite, None])[:, 0]
+    affine = build.fitted_affine(scaler)
+    coefs = {f: float(getattr(affine, f)[0]) for f in ("shift", "scale", "offset")}
+    return out, {"method": method, **coefs}
 
 
-def _fit(train: np.ndarray, method: str, feature_range: list | None) -> tuple[float, float]:
-    """``(scale, offset)`` of ``method`` fitted on the finite training values."""
-    if method == "standard":
-        sd = float(train.std())
-        scale = 1.0 / sd if sd > 0 else 1.0
-        return scale, -float(train.mean()) * scale
-    if method == "minmax":
-        lo, hi = feature_range or [0, 1]
-        mn, mx = float(train.min()), float(train.max())
-        scale = (hi - lo) / (mx - mn) if mx > mn else 1.0
-        return scale, lo - mn * scale
-    if method == "robust":
-        q1, med, q3 = np.percentile(train, [25, 50, 75])
-        iqr = float(q3 - q1)
-        scale = 1.0 / iqr if iqr > 0 else 1.0
-        return scale, -float(med) * scale
-    if method == "maxabs":
-        m = float(np.abs(train).max())
-        return (1.0 / m if m > 0 else 1.0), 0.0
-    return 1.0, 0.0
+def _fitted_scaler(train: np.ndarray, method: str, feature_range: list | None) -> Any:
+    """The registry's scaler of ``method`` fitted on the finite training values (a constant
+    column's warning belongs to the advice, not to its figure)."""
+    given = {"feature_range": tuple(feature_range or (0.0, 1.0))}
+    params = {k: v for k, v in given.items() if k in _registry.get(method).plan_params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeqscaleWarning)
+        return SCALERS[method](**params).fit(train[:, None])
 
 
 # ------------------------------------------------------------------------------------------------

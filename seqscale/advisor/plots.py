@@ -1,4 +1,4 @@
-"""The matplotlib figures of the HTML report (:mod:`seqscale.advise.report`).
+"""The matplotlib figures of the HTML report (:mod:`seqscale.advisor.report`).
 
 matplotlib is imported inside the functions and used through ``matplotlib.figure.Figure`` only
 (no pyplot, no global backend switch).
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import profile as _profile
+from seqscale.advisor import profile as _profile
 
 if TYPE_CHECKING:  # pragma: no cover
-    from seqscale.advise.results import ColumnAdvice
+    from seqscale.advisor.results import ColumnAdvice
 
 __all__ = [
     "DPI",

@@ -1,8 +1,8 @@
-"""The validated choice of :func:`seqscale.advise.advise`: candidate plans scored by a small LSTM.
+"""The validated choice of :func:`seqscale.advisor.api.advise`: candidate plans scored by a small LSTM.
 
 Rules give reasons; evidence decides. Within the *training* period only, the rows are split in
 time order into a fit part and a later validation part (the last ``validation`` share of every
-series). For each candidate plan the same small LSTM (:mod:`seqscale.advise.lstm`: 32 units, seeded,
+series). For each candidate plan the same small LSTM (:mod:`seqscale.advisor.lstm`: 32 units, seeded,
 early stopping on the end of the fit windows) is trained on the fit part and forecasts the
 validation part one step ahead; the forecasts go back to original units and are scored by RMSE.
 The budget is smaller than :mod:`seqscale.lab.compare.compare`'s (the latest :data:`MAX_WINDOWS` windows,
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import lstm as _lstm
+from seqscale.advisor import lstm as _lstm
 from seqscale.errors import InputError
 from seqscale.sequence.pipeline import SequencePipeline
 from seqscale.sequence.split import split_by_time

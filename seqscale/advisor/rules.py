@@ -1,6 +1,6 @@
-"""The decision rules behind :func:`seqscale.advise.advise` and the text that explains them.
+"""The decision rules behind :func:`seqscale.advisor.api.advise` and the text that explains them.
 
-Pure functions on column statistics (see the rules in the :mod:`seqscale.advise` docstring):
+Pure functions on column statistics (see the rules in the :mod:`seqscale.advisor.api` docstring):
 column kinds, the scaling chain for inputs, the treatment of regression and classification
 targets, and the reason/warning sentences. Nothing here runs a statistical test or builds a
 result object.
@@ -13,7 +13,7 @@ import pandas as pd
 from seqscale.errors import ParameterError
 from seqscale.frames.time_columns import looks_like_time
 
-# thresholds (see the seqscale.advise docstring)
+# thresholds (see the seqscale.advisor.api docstring)
 ALPHA = 0.05
 MAX_INTEGER_LEVELS = 12
 UNIT_LOW, UNIT_HIGH = -0.05, 1.05

@@ -1,4 +1,4 @@
-"""Seasonal period and strength for :func:`seqscale.advise.advise`.
+"""Seasonal period and strength for :func:`seqscale.advisor.api.advise`.
 
 The candidate period comes from the time column's frequency (monthly -> 12, quarterly -> 4,
 daily -> 7, hourly -> 24, half-hourly -> 48, ...); without a regular calendar frequency it is the

@@ -63,7 +63,7 @@ Targets
     [-1, 1]. An inconsistent task/activation pair raises
     :class:`~seqscale.errors.ParameterError`.
 Validated choice (``validate=True``)
-    See :mod:`seqscale.advise.validate`: candidate plans scored by the small LSTM on a validation
+    See :mod:`seqscale.advisor.validate`: candidate plans scored by the small LSTM on a validation
     split of the rows before the test period; the rules' plan is kept unless beaten by 5 % and
     significantly (one-sided Diebold-Mariano p < 0.05 on the paired validation errors).
 
@@ -81,10 +81,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqscale.advise import profile as _profile
-from seqscale.advise.columns import Context, analyse_columns, profile_numeric
-from seqscale.advise.results import Advice, ColumnAdvice
-from seqscale.advise.rules import (  # noqa: F401
+from seqscale.advisor import profile as _profile
+from seqscale.advisor.columns import Context, analyse_columns, profile_numeric
+from seqscale.advisor.results import Advice, ColumnAdvice
+from seqscale.advisor.rules import (  # noqa: F401
     ADF_MAXLAG,
     ALPHA,
     BOUNDED_KURT,
@@ -106,10 +106,10 @@ from seqscale.advise.rules import (  # noqa: F401
     UNIT_LOW,
     dtype_kind,
 )
-from seqscale.advise.seasonality import period_of_time
-from seqscale.advise.tables import as_frame as _as_frame
-from seqscale.advise.validate import candidate_plans, validate_plans
-from seqscale.advise.wording import short_reason as _short_reason  # noqa: F401
+from seqscale.advisor.seasonality import period_of_time
+from seqscale.advisor.tables import as_frame as _as_frame
+from seqscale.advisor.validate import candidate_plans, validate_plans
+from seqscale.advisor.wording import short_reason as _short_reason  # noqa: F401
 from seqscale.errors import InputError, ParameterError
 from seqscale.frames.time_columns import with_time
 from seqscale.sequence.plan import (  # noqa: F401
@@ -287,7 +287,7 @@ def validated_advice(
     """The validated advice for a frame that *is* the training period (every row may be read).
 
     The rules run on ``train`` with its last ``validation`` share (per series) as their test
-    tail; the candidate plans are scored on that same tail (:mod:`seqscale.advise.validate`) and the
+    tail; the candidate plans are scored on that same tail (:mod:`seqscale.advisor.validate`) and the
     chosen one becomes ``Advice.plan``. :func:`advise` with ``validate=True`` calls this on the
     rows before its test period; :mod:`seqscale.lab.compare.compare` calls it on its training part.
 
@@ -412,7 +412,7 @@ def advise(
         standardization of the levels, the rules' plan differenced, seasonally differenced or
         without ``log1p``) train the same small LSTM on the earlier part and forecast the later
         ``validation`` share; the best replaces the rules' plan when it is clearly better
-        (see :mod:`seqscale.advise.validate`). Everything, the rules included, is then computed from
+        (see :mod:`seqscale.advisor.validate`). Everything, the rules included, is then computed from
         the training rows only: the test period is never read. Scores: ``Advice.validation``.
     validation : share of the training rows used as the validation part.
 
