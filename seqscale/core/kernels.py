@@ -25,7 +25,8 @@ Statistics (:func:`moments`, :func:`masked_moments`, :func:`segment_moments`) ar
   (a spread under about ``1e-154``) underflow and ``m2`` loses precision or becomes 0.
 
 The affine functions (:func:`affine_apply`, :func:`affine_invert` and their per-group
-``segment_`` variants) compute ``x * scale + offset`` and ``(y - offset) / scale`` in float64 and
+``segment_`` variants) compute ``x * scale + offset`` and ``(y - offset) / scale`` (with
+``divide=True``: ``x / scale + offset`` and ``(y - offset) * scale``) in float64 and
 store the result in the input's dtype; NaN passes through. They read the input once and write the
 output once, and ``out`` may be the input itself.
 
@@ -665,19 +666,44 @@ def _k_presence(ids, lo, n):
     return seen
 
 
-def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
+def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert, divide):
     """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
     ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc.
+    With ``divide``, ``s`` is a divisor: ``clip((x - h) / s + o)`` and ``(x - o) * s + h``.
     Returns the number of infinite inputs met when applying (0 when inverting)."""
     base = e0
     n_inf = 0
-    if invert:
+    if invert and divide:
+        while base < e1:
+            kmax = min(L, e1 - base)
+            xs = xf[base : base + kmax]
+            ys = out[base : base + kmax]
+            for k in range(kmax):
+                ys[k] = (np.float64(xs[k]) - ol[k]) * sl[k] + hl[k]
+            base += L
+    elif invert:
         while base < e1:
             kmax = min(L, e1 - base)
             xs = xf[base : base + kmax]
             ys = out[base : base + kmax]
             for k in range(kmax):
                 ys[k] = (np.float64(xs[k]) - ol[k]) / sl[k] + hl[k]
+            base += L
+    elif divide:
+        while base < e1:
+            kmax = min(L, e1 - base)
+            xs = xf[base : base + kmax]
+            ys = out[base : base + kmax]
+            for k in range(kmax):
+                x = np.float64(xs[k])
+                if abs(x) == np.inf:
+                    n_inf += 1
+                y = (x - hl[k]) / sl[k] + ol[k]
+                lo = lol[k]
+                hi = hil[k]
+                y = lo if y < lo else y
+                y = hi if y > hi else y
+                ys[k] = y
             base += L
     else:
         while base < e1:
@@ -698,23 +724,26 @@ def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert):
     return n_inf
 
 
-def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert):
+def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert, divide):
     """:func:`_k_affine_range` with rows split into P chunks run in parallel."""
     per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
     total = 0
     for p in _prange(P):
         e0 = min(R, p * per) * C
         e1 = min(R, p * per + per) * C
-        total += _nb_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, m * C, invert)
+        total += _nb_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, m * C, invert, divide)
     return total
 
 
-def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
+def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide):
     """Rows ``[a, b)`` of the per-group affine map on flat arrays; returns the bad-code count.
 
     Rows are taken run by run (consecutive rows with one code), so sorted codes give long
     contiguous loops with the coefficients in registers. Rows with a bad code get NaN.
+    With ``divide``, ``Sf`` holds divisors (see :func:`_k_affine_range`).
     """
+    if divide:
+        return _nb_seg_divide_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert)
     nbad = 0
     i = a
     while i < b:
@@ -763,13 +792,63 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
     return nbad
 
 
-def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P):
+def _k_seg_divide_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
+    """:func:`_k_seg_affine_range` for divisors: ``(x - h) / d + o``, inverse ``(y - o) * d + h``."""
+    nbad = 0
+    i = a
+    while i < b:
+        g = codes[i]
+        j = i + 1
+        while j < b and codes[j] == g:
+            j += 1
+        if C == 1 and j - i < 16 and g >= 0 and g < G:  # short run: no views
+            d = Sf[g]
+            o = Of[g]
+            h = Hf[g]
+            for r in range(i, j):
+                out[r] = (np.float64(xf[r]) - o) * d + h if invert else (np.float64(xf[r]) - h) / d + o
+            i = j
+            continue
+        xs = xf[i * C : j * C]
+        ys = out[i * C : j * C]
+        if g < 0 or g >= G:
+            nbad += j - i
+            for k in range(ys.size):
+                ys[k] = np.nan
+        elif C == 1:
+            d = Sf[g]
+            o = Of[g]
+            h = Hf[g]
+            if invert:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - o) * d + h
+            else:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - h) / d + o
+        else:
+            ds = Sf[g * C : g * C + C]
+            os_ = Of[g * C : g * C + C]
+            hs = Hf[g * C : g * C + C]
+            for r in range(j - i):
+                xr = xs[r * C : r * C + C]
+                yr = ys[r * C : r * C + C]
+                if invert:
+                    for c in range(C):
+                        yr[c] = (np.float64(xr[c]) - os_[c]) * ds[c] + hs[c]
+                else:
+                    for c in range(C):
+                        yr[c] = (np.float64(xr[c]) - hs[c]) / ds[c] + os_[c]
+        i = j
+    return nbad
+
+
+def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P, divide):
     """:func:`_k_seg_affine_range` with rows split into P chunks run in parallel."""
     per = _nb_ceil_div(R, P)
     total = 0
     for p in _prange(P):
         total += _nb_seg_affine_range(
-            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert
+            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert, divide
         )
     return total
 
@@ -792,6 +871,7 @@ _nb_runs_range = _k_runs_range
 _nb_affine_range = _k_affine_range
 _nb_fold_chunks = _k_fold_chunks
 _nb_seg_affine_range = _k_seg_affine_range
+_nb_seg_divide_range = _k_seg_divide_range
 _nb_code_sums_range = _k_code_sums_range
 
 
@@ -830,6 +910,7 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_runs_range"] = serial(_k_runs_range)
     g["_nb_affine_range"] = serial(_k_affine_range)
     g["_nb_fold_chunks"] = serial(_k_fold_chunks)
+    g["_nb_seg_divide_range"] = serial(_k_seg_divide_range)
     g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
     g["_nb_code_sums_range"] = serial(_k_code_sums_range)
     return SimpleNamespace(
@@ -1187,7 +1268,7 @@ def last_infinite_count() -> int:
     return getattr(_last, "n_inf", 0)
 
 
-def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
+def _affine(x, scale, offset, out, lo, hi, invert, shift=None, divide=False):
     src = np.asarray(x)
     x = _float_2d(src)
     if out is not None and out is src and x is not src:
@@ -1207,7 +1288,7 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
     n_inf = 0
     if R and C:
         if impl is None:
-            n_inf = _np_affine(x, s, o, h, lo_c, hi_c, res, invert)
+            n_inf = _np_affine(x, s, o, h, lo_c, hi_c, res, invert, divide)
         else:
             m, _ = _layout(R, C)
             lanes = (
@@ -1221,9 +1302,9 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
             P = _chunks(R, C, m)
             with parallel_slot(P) as parallel:
                 if parallel:
-                    n_inf = impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert)
+                    n_inf = impl.affine_parallel(xf, rf, *lanes, R, C, m, P, invert, divide)
                 else:
-                    n_inf = impl.affine_serial(xf, rf, *lanes, 0, R * C, m * C, invert)
+                    n_inf = impl.affine_serial(xf, rf, *lanes, 0, R * C, m * C, invert, divide)
     _last.n_inf = int(n_inf)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")
@@ -1231,15 +1312,15 @@ def _affine(x, scale, offset, out, lo, hi, invert, shift=None):
     return res
 
 
-def _np_affine(x, s, o, h, lo, hi, res, invert) -> int:
+def _np_affine(x, s, o, h, lo, hi, res, invert, divide=False) -> int:
     n_inf = 0
     for r0 in range(0, x.shape[0], _NP_BLOCK_ROWS):
         xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
         if invert:
-            yb = (xb - o) / s + h
+            yb = (xb - o) * s + h if divide else (xb - o) / s + h
         else:
             n_inf += int(np.count_nonzero(np.isinf(xb)))
-            yb = (xb - h) * s + o
+            yb = (xb - h) / s + o if divide else (xb - h) * s + o
             np.clip(yb, lo, hi, out=yb)
         res[r0 : r0 + _NP_BLOCK_ROWS] = yb
     return n_inf
@@ -1254,9 +1335,11 @@ def affine_apply(
     lo: np.ndarray | float | None = None,
     hi: np.ndarray | float | None = None,
     shift: np.ndarray | float | None = None,
+    divide: bool = False,
 ) -> np.ndarray:
     """``y = (x - shift) * scale + offset`` per channel (``shift`` 0 when None), computed in
-    float64, stored in ``x.dtype``.
+    float64, stored in ``x.dtype``; with ``divide``, ``scale`` is a divisor:
+    ``y = (x - shift) / scale + offset`` (one rounding instead of two).
 
     ``scale`` and ``offset`` broadcast to ``(channels,)``. ``out`` (same shape, any float dtype;
     ``x`` itself for an in-place update, otherwise not overlapping ``x``) receives the result,
@@ -1264,7 +1347,7 @@ def affine_apply(
     scalars or per channel; None for no bound) clip the result before it is stored. NaN passes
     through, also through the clip.
     """
-    return _affine(x, scale, offset, out, lo, hi, False, shift)
+    return _affine(x, scale, offset, out, lo, hi, False, shift, divide)
 
 
 def affine_invert(
@@ -1274,14 +1357,15 @@ def affine_invert(
     out: np.ndarray | None = None,
     *,
     shift: np.ndarray | float | None = None,
+    divide: bool = False,
 ) -> np.ndarray:
     """``x = (y - offset) / scale + shift`` per channel (a true division, so
     ``invert(apply(x))`` is within a few ulp of ``x``), computed in float64, stored in
-    ``y.dtype``."""
-    return _affine(y, scale, offset, out, None, None, True, shift)
+    ``y.dtype``; with ``divide`` (``scale`` a divisor) ``x = (y - offset) * scale + shift``."""
+    return _affine(y, scale, offset, out, None, None, True, shift, divide)
 
 
-def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
+def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divide=False):
     src = np.asarray(x)
     x = _float_2d(src)
     R, C = x.shape
@@ -1304,7 +1388,10 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
             for r0 in range(0, R, _NP_BLOCK_ROWS):
                 cb = codes[r0 : r0 + _NP_BLOCK_ROWS]
                 xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
-                yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
+                if divide:
+                    yb = (xb - O[cb]) * S[cb] + H[cb] if invert else (xb - H[cb]) / S[cb] + O[cb]
+                else:
+                    yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
             flat = (
@@ -1317,9 +1404,9 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None):
             )
             with parallel_slot(_chunks(R, C, 1)) as parallel:
                 if parallel:
-                    n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS)
+                    n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS, divide)
                 else:
-                    n_bad = impl.seg_affine(*flat, 0, R, C, G, invert)
+                    n_bad = impl.seg_affine(*flat, 0, R, C, G, invert, divide)
             _bad_codes(int(n_bad), G)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")
@@ -1335,14 +1422,16 @@ def segment_affine_apply(
     out: np.ndarray | None = None,
     *,
     shift2d: np.ndarray | None = None,
+    divide: bool = False,
 ) -> np.ndarray:
     """``y[i] = (x[i] - shift2d[c]) * scale2d[c] + offset2d[c]`` with ``c = codes[i]`` (float64
-    math, ``x.dtype`` out; ``shift2d`` zeros when None).
+    math, ``x.dtype`` out; ``shift2d`` zeros when None); with ``divide``, ``scale2d`` holds
+    divisors: ``(x[i] - shift2d[c]) / scale2d[c] + offset2d[c]``.
 
     ``scale2d``/``offset2d`` have shape ``(n_groups, channels)``; a code outside
     ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself.
     """
-    return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d)
+    return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d, divide)
 
 
 def segment_affine_invert(
@@ -1353,6 +1442,8 @@ def segment_affine_invert(
     out: np.ndarray | None = None,
     *,
     shift2d: np.ndarray | None = None,
+    divide: bool = False,
 ) -> np.ndarray:
-    """``x[i] = (y[i] - offset2d[c]) / scale2d[c] + shift2d[c]``; see segment_affine_apply."""
-    return _segment_affine(y, codes, scale2d, offset2d, out, True, shift2d)
+    """``x[i] = (y[i] - offset2d[c]) / scale2d[c] + shift2d[c]`` (with ``divide``:
+    ``* scale2d[c]``); see segment_affine_apply."""
+    return _segment_affine(y, codes, scale2d, offset2d, out, True, shift2d, divide)

@@ -203,7 +203,8 @@ def standard(
     spread = standard_spread(moments, std)
     scale = _reciprocal(spread, spread == 1.0) if with_std else np.ones_like(spread)
     shift = center if with_mean else np.zeros_like(center)
-    return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
+    divisor = spread if with_std else None
+    return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy(), divisor)
 
 
 def standard_spread(moments: Moments, std: np.ndarray | None = None) -> np.ndarray:
@@ -259,7 +260,8 @@ def robust(
     spread = robust_spread(moments, median, q_low, q_high, unit_variance, quantile_range)
     scale = _reciprocal(spread, spread == 1.0) if with_scaling else np.ones_like(spread)
     shift = np.where(np.isnan(median), 0.0, median) if with_centering else np.zeros_like(median)
-    return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy())
+    divisor = spread if with_scaling else None
+    return Affine(shift, scale, np.zeros_like(scale), moments.min.copy(), moments.max.copy(), divisor)
 
 
 def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
@@ -274,6 +276,7 @@ def maxabs(moments: Moments, max_abs: np.ndarray | None = None) -> Affine:
         zeros.copy(),
         np.where(unit, moments.min, -bound),
         np.where(unit, moments.max, bound),
+        np.where(unit, 1.0, bound),  # divided: the largest magnitude lands on exactly 1
     )
 
 
@@ -307,7 +310,7 @@ def meanabs(
     divisor = meanabs_divisor(moments, mean_abs, minimum_scale, default)
     scale = _reciprocal(divisor, np.zeros(divisor.shape, dtype=bool))
     zeros = np.zeros_like(scale)
-    return Affine(zeros, scale, zeros.copy(), moments.min.copy(), moments.max.copy())
+    return Affine(zeros, scale, zeros.copy(), moments.min.copy(), moments.max.copy(), divisor)
 
 
 def _pair(bounds: Any) -> tuple[float, float]:

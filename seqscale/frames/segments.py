@@ -273,10 +273,13 @@ def segment_apply(
     out: np.ndarray | None,
     invert: bool,
     which: np.ndarray | None = None,
+    *,
+    divide: bool = False,
 ) -> tuple[np.ndarray, int]:
     """Apply (or invert) segment k's coefficients ``[k]`` to its rows; returns (result, infinite inputs).
 
     ``which`` restricts the work to those segments (the other rows of ``out`` are left as they are).
+    With ``divide``, ``scale`` holds divisors (``Affine.factor``): ``(x - shift) / scale + offset``.
     """
     rows = np.ascontiguousarray(rows)
     offsets = np.asarray(offsets, dtype=np.int64)
@@ -287,11 +290,13 @@ def segment_apply(
     result = np.empty_like(rows) if out is None else out
     impl = _get_impl() if _kernels.numba_enabled() else None
     if impl is None:
-        return result, _np_apply(rows, starts, ends, (shift, scale, offset), result, invert)
+        return result, _np_apply(rows, starts, ends, (shift, scale, offset), result, invert, divide)
     coef = [np.ascontiguousarray(a, dtype=np.float64) for a in (shift, scale, offset)]
     with _kernels.parallel_slot(_chunks(rows, starts.size)) as parallel:
         run = impl.apply_parallel if parallel else impl.apply_serial
-        n_inf = run(rows, np.ascontiguousarray(starts), np.ascontiguousarray(ends), *coef, result, invert)
+        n_inf = run(
+            rows, np.ascontiguousarray(starts), np.ascontiguousarray(ends), *coef, result, invert, divide
+        )
     return result, int(n_inf)
 
 
@@ -300,7 +305,7 @@ def _chunks(rows: np.ndarray, n_segments: int) -> int:
     return 2 if rows.size >= _kernels.PARALLEL_MIN_ELEMS and n_segments > 1 else 1
 
 
-def _np_apply(rows, starts, ends, coef, result, invert: bool) -> int:
+def _np_apply(rows, starts, ends, coef, result, invert: bool, divide: bool = False) -> int:
     """numpy version of the apply kernel: one gather of the chosen rows, one scatter."""
     lengths = ends - starts
     first = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -308,7 +313,10 @@ def _np_apply(rows, starts, ends, coef, result, invert: bool) -> int:
     shift, scale, offset = (np.repeat(np.asarray(a, dtype=np.float64), lengths, axis=0) for a in coef)
     x = rows[index].astype(np.float64)
     with np.errstate(all="ignore"):
-        result[index] = (x - offset) / scale + shift if invert else (x - shift) * scale + offset
+        if divide:
+            result[index] = (x - offset) * scale + shift if invert else (x - shift) / scale + offset
+        else:
+            result[index] = (x - offset) / scale + shift if invert else (x - shift) * scale + offset
     return 0 if invert else int(np.isinf(x).sum())
 
 
@@ -462,6 +470,19 @@ def _k_nudge(top_span, scale, p0, p1):
     return scale
 
 
+def _k_divisor(kind, p1, m2, n, lo, hi, mean):
+    """The divisor the rows of one segment are divided by (``Affine.divisor``), or 0 for a
+    method that multiplies (min-max), as :mod:`seqscale.core.methods` sets it."""
+    if kind == _STANDARD:
+        spread = np.sqrt(m2 / n) if n > 0 else 0.0
+        constant = not (hi > lo) or (spread > 0 and _nb_negligible(spread, mean, n))
+        return 1.0 if (constant or not (spread > 0) or p1 == 0.0) else spread
+    if kind == _MAXABS:
+        bound = max(abs(lo), abs(hi)) if lo == lo else 0.0
+        return bound if bound > 0 else 1.0
+    return 0.0
+
+
 def _k_coefficients(kind, p0, p1, mean, m2, n, lo, hi):
     """``(shift, scale, offset)`` of one segment, as :mod:`seqscale.core.methods` computes them."""
     spread = np.sqrt(m2 / n) if n > 0 else 0.0
@@ -491,6 +512,11 @@ def _k_fit_apply_view(xs, rs, kind, p0, p1, stats, coef, k, c):
     coef[2, k, c] = o
     if abs(lo) == np.inf or abs(hi) == np.inf:
         return  # refused by the caller: nothing written
+    d = _nb_divisor(kind, p1, m2, n, lo, hi, mean)
+    if d != 0.0:
+        for i in range(xs.size):  # from cache
+            rs[i] = (np.float64(xs[i]) - h) / d + o
+        return
     for i in range(xs.size):  # from cache
         rs[i] = (np.float64(xs[i]) - h) * s + o
 
@@ -528,42 +554,52 @@ def _k_fit_apply_parallel(x, offsets, kind, p0, p1, stats, coef, res):
         _nb_fit_apply_segment(x, offsets, k, kind, p0, p1, stats, bits, coef, res)
 
 
-def _k_apply_view(xs, rs, h, s, o, invert):
+def _k_apply_view(xs, rs, h, s, o, invert, divide):
     n_inf = 0
+    if invert and divide:
+        for i in range(xs.size):
+            rs[i] = (np.float64(xs[i]) - o) * s + h
+        return 0
     if invert:
         for i in range(xs.size):
             rs[i] = (np.float64(xs[i]) - o) / s + h
         return 0
-    for i in range(xs.size):
-        rs[i] = (np.float64(xs[i]) - h) * s + o
+    if divide:
+        for i in range(xs.size):
+            rs[i] = (np.float64(xs[i]) - h) / s + o
+    else:
+        for i in range(xs.size):
+            rs[i] = (np.float64(xs[i]) - h) * s + o
     for i in range(xs.size):  # from cache
         n_inf += abs(np.float64(xs[i])) == np.inf
     return n_inf
 
 
-def _k_apply_segment(x, starts, ends, k, shift, scale, offset, res, invert):
+def _k_apply_segment(x, starts, ends, k, shift, scale, offset, res, invert, divide):
     a, b = starts[k], ends[k]
     if x.shape[1] == 1:
         xs, rs = x.reshape(-1)[a:b], res.reshape(-1)[a:b]
-        return _nb_apply_view(xs, rs, shift[k, 0], scale[k, 0], offset[k, 0], invert)
+        return _nb_apply_view(xs, rs, shift[k, 0], scale[k, 0], offset[k, 0], invert, divide)
     n_inf = 0
     for c in range(x.shape[1]):
-        n_inf += _nb_apply_view(x[a:b, c], res[a:b, c], shift[k, c], scale[k, c], offset[k, c], invert)
+        n_inf += _nb_apply_view(
+            x[a:b, c], res[a:b, c], shift[k, c], scale[k, c], offset[k, c], invert, divide
+        )
     return n_inf
 
 
-def _k_apply_serial(x, starts, ends, shift, scale, offset, res, invert):
+def _k_apply_serial(x, starts, ends, shift, scale, offset, res, invert, divide):
     """Apply (or invert) coefficients ``[k]`` to rows ``starts[k]:ends[k]``; count infinite inputs."""
     total = 0
     for k in range(starts.size):
-        total += _nb_apply_segment(x, starts, ends, k, shift, scale, offset, res, invert)
+        total += _nb_apply_segment(x, starts, ends, k, shift, scale, offset, res, invert, divide)
     return total
 
 
-def _k_apply_parallel(x, starts, ends, shift, scale, offset, res, invert):
+def _k_apply_parallel(x, starts, ends, shift, scale, offset, res, invert, divide):
     total = 0
     for k in _prange(starts.size):
-        total += _nb_apply_segment(x, starts, ends, k, shift, scale, offset, res, invert)
+        total += _nb_apply_segment(x, starts, ends, k, shift, scale, offset, res, invert, divide)
     return total
 
 
@@ -632,6 +668,7 @@ _nb_stats = _k_stats
 _nb_negligible = _k_negligible
 _nb_nudge = _k_nudge
 _nb_coefficients = _k_coefficients
+_nb_divisor = _k_divisor
 _nb_fit_apply_view = _k_fit_apply_view
 _nb_apply_view = _k_apply_view
 _nb_fit_apply_segment = _k_fit_apply_segment
@@ -662,6 +699,7 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_negligible"] = inline(_k_negligible)
     g["_nb_nudge"] = inline(_k_nudge)
     g["_nb_coefficients"] = inline(_k_coefficients)
+    g["_nb_divisor"] = inline(_k_divisor)
     g["_nb_fit_apply_view"] = inline(_k_fit_apply_view)
     g["_nb_apply_view"] = inline(_k_apply_view)
     g["_nb_fit_apply_segment"] = inline(_k_fit_apply_segment)

@@ -195,12 +195,24 @@ class AffineScaler(
         codes = self._fold_segments(rows, seg, True, Moments(*stats))
         coef = self.affine_ if codes is None else self.affine_.take(codes)
         if provisional is None:  # no compiled kernel: apply them all
-            out, _ = segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, None, False)
+            out, _ = segment_apply(
+                rows, seg.offsets, coef.shift, coef.factor, coef.offset, None, False, divide=coef.divides
+            )
         else:  # the segments whose coefficients the method set otherwise (domain values)
             same = (coef.shift == provisional[0]) & (coef.scale == provisional[1])
             differ = np.flatnonzero(~(same & (coef.offset == provisional[2])).all(axis=1))
             if differ.size:
-                segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, out, False, differ)
+                segment_apply(
+                    rows,
+                    seg.offsets,
+                    coef.shift,
+                    coef.factor,
+                    coef.offset,
+                    out,
+                    False,
+                    differ,
+                    divide=coef.divides,
+                )
         return _rows.wrap(self, out, layout)
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
@@ -490,7 +502,9 @@ class AffineScaler(
             table, codes = _rows.unseen_table(self, codes, seg.ids, rows)
         coef = table.take(codes)
         out = self._output_buffer(X, rows, copy)
-        result, n_inf = segment_apply(rows, seg.offsets, coef.shift, coef.scale, coef.offset, out, inverse)
+        result, n_inf = segment_apply(
+            rows, seg.offsets, coef.shift, coef.factor, coef.offset, out, inverse, divide=coef.divides
+        )
         if n_inf:
             _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
         return _rows.wrap(self, result, layout)

@@ -235,9 +235,6 @@ def select(
     return table, codes
 
 
-_FIELDS = ("shift", "scale", "offset", "low", "high")
-
-
 def unseen_table(
     est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray, inverse: bool = False
 ) -> tuple[Affine, np.ndarray]:
@@ -260,7 +257,7 @@ def unseen_table(
             )
         return _own_table(est, codes, ids, rows)
     fb = est.fallback_
-    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(fb, f)[None, :]]) for f in _FIELDS))
+    table = Affine.stack([est.affine_, fb.take(np.newaxis)])
     return table, np.where(codes < 0, len(est.series_), codes)
 
 
@@ -272,7 +269,7 @@ def _own_table(est: Any, codes: np.ndarray, ids: np.ndarray, rows: np.ndarray) -
     stats = Moments.from_groups(batch, local, new_ids.size)
     extra = est._batch_extra(batch, local, new_ids.size)
     own = est._method_affine(stats, extra, est._feature_names_list(), None)
-    table = Affine(*(np.vstack([getattr(est.affine_, f), getattr(own, f)]) for f in _FIELDS))
+    table = Affine.stack([est.affine_, own])
     codes = codes.copy()
     codes[unseen] = len(est.series_) + local
     return table, codes

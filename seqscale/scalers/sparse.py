@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError, InputTypeError, ParameterError
 from seqscale.scalers import rows as _rows
@@ -128,8 +127,7 @@ def apply(est: Any, X: Any, inverse: bool) -> Any:
         raise ParameterError("sparse input: this scaler's coefficients shift values or are per series.")
     out = X.copy()
     cols = _columns(X)
-    fields = (affine.shift, affine.scale, affine.offset, affine.low, affine.high)
-    table = Affine(*(None if a is None else a[:, None] for a in fields))
+    table = affine.take((slice(None), None))
     rows = X.data.reshape(-1, 1)
     if inverse:
         out.data = table.invert(rows, codes=cols).reshape(-1)

@@ -83,6 +83,26 @@ DIVERGENCES: dict[str, tuple[str, object, object]] = {
 }
 
 
+#: The peer tests that take seconds each (loops of one-row ``partial_fit`` calls, torch's array
+#: API): marked slow (see :func:`is_slow`), so ``make test`` runs the rest in a few seconds and
+#: ``make test-all`` all.
+SLOW = frozenset(
+    {
+        "test_data__test_minmax_scaler_partial_fit",
+        "test_data__test_standard_scaler_partial_fit",
+        "test_data__test_maxabs_scaler_partial_fit",
+        "test_data__test_standard_scaler_transform_with_partial_fit",
+        "test_data__test_standard_scaler_partial_fit_numerical_stability",
+        "test_data__test_standard_scaler_sample_weight_array_api",
+    }
+)
+
+
+def is_slow(name: str, params: dict) -> bool:
+    """A test of ``SLOW``, or an array-API case on torch (its first use imports torch)."""
+    return name in SLOW or "torch" in [v for v in params.values() if isinstance(v, str)]
+
+
 def divergence(name: str, params: dict) -> tuple[str, type[BaseException]] | None:
     """The pinned reason and exception of a test expected to fail, or None."""
     entry = DIVERGENCES.get(name)

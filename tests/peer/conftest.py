@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.peer._sklearn_peer import divergence, touches_scalers
+from tests.peer._sklearn_peer import divergence, is_slow, touches_scalers
 
 
 @pytest.fixture
@@ -18,8 +18,9 @@ def global_dtype(request):
     return request.param
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by the slow marks added here
 def pytest_collection_modifyitems(config, items):
-    """Keep only the peer tests that exercise one of the four scalers."""
+    """Keep only the peer tests that exercise one of the four scalers; mark the slow ones."""
     keep, drop = [], []
     for item in items:
         if "peer" not in item.nodeid.split("::")[0]:
@@ -30,6 +31,8 @@ def pytest_collection_modifyitems(config, items):
             drop.append(item)
             continue
         keep.append(item)
+        if is_slow(item.originalname, params):
+            item.add_marker(pytest.mark.slow)
         pinned = divergence(item.originalname, params)
         if pinned is not None:
             item.add_marker(pytest.mark.xfail(strict=True, raises=pinned[1], reason=pinned[0]))
