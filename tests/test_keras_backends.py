@@ -120,11 +120,9 @@ def _env(**extra):
     return {**env, **extra}
 
 
-# torch, the default backend of the other Keras tests, and TensorFlow run in the slow suite (a
-# fresh interpreter importing either costs several seconds); JAX in every run.
-@pytest.mark.parametrize(
-    "backend", [pytest.param(b, marks=pytest.mark.slow) if b != "jax" else b for b in INSTALLED]
-)
+# every backend's fresh interpreter costs 10-30 s of imports (Keras also loads TensorFlow when it
+# is installed): these run in the slow suite, `make test-all`; the in-process Keras tests run always
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.slow) for b in INSTALLED])
 def test_saved_model_loads_in_a_fresh_process(backend, tmp_path):
     home = tmp_path / "keras_home"
     home.mkdir()

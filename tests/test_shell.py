@@ -219,6 +219,7 @@ def test_help_on_a_terminal_is_plain_when_asked():
     assert BOX.search(asked_nothing)  # a terminal that asked for nothing keeps the rich layout
 
 
+@pytest.mark.slow  # three CLI runs, advise among them; every word of piped tables is checked below
 def test_piped_tables_have_no_boxes(tmp_path, real_csv):
     path = real_csv("nile")
     assert seqscale("fit", path, "--time", "year", "-o", tmp_path / "c.json").returncode == 0
