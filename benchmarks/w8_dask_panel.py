@@ -145,13 +145,13 @@ def run() -> h.Section:
                 t_theirs > t_ours,
                 note,
                 value=t_theirs / t_ours,
-                unit="x",
+                unit="faster",
             )
         else:
             section.goal(GOALS[0], "not measured", None, "a case failed")
         if ref is not None and cases[1][1] in sample:
             d = float(np.max(np.abs(sample[cases[1][1]].to_numpy() - ref.to_numpy())))
-            section.goal(GOALS[1], f"{d:.1e}", d <= 1e-12, value=d)
+            section.goal(GOALS[1], f"{d:.1e}", d <= 1e-12, value=d, unit="err")
         else:
             section.goal(GOALS[1], "not measured", None, "a case failed")
         section.notes.append(
