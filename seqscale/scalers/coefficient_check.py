@@ -120,8 +120,8 @@ def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False)
         return _uniform_columns(fields, len(channels), keys, weighted)
     if set().union(*map(dict.keys, channels)) - allowed:
         return None
-    count = _numbers([ch.get("count") for ch in channels], None)
-    if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
+    count = _count_column([ch.get("count") for ch in channels], weighted)
+    if count is None:
         return None
     empty = count == 0
     out: dict[str, Any] = {"count": count}
@@ -148,12 +148,21 @@ def _fast_columns(channels: list, keys: tuple[str, ...], weighted: bool = False)
     return out
 
 
+def _count_column(values: list, weighted: bool) -> np.ndarray | None:
+    """The channels' counts as an array, or None when one is not a count (negative, or not whole
+    for an unweighted fit) and the slow path must name it."""
+    count = _numbers(values, None)
+    if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
+        return None
+    return count
+
+
 def _uniform_columns(fields: dict, n: int, keys: tuple[str, ...], weighted: bool) -> dict | None:
     """:func:`_fast_columns` for channels that all hold the same fields (see _uniform_fields)."""
     if "count" not in fields:
         return None
-    count = _numbers(fields["count"], None)
-    if count is None or (count < 0).any() or (not weighted and (count != np.floor(count)).any()):
+    count = _count_column(fields["count"], weighted)
+    if count is None:
         return None
     empty = count == 0
     out: dict[str, Any] = {"count": count}
