@@ -170,3 +170,48 @@ def test_arrow_text_missing_id_is_named():
     ids = pd.Series(["a"] * 10 + [None] + ["b"] * 9, dtype="string[pyarrow]")
     with pytest.raises(seqscale.errors.InputError, match="missing series id at row 10"):
         seqscale.StandardScaler().fit_transform(np.ones(20), groups=ids)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16])
+@pytest.mark.parametrize("order", ["random", "ascending", "descending"])
+def test_int_span_presence_matches_bincount(dtype, order):
+    rng = np.random.default_rng(9)
+    for span in (1, 700, 20_000, 90_000):  # within the first table, grown, grown past the limit
+        ids = (rng.integers(0, span, size=20_000) - span // 3).astype(dtype)
+        if order != "random":
+            ids = np.sort(ids)[:: 1 if order == "ascending" else -1].copy()
+        limit = 4 * ids.size + 1025
+        lo, hi = int(ids.min()), int(ids.max())
+        got = kernels.int_span_presence(ids, limit)
+        if hi - lo + 1 > limit:
+            assert got is None
+            continue
+        assert got[0] == lo
+        np.testing.assert_array_equal(got[1], np.bincount(ids.astype(np.int64) - lo) > 0)
+
+
+def test_short_runs_guess():
+    rng = np.random.default_rng(10)
+    assert kernels.short_runs(rng.integers(0, 1000, size=100_000))
+    assert not kernels.short_runs(np.repeat(np.arange(1000), 100))
+    assert not kernels.short_runs(rng.integers(0, 1000, size=1000))  # too few to sample
+
+
+def test_code_moments_of_rows_in_any_order_match_a_sorted_pass():
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 3000, size=300_000)  # over the parallel threshold: two tables merged
+    x = rng.normal(size=(codes.size, 2)) * rng.uniform(0.1, 50, 3000)[codes, None] + 1e4
+    x[rng.random(x.shape) < 0.02] = np.nan
+    count, mean, m2, mn, mx = kernels.segment_moments(x, codes, 3001)
+    assert count[3000].sum() == 0 and np.isnan(mn[3000]).all()
+    order = np.argsort(codes, kind="stable")
+    xs, cs = x[order], codes[order]
+    starts = np.searchsorted(cs, np.arange(3000))
+    for g in (0, 1, 1234, 2999):
+        block = xs[starts[g] : starts[g + 1] if g + 1 < 3000 else None]
+        for j in range(2):
+            v = block[:, j][~np.isnan(block[:, j])]
+            assert count[g, j] == v.size
+            np.testing.assert_allclose(mean[g, j], v.mean(), rtol=1e-13)
+            np.testing.assert_allclose(m2[g, j], ((v - v.mean()) ** 2).sum(), rtol=1e-12)
+            assert mn[g, j] == v.min() and mx[g, j] == v.max()

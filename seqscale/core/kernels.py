@@ -33,8 +33,8 @@ output once, and ``out`` may be the input itself.
 numba is imported on the first call of a kernel, never at import time, and the compiled machine
 code is cached on disk. Large dense inputs (:func:`moments`, :func:`affine_apply`) are split into
 a fixed number of row chunks run on numba's threads (results do not depend on the thread count),
-and so does the per-group affine map; the per-group statistics run on one thread, which measured
-faster for them. Setting the
+and so does the per-group affine map; the per-group statistics of rows in any order run in a
+fixed two row ranges (each with its own table, on two threads when free). Setting the
 environment variable ``SEQSCALE_DISABLE_NUMBA=1`` (read on every call), or not having numba
 installed, selects pure-numpy implementations of the same algorithms; they agree with the
 compiled kernels to rounding and are slower.
@@ -91,6 +91,10 @@ _CHUNKS = 8
 MIN_RUN = 8
 # Rows per block in the numpy implementations.
 _NP_BLOCK_ROWS = 65536
+# Row ranges of the per-code statistics of rows in any order, each with its own table of
+# 64 bytes per (code, channel): few, so the tables stay in cache; fixed, so the results do not
+# depend on the number of threads.
+_CODE_CHUNKS = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,60 +589,76 @@ def _k_merge_slots(src, slots, G):
     return acc
 
 
-def _k_code_sums_range(x, codes, G, a, b, acc):
-    """Per (code, channel) statistics of rows ``[a, b)`` in any order, in one pass: count, shift
-    (the code's first value), sum and sum of squares of the shifted values, min and max side by
-    side in ``acc[g, c, 0:6]`` (one or two cache lines per update, tables in cache for tens of
-    thousands of codes). Shifted sums are exact enough for the variance as long as the shift
-    lies within the data, which the first value does. Returns the number of codes outside
-    ``[0, G)``."""
+def _k_code_update(tab, k, v):
+    """Add the value ``v`` (not NaN) to the packed entry at ``tab[k : k + 6]``."""
+    if tab[k] == 0.0:
+        tab[k + 1] = v
+        tab[k + 4] = v
+        tab[k + 5] = v
+    d = v - tab[k + 1]
+    tab[k] += 1.0
+    tab[k + 2] += d
+    tab[k + 3] += d * d
+    if v < tab[k + 4]:  # stored only when it changes: stores are what costs here
+        tab[k + 4] = v
+    if v > tab[k + 5]:
+        tab[k + 5] = v
+
+
+def _k_code_sums_range(x, codes, G, a, b, tab):
+    """Per (code, channel) statistics of rows ``[a, b)`` in any order, in one pass, into the
+    packed table ``tab``: entry ``k = code * C + channel`` holds count, shift (the entry's first
+    value), sum and sum of squares of the shifted values, min and max in ``tab[8k : 8k + 6]``,
+    so one update touches one 64-byte line and the table of tens of thousands of codes stays in
+    cache. Shifted sums are exact enough for the variance as long as the shift lies within the
+    data, which the first value does. Returns the number of codes outside ``[0, G)``."""
     C = x.shape[1]
     nbad = 0
+    if C == 1:  # one channel: flat loads, no channel loop
+        xf = x.reshape(-1)
+        for i in range(a, b):
+            g = codes[i]
+            if g < 0 or g >= G:
+                nbad += 1
+                continue
+            v = np.float64(xf[i])
+            if v == v:
+                _nb_code_update(tab, g * 8, v)
+        return nbad
     for i in range(a, b):
         g = codes[i]
         if g < 0 or g >= G:
             nbad += 1
             continue
-        t = acc[g]
         for j in range(C):
             v = np.float64(x[i, j])
             if v == v:
-                if t[j, 0] == 0.0:
-                    t[j, 1] = v
-                    t[j, 4] = v
-                    t[j, 5] = v
-                d = v - t[j, 1]
-                t[j, 0] += 1.0
-                t[j, 2] += d
-                t[j, 3] += d * d
-                if v < t[j, 4]:  # stored only when it changes: stores are what costs here
-                    t[j, 4] = v
-                if v > t[j, 5]:
-                    t[j, 5] = v
+                _nb_code_update(tab, (g * C + j) * 8, v)
     return nbad
 
 
 def _k_code_moments(x, codes, G, P):
     """Per-code statistics of rows in any order (one pass; rows split into ``P`` ranges run in
-    parallel when compiled so, their tables merged by Chan's formula). Same ``(6, G, C)``
-    accumulators as the run kernels; returns ``(acc, bad codes)``."""
+    parallel when compiled so, one packed table each, merged by :func:`_k_merge`). Same
+    ``(6, G, C)`` accumulators as the run kernels; returns ``(acc, bad codes)``."""
     R, C = x.shape
     per = _nb_ceil_div(R, P)
-    part = np.zeros((P, G, C, 6))
+    part = np.zeros((P, G * C * 8))
     bad = np.zeros(P, np.int64)
     for p in _prange(P):
         bad[p] = _nb_code_sums_range(x, codes, G, min(R, p * per), min(R, p * per + per), part[p])
     acc = _nb_init_acc(G, C)
     for p in range(P):
+        t = part[p]
         for g in range(G):
             for j in range(C):
-                n = part[p, g, j, 0]
+                k = (g * C + j) * 8
+                n = t[k]
                 if n > 0:
-                    d = part[p, g, j, 2]
+                    d = t[k + 2]
                     _nb_merge(
-                        acc, g, j, n, part[p, g, j, 1], d / n,
-                        max(part[p, g, j, 3] - d * d / n, 0.0), part[p, g, j, 4], part[p, g, j, 5],
-                    )  # fmt: skip
+                        acc, g, j, n, t[k + 1], d / n, max(t[k + 3] - d * d / n, 0.0), t[k + 4], t[k + 5]
+                    )
     return acc, bad.sum()
 
 
@@ -735,15 +755,57 @@ def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert, divide):
     return total
 
 
+def _k_mark(ids, i, seen, base):
+    """Mark ``seen[id - base]`` for ``ids[i:]`` up to the first id outside the table; return
+    its index (``ids.size`` when none). A store only at an integer's first sighting."""
+    cap = seen.size
+    while i < ids.size:
+        k = np.int64(ids[i]) - base
+        if k < 0 or k >= cap:
+            return i
+        if not seen[k]:
+            seen[k] = True
+        i += 1
+    return i
+
+
+def _k_span_presence(ids, limit):
+    """``(lo, seen)`` in one pass over the integer ``ids`` (not empty): ``seen[k]`` tells whether
+    ``lo + k`` occurs, first and last True; an empty ``seen`` once the span exceeds ``limit``.
+    The table grows (doubling) as the span widens."""
+    base = np.int64(ids[0])
+    seen = np.zeros(min(limit, 4096), np.bool_)
+    i = 0
+    while True:
+        i = _nb_mark(ids, i, seen, base)
+        if i == ids.size:
+            break
+        v = np.int64(ids[i])
+        used = np.flatnonzero(seen)
+        lo = min(base + used[0], v)
+        hi = max(base + used[-1], v)
+        need = hi - lo + 1
+        if need > limit:
+            return base, np.zeros(0, np.bool_)
+        cap = min(limit, max(2 * seen.size, need))
+        nbase = lo - (cap - need) // 2 if v < base else lo
+        bigger = np.zeros(cap, np.bool_)
+        bigger[base + used[0] - nbase : base + used[-1] - nbase + 1] = seen[used[0] : used[-1] + 1]
+        seen = bigger
+        base = nbase
+    used = np.flatnonzero(seen)
+    return base + used[0], seen[used[0] : used[-1] + 1].copy()
+
+
 def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide):
-    """Rows ``[a, b)`` of the per-group affine map on flat arrays; returns the bad-code count.
+    """Rows ``[a, b)`` of the per-group affine map on flat arrays: ``(x - h) * s + o`` (inverse
+    ``(y - o) / s + h``); with ``divide``, ``s`` is a divisor: ``(x - h) / s + o`` (inverse
+    ``(y - o) * s + h``). Returns the bad-code count.
 
     Rows are taken run by run (consecutive rows with one code), so sorted codes give long
-    contiguous loops with the coefficients in registers. Rows with a bad code get NaN.
-    With ``divide``, ``Sf`` holds divisors (see :func:`_k_affine_range`).
+    contiguous loops with the coefficients in registers; the flags are tested outside those
+    loops. Rows with a bad code get NaN.
     """
-    if divide:
-        return _nb_seg_divide_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert)
     nbad = 0
     i = a
     while i < b:
@@ -756,7 +818,11 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide):
             o = Of[g]
             h = Hf[g]
             for r in range(i, j):
-                out[r] = (np.float64(xf[r]) - o) / s + h if invert else (np.float64(xf[r]) - h) * s + o
+                x = np.float64(xf[r])
+                if invert:
+                    out[r] = (x - o) * s + h if divide else (x - o) / s + h
+                else:
+                    out[r] = (x - h) / s + o if divide else (x - h) * s + o
             i = j
             continue
         xs = xf[i * C : j * C]
@@ -769,9 +835,15 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide):
             s = Sf[g]
             o = Of[g]
             h = Hf[g]
-            if invert:
+            if invert and divide:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - o) * s + h
+            elif invert:
                 for k in range(xs.size):
                     ys[k] = (np.float64(xs[k]) - o) / s + h
+            elif divide:
+                for k in range(xs.size):
+                    ys[k] = (np.float64(xs[k]) - h) / s + o
             else:
                 for k in range(xs.size):
                     ys[k] = (np.float64(xs[k]) - h) * s + o
@@ -782,62 +854,12 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide):
             for r in range(j - i):
                 xr = xs[r * C : r * C + C]
                 yr = ys[r * C : r * C + C]
-                if invert:
-                    for c in range(C):
-                        yr[c] = (np.float64(xr[c]) - os_[c]) / ss[c] + hs[c]
-                else:
-                    for c in range(C):
-                        yr[c] = (np.float64(xr[c]) - hs[c]) * ss[c] + os_[c]
-        i = j
-    return nbad
-
-
-def _k_seg_divide_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert):
-    """:func:`_k_seg_affine_range` for divisors: ``(x - h) / d + o``, inverse ``(y - o) * d + h``."""
-    nbad = 0
-    i = a
-    while i < b:
-        g = codes[i]
-        j = i + 1
-        while j < b and codes[j] == g:
-            j += 1
-        if C == 1 and j - i < 16 and g >= 0 and g < G:  # short run: no views
-            d = Sf[g]
-            o = Of[g]
-            h = Hf[g]
-            for r in range(i, j):
-                out[r] = (np.float64(xf[r]) - o) * d + h if invert else (np.float64(xf[r]) - h) / d + o
-            i = j
-            continue
-        xs = xf[i * C : j * C]
-        ys = out[i * C : j * C]
-        if g < 0 or g >= G:
-            nbad += j - i
-            for k in range(ys.size):
-                ys[k] = np.nan
-        elif C == 1:
-            d = Sf[g]
-            o = Of[g]
-            h = Hf[g]
-            if invert:
-                for k in range(xs.size):
-                    ys[k] = (np.float64(xs[k]) - o) * d + h
-            else:
-                for k in range(xs.size):
-                    ys[k] = (np.float64(xs[k]) - h) / d + o
-        else:
-            ds = Sf[g * C : g * C + C]
-            os_ = Of[g * C : g * C + C]
-            hs = Hf[g * C : g * C + C]
-            for r in range(j - i):
-                xr = xs[r * C : r * C + C]
-                yr = ys[r * C : r * C + C]
-                if invert:
-                    for c in range(C):
-                        yr[c] = (np.float64(xr[c]) - os_[c]) * ds[c] + hs[c]
-                else:
-                    for c in range(C):
-                        yr[c] = (np.float64(xr[c]) - hs[c]) / ds[c] + os_[c]
+                for c in range(C):
+                    x = np.float64(xr[c])
+                    if invert:
+                        yr[c] = (x - os_[c]) * ss[c] + hs[c] if divide else (x - os_[c]) / ss[c] + hs[c]
+                    else:
+                        yr[c] = (x - hs[c]) / ss[c] + os_[c] if divide else (x - hs[c]) * ss[c] + os_[c]
         i = j
     return nbad
 
@@ -871,8 +893,9 @@ _nb_runs_range = _k_runs_range
 _nb_affine_range = _k_affine_range
 _nb_fold_chunks = _k_fold_chunks
 _nb_seg_affine_range = _k_seg_affine_range
-_nb_seg_divide_range = _k_seg_divide_range
+_nb_mark = _k_mark
 _nb_code_sums_range = _k_code_sums_range
+_nb_code_update = _k_code_update
 
 
 def numba_and_options(**extra: Any) -> tuple[Any, dict[str, Any]] | None:
@@ -910,8 +933,10 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_runs_range"] = serial(_k_runs_range)
     g["_nb_affine_range"] = serial(_k_affine_range)
     g["_nb_fold_chunks"] = serial(_k_fold_chunks)
-    g["_nb_seg_divide_range"] = serial(_k_seg_divide_range)
+    inline = numba.njit(inline="always", **opts)
     g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
+    g["_nb_code_update"] = inline(_k_code_update)
+    g["_nb_mark"] = serial(_k_mark)
     g["_nb_code_sums_range"] = serial(_k_code_sums_range)
     return SimpleNamespace(
         moments_serial=serial(_k_moments_serial),
@@ -921,6 +946,7 @@ def _get_impl() -> SimpleNamespace | None:
         merge_slots=serial(_k_merge_slots),
         int_span=serial(_k_int_span),
         presence=serial(_k_presence),
+        span_presence=serial(_k_span_presence),
         code_moments=serial(_k_code_moments),
         code_moments_parallel=parallel(_k_code_moments),
         affine_serial=g["_nb_affine_range"],
@@ -1124,6 +1150,26 @@ def _codes(codes: np.ndarray, rows: int) -> np.ndarray:
     return codes
 
 
+def short_runs(ids: np.ndarray) -> bool:
+    """Whether a sample of 1D ``ids`` (16 windows of 64 spread over them) shows runs of equal
+    neighbours much shorter than ``MIN_RUN``: rows in random order, where looking for runs
+    would scan ``1 / MIN_RUN`` of the ids to give up. A guess that only chooses the faster
+    path; both paths give the same result.
+
+    Examples
+    --------
+    >>> short_runs(np.arange(100_000) % 1000), short_runs(np.repeat(np.arange(1000), 100))
+    (True, False)
+    """
+    n = ids.shape[0]
+    if n < 1 << 16:
+        return False
+    at = np.linspace(0, n - 64, 16).astype(np.intp)[:, None] + np.arange(64)
+    window = ids[at]
+    changes = np.count_nonzero(window[:, 1:] != window[:, :-1])
+    return changes * 2 > window[:, 1:].size
+
+
 def _bad_codes(n_bad: int, n_groups: int) -> None:
     if n_bad:
         raise IndexError(f"{n_bad} group codes outside [0, {n_groups})")
@@ -1137,12 +1183,13 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
             _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
         with np.errstate(all="ignore"):
             return _np_segment_moments(x, codes, G)
-    starts, n_bad = impl.runs(codes, G, R // MIN_RUN + 1)
+    interleaved = short_runs(codes)
+    starts, n_bad = (None, -1) if interleaved else impl.runs(codes, G, R // MIN_RUN + 1)
     if n_bad < 0:  # short runs (rows in any order): one pass updating per-code tables
-        P = _chunks(R, C, 1)
+        P = _CODE_CHUNKS if R * C >= PARALLEL_MIN_ELEMS else 1
         with parallel_slot(P) as parallel:
             run = impl.code_moments_parallel if parallel else impl.code_moments
-            acc, n_bad = run(x, codes, G, P if parallel else 1)
+            acc, n_bad = run(x, codes, G, P)
         _bad_codes(int(n_bad), G)
         return acc
     _bad_codes(int(n_bad), G)
@@ -1215,6 +1262,27 @@ def int_presence(ids: np.ndarray, lo: int, n: int) -> np.ndarray:
         return np.bincount(ids.astype(np.intp) - lo, minlength=n)[:n] > 0
     seen = impl.presence(np.ascontiguousarray(ids).reshape(-1), lo, n)
     return seen
+
+
+def int_span_presence(ids: np.ndarray, limit: int) -> tuple[int, np.ndarray] | None:
+    """``(lo, seen)`` for non-empty 1D integer ``ids`` spanning at most ``limit`` integers:
+    ``seen[k]`` tells whether ``lo + k`` occurs, and ``seen``'s first and last are True; None
+    for a wider span. One compiled pass (:func:`int_span` and :func:`int_presence` make two).
+
+    Examples
+    --------
+    >>> lo, seen = int_span_presence(np.array([5, 3, 5]), 100)
+    >>> lo, seen.tolist()
+    (3, [True, False, True])
+    """
+    impl = _impl()
+    if impl is None or ids.size < 4096 or ids.dtype == np.uint64:
+        lo, hi = int_span(ids)
+        if hi - lo + 1 > limit:
+            return None
+        return lo, int_presence(ids, lo, hi - lo + 1)
+    lo, seen = impl.span_presence(np.ascontiguousarray(ids).reshape(-1), limit)
+    return (int(lo), seen) if seen.size else None
 
 
 def segment_moments(x: np.ndarray, codes: np.ndarray, n_groups: int) -> Stats:
@@ -1394,14 +1462,7 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divi
                     yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
-            flat = (
-                x.reshape(-1),
-                codes,
-                S.reshape(-1),
-                O.reshape(-1),
-                H.reshape(-1),
-                res.reshape(-1),
-            )
+            flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), res.reshape(-1))
             with parallel_slot(_chunks(R, C, 1)) as parallel:
                 if parallel:
                     n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS, divide)

@@ -164,10 +164,12 @@ def _int_table(known: np.ndarray, ids: np.ndarray) -> tuple[int, np.ndarray] | N
 
 def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, uniques)`` of ids (sorted uniques for compact integers, else first seen)."""
-    span = compact_ints(ids)
-    if span is not None:
-        lo, hi = span
-        present = _kernels.int_presence(ids, lo, hi - lo + 1)
+    found = (
+        _kernels.int_span_presence(ids, 4 * ids.size + 1025) if ids.dtype.kind in "iu" and ids.size else None
+    )
+    if found is not None:  # compact integers (the span rule of compact_ints)
+        lo, present = found
+        hi = lo + present.size - 1
         if lo == 0 and present.all():  # the ids are the codes already
             return ids.astype(np.int64, copy=False), np.arange(hi + 1, dtype=np.int64)
         uniques = np.flatnonzero(present) + lo

@@ -157,6 +157,8 @@ def _run_starts(ids: np.ndarray, budget: int | None) -> np.ndarray | None:
         if found is not None:
             return found
     if impl is not None and ids.dtype.kind in "iu":
+        if budget is not None and _kernels.short_runs(ids):
+            return None  # rows in random order: give up before scanning
         ids = np.ascontiguousarray(ids)
         parts = 2 if ids.size >= _kernels.PARALLEL_MIN_ELEMS else 1
         with _kernels.parallel_slot(parts) as parallel:
