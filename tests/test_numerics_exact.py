@@ -64,6 +64,28 @@ def test_one_fit_m2_within_an_ulp_of_exact(label, rows_):
     assert abs(Fraction(float(ours_mean[0])) - mean) <= abs(Fraction(float(f.mean())) - mean)
 
 
+@pytest.mark.parametrize("channels, rows", [(3, 2000), (16, 1000)])
+def test_many_channel_variance_no_further_than_scikit_learn(channels, rows):
+    """On several channels (lanes of several rows each) every channel's variance is within a
+    few ulps of exact and no further from it than scikit-learn's (whose column sums over a
+    C-ordered array run sequentially)."""
+    from sklearn.preprocessing import StandardScaler
+
+    import seqscale
+
+    rng = np.random.default_rng(3)
+    X = rng.choice([0.1, 7.3, 100.0], size=(rows, channels)) + 1e3 * (rng.random((rows, channels)) < 0.01)
+    ours = seqscale.StandardScaler().fit(X).var_
+    theirs = StandardScaler().fit(X).var_
+    for j in range(channels):
+        x = [Fraction(v) for v in X[:, j].tolist()]
+        mean = sum(x) / rows
+        var = sum((v - mean) ** 2 for v in x) / rows
+        err = abs(Fraction(float(ours[j])) - var)
+        assert err <= 8 * Fraction(float(np.spacing(float(var))))
+        assert err <= abs(Fraction(float(theirs[j])) - var)
+
+
 def test_standard_map_divides_as_scikit_learn():
     """Given scikit-learn's mean and std as domain knowledge, seqscale's map gives scikit-learn's
     outputs bit for bit (it divides, as scikit-learn does)."""
