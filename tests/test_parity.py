@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -113,6 +114,12 @@ def test_near_constant_rule_streaming_and_dask():
 
 
 # 5. scikit-learn's attribute semantics
+def _exact_var(col: np.ndarray) -> Fraction:
+    vals = [Fraction(float(v)) for v in col if not np.isnan(v)]
+    mean = sum(vals) / len(vals)
+    return sum((v - mean) ** 2 for v in vals) / len(vals)
+
+
 def test_standard_attributes_as_scikit_learn():
     X = np.array([[0, 1, 3], [np.nan, 6, 10], [5, 4, np.nan], [8, 0, np.nan]], dtype=np.float64)
     for with_mean in (True, False):
@@ -122,8 +129,18 @@ def test_standard_attributes_as_scikit_learn():
             for attr in ("mean_", "var_", "scale_"):
                 a, b = getattr(ours, attr), getattr(theirs, attr)
                 assert (a is None) == (b is None), attr
-                if a is not None:
+                if a is None:
+                    continue
+                if attr == "mean_":
                     np.testing.assert_array_equal(a, b)
+                    continue
+                # the variance is summed pairwise with two-sums: never further from the exact
+                # rational value than scikit-learn's, and within 1e-15 of it
+                exact = np.array([float(_exact_var(col)) for col in X.T])
+                if attr == "scale_":
+                    exact = np.sqrt(exact)
+                assert np.all(np.abs(a - exact) <= np.abs(b - exact)), (attr, a, b, exact)
+                np.testing.assert_allclose(a, b, rtol=1e-15)
             np.testing.assert_array_equal(ours.n_samples_seen_, [3, 4, 2])
     assert seqscale.StandardScaler().fit(np.ones((4, 2))).n_samples_seen_ == 4
 
