@@ -1157,7 +1157,9 @@ def _segment_acc(x: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
     interleaved = short_runs(codes)
     starts, n_bad = (None, -1) if interleaved else impl.runs(codes, G, R // MIN_RUN + 1)
     if n_bad < 0:  # short runs (rows in any order): one pass updating per-code tables
-        P = _CODE_CHUNKS if R * C >= PARALLEL_MIN_ELEMS else 1
+        # two tables only when the rows outnumber the table's entries (zeroing and merging a
+        # table costs about as much as updating it once per row)
+        P = _CODE_CHUNKS if R * C >= PARALLEL_MIN_ELEMS and R > 4 * G else 1
         with parallel_slot(P) as parallel:
             run = impl.code_moments_parallel if parallel else impl.code_moments
             acc, n_bad = run(x, codes, G, P)
