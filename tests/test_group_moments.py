@@ -44,5 +44,7 @@ def test_pooled_per_series_table_is_exact_far_from_zero(monkeypatch, compiled, o
     # each series' own statistics: mean plus residual is its exact mean
     first = x[codes == 3, 0]
     mean, m2 = _exact(first)
-    assert abs(float(Fraction(table.mean[3, 0]) + Fraction(table.mean_lo[3, 0]) - mean)) < 1e-15  # std 1: to rounding of the deviations
+    assert (
+        abs(float(Fraction(table.mean[3, 0]) + Fraction(table.mean_lo[3, 0]) - mean)) < 1e-15
+    )  # std 1: to rounding of the deviations
     assert abs(float((Fraction(table.m2[3, 0]) - m2) / m2)) < 1e-13

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from seqscale.core.affine import Affine
 from seqscale.errors import InputError, NotFittedError, ParameterError, UnseenSeriesError
+from seqscale.export import fitted_affine, fitted_names
 
 __all__ = [
     "AffineModule",
@@ -42,7 +43,9 @@ __all__ = [
     "wrap_model",
 ]
 
-_FIELDS = ("shift", "scale", "offset", "low", "high")
+_FIELDS = ("shift", "scale", "offset", "low", "high", "divisor")
+#: What a new module holds in each buffer: the identity map, unbounded.
+_IDENTITY = (0.0, 1.0, 0.0, -np.inf, np.inf, 1.0)
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -52,6 +55,27 @@ def _as_float64(a: Any, shape: tuple[int, ...], fill: float) -> np.ndarray:
     if isinstance(a, Tensor):
         a = a.detach().cpu().numpy()
     return np.broadcast_to(np.asarray(a, dtype=np.float64), shape).copy()
+
+
+def _table(affine: Affine | None, shape: tuple[int, ...], fills: tuple[float, ...]) -> Affine:
+    """The coefficients as float64 arrays of ``shape`` (``fills`` where a field is missing); the
+    divisor stays None for a map that multiplies."""
+    arrays = [
+        _as_float64(None if affine is None else getattr(affine, f), shape, v) for f, v in zip(_FIELDS, fills)
+    ]
+    if affine is None or affine.divisor is None:
+        arrays[-1] = None
+    return Affine(*arrays)
+
+
+def _last_axis_error(n_features: int, x: Tensor, hint: str) -> str:
+    return (
+        "expected the last axis to hold "
+        + str(n_features)
+        + " features, got a tensor of shape "
+        + str(list(x.shape))
+        + hint
+    )
 
 
 def _clip_bounds(affine: Affine) -> tuple[np.ndarray, np.ndarray]:
@@ -104,15 +128,19 @@ class _Coefficients(nn.Module):
         self._init_buffers(shape, dtype)
 
     def _fill(self, table: Affine) -> None:
-        """Copy the coefficients (and the clip bounds they give) into the buffers."""
+        """Copy the coefficients (and the clip bounds they give) into the buffers. A table with
+        a divisor makes the module divide by it, as the scaler's ``transform`` does."""
         low, high = _clip_bounds(table)
+        self.divides = table.divisor is not None
+        divisor = table.divisor if self.divides else np.ones_like(table.scale)
         with torch.no_grad():
-            for name, value in zip(_FIELDS, (table.shift, table.scale, table.offset, low, high)):
+            for name, value in zip(_FIELDS, (table.shift, table.scale, table.offset, low, high, divisor)):
                 getattr(self, name).copy_(torch.from_numpy(value))
 
     def _init_buffers(self, shape: tuple[int, ...], dtype: torch.dtype) -> None:
         _check_dtype(dtype)
-        for name, fill in zip(_FIELDS, (0.0, 1.0, 0.0, -np.inf, np.inf)):
+        self.divides = False
+        for name, fill in zip(_FIELDS, _IDENTITY):
             self.register_buffer(name, torch.full(shape, fill, dtype=torch.float64))
         # Carries the module's dtype through .to(dtype)/.float()/.double(); not saved.
         self.register_buffer("_like", torch.empty(0, dtype=dtype), persistent=False)
@@ -132,8 +160,34 @@ class _Coefficients(nn.Module):
                 pass
         return self
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
+        # A state saved before modules held a divisor multiplies by ``scale``; its divisor is 1.
+        state_dict.setdefault(prefix + "divisor", torch.ones_like(self.divisor))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _scaled(self, x: Tensor, shift: Tensor, scale: Tensor, divisor: Tensor, offset: Tensor) -> Tensor:
+        """The scaler's rule: divide where it divides (one rounding, as ``transform``)."""
+        if self.divides:
+            return (x - shift) / divisor + offset
+        return (x - shift) * scale + offset
+
+    def _unscaled(self, y: Tensor, shift: Tensor, scale: Tensor, divisor: Tensor, offset: Tensor) -> Tensor:
+        """The inverse, as ``inverse_transform``: multiply by the divisor, or divide by ``scale``."""
+        if self.divides:
+            return (y - offset) * divisor + shift
+        return (y - offset) / scale + shift
+
+    def _keep_padding(self, x: Tensor, y: Tensor, min_dim: int) -> Tensor:
+        """``y``, with ``x`` where a timestep is all ``mask_value`` (padding passes through)."""
+        mask_value = self.mask_value
+        if mask_value is not None and x.dim() > min_dim:
+            padded = (x == mask_value).all(dim=-1, keepdim=True)
+            y = torch.where(padded, x, y)
+        return y
+
     def _settings(self) -> dict:
         return {
+            "divides": self.divides,
             "clip": self.clip,
             "mask_value": self.mask_value,
             "feature_names": None if self.feature_names is None else list(self.feature_names),
@@ -145,6 +199,7 @@ class _Coefficients(nn.Module):
         mask_value = _mask_value(state.get("mask_value"))
         names = _names(state.get("feature_names"), self.n_features)
         self.clip, self.mask_value, self.feature_names = bool(state.get("clip", False)), mask_value, names
+        self.divides = bool(state.get("divides", False))
 
 
 class AffineModule(_Coefficients):
@@ -197,6 +252,7 @@ class AffineModule(_Coefficients):
     """
 
     clip: bool
+    divides: bool
     mask_value: Optional[float]  # noqa: UP045  (TorchScript attribute type)
     n_features: int
 
@@ -217,23 +273,16 @@ class AffineModule(_Coefficients):
         self._setup((n_features,), clip, mask_value, feature_names, dtype)
 
     @classmethod
-    def from_affine(
-        cls,
-        affine: Affine,
-        *,
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> "AffineModule":
-        """Build the module from an :class:`~seqscale.core.affine.Affine` of shape ``(n_features,)``."""
+    def from_affine(cls, affine: Affine, **settings: Any) -> "AffineModule":
+        """Build the module from an :class:`~seqscale.core.affine.Affine` of shape ``(n_features,)``
+        (``settings``: the keyword arguments of the constructor)."""
         shape = np.shape(affine.scale)
         if len(shape) != 1:
             raise ParameterError(
                 f"coefficients of shape {shape} are per series; use GroupedAffineModule.from_affine."
             )
-        module = cls(shape[0], clip=clip, mask_value=mask_value, feature_names=feature_names, dtype=dtype)
-        module._fill(Affine(*(_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS)))
+        module = cls(shape[0], **settings)
+        module._fill(_table(affine, shape, (np.nan,) * len(_FIELDS)))
         return module
 
     def get_extra_state(self) -> dict:
@@ -248,35 +297,30 @@ class AffineModule(_Coefficients):
             x = x.to(self._like.dtype)
         if self.n_features != 1 and (x.dim() == 0 or x.shape[-1] != self.n_features):
             raise InputError(
-                "expected the last axis to hold "
-                + str(self.n_features)
-                + " features, got a tensor of shape "
-                + str(list(x.shape))
-                + "; put the features last ([batch, time, features] or [batch, features])."
+                _last_axis_error(
+                    self.n_features,
+                    x,
+                    "; put the features last ([batch, time, features] or [batch, features]).",
+                )
             )
         return x
-
-    def _keep_padding(self, x: Tensor, y: Tensor) -> Tensor:
-        mask_value = self.mask_value
-        if mask_value is not None and x.dim() > 0:
-            padded = (x == mask_value).all(dim=-1, keepdim=True)
-            y = torch.where(padded, x, y)
-        return y
 
     def forward(self, x: Tensor) -> Tensor:
         """Scale ``x`` (features on the last axis); the output keeps ``x``'s dtype and shape."""
         x = self._prepare(x)
-        y = (x - self.shift.to(x.dtype)) * self.scale.to(x.dtype) + self.offset.to(x.dtype)
+        t = x.dtype
+        y = self._scaled(x, self.shift.to(t), self.scale.to(t), self.divisor.to(t), self.offset.to(t))
         if self.clip:
-            y = torch.clamp(y, self.low.to(x.dtype), self.high.to(x.dtype))
-        return self._keep_padding(x, y)
+            y = torch.clamp(y, self.low.to(t), self.high.to(t))
+        return self._keep_padding(x, y, 0)
 
     @torch.jit.export
     def inverse(self, y: Tensor) -> Tensor:
         """Map scaled values (or predictions) back to original units."""
         y = self._prepare(y)
-        x = (y - self.offset.to(y.dtype)) / self.scale.to(y.dtype) + self.shift.to(y.dtype)
-        return self._keep_padding(y, x)
+        t = y.dtype
+        x = self._unscaled(y, self.shift.to(t), self.scale.to(t), self.divisor.to(t), self.offset.to(t))
+        return self._keep_padding(y, x, 0)
 
     def extra_repr(self) -> str:
         names = "" if self.feature_names is None else f", features={self.feature_names}"
@@ -330,6 +374,7 @@ class GroupedAffineModule(_Coefficients):
     __jit_unused_properties__ = ["series"]  # noqa: RUF012
 
     clip: bool
+    divides: bool
     mask_value: Optional[float]  # noqa: UP045  (TorchScript attribute type)
     n_series: int
     n_features: int
@@ -376,42 +421,24 @@ class GroupedAffineModule(_Coefficients):
 
     @classmethod
     def from_affine(
-        cls,
-        affine: Affine,
-        fallback: Affine | None = None,
-        *,
-        series: Any = None,
-        unseen: str = "error",
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
+        cls, affine: Affine, fallback: Affine | None = None, **settings: Any
     ) -> "GroupedAffineModule":
-        """Build the module from a table ``(n_series, n_features)`` and an optional fallback."""
+        """Build the module from a table ``(n_series, n_features)`` and an optional fallback
+        (``settings``: the keyword arguments of the constructor)."""
         shape = np.shape(affine.scale)
         if len(shape) != 2:
             raise ParameterError(
                 f"coefficients of shape {shape} are not per series; use AffineModule.from_affine."
             )
+        unseen = settings.get("unseen", "error")
         if unseen in ("pooled", "median") and fallback is None:
             raise ParameterError(f"unseen={unseen!r} needs the fallback coefficients.")
-        module = cls(
-            shape[0],
-            shape[1],
-            series=series,
-            unseen=unseen,
-            clip=clip,
-            mask_value=mask_value,
-            feature_names=feature_names,
-            dtype=dtype,
-        )
-        rows = [_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS]
-        identity = (0.0, 1.0, 0.0, np.nan, np.nan)
-        last = [
-            _as_float64(None if fallback is None else getattr(fallback, f), (1, shape[1]), fill)
-            for f, fill in zip(_FIELDS, identity)
-        ]
-        module._fill(Affine(*(np.vstack([r, e]) for r, e in zip(rows, last))))
+        module = cls(shape[0], shape[1], **settings)
+        rows = _table(affine, shape, (np.nan,) * len(_FIELDS))
+        last = _table(fallback, (1, shape[1]), (0.0, 1.0, 0.0, np.nan, np.nan, 1.0))
+        if fallback is None and rows.divisor is not None:
+            last = Affine(last.shift, last.scale, last.offset, last.low, last.high, np.ones((1, shape[1])))
+        module._fill(Affine.stack([rows, last]))
         return module
 
     def index_of(self, ids: Any) -> Tensor:
@@ -530,20 +557,11 @@ class GroupedAffineModule(_Coefficients):
         if self.n_features == 1:
             return [idx.shape[0]] + [1] * (x.dim() - 1)
         if x.dim() < 2 or x.shape[-1] != self.n_features:
-            raise InputError(
-                "expected the last axis to hold "
-                + str(self.n_features)
-                + " features, got a tensor of shape "
-                + str(list(x.shape))
-                + "."
-            )
+            raise InputError(_last_axis_error(self.n_features, x, "."))
         return [idx.shape[0]] + [1] * (x.dim() - 2) + [self.n_features]
 
     def _finish(self, x: Tensor, y: Tensor, idx: Tensor, bad: Optional[Tensor]) -> Tensor:  # noqa: UP045
-        mask_value = self.mask_value
-        if mask_value is not None and x.dim() > 1:
-            padded = (x == mask_value).all(dim=-1, keepdim=True)
-            y = torch.where(padded, x, y)
+        y = self._keep_padding(x, y, 1)
         if bad is not None:
             shape = [idx.shape[0]] + [1] * (x.dim() - 1)
             y = torch.where(bad.reshape(shape), torch.full_like(y, float("nan")), y)
@@ -554,8 +572,12 @@ class GroupedAffineModule(_Coefficients):
         if not x.is_floating_point():
             x = x.to(self._like.dtype)
         idx, bad = self._positions(x, series_idx)
-        y = (x - self._take(self.shift, idx, x)) * self._take(self.scale, idx, x) + self._take(
-            self.offset, idx, x
+        y = self._scaled(
+            x,
+            self._take(self.shift, idx, x),
+            self._take(self.scale, idx, x),
+            self._take(self.divisor, idx, x),
+            self._take(self.offset, idx, x),
         )
         if self.clip:
             y = torch.clamp(y, self._take(self.low, idx, x), self._take(self.high, idx, x))
@@ -567,8 +589,12 @@ class GroupedAffineModule(_Coefficients):
         if not y.is_floating_point():
             y = y.to(self._like.dtype)
         idx, bad = self._positions(y, series_idx)
-        x = (y - self._take(self.offset, idx, y)) / self._take(self.scale, idx, y) + self._take(
-            self.shift, idx, y
+        x = self._unscaled(
+            y,
+            self._take(self.shift, idx, y),
+            self._take(self.scale, idx, y),
+            self._take(self.divisor, idx, y),
+            self._take(self.offset, idx, y),
         )
         return self._finish(y, x, idx, bad)
 
@@ -674,14 +700,7 @@ class GroupedScaledModel(nn.Module):
 
 # ---------------------------------------------------------------------------------- factories
 def _require_fitted(scaler: Any) -> Affine:
-    affine = getattr(scaler, "affine_", None)
-    if affine is None:
-        raise NotFittedError(
-            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before "
-            "converting "
-            "it to a module, or load fitted coefficients with seqscale.load(path)."
-        )
-    return affine
+    return fitted_affine(scaler, "module")
 
 
 def _channels(scaler: Any, features: Any) -> np.ndarray | None:
@@ -731,7 +750,7 @@ def module_from_scaler(
     affine = _require_fitted(scaler)
     _check_dtype(dtype)
     channels = _channels(scaler, features)
-    names = _fitted_names(scaler)
+    names = fitted_names(scaler)
     if names is not None and channels is not None:
         names = [names[j] for j in channels]
     clip = scaler.effective_out_of_range() == "clip" if clip is None else bool(clip)
@@ -848,9 +867,3 @@ def wrap_model(
         )
     y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False)
     return ScaledModel(model, x_mod, y_mod)
-
-
-def _fitted_names(scaler: Any) -> list[str] | None:
-    """The scaler's fitted feature names, or None when it was fitted without names."""
-    names = getattr(scaler, "feature_names_in_", None)
-    return None if names is None else [str(n) for n in names]
