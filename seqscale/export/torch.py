@@ -165,14 +165,17 @@ class _Coefficients(nn.Module):
         state_dict.setdefault(prefix + "divisor", torch.ones_like(self.divisor))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def _scaled(self, x: Tensor, shift: Tensor, scale: Tensor, divisor: Tensor, offset: Tensor) -> Tensor:
-        """The scaler's rule: divide where it divides (one rounding, as ``transform``)."""
+    def _scaled(self, x: Tensor, coefs: list[Tensor]) -> Tensor:
+        """The scaler's rule: divide where it divides (one rounding, as ``transform``).
+        ``coefs``: shift, scale, divisor and offset, in ``x``'s dtype and broadcastable to it."""
+        shift, scale, divisor, offset = coefs[0], coefs[1], coefs[2], coefs[3]
         if self.divides:
             return (x - shift) / divisor + offset
         return (x - shift) * scale + offset
 
-    def _unscaled(self, y: Tensor, shift: Tensor, scale: Tensor, divisor: Tensor, offset: Tensor) -> Tensor:
+    def _unscaled(self, y: Tensor, coefs: list[Tensor]) -> Tensor:
         """The inverse, as ``inverse_transform``: multiply by the divisor, or divide by ``scale``."""
+        shift, scale, divisor, offset = coefs[0], coefs[1], coefs[2], coefs[3]
         if self.divides:
             return (y - offset) * divisor + shift
         return (y - offset) / scale + shift
@@ -305,22 +308,22 @@ class AffineModule(_Coefficients):
             )
         return x
 
+    def _coefs(self, x: Tensor) -> list[Tensor]:
+        return [t.to(x.dtype) for t in [self.shift, self.scale, self.divisor, self.offset]]
+
     def forward(self, x: Tensor) -> Tensor:
         """Scale ``x`` (features on the last axis); the output keeps ``x``'s dtype and shape."""
         x = self._prepare(x)
-        t = x.dtype
-        y = self._scaled(x, self.shift.to(t), self.scale.to(t), self.divisor.to(t), self.offset.to(t))
+        y = self._scaled(x, self._coefs(x))
         if self.clip:
-            y = torch.clamp(y, self.low.to(t), self.high.to(t))
+            y = torch.clamp(y, self.low.to(x.dtype), self.high.to(x.dtype))
         return self._keep_padding(x, y, 0)
 
     @torch.jit.export
     def inverse(self, y: Tensor) -> Tensor:
         """Map scaled values (or predictions) back to original units."""
         y = self._prepare(y)
-        t = y.dtype
-        x = self._unscaled(y, self.shift.to(t), self.scale.to(t), self.divisor.to(t), self.offset.to(t))
-        return self._keep_padding(y, x, 0)
+        return self._keep_padding(y, self._unscaled(y, self._coefs(y)), 0)
 
     def extra_repr(self) -> str:
         names = "" if self.feature_names is None else f", features={self.feature_names}"
@@ -567,18 +570,20 @@ class GroupedAffineModule(_Coefficients):
             y = torch.where(bad.reshape(shape), torch.full_like(y, float("nan")), y)
         return y
 
-    def forward(self, x: Tensor, series_idx: Tensor) -> Tensor:
-        """Scale ``x`` (first axis: samples) with the coefficients of each sample's series."""
+    def _rows(self, x: Tensor, series_idx: Tensor) -> tuple[Tensor, Tensor, Optional[Tensor]]:  # noqa: UP045
+        """``x`` as floats, the table rows of its samples and the invalid ones (see _positions)."""
         if not x.is_floating_point():
             x = x.to(self._like.dtype)
         idx, bad = self._positions(x, series_idx)
-        y = self._scaled(
-            x,
-            self._take(self.shift, idx, x),
-            self._take(self.scale, idx, x),
-            self._take(self.divisor, idx, x),
-            self._take(self.offset, idx, x),
-        )
+        return x, idx, bad
+
+    def _coefs(self, idx: Tensor, x: Tensor) -> list[Tensor]:
+        return [self._take(t, idx, x) for t in [self.shift, self.scale, self.divisor, self.offset]]
+
+    def forward(self, x: Tensor, series_idx: Tensor) -> Tensor:
+        """Scale ``x`` (first axis: samples) with the coefficients of each sample's series."""
+        x, idx, bad = self._rows(x, series_idx)
+        y = self._scaled(x, self._coefs(idx, x))
         if self.clip:
             y = torch.clamp(y, self._take(self.low, idx, x), self._take(self.high, idx, x))
         return self._finish(x, y, idx, bad)
@@ -586,17 +591,8 @@ class GroupedAffineModule(_Coefficients):
     @torch.jit.export
     def inverse(self, y: Tensor, series_idx: Tensor) -> Tensor:
         """Map scaled values (or predictions) of each sample's series back to original units."""
-        if not y.is_floating_point():
-            y = y.to(self._like.dtype)
-        idx, bad = self._positions(y, series_idx)
-        x = self._unscaled(
-            y,
-            self._take(self.shift, idx, y),
-            self._take(self.scale, idx, y),
-            self._take(self.divisor, idx, y),
-            self._take(self.offset, idx, y),
-        )
-        return self._finish(y, x, idx, bad)
+        y, idx, bad = self._rows(y, series_idx)
+        return self._finish(y, self._unscaled(y, self._coefs(idx, y)), idx, bad)
 
     def extra_repr(self) -> str:
         return (
