@@ -118,10 +118,19 @@ class _Coefficients(nn.Module):
     """What both modules share: float64 coefficient buffers that dtype moves leave at full
     precision, the module's dtype (for integer inputs), and settings kept in ``state_dict``."""
 
-    def _setup(
-        self, shape: tuple[int, ...], clip: bool, mask_value: Any, feature_names: Any, dtype: torch.dtype
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        *,
+        clip: bool = False,
+        mask_value: float | None = None,
+        feature_names: list[str] | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
-        """The settings and the coefficient buffers (identity until filled) of a new module."""
+        """The settings and the coefficient buffers (identity until filled) of a new module whose
+        table has ``shape`` (its last axis: the features)."""
+        super().__init__()
+        self.n_features = shape[-1]
         self.clip = bool(clip)
         self.mask_value = _mask_value(mask_value)
         self.feature_names = _names(feature_names, self.n_features)
@@ -208,6 +217,10 @@ class _Coefficients(nn.Module):
 class AffineModule(_Coefficients):
     """``y = (x - shift) * scale + offset`` along the last axis, as a module with buffers.
 
+    For a method whose rule divides (standard, robust, max-abs, mean-abs) the module computes
+    ``(x - shift) / divisor + offset`` and its inverse ``(y - offset) * divisor + shift``: the
+    scaler's own arithmetic, so a float64 input gets ``transform``'s numbers bit for bit.
+
     Parameters
     ----------
     n_features : int
@@ -220,6 +233,7 @@ class AffineModule(_Coefficients):
     mask_value : float, optional
         Padding value: a timestep whose features all equal it passes through untouched, so a
         later masking layer still sees it (the scaler's ``mask_value``).
+    feature_names : list of str, optional
     dtype : torch.dtype, default=torch.float32
         The module's dtype: integer inputs are converted to it, and ``.to(dtype)``,
         ``.float()`` or ``.double()`` change it. The coefficients stay float64 whatever the
@@ -230,6 +244,10 @@ class AffineModule(_Coefficients):
     ----------
     shift, scale, offset : Tensor (n_features,), float64
         Buffers of the map; ``scale`` is the derivative ``dy/dx``.
+    divisor : Tensor (n_features,), float64
+        ``1 / scale`` as the method computed it, used where ``divides`` (else ones).
+    divides : bool
+        Whether the map divides by ``divisor`` rather than multiplies by ``scale``.
     low, high : Tensor (n_features,), float64
         Clip bounds in output units; ``-inf`` / ``inf`` where a method has none.
     feature_names : list of str or None
@@ -259,21 +277,11 @@ class AffineModule(_Coefficients):
     mask_value: Optional[float]  # noqa: UP045  (TorchScript attribute type)
     n_features: int
 
-    def __init__(
-        self,
-        n_features: int,
-        *,
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> None:
-        super().__init__()
+    def __init__(self, n_features: int, **settings: Any) -> None:
         n_features = int(n_features)
         if n_features < 1:
             raise ParameterError(f"n_features={n_features} must be at least 1.")
-        self.n_features = n_features
-        self._setup((n_features,), clip, mask_value, feature_names, dtype)
+        super().__init__((n_features,), **settings)
 
     @classmethod
     def from_affine(cls, affine: Affine, **settings: Any) -> "AffineModule":
@@ -348,7 +356,7 @@ class GroupedAffineModule(_Coefficients):
         With "pooled" or "median", position ``-1`` selects the fallback row; otherwise it
         raises :class:`~seqscale.errors.UnseenSeriesError` (a module cannot fit new series, so
         "own" behaves like "error": refit the scaler on the new series first).
-    clip, mask_value, dtype
+    clip, mask_value, feature_names, dtype
         As in :class:`AffineModule`.
 
     Notes
@@ -390,20 +398,15 @@ class GroupedAffineModule(_Coefficients):
         *,
         series: Any = None,
         unseen: str = "error",
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
+        **settings: Any,
     ) -> None:
-        super().__init__()
         n_series, n_features = int(n_series), int(n_features)
         if n_series < 1 or n_features < 1:
             raise ParameterError(f"need at least one series and one feature; got ({n_series}, {n_features}).")
+        super().__init__((n_series + 1, n_features), **settings)
         self.n_series = n_series
-        self.n_features = n_features
         self._set_unseen(unseen)
         self._set_series(series)
-        self._setup((n_series + 1, n_features), clip, mask_value, feature_names, dtype)
 
     def _set_unseen(self, unseen: Any) -> None:
         if unseen not in ("error", "pooled", "median", "own"):
