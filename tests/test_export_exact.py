@@ -104,3 +104,55 @@ def test_keras_layer_equals_transform_bit_for_bit(method, tmp_path):
     # float32 layers keep working
     f32 = keras.ops.convert_to_numpy(layer_from_scaler(scaler, features=[1, 2])(new[:, 1:].astype("float32")))
     np.testing.assert_allclose(f32, scaler.transform(new)[:, 1:], rtol=1e-5, atol=1e-5)
+
+
+EXACT_ON_BACKEND = """
+import sys
+import numpy as np
+if sys.argv[1] == "jax":
+    import jax
+    jax.config.update("jax_enable_x64", True)
+import keras
+import seqscale
+from seqscale.scalers.estimators import SCALERS
+
+assert keras.backend.backend() == sys.argv[1]
+rng = np.random.default_rng(8)
+X = np.column_stack([1e9 + rng.normal(size=300), rng.normal(50, 10, 300), rng.normal(0, 3, 300)])
+new = X[::-1] + 0.5
+for method, cls in SCALERS.items():
+    scaler = cls().fit(X)
+    scaled = keras.ops.convert_to_numpy(scaler.to_keras(dtype="float64")(new))
+    np.testing.assert_array_equal(scaled, scaler.transform(new), err_msg=method)
+    back = keras.ops.convert_to_numpy(scaler.to_keras(inverse=True, dtype="float64")(scaled))
+    np.testing.assert_array_equal(back, scaler.inverse_transform(scaled), err_msg=method)
+print("ok")
+"""
+
+
+def _backends() -> list:
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:
+        return []
+    return [b for b in ("torch", "jax", "tensorflow") if importlib.util.find_spec(b) is not None]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", _backends())
+def test_keras_layer_is_bit_exact_on_every_installed_backend(backend):
+    """In a fresh process per backend: every method's float64 layer equals transform exactly."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(seqscale.__file__).resolve().parents[1])
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": root}
+    done = subprocess.run(
+        [sys.executable, "-c", EXACT_ON_BACKEND, backend],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

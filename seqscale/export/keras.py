@@ -176,9 +176,9 @@ class ScaleLayer(keras.layers.Layer):
         shift, scale, offset = (ops.cast(w, x.dtype) for w in (self.shift, self.scale, self.offset))
         divisor = None if self.divisor_values is None else ops.cast(self.divisor, x.dtype)
         if self.inverse:
-            y = (x - offset) / scale + shift if divisor is None else (x - offset) * divisor + shift
+            y = (x - offset) / _full(scale, x) + shift if divisor is None else (x - offset) * divisor + shift
         else:
-            y = (x - shift) * scale + offset if divisor is None else (x - shift) / divisor + offset
+            y = (x - shift) * scale + offset if divisor is None else (x - shift) / _full(divisor, x) + offset
             if self.clip:
                 y = ops.clip(y, ops.cast(self.low, x.dtype), ops.cast(self.high, x.dtype))
         if self.mask_value is not None:
@@ -204,6 +204,17 @@ class ScaleLayer(keras.layers.Layer):
             divisor=None if self.divisor_values is None else list(self.divisor_values),
         )
         return config
+
+
+def _full(divisor: Any, x: Any) -> Any:
+    """The divisor, for a division that stays one. XLA (JAX) rewrites a division by a broadcast
+    vector as a multiplication by its reciprocal, which rounds twice; broadcast behind an
+    optimization barrier, the division is computed as written."""
+    if keras.backend.backend() != "jax":
+        return divisor
+    import jax
+
+    return jax.lax.optimization_barrier(keras.ops.broadcast_to(divisor, keras.ops.shape(x)))
 
 
 def _check_precision(layer: keras.layers.Layer) -> None:
