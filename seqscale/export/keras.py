@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from seqscale.errors import InputError, ParameterError
-from seqscale.export import fitted_affine, fitted_names
+from seqscale.errors import InputError, NotFittedError, ParameterError
 
 try:
     import keras
@@ -274,14 +273,14 @@ def layer_from_scaler(
     >>> keras.ops.convert_to_numpy(big.to_keras(dtype="float64")(np.array([[1e9 + 1]]))).round(4).tolist()
     [[1.2247]]
     """
-    affine = fitted_affine(scaler, "layer")
+    affine = _fitted(scaler)
     if np.ndim(affine.scale) != 1:
         raise ParameterError(
             "this scaler was fitted per series (groups=): a Keras layer holds one set of "
             "coefficients per feature. Scale the data with scaler.transform(X, groups=...) "
             "before the model, or use seqscale.export.torch.module_from_scaler."
         )
-    names = fitted_names(scaler)
+    names = _fitted_names(scaler)
     mask_value = getattr(scaler, "mask_value", None)
     if features is not None:
         channels = np.asarray(scaler.feature_index(features), dtype=np.intp)
@@ -305,3 +304,20 @@ def layer_from_scaler(
         name=name,
         dtype=dtype,
     )
+
+
+def _fitted(scaler: Any) -> Any:
+    """The scaler's fitted coefficients (an ``Affine``), or NotFittedError."""
+    affine = getattr(scaler, "affine_", None)
+    if affine is None:
+        raise NotFittedError(
+            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before converting "
+            "it to a layer, or load fitted coefficients with seqscale.load(path)."
+        )
+    return affine
+
+
+def _fitted_names(scaler: Any) -> list[str] | None:
+    """The scaler's fitted feature names, or None when it was fitted without names."""
+    names = getattr(scaler, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]

@@ -32,7 +32,6 @@ from torch import Tensor, nn
 
 from seqscale.core.affine import Affine
 from seqscale.errors import InputError, NotFittedError, ParameterError, UnseenSeriesError
-from seqscale.export import fitted_affine, fitted_names
 
 __all__ = [
     "AffineModule",
@@ -698,10 +697,6 @@ class GroupedScaledModel(nn.Module):
 
 
 # ---------------------------------------------------------------------------------- factories
-def _require_fitted(scaler: Any) -> Affine:
-    return fitted_affine(scaler, "module")
-
-
 def _channels(scaler: Any, features: Any) -> np.ndarray | None:
     if features is None:
         return None
@@ -746,10 +741,10 @@ def module_from_scaler(
     >>> m(torch.tensor([[15.0]])).tolist()
     [[0.5]]
     """
-    affine = _require_fitted(scaler)
+    affine = _fitted(scaler)
     _check_dtype(dtype)
     channels = _channels(scaler, features)
-    names = fitted_names(scaler)
+    names = _fitted_names(scaler)
     if names is not None and channels is not None:
         names = [names[j] for j in channels]
     clip = scaler.effective_out_of_range() == "clip" if clip is None else bool(clip)
@@ -852,7 +847,7 @@ def wrap_model(
     y_scaler = x_scaler if y_scaler is None else y_scaler
     x_mod = module_from_scaler(x_scaler, dtype)
     if isinstance(x_mod, GroupedAffineModule):
-        if np.ndim(_require_fitted(y_scaler).scale) != 2:
+        if np.ndim(_fitted(y_scaler).scale) != 2:
             raise ParameterError(
                 "the input scaler is per series but the target scaler is not; fit both with "
                 "groups= "
@@ -860,9 +855,26 @@ def wrap_model(
             )
         y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False, series=x_mod.series)
         return GroupedScaledModel(model, x_mod, y_mod)
-    if np.ndim(_require_fitted(y_scaler).scale) != 1:
+    if np.ndim(_fitted(y_scaler).scale) != 1:
         raise ParameterError(
             "the target scaler is per series but the input scaler is not; fit both with groups= (or neither)."
         )
     y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False)
     return ScaledModel(model, x_mod, y_mod)
+
+
+def _fitted(scaler: Any) -> Affine:
+    """The scaler's fitted coefficients (an ``Affine``), or NotFittedError."""
+    affine = getattr(scaler, "affine_", None)
+    if affine is None:
+        raise NotFittedError(
+            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before converting "
+            "it to a module, or load fitted coefficients with seqscale.load(path)."
+        )
+    return affine
+
+
+def _fitted_names(scaler: Any) -> list[str] | None:
+    """The scaler's fitted feature names, or None when it was fitted without names."""
+    names = getattr(scaler, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
