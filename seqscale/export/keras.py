@@ -273,7 +273,12 @@ def layer_from_scaler(
     >>> keras.ops.convert_to_numpy(big.to_keras(dtype="float64")(np.array([[1e9 + 1]]))).round(4).tolist()
     [[1.2247]]
     """
-    affine = _fitted(scaler)
+    affine = getattr(scaler, "affine_", None)
+    if affine is None:
+        raise NotFittedError(
+            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before "
+            "converting it to a layer, or load fitted coefficients with seqscale.load(path)."
+        )
     if np.ndim(affine.scale) != 1:
         raise ParameterError(
             "this scaler was fitted per series (groups=): a Keras layer holds one set of "
@@ -304,17 +309,6 @@ def layer_from_scaler(
         name=name,
         dtype=dtype,
     )
-
-
-def _fitted(scaler: Any) -> Any:
-    """The scaler's fitted coefficients (an ``Affine``), or NotFittedError."""
-    affine = getattr(scaler, "affine_", None)
-    if affine is None:
-        raise NotFittedError(
-            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before converting "
-            "it to a layer, or load fitted coefficients with seqscale.load(path)."
-        )
-    return affine
 
 
 def _fitted_names(scaler: Any) -> list[str] | None:

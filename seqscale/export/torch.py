@@ -697,6 +697,16 @@ class GroupedScaledModel(nn.Module):
 
 
 # ---------------------------------------------------------------------------------- factories
+def _require_fitted(scaler: Any) -> Affine:
+    affine = getattr(scaler, "affine_", None)
+    if affine is None:
+        raise NotFittedError(
+            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before "
+            "converting it to a module, or load fitted coefficients with seqscale.load(path)."
+        )
+    return affine
+
+
 def _channels(scaler: Any, features: Any) -> np.ndarray | None:
     if features is None:
         return None
@@ -741,7 +751,7 @@ def module_from_scaler(
     >>> m(torch.tensor([[15.0]])).tolist()
     [[0.5]]
     """
-    affine = _fitted(scaler)
+    affine = _require_fitted(scaler)
     _check_dtype(dtype)
     channels = _channels(scaler, features)
     names = _fitted_names(scaler)
@@ -847,7 +857,7 @@ def wrap_model(
     y_scaler = x_scaler if y_scaler is None else y_scaler
     x_mod = module_from_scaler(x_scaler, dtype)
     if isinstance(x_mod, GroupedAffineModule):
-        if np.ndim(_fitted(y_scaler).scale) != 2:
+        if np.ndim(_require_fitted(y_scaler).scale) != 2:
             raise ParameterError(
                 "the input scaler is per series but the target scaler is not; fit both with "
                 "groups= "
@@ -855,23 +865,12 @@ def wrap_model(
             )
         y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False, series=x_mod.series)
         return GroupedScaledModel(model, x_mod, y_mod)
-    if np.ndim(_fitted(y_scaler).scale) != 1:
+    if np.ndim(_require_fitted(y_scaler).scale) != 1:
         raise ParameterError(
             "the target scaler is per series but the input scaler is not; fit both with groups= (or neither)."
         )
     y_mod = module_from_scaler(y_scaler, dtype, features=y_features, clip=False)
     return ScaledModel(model, x_mod, y_mod)
-
-
-def _fitted(scaler: Any) -> Affine:
-    """The scaler's fitted coefficients (an ``Affine``), or NotFittedError."""
-    affine = getattr(scaler, "affine_", None)
-    if affine is None:
-        raise NotFittedError(
-            f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before converting "
-            "it to a module, or load fitted coefficients with seqscale.load(path)."
-        )
-    return affine
 
 
 def _fitted_names(scaler: Any) -> list[str] | None:
