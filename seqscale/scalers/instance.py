@@ -150,8 +150,8 @@ def scale_windows(
 
 def _affine(rows: np.ndarray, codes: np.ndarray, n_windows: int, method: str, feature_range) -> Affine:
     """Each window's coefficients: its statistics per window (the segment sweep that a per-series
-    scaler uses on rows sorted by series, and the method's extra statistic) through the method's rule in the registry (constant windows by its
-    one rule)."""
+    scaler uses on rows sorted by series, and the method's extra statistic) through the method's
+    rule in the registry (constant windows by its one rule)."""
     if method not in _registry.names():
         raise ParameterError(f"method={method!r}: use {', '.join(repr(m) for m in _registry.names())}.")
     declared = _registry.get(method)
