@@ -228,24 +228,43 @@ def panel():
     return frame
 
 
+@pytest.fixture(scope="module")
+def panel_ddf(panel):
+    """The panel in 7 partitions: every series' rows spread over all of them."""
+    return dd.from_pandas(panel, npartitions=7)
+
+
+def _fit_both(cls, panel_ddf, panel, **params):
+    """The scaler fitted per series on Dask and in memory; the same ids in the same order."""
+    est = cls(**params).fit(panel_ddf, groups="id")
+    want = cls(**params).fit(panel, groups="id")
+    np.testing.assert_array_equal(est.series_, want.series_)
+    return est, want
+
+
+def _assert_same_transform(est, want, ddf, frame):
+    """``est`` scales the Dask frame as ``want`` scales the pandas one (returns the computed)."""
+    got = est.transform(ddf, groups="id").compute()
+    np.testing.assert_allclose(
+        got[["load", "temp"]].to_numpy(),
+        want.transform(frame, groups="id")[["load", "temp"]].to_numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    return got
+
+
 @pytest.mark.parametrize("cls", [*SCALERS, seqscale.MinMaxScaler])
-def test_per_series_fit_and_transform(client, panel, cls):
-    ddf = dd.from_pandas(panel, npartitions=7)
-    est = cls().fit(ddf, groups="id")
-    want = cls().fit(panel, groups="id")
-    np.testing.assert_array_equal(est.series_, want.series_)  # same ids, same order
+def test_per_series_fit_and_transform(client, panel, panel_ddf, cls):
+    est, want = _fit_both(cls, panel_ddf, panel)
     for f in FIELDS:
         np.testing.assert_allclose(getattr(est.series_stats_, f), getattr(want.series_stats_, f), rtol=1e-13)
     _assert_same_fit(est, want)
-    out = est.transform(ddf, groups="id")
+    out = est.transform(panel_ddf, groups="id")
     assert sd.is_dask(out) and out.npartitions == 7
-    got = out.compute()
-    expected = want.transform(panel, groups="id")
-    pd.testing.assert_index_equal(got.index, expected.index)
+    got = _assert_same_transform(est, want, panel_ddf, panel)
+    pd.testing.assert_index_equal(got.index, panel.index)
     assert got["id"].tolist() == panel["id"].tolist()
-    np.testing.assert_allclose(
-        got[["load", "temp"]].to_numpy(), expected[["load", "temp"]].to_numpy(), rtol=1e-12, atol=1e-12
-    )
     back = est.inverse_transform(out, groups="id").compute()
     np.testing.assert_allclose(
         back[["load", "temp"]].to_numpy(), panel[["load", "temp"]].to_numpy(), rtol=1e-12
@@ -264,56 +283,41 @@ def test_per_series_integer_ids_weights_and_unseen(client, panel):
         np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), rtol=1e-12)
     np.testing.assert_allclose(est.n_samples_seen_, want.n_samples_seen_, rtol=1e-14)  # weight sums
     new = frame[["id", "load", "temp"]].iloc[:1000].assign(id=lambda f: f["id"] + 10_000)  # unseen
-    got = est.transform(dd.from_pandas(new, npartitions=2), groups="id").compute()
-    np.testing.assert_allclose(
-        got[["load", "temp"]].to_numpy(),
-        want.transform(new, groups="id")[["load", "temp"]].to_numpy(),
-        rtol=1e-12,
-    )
+    _assert_same_transform(est, want, dd.from_pandas(new, npartitions=2), new)
     strict = seqscale.StandardScaler().fit(ddf[["id", "load", "temp"]], groups="id")
     with pytest.raises(seqscale.UnseenSeriesError):
         strict.transform(dd.from_pandas(new, npartitions=2), groups="id").compute()
 
 
-def test_per_series_refusals(client, panel):
-    ddf = dd.from_pandas(panel, npartitions=2)
+def test_per_series_refusals(client, panel_ddf):
     with pytest.raises(ParameterError, match="'nope'"):
-        seqscale.StandardScaler().fit(ddf, groups="nope")
-    grouped = seqscale.StandardScaler().fit(ddf, groups="id")
+        seqscale.StandardScaler().fit(panel_ddf, groups="nope")
+    grouped = seqscale.StandardScaler().fit(panel_ddf, groups="id")
     with pytest.raises(ParameterError, match="groups="):
-        grouped.transform(ddf[["load", "temp"]])
-    plain = seqscale.StandardScaler().fit(ddf[["load", "temp"]])
+        grouped.transform(panel_ddf[["load", "temp"]])
+    plain = seqscale.StandardScaler().fit(panel_ddf[["load", "temp"]])
     with pytest.raises(ParameterError, match="without groups"):
-        plain.transform(ddf, groups="id")
+        plain.transform(panel_ddf, groups="id")
 
 
 @pytest.mark.parametrize("cls", [seqscale.RobustScaler, seqscale.MeanAbsScaler])
-def test_per_series_extra_statistics(client, panel, cls):
+def test_per_series_extra_statistics(client, panel, panel_ddf, cls):
     """A method's extra statistic per series (robust's quantile sketches, meanabs' mean of |x|),
     each series' rows spread over every partition, merged by id: robust equals the in-memory
     quantiles bit for bit (exact sketches), meanabs to 1e-13; transform is lazy and equal."""
-    ddf = dd.from_pandas(panel, npartitions=7)
-    est = cls(unseen="median").fit(ddf, groups="id")
-    want = cls(unseen="median").fit(panel, groups="id")
-    np.testing.assert_array_equal(est.series_, want.series_)
+    est, want = _fit_both(cls, panel_ddf, panel, unseen="median")
     tol = {"rtol": 0, "atol": 0} if cls is seqscale.RobustScaler else {"rtol": 1e-13}
     for attr in ("shift", "scale", "offset"):
         np.testing.assert_allclose(getattr(est.affine_, attr), getattr(want.affine_, attr), **tol)
         np.testing.assert_allclose(getattr(est.fallback_, attr), getattr(want.fallback_, attr), **tol)
     own = cls(unseen="own").fit(dd.from_pandas(panel[panel["id"] != "s5"], npartitions=3), groups="id")
     with pytest.raises(seqscale.UnseenSeriesError, match=r"'s5'.*Dask partition"):
-        own.transform(ddf, groups="id").compute()
+        own.transform(panel_ddf, groups="id").compute()
     if cls is seqscale.RobustScaler:
         assert est.exact_
         medians = panel.groupby("id", sort=False)[["load", "temp"]].median().loc[est.series_]
         np.testing.assert_array_equal(est.center_, medians.to_numpy())
-    got = est.transform(ddf, groups="id").compute()
-    np.testing.assert_allclose(
-        got[["load", "temp"]].to_numpy(),
-        want.transform(panel, groups="id")[["load", "temp"]].to_numpy(),
-        rtol=1e-12,
-        atol=1e-12,
-    )
+    _assert_same_transform(est, want, panel_ddf, panel)
 
 
 def test_per_series_robust_weights_padding_and_integer_ids(client, panel):
@@ -382,7 +386,7 @@ sys.path[:] = [p for p in sys.path if not os.path.isdir(os.path.join(p or ".", "
 
 
 @pytest.mark.slow
-def test_cluster_of_separate_processes(tmp_path, panel):
+def test_cluster_of_separate_processes(tmp_path, panel, panel_ddf):
     """``dask scheduler`` and ``dask worker`` processes started here: the fits equal the in-memory
     ones; a worker that cannot import seqscale is named in one clear error."""
     import os
@@ -431,18 +435,10 @@ def test_cluster_of_separate_processes(tmp_path, panel):
             )
         with distributed.Client(scheduler_file=str(address_file), timeout=60) as c:
             c.wait_for_workers(2, timeout=120)
-            ddf = dd.from_pandas(panel, npartitions=6)
-            est = seqscale.StandardScaler().fit(ddf, groups="id")
-            want = seqscale.StandardScaler().fit(panel, groups="id")
-            np.testing.assert_array_equal(est.series_, want.series_)
+            ddf = panel_ddf
+            est, want = _fit_both(seqscale.StandardScaler, ddf, panel)
             np.testing.assert_allclose(est.affine_.scale, want.affine_.scale, rtol=1e-13)
-            got = est.transform(ddf, groups="id").compute()
-            np.testing.assert_allclose(
-                got[["load", "temp"]].to_numpy(),
-                want.transform(panel, groups="id")[["load", "temp"]].to_numpy(),
-                rtol=1e-12,
-                atol=1e-12,
-            )
+            _assert_same_transform(est, want, ddf, panel)
             robust = seqscale.RobustScaler().fit(ddf, groups="id")  # sketches sent between processes
             np.testing.assert_array_equal(
                 robust.affine_.scale, seqscale.RobustScaler().fit(panel, groups="id").affine_.scale

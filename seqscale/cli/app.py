@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -175,6 +176,8 @@ SeriesId = Annotated[
     typer.Option("--id", help="Series id column (long-format panels): one set of coefficients per series."),
 ]
 OldGroups = Annotated[str | None, typer.Option("--groups", hidden=True, help="Deprecated: use --id.")]
+PanelId = Annotated[str | None, typer.Option("--id", help="Series id column (long-format panels).")]
+Target = Annotated[str, typer.Option("--target", "-t", help="Column to predict.")]
 Time = Annotated[
     str | None,
     typer.Option(
@@ -192,6 +195,25 @@ def _series(id: str | None, groups: str | None) -> str | None:
         raise ParameterError(f"--id {id!r} and --groups {groups!r}: give the series column once, as --id.")
     _note("--groups is deprecated; use --id (the same option in every command).")
     return groups
+
+
+def _series_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Give a command taking ``id`` the options ``--id`` and its deprecated spelling ``--groups``;
+    the command receives the one series column (:func:`_series`) as ``id``."""
+    signature = inspect.signature(func, eval_str=True)
+    params = []
+    for param in signature.parameters.values():
+        if param.name == "id":
+            params.append(param.replace(annotation=SeriesId, default=None))
+            param = inspect.Parameter("groups", param.kind, annotation=OldGroups, default=None)
+        params.append(param)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, id: str | None = None, groups: str | None = None, **kwargs: Any) -> None:
+        return func(*args, id=_series(id, groups), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params)
+    return wrapper
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -236,10 +258,10 @@ def _user_errors(func):
 @_user_errors
 def advise(
     data: Data,
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    target: Target,
     task: Annotated[str, typer.Option(help="regression | binary | multiclass")] = "regression",
     time: Time = None,
-    id: Annotated[str | None, typer.Option("--id", help="Series id column (long-format panels).")] = None,
+    id: PanelId = None,
     output_activation: Annotated[str | None, typer.Option(help="sigmoid | tanh | linear | softmax")] = None,
     plan: Annotated[Path | None, typer.Option(help="Write the recommended plan (JSON) here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
@@ -285,6 +307,7 @@ def advise(
 
 @app.command(cls=_Command)
 @_user_errors
+@_series_options
 def fit(
     data: Data,
     output: Output,
@@ -299,8 +322,7 @@ def fit(
         list[str] | None,
         typer.Option("--column", help="Without a plan: columns to scale (repeatable)."),
     ] = None,
-    id: SeriesId = None,
-    groups: OldGroups = None,
+    id: str | None = None,
     train_until: Annotated[
         str | None,
         typer.Option(help="First test time: rows before it train (a date, or 1950 in a column of years)."),
@@ -320,7 +342,7 @@ def fit(
         plan=plan,
         method=Method(method).value,
         columns=columns,
-        id=_series(id, groups),
+        id=id,
         train_until=train_until,
         train_rows=train_rows,
         time=time,
@@ -338,12 +360,12 @@ def fit(
 
 @app.command(cls=_Command)
 @_user_errors
+@_series_options
 def transform(
     data: Data,
     coefficients: Coefs,
     output: Output,
-    id: SeriesId = None,
-    groups: OldGroups = None,
+    id: str | None = None,
 ) -> None:
     """Scale new data exactly as the training data was scaled.
 
@@ -351,7 +373,7 @@ def transform(
 
     Example: seqscale transform new.csv -c coefficients.json -o scaled.parquet
     """
-    summary = transform_job(data, coefficients, output, id=_series(id, groups), progress=sys.stderr.isatty())
+    summary = transform_job(data, coefficients, output, id=id, progress=sys.stderr.isatty())
     out.print(
         f"scaled {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) → [bold]{output}[/]",
         highlight=False,
@@ -360,12 +382,12 @@ def transform(
 
 @app.command(cls=_Command)
 @_user_errors
+@_series_options
 def inverse(
     pred: Annotated[Path, typer.Argument(help="Predictions (CSV or Parquet) with columns named as fitted.")],
     coefficients: Coefs,
     output: Output,
-    id: SeriesId = None,
-    groups: OldGroups = None,
+    id: str | None = None,
     history: Annotated[
         Path | None,
         typer.Option(
@@ -381,7 +403,7 @@ def inverse(
 
     Example: seqscale inverse predictions.csv -c coefficients.json -o predictions_real.csv
     """
-    summary = transform_job(pred, coefficients, output, inverse=True, id=_series(id, groups), history=history)
+    summary = transform_job(pred, coefficients, output, inverse=True, id=id, history=history)
     out.print(
         f"inverted {summary['rows']} rows ({', '.join(map(str, summary['columns']))}) "
         f"to {summary.get('units', 'original units')} → [bold]{output}[/]",
@@ -392,6 +414,7 @@ def inverse(
 
 @app.command(cls=_Command)
 @_user_errors
+@_series_options
 def check(
     data: Data,
     coefficients: Coefs,
@@ -399,14 +422,13 @@ def check(
         float, typer.Option(help="Largest share of values allowed outside the fitted range.")
     ] = 0.0,
     drift: Annotated[float, typer.Option(help="Largest shift of the mean allowed, in training stds.")] = 3.0,
-    id: SeriesId = None,
-    groups: OldGroups = None,
+    id: str | None = None,
 ) -> None:
     """Report out-of-range values and drift of every input column; exit code 1 when beyond tolerance.
 
     Example: seqscale check june.csv -c coefficients.json --tolerance 0.01 || echo "refit needed"
     """
-    report, ok = check_job(data, coefficients, tolerance=tolerance, drift=drift, id=_series(id, groups))
+    report, ok = check_job(data, coefficients, tolerance=tolerance, drift=drift, id=id)
     out.print(check_table(report, tolerance, drift))
     if not ok:
         out.print("[bold red]beyond tolerance[/]: some columns left the fitted range or drifted.")
@@ -418,11 +440,9 @@ def check(
 @_user_errors
 def compare(
     data: Data,
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    target: Target,
     time: Annotated[str | None, typer.Option(help="Time column (the split never shuffles).")] = None,
-    id: Annotated[
-        str | None, typer.Option("--id", help="Series id column of a long-format panel (needs --time).")
-    ] = None,
+    id: PanelId = None,
     plan: Annotated[
         list[Path] | None,
         typer.Option(

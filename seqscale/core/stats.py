@@ -79,11 +79,16 @@ class Moments:
     def from_groups(
         cls, rows: np.ndarray, codes: np.ndarray, n_groups: int, weight: np.ndarray | None = None
     ) -> Moments:
-        """Statistics per (group, channel); ``codes[i]`` in ``[0, n_groups)`` is row i's group."""
+        """Statistics per (group, channel); ``codes[i]`` in ``[0, n_groups)`` is row i's group.
+
+        Each mean keeps its rounding residual (``mean_lo``), as :meth:`from_array` does, so that
+        a table pooled with :meth:`pooled` equals the one-pass statistics to rounding even for
+        data far from zero.
+        """
         if weight is not None:
             return cls(*_weighted_moments(rows, weight, np.asarray(codes, dtype=np.intp), n_groups))
         with np.errstate(all="ignore"):
-            return cls(*_kernels.segment_moments(rows, codes, n_groups))
+            return cls(*_group_moments(rows, codes, n_groups))
 
     @classmethod
     def from_arrays(cls, **arrays: np.ndarray) -> Moments:
@@ -176,6 +181,23 @@ class Moments:
     def as_dict(self) -> dict[str, np.ndarray]:
         """The five arrays by name."""
         return {f: getattr(self, f) for f in _FIELDS}
+
+
+def _group_moments(rows: np.ndarray, codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """:func:`~seqscale.core.kernels.segment_moments` plus each mean's rounding residual: the
+    accumulators carry the mean as a pair of floats (compiled and numpy paths alike), whose low
+    part is the residual. Where a sum overflowed, the rescaled statistics come without one."""
+    x = _kernels._float_2d(rows)  # noqa: SLF001  (the kernels' accumulators, as moments_residual reads them)
+    G = int(n_groups)
+    if G < 0:
+        raise ValueError("n_groups must be >= 0")
+    codes = _kernels._codes(codes, x.shape[0])  # noqa: SLF001
+    acc = _kernels._segment_acc(x, codes, G)  # noqa: SLF001
+    count, mean, m2, _, _ = stats = _kernels._finish(acc)  # noqa: SLF001
+    if _kernels._overflowed(count, mean, m2).any():  # noqa: SLF001
+        return _kernels.segment_moments(x, codes, G)
+    residual = np.where(count > 0, (acc[1] - mean) + acc[2], 0.0)
+    return (*stats, np.where(np.isfinite(residual), residual, 0.0))
 
 
 def _mean_delta(a: Moments, b: Moments) -> np.ndarray:

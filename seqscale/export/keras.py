@@ -84,6 +84,10 @@ class ScaleLayer(keras.layers.Layer):
         Padding value: a timestep whose features all equal it passes through untouched. The
         layer also passes on an incoming Keras mask.
     feature_names : list of str, optional
+    divisor : sequence of float, optional
+        For a method whose rule divides (standard, robust, max-abs, mean-abs): the layer then
+        computes ``(x - shift) / divisor + offset`` and its inverse ``(y - offset) * divisor +
+        shift``, the scaler's own arithmetic (``scale`` is ``1 / divisor``).
     **kwargs
         Standard layer arguments (``name``, ``dtype``...). ``dtype="float64"`` computes in
         float64: needed for data far from zero (around 1e9, float32 keeps no digit after the
@@ -114,6 +118,7 @@ class ScaleLayer(keras.layers.Layer):
         high: Any = None,
         mask_value: float | None = None,
         feature_names: list[str] | None = None,
+        divisor: Any = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("trainable", False)
@@ -127,6 +132,9 @@ class ScaleLayer(keras.layers.Layer):
         if any(s == 0.0 for s in self.scale_values):
             raise ParameterError("scale holds a zero; the map would not be invertible.")
         self.offset_values = _floats(offset, "offset", n)
+        self.divisor_values = None if divisor is None else _floats(divisor, "divisor", n)
+        if self.divisor_values is not None and any(d == 0.0 for d in self.divisor_values):
+            raise ParameterError("divisor holds a zero; the map would not be invertible.")
         self.inverse = bool(inverse)
         self.clip = bool(clip)
         self.low_values = [None] * n if low is None else _floats(low, "low", n, allow_none=True)
@@ -144,6 +152,8 @@ class ScaleLayer(keras.layers.Layer):
             "low": [-np.inf if v is None else v for v in self.low_values],
             "high": [np.inf if v is None else v for v in self.high_values],
         }
+        if self.divisor_values is not None:  # a weight only where it divides: older files load as saved
+            values["divisor"] = self.divisor_values
         for name, vals in values.items():
             weight = self.add_weight(shape=(n,), initializer="zeros", trainable=False, name=name)
             weight.assign(np.asarray(vals, dtype=weight.dtype))
@@ -163,10 +173,11 @@ class ScaleLayer(keras.layers.Layer):
         ops = keras.ops
         x = ops.cast(x, self.compute_dtype)
         shift, scale, offset = (ops.cast(w, x.dtype) for w in (self.shift, self.scale, self.offset))
+        divisor = None if self.divisor_values is None else ops.cast(self.divisor, x.dtype)
         if self.inverse:
-            y = (x - offset) / scale + shift
+            y = (x - offset) / _full(scale, x) + shift if divisor is None else (x - offset) * divisor + shift
         else:
-            y = (x - shift) * scale + offset
+            y = (x - shift) * scale + offset if divisor is None else (x - shift) / _full(divisor, x) + offset
             if self.clip:
                 y = ops.clip(y, ops.cast(self.low, x.dtype), ops.cast(self.high, x.dtype))
         if self.mask_value is not None:
@@ -189,8 +200,20 @@ class ScaleLayer(keras.layers.Layer):
             high=list(self.high_values),
             mask_value=self.mask_value,
             feature_names=self.feature_names,
+            divisor=None if self.divisor_values is None else list(self.divisor_values),
         )
         return config
+
+
+def _full(divisor: Any, x: Any) -> Any:
+    """The divisor, for a division that stays one. XLA (JAX) rewrites a division by a broadcast
+    vector as a multiplication by its reciprocal, which rounds twice; broadcast behind an
+    optimization barrier, the division is computed as written."""
+    if keras.backend.backend() != "jax":
+        return divisor
+    import jax
+
+    return jax.lax.optimization_barrier(keras.ops.broadcast_to(divisor, keras.ops.shape(x)))
 
 
 def _check_precision(layer: keras.layers.Layer) -> None:
@@ -254,8 +277,7 @@ def layer_from_scaler(
     if affine is None:
         raise NotFittedError(
             f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before "
-            "converting "
-            "it to a layer, or load fitted coefficients with seqscale.load(path)."
+            "converting it to a layer, or load fitted coefficients with seqscale.load(path)."
         )
     if np.ndim(affine.scale) != 1:
         raise ParameterError(
@@ -283,6 +305,7 @@ def layer_from_scaler(
         high=_bounds_list(high),
         mask_value=mask_value,
         feature_names=names,
+        divisor=affine.divisor,
         name=name,
         dtype=dtype,
     )

@@ -42,7 +42,9 @@ __all__ = [
     "wrap_model",
 ]
 
-_FIELDS = ("shift", "scale", "offset", "low", "high")
+_FIELDS = ("shift", "scale", "offset", "low", "high", "divisor")
+#: What a new module holds in each buffer: the identity map, unbounded.
+_IDENTITY = (0.0, 1.0, 0.0, -np.inf, np.inf, 1.0)
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -52,6 +54,27 @@ def _as_float64(a: Any, shape: tuple[int, ...], fill: float) -> np.ndarray:
     if isinstance(a, Tensor):
         a = a.detach().cpu().numpy()
     return np.broadcast_to(np.asarray(a, dtype=np.float64), shape).copy()
+
+
+def _table(affine: Affine | None, shape: tuple[int, ...], fills: tuple[float, ...]) -> Affine:
+    """The coefficients as float64 arrays of ``shape`` (``fills`` where a field is missing); the
+    divisor stays None for a map that multiplies."""
+    arrays = [
+        _as_float64(None if affine is None else getattr(affine, f), shape, v) for f, v in zip(_FIELDS, fills)
+    ]
+    if affine is None or affine.divisor is None:
+        arrays[-1] = None
+    return Affine(*arrays)
+
+
+def _last_axis_error(n_features: int, x: Tensor, hint: str) -> str:
+    return (
+        "expected the last axis to hold "
+        + str(n_features)
+        + " features, got a tensor of shape "
+        + str(list(x.shape))
+        + hint
+    )
 
 
 def _clip_bounds(affine: Affine) -> tuple[np.ndarray, np.ndarray]:
@@ -94,25 +117,38 @@ class _Coefficients(nn.Module):
     """What both modules share: float64 coefficient buffers that dtype moves leave at full
     precision, the module's dtype (for integer inputs), and settings kept in ``state_dict``."""
 
-    def _setup(
-        self, shape: tuple[int, ...], clip: bool, mask_value: Any, feature_names: Any, dtype: torch.dtype
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        *,
+        clip: bool = False,
+        mask_value: float | None = None,
+        feature_names: list[str] | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
-        """The settings and the coefficient buffers (identity until filled) of a new module."""
+        """The settings and the coefficient buffers (identity until filled) of a new module whose
+        table has ``shape`` (its last axis: the features)."""
+        super().__init__()
+        self.n_features = shape[-1]
         self.clip = bool(clip)
         self.mask_value = _mask_value(mask_value)
         self.feature_names = _names(feature_names, self.n_features)
         self._init_buffers(shape, dtype)
 
     def _fill(self, table: Affine) -> None:
-        """Copy the coefficients (and the clip bounds they give) into the buffers."""
+        """Copy the coefficients (and the clip bounds they give) into the buffers. A table with
+        a divisor makes the module divide by it, as the scaler's ``transform`` does."""
         low, high = _clip_bounds(table)
+        self.divides = table.divisor is not None
+        divisor = table.divisor if self.divides else np.ones_like(table.scale)
         with torch.no_grad():
-            for name, value in zip(_FIELDS, (table.shift, table.scale, table.offset, low, high)):
+            for name, value in zip(_FIELDS, (table.shift, table.scale, table.offset, low, high, divisor)):
                 getattr(self, name).copy_(torch.from_numpy(value))
 
     def _init_buffers(self, shape: tuple[int, ...], dtype: torch.dtype) -> None:
         _check_dtype(dtype)
-        for name, fill in zip(_FIELDS, (0.0, 1.0, 0.0, -np.inf, np.inf)):
+        self.divides = False
+        for name, fill in zip(_FIELDS, _IDENTITY):
             self.register_buffer(name, torch.full(shape, fill, dtype=torch.float64))
         # Carries the module's dtype through .to(dtype)/.float()/.double(); not saved.
         self.register_buffer("_like", torch.empty(0, dtype=dtype), persistent=False)
@@ -132,8 +168,37 @@ class _Coefficients(nn.Module):
                 pass
         return self
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
+        # A state saved before modules held a divisor multiplies by ``scale``; its divisor is 1.
+        state_dict.setdefault(prefix + "divisor", torch.ones_like(self.divisor))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _scaled(self, x: Tensor, coefs: list[Tensor]) -> Tensor:
+        """The scaler's rule: divide where it divides (one rounding, as ``transform``).
+        ``coefs``: shift, scale, divisor and offset, in ``x``'s dtype and broadcastable to it."""
+        shift, scale, divisor, offset = coefs[0], coefs[1], coefs[2], coefs[3]
+        if self.divides:
+            return (x - shift) / divisor + offset
+        return (x - shift) * scale + offset
+
+    def _unscaled(self, y: Tensor, coefs: list[Tensor]) -> Tensor:
+        """The inverse, as ``inverse_transform``: multiply by the divisor, or divide by ``scale``."""
+        shift, scale, divisor, offset = coefs[0], coefs[1], coefs[2], coefs[3]
+        if self.divides:
+            return (y - offset) * divisor + shift
+        return (y - offset) / scale + shift
+
+    def _keep_padding(self, x: Tensor, y: Tensor, min_dim: int) -> Tensor:
+        """``y``, with ``x`` where a timestep is all ``mask_value`` (padding passes through)."""
+        mask_value = self.mask_value
+        if mask_value is not None and x.dim() > min_dim:
+            padded = (x == mask_value).all(dim=-1, keepdim=True)
+            y = torch.where(padded, x, y)
+        return y
+
     def _settings(self) -> dict:
         return {
+            "divides": self.divides,
             "clip": self.clip,
             "mask_value": self.mask_value,
             "feature_names": None if self.feature_names is None else list(self.feature_names),
@@ -145,10 +210,15 @@ class _Coefficients(nn.Module):
         mask_value = _mask_value(state.get("mask_value"))
         names = _names(state.get("feature_names"), self.n_features)
         self.clip, self.mask_value, self.feature_names = bool(state.get("clip", False)), mask_value, names
+        self.divides = bool(state.get("divides", False))
 
 
 class AffineModule(_Coefficients):
     """``y = (x - shift) * scale + offset`` along the last axis, as a module with buffers.
+
+    For a method whose rule divides (standard, robust, max-abs, mean-abs) the module computes
+    ``(x - shift) / divisor + offset`` and its inverse ``(y - offset) * divisor + shift``: the
+    scaler's own arithmetic, so a float64 input gets ``transform``'s numbers bit for bit.
 
     Parameters
     ----------
@@ -162,6 +232,7 @@ class AffineModule(_Coefficients):
     mask_value : float, optional
         Padding value: a timestep whose features all equal it passes through untouched, so a
         later masking layer still sees it (the scaler's ``mask_value``).
+    feature_names : list of str, optional
     dtype : torch.dtype, default=torch.float32
         The module's dtype: integer inputs are converted to it, and ``.to(dtype)``,
         ``.float()`` or ``.double()`` change it. The coefficients stay float64 whatever the
@@ -172,6 +243,10 @@ class AffineModule(_Coefficients):
     ----------
     shift, scale, offset : Tensor (n_features,), float64
         Buffers of the map; ``scale`` is the derivative ``dy/dx``.
+    divisor : Tensor (n_features,), float64
+        ``1 / scale`` as the method computed it, used where ``divides`` (else ones).
+    divides : bool
+        Whether the map divides by ``divisor`` rather than multiplies by ``scale``.
     low, high : Tensor (n_features,), float64
         Clip bounds in output units; ``-inf`` / ``inf`` where a method has none.
     feature_names : list of str or None
@@ -197,43 +272,27 @@ class AffineModule(_Coefficients):
     """
 
     clip: bool
+    divides: bool
     mask_value: Optional[float]  # noqa: UP045  (TorchScript attribute type)
     n_features: int
 
-    def __init__(
-        self,
-        n_features: int,
-        *,
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> None:
-        super().__init__()
+    def __init__(self, n_features: int, **settings: Any) -> None:
         n_features = int(n_features)
         if n_features < 1:
             raise ParameterError(f"n_features={n_features} must be at least 1.")
-        self.n_features = n_features
-        self._setup((n_features,), clip, mask_value, feature_names, dtype)
+        super().__init__((n_features,), **settings)
 
     @classmethod
-    def from_affine(
-        cls,
-        affine: Affine,
-        *,
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> "AffineModule":
-        """Build the module from an :class:`~seqscale.core.affine.Affine` of shape ``(n_features,)``."""
+    def from_affine(cls, affine: Affine, **settings: Any) -> "AffineModule":
+        """Build the module from an :class:`~seqscale.core.affine.Affine` of shape ``(n_features,)``
+        (``settings``: the keyword arguments of the constructor)."""
         shape = np.shape(affine.scale)
         if len(shape) != 1:
             raise ParameterError(
                 f"coefficients of shape {shape} are per series; use GroupedAffineModule.from_affine."
             )
-        module = cls(shape[0], clip=clip, mask_value=mask_value, feature_names=feature_names, dtype=dtype)
-        module._fill(Affine(*(_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS)))
+        module = cls(shape[0], **settings)
+        module._fill(_table(affine, shape, (np.nan,) * len(_FIELDS)))
         return module
 
     def get_extra_state(self) -> dict:
@@ -248,35 +307,30 @@ class AffineModule(_Coefficients):
             x = x.to(self._like.dtype)
         if self.n_features != 1 and (x.dim() == 0 or x.shape[-1] != self.n_features):
             raise InputError(
-                "expected the last axis to hold "
-                + str(self.n_features)
-                + " features, got a tensor of shape "
-                + str(list(x.shape))
-                + "; put the features last ([batch, time, features] or [batch, features])."
+                _last_axis_error(
+                    self.n_features,
+                    x,
+                    "; put the features last ([batch, time, features] or [batch, features]).",
+                )
             )
         return x
 
-    def _keep_padding(self, x: Tensor, y: Tensor) -> Tensor:
-        mask_value = self.mask_value
-        if mask_value is not None and x.dim() > 0:
-            padded = (x == mask_value).all(dim=-1, keepdim=True)
-            y = torch.where(padded, x, y)
-        return y
+    def _coefs(self, x: Tensor) -> list[Tensor]:
+        return [t.to(x.dtype) for t in [self.shift, self.scale, self.divisor, self.offset]]
 
     def forward(self, x: Tensor) -> Tensor:
         """Scale ``x`` (features on the last axis); the output keeps ``x``'s dtype and shape."""
         x = self._prepare(x)
-        y = (x - self.shift.to(x.dtype)) * self.scale.to(x.dtype) + self.offset.to(x.dtype)
+        y = self._scaled(x, self._coefs(x))
         if self.clip:
             y = torch.clamp(y, self.low.to(x.dtype), self.high.to(x.dtype))
-        return self._keep_padding(x, y)
+        return self._keep_padding(x, y, 0)
 
     @torch.jit.export
     def inverse(self, y: Tensor) -> Tensor:
         """Map scaled values (or predictions) back to original units."""
         y = self._prepare(y)
-        x = (y - self.offset.to(y.dtype)) / self.scale.to(y.dtype) + self.shift.to(y.dtype)
-        return self._keep_padding(y, x)
+        return self._keep_padding(y, self._unscaled(y, self._coefs(y)), 0)
 
     def extra_repr(self) -> str:
         names = "" if self.feature_names is None else f", features={self.feature_names}"
@@ -301,7 +355,7 @@ class GroupedAffineModule(_Coefficients):
         With "pooled" or "median", position ``-1`` selects the fallback row; otherwise it
         raises :class:`~seqscale.errors.UnseenSeriesError` (a module cannot fit new series, so
         "own" behaves like "error": refit the scaler on the new series first).
-    clip, mask_value, dtype
+    clip, mask_value, feature_names, dtype
         As in :class:`AffineModule`.
 
     Notes
@@ -330,6 +384,7 @@ class GroupedAffineModule(_Coefficients):
     __jit_unused_properties__ = ["series"]  # noqa: RUF012
 
     clip: bool
+    divides: bool
     mask_value: Optional[float]  # noqa: UP045  (TorchScript attribute type)
     n_series: int
     n_features: int
@@ -342,20 +397,15 @@ class GroupedAffineModule(_Coefficients):
         *,
         series: Any = None,
         unseen: str = "error",
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
+        **settings: Any,
     ) -> None:
-        super().__init__()
         n_series, n_features = int(n_series), int(n_features)
         if n_series < 1 or n_features < 1:
             raise ParameterError(f"need at least one series and one feature; got ({n_series}, {n_features}).")
+        super().__init__((n_series + 1, n_features), **settings)
         self.n_series = n_series
-        self.n_features = n_features
         self._set_unseen(unseen)
         self._set_series(series)
-        self._setup((n_series + 1, n_features), clip, mask_value, feature_names, dtype)
 
     def _set_unseen(self, unseen: Any) -> None:
         if unseen not in ("error", "pooled", "median", "own"):
@@ -376,42 +426,24 @@ class GroupedAffineModule(_Coefficients):
 
     @classmethod
     def from_affine(
-        cls,
-        affine: Affine,
-        fallback: Affine | None = None,
-        *,
-        series: Any = None,
-        unseen: str = "error",
-        clip: bool = False,
-        mask_value: float | None = None,
-        feature_names: list[str] | None = None,
-        dtype: torch.dtype = torch.float32,
+        cls, affine: Affine, fallback: Affine | None = None, **settings: Any
     ) -> "GroupedAffineModule":
-        """Build the module from a table ``(n_series, n_features)`` and an optional fallback."""
+        """Build the module from a table ``(n_series, n_features)`` and an optional fallback
+        (``settings``: the keyword arguments of the constructor)."""
         shape = np.shape(affine.scale)
         if len(shape) != 2:
             raise ParameterError(
                 f"coefficients of shape {shape} are not per series; use AffineModule.from_affine."
             )
+        unseen = settings.get("unseen", "error")
         if unseen in ("pooled", "median") and fallback is None:
             raise ParameterError(f"unseen={unseen!r} needs the fallback coefficients.")
-        module = cls(
-            shape[0],
-            shape[1],
-            series=series,
-            unseen=unseen,
-            clip=clip,
-            mask_value=mask_value,
-            feature_names=feature_names,
-            dtype=dtype,
-        )
-        rows = [_as_float64(getattr(affine, f), shape, np.nan) for f in _FIELDS]
-        identity = (0.0, 1.0, 0.0, np.nan, np.nan)
-        last = [
-            _as_float64(None if fallback is None else getattr(fallback, f), (1, shape[1]), fill)
-            for f, fill in zip(_FIELDS, identity)
-        ]
-        module._fill(Affine(*(np.vstack([r, e]) for r, e in zip(rows, last))))
+        module = cls(shape[0], shape[1], **settings)
+        rows = _table(affine, shape, (np.nan,) * len(_FIELDS))
+        last = _table(fallback, (1, shape[1]), (0.0, 1.0, 0.0, np.nan, np.nan, 1.0))
+        if fallback is None and rows.divisor is not None:
+            last = Affine(last.shift, last.scale, last.offset, last.low, last.high, np.ones((1, shape[1])))
+        module._fill(Affine.stack([rows, last]))
         return module
 
     def index_of(self, ids: Any) -> Tensor:
@@ -530,33 +562,30 @@ class GroupedAffineModule(_Coefficients):
         if self.n_features == 1:
             return [idx.shape[0]] + [1] * (x.dim() - 1)
         if x.dim() < 2 or x.shape[-1] != self.n_features:
-            raise InputError(
-                "expected the last axis to hold "
-                + str(self.n_features)
-                + " features, got a tensor of shape "
-                + str(list(x.shape))
-                + "."
-            )
+            raise InputError(_last_axis_error(self.n_features, x, "."))
         return [idx.shape[0]] + [1] * (x.dim() - 2) + [self.n_features]
 
     def _finish(self, x: Tensor, y: Tensor, idx: Tensor, bad: Optional[Tensor]) -> Tensor:  # noqa: UP045
-        mask_value = self.mask_value
-        if mask_value is not None and x.dim() > 1:
-            padded = (x == mask_value).all(dim=-1, keepdim=True)
-            y = torch.where(padded, x, y)
+        y = self._keep_padding(x, y, 1)
         if bad is not None:
             shape = [idx.shape[0]] + [1] * (x.dim() - 1)
             y = torch.where(bad.reshape(shape), torch.full_like(y, float("nan")), y)
         return y
 
-    def forward(self, x: Tensor, series_idx: Tensor) -> Tensor:
-        """Scale ``x`` (first axis: samples) with the coefficients of each sample's series."""
+    def _rows(self, x: Tensor, series_idx: Tensor) -> tuple[Tensor, Tensor, Optional[Tensor]]:  # noqa: UP045
+        """``x`` as floats, the table rows of its samples and the invalid ones (see _positions)."""
         if not x.is_floating_point():
             x = x.to(self._like.dtype)
         idx, bad = self._positions(x, series_idx)
-        y = (x - self._take(self.shift, idx, x)) * self._take(self.scale, idx, x) + self._take(
-            self.offset, idx, x
-        )
+        return x, idx, bad
+
+    def _coefs(self, idx: Tensor, x: Tensor) -> list[Tensor]:
+        return [self._take(t, idx, x) for t in [self.shift, self.scale, self.divisor, self.offset]]
+
+    def forward(self, x: Tensor, series_idx: Tensor) -> Tensor:
+        """Scale ``x`` (first axis: samples) with the coefficients of each sample's series."""
+        x, idx, bad = self._rows(x, series_idx)
+        y = self._scaled(x, self._coefs(idx, x))
         if self.clip:
             y = torch.clamp(y, self._take(self.low, idx, x), self._take(self.high, idx, x))
         return self._finish(x, y, idx, bad)
@@ -564,13 +593,8 @@ class GroupedAffineModule(_Coefficients):
     @torch.jit.export
     def inverse(self, y: Tensor, series_idx: Tensor) -> Tensor:
         """Map scaled values (or predictions) of each sample's series back to original units."""
-        if not y.is_floating_point():
-            y = y.to(self._like.dtype)
-        idx, bad = self._positions(y, series_idx)
-        x = (y - self._take(self.offset, idx, y)) / self._take(self.scale, idx, y) + self._take(
-            self.shift, idx, y
-        )
-        return self._finish(y, x, idx, bad)
+        y, idx, bad = self._rows(y, series_idx)
+        return self._finish(y, self._unscaled(y, self._coefs(idx, y)), idx, bad)
 
     def extra_repr(self) -> str:
         return (
@@ -678,8 +702,7 @@ def _require_fitted(scaler: Any) -> Affine:
     if affine is None:
         raise NotFittedError(
             f"This {type(scaler).__name__} instance is not fitted yet. Call 'fit' before "
-            "converting "
-            "it to a module, or load fitted coefficients with seqscale.load(path)."
+            "converting it to a module, or load fitted coefficients with seqscale.load(path)."
         )
     return affine
 

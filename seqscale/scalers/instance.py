@@ -32,6 +32,7 @@ from seqscale.core import registry as _registry
 from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import InputError, ParameterError
+from seqscale.frames.segments import segment_moments
 
 __all__ = ["WindowCoefficients", "scale_windows"]
 
@@ -148,14 +149,15 @@ def scale_windows(
 
 
 def _affine(rows: np.ndarray, codes: np.ndarray, n_windows: int, method: str, feature_range) -> Affine:
-    """Each window's coefficients: its statistics per window (``Moments.from_groups`` and the
-    method's extra statistic) through the method's rule in the registry (constant windows by its
-    one rule)."""
+    """Each window's coefficients: its statistics per window (the segment sweep that a per-series
+    scaler uses on rows sorted by series, and the method's extra statistic) through the method's
+    rule in the registry (constant windows by its one rule)."""
     if method not in _registry.names():
         raise ParameterError(f"method={method!r}: use {', '.join(repr(m) for m in _registry.names())}.")
     declared = _registry.get(method)
-    with np.errstate(all="ignore"):
-        stats = Moments.from_groups(rows, codes, n_windows)
+    steps = rows.shape[0] // n_windows if n_windows else 0
+    with np.errstate(all="ignore"):  # each window is one contiguous segment, as a sorted panel's series
+        stats = Moments(*segment_moments(rows, np.arange(n_windows + 1, dtype=np.int64) * steps))
     extra = {} if declared.extra is None else declared.extra.from_rows(rows, codes, n_windows).table({})
     given = {"feature_range": tuple(float(v) for v in feature_range)}
     options = {k: v for k, v in given.items() if k in declared.plan_params}
