@@ -149,6 +149,14 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         cells = [r["data"], r["scaler"], r["mode"], _fmt(r["seqscale"]), _fmt(r["scikit-learn"])]
         lines.append("| " + " | ".join(cells) + " |")
+    paired = [(r["seqscale"], r["scikit-learn"]) for r in rows if r["scikit-learn"] is not None]
+    closer = sum(ours < theirs for ours, theirs in paired)
+    equal = sum(ours == theirs for ours, theirs in paired)
+    lines += [
+        "",
+        f"Of the {len(paired)} rows with a scikit-learn value, seqscale is closer to the exact "
+        f"outputs on {closer}, equally close on {equal} and further on {len(paired) - closer - equal}.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -48,7 +48,9 @@ COLUMNS = [
 N_COLS = 8
 ROW_GROUP = 1_000_000
 BATCH = 1_000_000
-ROUNDS = 3
+# one round per full run: `make bench RUNS=5` gives each case five fresh interpreters, at five
+# moments spread over the series of runs (a run took 11 minutes with three rounds of its own)
+ROUNDS = 1
 CASES = [
     "read by row group (threads)",
     "read by row group (1 thread)",
@@ -273,7 +275,7 @@ def _subprocess_case(case: str, path: Path, batch: int, n: int) -> dict:
 def run() -> h.Section:
     section = h.Section("w3", TITLE, COLUMNS)
     rows = h.scaled(50_000_000, 100_000)
-    reps = h.repeats(3)
+    reps = h.repeats(1)
     data_mib = rows * N_COLS * 8 / h.MiB
     tmp = Path(tempfile.mkdtemp(prefix="seqscale-bench-w3-"))
     try:
@@ -392,9 +394,9 @@ def run() -> h.Section:
         "run "
         "(just written, and each case makes a warm-up pass), so this measures decoding and "
         "computing, not the disk.",
-        f"Each case runs {ROUNDS} times (rounds through all cases), each time in a fresh "
-        "interpreter: one warm-up pass, then timed passes; the median of all "
-        f"{ROUNDS * max(1, -(-reps // ROUNDS))} timed passes is shown. "
+        "Each case runs in a fresh interpreter, the cases one after another: one warm-up "
+        f"pass, then {ROUNDS * max(1, -(-reps // ROUNDS))} timed pass(es) per run; the table "
+        "of several runs shows the median and range over the runs. "
         f"Batches of {BATCH:,} rows. Throughput = value bytes ({data_mib:,.0f} MiB) / time.",
         "Peak RSS: `getrusage(RUSAGE_SELF).ru_maxrss` of that interpreter at the end (whole "
         "process: "

@@ -232,14 +232,21 @@ def _k_init_acc(groups, channels):
 
 
 def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
-    """One sweep over rows ``[r0, r1)`` centred on the shift ``lane[6]`` (the previous block's
-    mean). Returns 1 when ``blk`` is filled, 0 when the shift is too far from this block's mean
-    (squared offset above the block variance) for the sums to be accurate, 2 when ``clean`` (no
-    NaN expected, no mask: no counting) was wrong for this block."""
+    """One sweep over rows ``[r0, r1)`` centred on the shift ``lane[6]``, statistics into ``blk``.
+
+    Returns 1 when ``blk`` is filled, 0 when it is filled but the shift is too far from this
+    block's mean (squared offset above the block variance) for the sums to be accurate, 2 when
+    ``clean`` (no NaN expected, no mask: no counting) was wrong for this block (``blk`` not
+    filled). Each lane sums its squared deviations (and deviations) in row order; the lanes of
+    a channel then fold pairwise with two-sums, their rounding errors kept in ``lane[4]`` and
+    ``lane[5]``, so that only a lane's short sequential sum rounds (folding up to 256 lanes in
+    sequence would leave the sum of squares several units in the last place off)."""
     L = m * C
     ln = lane[0]
     lq = lane[2]
     lc = lane[3]
+    qe = lane[4]
+    ce = lane[5]
     lmu = lane[6]
     lmn = lmm[0]
     lmx = lmm[1]
@@ -247,6 +254,8 @@ def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
         ln[k] = 0.0
         lq[k] = 0.0
         lc[k] = 0.0
+        qe[k] = 0.0
+        ce[k] = 0.0
         lmn[k] = np.inf
         lmx[k] = -np.inf
     e1 = r1 * C
@@ -291,32 +300,56 @@ def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
                 lmn[k] = w if w < a else a
                 lmx[k] = w if w > b else b
         base += L
+    # pairwise fold of each channel's lanes r*C + j with two-sums: lanes [half, h) into
+    # [0, h - half), the rounding errors into lane[4] (squares) and lane[5] (deviations)
+    h = m
+    while h > 1:
+        half = (h + 1) // 2
+        off = half * C
+        for k in range((h - half) * C):
+            a = lq[k]
+            b = lq[k + off]
+            s = a + b
+            bb = s - a
+            qe[k] += qe[k + off] + ((a - (s - bb)) + (b - bb))
+            lq[k] = s
+            a = lc[k]
+            b = lc[k + off]
+            s = a + b
+            bb = s - a
+            ce[k] += ce[k + off] + ((a - (s - bb)) + (b - bb))
+            lc[k] = s
+        h = half
     fast = clean and not use_mask
+    status = 1
     for j in range(C):
         n = np.float64(r1 - r0) if fast else 0.0
-        q = 0.0
-        c = 0.0
         mn = np.inf
         mx = -np.inf
         for r in range(m):
             k = r * C + j
             if not fast:
                 n += ln[k]
-            q += lq[k]
-            c += lc[k]
             w = np.float64(lmn[k])
             if w < mn:
                 mn = w
             w = np.float64(lmx[k])
             if w > mx:
                 mx = w
+        # the low parts are NaN once a high part overflowed: keep the infinity then
+        q = lq[j]
+        if abs(q) < np.inf:
+            q += qe[j]
+        c = lc[j]
+        if abs(c) < np.inf:
+            c += ce[j]
         if fast and q != q:
             return 2
         if n > 0.0:
             lo = c / n
             m2 = q - c * lo
             if not (c * lo <= 0.5 * q):
-                return 0
+                status = 0
             blk[0, j] = n
             blk[1, j] = lmu[j]
             blk[2, j] = lo
@@ -329,7 +362,7 @@ def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
         blk[4, j] = mn
         blk[5, j] = mx
     _nb_set_shift(lane, blk, C, m)
-    return 1
+    return status
 
 
 def _k_set_shift(lane, blk, C, m):
@@ -349,8 +382,8 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, shifted, clean):
     the data's dtype) accumulate the elements whose flat index is ``k`` modulo ``m * C`` within
     the block, always of channel ``k % C``. With ``shifted`` (a previous block of the same series
     set the shift) one sweep usually suffices; otherwise, or when the shift is too far off, a
-    sweep for the block mean is followed by a sweep (from cache) for the centred squares with the
-    usual correction term. Returns whether the next block may assume no NaN.
+    sweep for the block mean is followed by the centred sweep (from cache) on that mean, with
+    the usual correction term. Returns whether the next block may assume no NaN.
     """
     if shifted:
         status = _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean)
@@ -362,18 +395,10 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, shifted, clean):
     L = m * C
     ln = lane[0]
     ls = lane[1]
-    lq = lane[2]
-    lc = lane[3]
     lmu = lane[6]
-    lmn = lmm[0]
-    lmx = lmm[1]
     for k in range(L):
         ln[k] = 0.0
         ls[k] = 0.0
-        lq[k] = 0.0
-        lc[k] = 0.0
-        lmn[k] = np.inf
-        lmx[k] = -np.inf
     e1 = r1 * C
     # sweep 1: count and sum
     base = r0 * C
@@ -394,6 +419,7 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, shifted, clean):
                 ln[k] += 1.0 if ok else 0.0
                 ls[k] += v if ok else 0.0
         base += L
+    full = not use_mask
     for j in range(C):
         n = 0.0
         s = 0.0
@@ -402,69 +428,14 @@ def _k_block(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, shifted, clean):
             s += ls[r * C + j]
         blk[0, j] = n
         blk[1, j] = s / n if n > 0.0 else 0.0
+        full = full and n == r1 - r0
     for k in range(L):
         lmu[k] = blk[1, k % C]
-    # sweep 2 (from cache): centred squares, correction term, min, max
-    base = r0 * C
-    while base < e1:
-        kmax = min(L, e1 - base)
-        xs = xf[base : base + kmax]
-        if use_mask:
-            ms = mk[base : base + kmax]
-            for k in range(kmax):
-                v = np.float64(xs[k])
-                ok = (v == v) & (not ms[k])
-                d = v - lmu[k]
-                lq[k] += d * d if ok else 0.0
-                lc[k] += d if ok else 0.0
-            for k in range(kmax):
-                w = xs[k]
-                ok = not ms[k]
-                a = lmn[k]
-                b = lmx[k]
-                lmn[k] = w if (w < a) & ok else a
-                lmx[k] = w if (w > b) & ok else b
-        else:
-            for k in range(kmax):
-                v = np.float64(xs[k])
-                ok = v == v
-                d = v - lmu[k]
-                lq[k] += d * d if ok else 0.0
-                lc[k] += d if ok else 0.0
-            for k in range(kmax):
-                w = xs[k]
-                a = lmn[k]
-                b = lmx[k]
-                lmn[k] = w if w < a else a
-                lmx[k] = w if w > b else b
-        base += L
-    for j in range(C):
-        q = 0.0
-        c = 0.0
-        mn = np.inf
-        mx = -np.inf
-        for r in range(m):
-            k = r * C + j
-            q += lq[k]
-            c += lc[k]
-            w = np.float64(lmn[k])
-            if w < mn:
-                mn = w
-            w = np.float64(lmx[k])
-            if w > mx:
-                mx = w
-        n = blk[0, j]
-        if n > 0.0:
-            lo = c / n
-            m2 = q - c * lo
-            blk[2, j] = lo
-            blk[3, j] = m2 if m2 > 0.0 else 0.0
-        else:
-            blk[2, j] = 0.0
-            blk[3, j] = 0.0
-        blk[4, j] = mn
-        blk[5, j] = mx
-    _nb_set_shift(lane, blk, C, m)
+    # sweep 2 (from cache), centred on the block mean: a "too far" status cannot apply
+    status = _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, full)
+    if status == 2:  # pragma: no cover - sweep 1 counted every value
+        full = r0 > r1
+        _nb_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, full)
     return clean
 
 
