@@ -60,6 +60,7 @@ __all__ = [
     "last_infinite_count",
     "moments_residual",
     "numba_enabled",
+    "one_thread",
     "segment_affine_apply",
     "segment_affine_invert",
     "segment_moments",
@@ -127,10 +128,11 @@ def parallel_slot(chunks: int) -> Iterator[bool]:
 
     One multi-threaded kernel runs at a time (some numba threading layers are not thread-safe);
     a call made while another runs uses the single-threaded kernel instead of waiting. A process
-    forked after running one (some OpenMP runtimes hang in such children) stays single-threaded.
+    forked after running one (some OpenMP runtimes hang in such children) stays single-threaded,
+    and so does a thread inside :func:`one_thread`.
     """
     pid = os.getpid()
-    if chunks <= 1 or (_PARALLEL_PID and _PARALLEL_PID[0] != pid):
+    if chunks <= 1 or getattr(_ONE_THREAD, "on", False) or (_PARALLEL_PID and _PARALLEL_PID[0] != pid):
         yield False
         return
     if not _PARALLEL_LOCK.acquire(blocking=False):
@@ -468,19 +470,25 @@ def _k_fold_chunks(part, C):
 
 
 def _k_moments_serial(xf, mk, use_mask, R, C, m, B):
-    acc = _nb_init_acc(1, C)
+    """On one thread, the same chunks, in the same order, as :func:`_k_moments_parallel` with
+    the ``P`` that :func:`_chunks` gives: the result does not depend on whether a call could
+    run multi-threaded."""
     zero = np.int64(0)  # a typed zero: a literal 0 would compile a separate specialisation
-    _nb_moments_range(xf, mk, use_mask, zero, R, C, m, B, acc, zero)
-    return acc
+    P = _nb_chunk_count(R, C, m)
+    if P == 1:
+        acc = _nb_init_acc(1, C)
+        _nb_moments_range(xf, mk, use_mask, zero, R, C, m, B, acc, zero)
+        return acc
+    part = _nb_init_acc(P, C)
+    for p in range(P):
+        _nb_moments_chunk(xf, mk, use_mask, R, C, m, B, P, part, p)
+    return _nb_fold_chunks(part, C)
 
 
 def _k_moments_parallel(xf, mk, use_mask, R, C, m, B, P):
     part = _nb_init_acc(P, C)
-    per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
     for p in _prange(P):
-        a = min(R, p * per)
-        b = min(R, a + per)
-        _nb_moments_range(xf, mk, use_mask, a, b, C, m, B, part, p)
+        _nb_moments_chunk(xf, mk, use_mask, R, C, m, B, P, part, p)
     return _nb_fold_chunks(part, C)
 
 
@@ -846,6 +854,49 @@ def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P, divide):
     return total
 
 
+def _k_moments_chunk(xf, mk, use_mask, R, C, m, B, P, part, p):
+    """Chunk ``p`` of ``P`` (whole lane groups of ``m`` rows) into ``part[:, p]``."""
+    per = _nb_ceil_div(_nb_ceil_div(R, P), m) * m
+    a = min(R, p * per)
+    b = min(R, a + per)
+    _nb_moments_range(xf, mk, use_mask, a, b, C, m, B, part, p)
+
+
+def _k_chunk_count(R, C, m):
+    """:func:`_chunks` inside compiled code (the two must agree; a test holds them equal)."""
+    if R * C < PARALLEL_MIN_ELEMS:
+        return 1
+    return max(1, min(_CHUNKS, R // max(m, 1)))
+
+
+_ONE_THREAD = threading.local()
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Within this block, kernels called from this thread run single-threaded.
+
+    For a caller that keeps the other core busy itself (a reader thread decoding the next
+    batch of a file): a multi-threaded kernel would then wait at its barrier for a thread the
+    system has not scheduled. The moments are the same either way (the single-threaded kernel
+    reduces the same chunks in the same order).
+
+    Examples
+    --------
+    >>> x = np.arange(1e6).reshape(-1, 1)
+    >>> with one_thread():
+    ...     serial = moments(x)
+    >>> bool((serial[2] == moments(x)[2]).all())
+    True
+    """
+    before = getattr(_ONE_THREAD, "on", False)
+    _ONE_THREAD.on = True
+    try:
+        yield
+    finally:
+        _ONE_THREAD.on = before
+
+
 def _prange(n):  # replaced by numba.prange inside compiled code
     return range(n)
 
@@ -859,6 +910,8 @@ _nb_block = _k_block
 _nb_block_shifted = _k_block_shifted
 _nb_set_shift = _k_set_shift
 _nb_moments_range = _k_moments_range
+_nb_moments_chunk = _k_moments_chunk
+_nb_chunk_count = _k_chunk_count
 _nb_run_moments_range = _k_run_moments_range
 _nb_runs_range = _k_runs_range
 _nb_affine_range = _k_affine_range
@@ -900,6 +953,8 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_block_shifted"] = serial(_k_block_shifted)
     g["_nb_block"] = serial(_k_block)
     g["_nb_moments_range"] = serial(_k_moments_range)
+    g["_nb_moments_chunk"] = serial(_k_moments_chunk)
+    g["_nb_chunk_count"] = serial(_k_chunk_count)
     g["_nb_run_moments_range"] = serial(_k_run_moments_range)
     g["_nb_runs_range"] = serial(_k_runs_range)
     g["_nb_affine_range"] = serial(_k_affine_range)

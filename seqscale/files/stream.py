@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from seqscale.core import kernels as _kernels
 from seqscale.core.stats import Moments
 from seqscale.engines import GroupStats, InOrder, _apply_block, _block_stats
 from seqscale.errors import (
@@ -57,6 +58,7 @@ from seqscale.util.atomic import atomic_path, check_output
 __all__ = ["fit_file", "transform_file"]
 
 PathLike = str | os.PathLike[str]
+_FIELDS = ("count", "mean", "m2", "min", "max", "mean_lo")
 _OUTPUTS = {
     ".parquet": ("parquet", None),
     ".pq": ("parquet", None),
@@ -378,7 +380,10 @@ def fit_file(
     total, n_rows, row0 = Moments.empty(len(names)), 0, 0
     merged, per_series = InOrder(), InOrder()  # extra statistics and series: log2(batches) merges
     reader = contextlib.closing(batches) if hasattr(batches, "close") else contextlib.nullcontext()
-    with reader, bar:
+    # the reader thread keeps the other core busy: reduce on this one (same moments either way)
+    prefetching = picked is not None and g_index is None
+    reduce_here = _kernels.one_thread() if prefetching else contextlib.nullcontext()
+    with reader, bar, reduce_here:
         for batch in _chain(first, batches):  # an error stops the reader thread too
             weight = None if w_index is None else _batch_weights(batch, w_index, sample_weight, row0)
             if g_index is not None:
@@ -459,16 +464,13 @@ def _batch_weights(batch: pa.RecordBatch, index: int, name: str, row0: int) -> n
 
 
 def _column_moments(batch: pa.RecordBatch, indices: list[int]) -> Moments | None:
-    """Statistics read straight from the Arrow buffers of float64 columns without nulls."""
-    parts = []
-    for i in indices:
-        column = batch.column(i)
-        if column.null_count or column.type != pa.float64():
-            return None
-        values = column.to_numpy(zero_copy_only=True)
-        parts.append(Moments.from_array(values.reshape(-1, 1)))
-    fields = ("count", "mean", "m2", "min", "max")
-    return Moments(*(np.concatenate([getattr(m, f) for m in parts]) for f in fields))
+    """Statistics read straight from the Arrow buffers of float64 columns without nulls, the
+    means' rounding residuals kept for the merges."""
+    columns = [batch.column(i) for i in indices]
+    if any(c.null_count or c.type != pa.float64() for c in columns):
+        return None
+    parts = [Moments.from_array(c.to_numpy(zero_copy_only=True).reshape(-1, 1)) for c in columns]
+    return Moments(*(np.concatenate([getattr(m, f) for m in parts]) for f in _FIELDS))
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
