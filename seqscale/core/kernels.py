@@ -311,18 +311,10 @@ def _k_block_shifted(xf, mk, use_mask, r0, r1, C, m, lane, lmm, blk, clean):
         half = (h + 1) // 2
         off = half * C
         for k in range((h - half) * C):
-            a = lq[k]
-            b = lq[k + off]
-            s = a + b
-            bb = s - a
-            qe[k] += qe[k + off] + ((a - (s - bb)) + (b - bb))
-            lq[k] = s
-            a = lc[k]
-            b = lc[k + off]
-            s = a + b
-            bb = s - a
-            ce[k] += ce[k + off] + ((a - (s - bb)) + (b - bb))
-            lc[k] = s
+            lq[k], e = _nb_two_sum(lq[k], lq[k + off])
+            qe[k] += qe[k + off] + e
+            lc[k], e = _nb_two_sum(lc[k], lc[k + off])
+            ce[k] += ce[k + off] + e
         h = half
     fast = clean and not use_mask
     status = 1
