@@ -165,6 +165,18 @@ class Moments:
         """Select series rows of a ``(series, channels)`` table."""
         return Moments(*(getattr(self, f)[index] for f in _FIELDS))
 
+    @classmethod
+    def side_by_side(cls, parts: list[Moments]) -> Moments:
+        """The channels of several statistics in one table, each mean's residual kept.
+
+        >>> a, b = Moments.from_array(np.ones((3, 1))), Moments.from_array(np.zeros((3, 2)))
+        >>> Moments.side_by_side([a, b]).mean.tolist()
+        [1.0, 0.0, 0.0]
+        """
+        fields = [np.concatenate([getattr(m, f) for m in parts]) for f in _FIELDS]
+        lows = [m.mean_lo for m in parts]
+        return cls(*fields, None if any(lo is None for lo in lows) else np.concatenate(lows))
+
     def concat(self, other: Moments) -> Moments:
         """Append the series rows of another table."""
         return Moments(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in _FIELDS))

@@ -58,7 +58,6 @@ from seqscale.util.atomic import atomic_path, check_output
 __all__ = ["fit_file", "transform_file"]
 
 PathLike = str | os.PathLike[str]
-_FIELDS = ("count", "mean", "m2", "min", "max", "mean_lo")
 _OUTPUTS = {
     ".parquet": ("parquet", None),
     ".pq": ("parquet", None),
@@ -470,7 +469,7 @@ def _column_moments(batch: pa.RecordBatch, indices: list[int]) -> Moments | None
     if any(c.null_count or c.type != pa.float64() for c in columns):
         return None
     parts = [Moments.from_array(c.to_numpy(zero_copy_only=True).reshape(-1, 1)) for c in columns]
-    return Moments(*(np.concatenate([getattr(m, f) for m in parts]) for f in _FIELDS))
+    return Moments.side_by_side(parts)
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
