@@ -164,9 +164,9 @@ def _layout(rows: int, channels: int, lanes: int = 0) -> tuple[int, int]:
 
 
 def _chunks(rows: int, channels: int, m: int) -> int:
-    if rows * channels < PARALLEL_MIN_ELEMS:
-        return 1
-    return max(1, min(_CHUNKS, rows // max(m, 1)))
+    """How many chunks a moments kernel cuts ``rows`` into (the rule is :func:`_k_chunk_count`,
+    which compiled code calls too)."""
+    return _k_chunk_count(rows, channels, m)
 
 
 # --------------------------------------------------------------------------------------------
@@ -855,7 +855,8 @@ def _k_moments_chunk(xf, mk, use_mask, R, C, m, B, P, part, p):
 
 
 def _k_chunk_count(R, C, m):
-    """:func:`_chunks` inside compiled code (the two must agree; a test holds them equal)."""
+    """Chunks of the moments kernels: one below ``PARALLEL_MIN_ELEMS`` values, else up to
+    ``_CHUNKS`` of at least ``m`` rows (the one rule, for Python callers and compiled code)."""
     if R * C < PARALLEL_MIN_ELEMS:
         return 1
     return max(1, min(_CHUNKS, R // max(m, 1)))
