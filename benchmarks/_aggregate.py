@@ -125,16 +125,15 @@ def _fmt_value(values: list[float], unit: str) -> str:
 def render(machines: list[dict], runs: list[list[h.Section]], seconds: list[float]) -> str:
     """Markdown for several runs: the last run's machine line, each run's load, goals, tables."""
     n = len(runs)
-    loads = []
-    for k, m in enumerate(machines):
-        start, end = m.get("load_average_start"), m.get("load_average_end")
-        loads.append(
-            f"run {k + 1} {m.get('date', '?')}: {start[0] if start else '?'} → {end[0] if end else '?'}"
-        )
+    loads = [_run_loads(k, m, sections) for k, (m, sections) in enumerate(zip(machines, runs))]
     table, failures = goal_summary(runs)
-    commits = sorted({m.get("seqscale_commit", "") for m in machines})
+    commits, per_workload = h.measured_at(runs, machines)
+    if per_workload:
+        what = f"**{n} runs** of seqscale{commits}"
+    else:
+        what = f"**{n} full runs** of seqscale{commits or ' at an unknown commit'}"
     note = (
-        f"**{n} full runs** of seqscale at {', '.join(commits) or 'an unknown commit'}; every figure "
+        f"{what}; every figure "
         "is the median over the runs, with the smallest and largest value in parentheses (the notes "
         "under each table quote the first run). System "
         "load average (1 min) at the start → end of each run: " + "; ".join(loads) + "."
@@ -145,19 +144,56 @@ def render(machines: list[dict], runs: list[list[h.Section]], seconds: list[floa
     if failures:
         goals += ["", "Goals that failed in at least one run:", ""] + [f"- {f}" for f in failures]
     mach = dict(machines[-1])
-    return h.render(mach, aggregate_sections(runs), statistics.median(seconds), goals, note)
+    return h.render(mach, aggregate_sections(runs), statistics.median(seconds), goals, note, commits)
 
 
-def readme_block(runs: list[list[h.Section]], machines: list[dict]) -> str:
-    """The README's summary: every goal with its median, range and runs passed."""
+def _load(x: list | None) -> str:
+    return str(x[0]) if x else "?"
+
+
+def _run_loads(k: int, mach: dict, sections: list[h.Section]) -> str:
+    """``run 1 <date>: 1.2 → 1.4``, followed by the re-measurements of some of its workloads."""
+    parts = h.load_parts(mach, sections)
+    again = [f"{who} re-measured {date}: {_load(a)} → {_load(b)}" for who, date, a, b in parts if who]
+    run = [f"{date}: {_load(a)} → {_load(b)}" for who, date, a, b in parts if not who]
+    if not run:
+        return f"run {k + 1}: " + "; ".join(again)
+    return f"run {k + 1} {run[0]}" + (f" ({'; '.join(again)})" if again else "")
+
+
+def _start_loads(mach: dict, sections: list[h.Section]) -> str:
+    """``1.2``, or ``1.2 (W2, W3: 0.9)`` when some workloads were re-measured."""
+    parts = h.load_parts(mach, sections)
+    again = [f"{who}: {_load(a)}" for who, _, a, _ in parts if who]
+    run = [_load(a) for who, _, a, _ in parts if not who]
+    if not again:
+        return run[0]
+    return " ".join([*run, f"({'; '.join(again)})"])
+
+
+def readme_block(
+    runs: list[list[h.Section]], machines: list[dict], seconds: list[float] | None = None
+) -> str:
+    """The README's summary: every goal with its median, range and runs passed, the commits
+    measured and the system load at the start of each run (and of each re-measurement)."""
     table, failures = goal_summary(runs)
     n = len(runs)
     m = machines[-1]
+    commits, per_workload = h.measured_at(runs, machines)
+    how = [f"`make bench RUNS={n}`" + (" and `--update`" if per_workload else "")]
+    if seconds:
+        how.append(f"about {statistics.median(seconds) / 60:.0f} minutes a run")
+    all_pass = sum(1 for row in table if row["passed in"] == f"{n} of {n}")
+    how = ", ".join(how) + f"; {all_pass} of {len(table)} goals passed in every run"
+    where = f"on {m['cpu']} ({m['usable_cpus']} CPUs), {m.get('date', '')}"
+    if per_workload:
+        head = f"{n} runs of seqscale ({how}) {where}{commits}. Median (smallest\u2013largest)"
+    else:
+        head = f"{n} full runs of seqscale{commits} ({how}) {where}; median (smallest\u2013largest)"
+    starts = ", ".join(_start_loads(x, sections) for x, sections in zip(machines, runs))
     lines = [
         README_START,
-        f"{n} full run(s) of `make bench RUNS={n}` on {m['cpu']} ({m['usable_cpus']} CPUs), "
-        f"{m.get('date', '')}; median (smallest\u2013largest) over the runs. Loads (1 min) at the start "
-        "of each run: " + ", ".join(str((x.get("load_average_start") or ["?"])[0]) for x in machines) + ".",
+        f"{head} over the runs. Loads (1 min) at the start of each run: {starts}.",
         "",
         *h._table(["workload", "goal", "median (range) over runs", "passed in"], table),
         "",
@@ -176,5 +212,5 @@ def update_readme(path: Path, block: str) -> bool:
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
         return False
-    path.write_text(text[:start] + block + text[end + len(README_END) :])
+    h.write_atomic(path, text[:start] + block + text[end + len(README_END) :])
     return True

@@ -232,6 +232,7 @@ class Section:
     goals: list[Goal] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)  # what was checked but cannot fail (no goal)
     seconds: float = 0.0
+    commit: str = ""  # the seqscale commit it was measured at (``machine()["seqscale_commit"]``)
 
     def add(self, **row: Any) -> dict:
         self.rows.append(row)
@@ -247,15 +248,23 @@ class Section:
         unit: str = "",
     ) -> None:
         value = None if value is None else float(value)
-        self.goals.append(Goal(self.title.split(" ")[0], goal, measured, passed, note, value, unit))
+        self.goals.append(Goal(self.label, goal, measured, passed, note, value, unit))
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict) -> Section:
+    def from_json(cls, d: dict, commit: str = "") -> Section:
+        """The section ``to_json`` wrote; ``commit`` where ``d`` has none (written before sections
+        recorded their commit)."""
+        d = {"commit": commit, **d}
         goals = [Goal(**g) for g in d.pop("goals", [])]
         return cls(**d, goals=goals)
+
+    @property
+    def label(self) -> str:
+        """The workload's short name, e.g. ``W2``."""
+        return self.title.split(" ")[0]
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -400,6 +409,93 @@ def machine() -> dict:
     }
 
 
+# ------------------------------------------------------------------------------ commits, loads
+def workload_list(labels: list[str]) -> str:
+    """``W1, W4`` and so on: the labels in order, three or more consecutive workloads as a range
+    (``W4`` to ``W7`` joined by an en dash)."""
+    groups: list[list[str]] = []
+    for label in labels:
+        m = re.fullmatch(r"W(\d+)", label)
+        prev = groups[-1][-1] if groups else ""
+        p = re.fullmatch(r"W(\d+)", prev)
+        if m and p and int(m.group(1)) == int(p.group(1)) + 1:
+            groups[-1].append(label)
+        else:
+            groups.append([label])
+    out = []
+    for g in groups:
+        out += [f"{g[0]}\u2013{g[-1]}"] if len(g) >= 3 else g
+    return ", ".join(out)
+
+
+def _commits(commits: list[str]) -> str:
+    known = [c for c in dict.fromkeys(commits) if c]
+    if not known:
+        return "an unknown commit"
+    return known[0] if len(known) == 1 else ", ".join(known[:-1]) + " and " + known[-1]
+
+
+def _remeasured(key: str, machines: list[dict]) -> tuple[list[str], int]:
+    """The days ``key`` was re-measured on and in how many of the runs."""
+    updates = [[u for u in m.get("updates", []) if key in u["workloads"]] for m in machines]
+    days = sorted({u["date"].split(" ")[0] for us in updates for u in us})
+    return days, sum(1 for us in updates if us)
+
+
+def measured_at(runs: list[list[Section]], machines: list[dict]) -> tuple[str, bool]:
+    """Which seqscale commit the workloads were measured at, to follow "seqscale".
+
+    Returns
+    -------
+    text : str
+        ``" at abc1234"`` when every workload was measured in its run (``""`` when the commit is
+        unknown), else ``": W1, W3 at abc1234; W2 at def5678 (re-measured 2026-12-02)"``.
+    per_workload : bool
+        Whether ``text`` names the commit per workload.
+    """
+    n = len(runs)
+    groups: dict[tuple, list[str]] = {}
+    for parts in zip(*runs):
+        days, count = _remeasured(parts[0].key, machines)
+        commits = _commits([s.commit for s in parts])
+        groups.setdefault((commits, tuple(days), count), []).append(parts[0].label)
+    if len(groups) <= 1 and not any(days for _, days, _ in groups):
+        commits = next(iter(groups))[0] if groups else "an unknown commit"
+        return ("" if commits == "an unknown commit" else f" at {commits}"), False
+    texts = []
+    for (commits, days, count), labels in groups.items():
+        text = f"{workload_list(labels)} at {commits}"
+        if days:
+            within = "" if count == n else f" in {count} of {n} runs"
+            text += f" (re-measured {', '.join(days)}{within})"
+        texts.append(text)
+    return ": " + "; ".join(texts), True
+
+
+def load_parts(mach: dict, sections: list[Section]) -> list[tuple[str, str, list | None, list | None]]:
+    """When and under which system load each part of a run was measured.
+
+    Returns
+    -------
+    list of (workloads, date, load at the start, load at the end)
+        The run itself first, with ``workloads`` empty (left out when every one of its workloads
+        has been re-measured since), then each re-measurement (``mach["updates"]``), with the
+        workloads it replaced.
+    """
+    labels = {s.key: s.label for s in sections}
+    updates = mach.get("updates", [])
+    again = {w for u in updates for w in u["workloads"]}
+    parts = []
+    if not updates or any(s.key not in again for s in sections):
+        parts.append(
+            ("", mach.get("date", "?"), mach.get("load_average_start"), mach.get("load_average_end"))
+        )
+    for u in updates:
+        who = workload_list([labels.get(w, w.upper()) for w in u["workloads"]])
+        parts.append((who, u["date"], u.get("load_average_start"), u.get("load_average_end")))
+    return parts
+
+
 # ------------------------------------------------------------------------------ rendering
 def _table(columns: list[str], rows: list[dict]) -> list[str]:
     out = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
@@ -414,20 +510,30 @@ def render(
     total_seconds: float,
     goals_lines: list[str] | None = None,
     runs_note: str = "",
+    commits: str | None = None,
 ) -> str:
     """The results page; ``goals_lines`` and ``runs_note`` replace the goals table and add a
-    paragraph when several runs are folded into one page."""
+    paragraph when several runs are folded into one page, ``commits`` (from ``measured_at``) then
+    names the commits of all of them."""
     v = mach["versions"]
     mach.setdefault("load_average_end", _load())
+    if commits is None:
+        commits = measured_at([sections], [mach])[0]
+    parts, starts = [], []
+    for who, date, start, end in load_parts(mach, sections):
+        loads = [x for x in (start, end) if x]
+        if loads:
+            parts.append(
+                (f"{who} re-measured {date}: " if who else "")
+                + f"{loads[0][0]:g} at the start, {loads[-1][0]:g} at the end"
+            )
+            starts.append(loads[0][0])
     busy = ""
-    loads = [x for x in (mach.get("load_average_start"), mach.get("load_average_end")) if x]
-    if loads:
-        busy = (
-            f" System load average (1 min) {loads[0][0]:g} at the start, "
-            f"{loads[-1][0]:g} at the end (which counts the benchmark's own processes)"
-        )
-        # only the load before the first workload tells of other processes
-        if loads[0][0] > 0.5 * (mach["usable_cpus"] or 1):
+    if parts:
+        busy = " System load average (1 min) " + "; ".join(parts)
+        busy += " (which counts the benchmark's own processes)"
+        # only the load before the first workload (of the run or a re-measurement) tells of others
+        if max(starts) > 0.5 * (mach["usable_cpus"] or 1):
             busy += (
                 " — **other processes were competing for the CPUs: absolute times and ratios are "
                 "less reliable than on an idle machine**"
@@ -441,9 +547,7 @@ def render(
         f"{mach['os']}, Python {mach['python']}. numba {v['numba']} "
         f"({mach['numba_threads']} threads), numpy {v['numpy']}, scikit-learn {v['scikit-learn']}, "
         f"pandas {v['pandas']}, pyarrow {v['pyarrow']}, dask {v['dask']}, dask-ml {v['dask-ml']}, "
-        f"darts {v['u8darts']}, tslearn {v['tslearn']}. seqscale {v['seqscale']}"
-        + (f" at {mach['seqscale_commit']}" if mach["seqscale_commit"] else "")
-        + ".",
+        f"darts {v['u8darts']}, tslearn {v['tslearn']}. seqscale {v['seqscale']}{commits}.",
         "",
         f"Run: {mach['date']}, `SEQSCALE_BENCH_SCALE={mach['scale']:g}`"
         + ("" if mach["scale"] == 1 else " (workloads smaller than the documented sizes)")
@@ -479,7 +583,7 @@ def render(
             f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped.",
         ]
     lines.append("")
-    facts = [f"{s.title.split(' ')[0]}: {f}" for s in sections for f in s.facts]
+    facts = [f"{s.label}: {f}" for s in sections for f in s.facts]
     if facts:
         lines += ["Facts checked in this run (not goals: they cannot fail by being slow):", ""]
         lines += [f"- {f}" for f in facts] + [""]
@@ -505,15 +609,47 @@ def write_results(
         text = render(machines[0], runs[0], seconds[0])
     else:
         text = _aggregate.render(machines, runs, seconds)
-    (out_dir / "latest.md").write_text(text)
     payload = {
         "runs": [
             {"machine": m, "total_seconds": t, "sections": [s.to_json() for s in sections]}
             for m, sections, t in zip(machines, runs, seconds)
         ]
     }
-    (out_dir / "latest.json").write_text(json.dumps(payload, indent=1, default=_json_default) + "\n")
+    write_atomic(out_dir / "latest.json", json.dumps(payload, indent=1, default=_json_default) + "\n")
+    write_atomic(out_dir / "latest.md", text)
     return text
+
+
+def load_results(path: Path) -> tuple[list[dict], list[list[Section]], list[float]]:
+    """The machines, sections and total seconds of every run in a ``latest.json``.
+
+    A section written without its commit gets its run's ``seqscale_commit``.
+    """
+    payload = json.loads(path.read_text())
+    machines, runs, seconds = [], [], []
+    for run in payload["runs"]:
+        commit = run["machine"].get("seqscale_commit", "")
+        machines.append(run["machine"])
+        runs.append([Section.from_json(d, commit) for d in run["sections"]])
+        seconds.append(run["total_seconds"])
+    return machines, runs, seconds
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it onto ``path``: a run
+    stopped midway leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            tmp.chmod(path.stat().st_mode & 0o777)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _json_default(o: Any) -> Any:
