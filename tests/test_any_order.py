@@ -5,6 +5,7 @@ import pytest
 
 import seqscale
 from seqscale.core import kernels
+from seqscale.frames import panel
 from seqscale.frames.segments import sorted_runs
 
 ONE_CALL = [seqscale.StandardScaler, seqscale.MinMaxScaler, seqscale.MaxAbsScaler]
@@ -172,22 +173,54 @@ def test_arrow_text_missing_id_is_named():
         seqscale.StandardScaler().fit_transform(np.ones(20), groups=ids)
 
 
-@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16])
-@pytest.mark.parametrize("order", ["random", "ascending", "descending"])
-def test_int_span_presence_matches_bincount(dtype, order):
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.uint32])
+@pytest.mark.parametrize("order", ["random", "ascending"])
+def test_span_codes_and_absent_ids_match_factorize(dtype, order):
     rng = np.random.default_rng(9)
-    for span in (1, 700, 20_000, 90_000):  # within the first table, grown, grown past the limit
-        ids = (rng.integers(0, span, size=20_000) - span // 3).astype(dtype)
-        if order != "random":
-            ids = np.sort(ids)[:: 1 if order == "ascending" else -1].copy()
-        limit = 4 * ids.size + 1025
+    for span in (1, 700, 20_000, 90_000):  # dense, with holes, past the compact limit
+        ids = rng.integers(0, span, size=20_000) + (0 if dtype == np.uint32 else -(span // 3))
+        ids = ids.astype(dtype)
+        if order == "ascending":
+            ids = np.sort(ids)
+        found = panel.span_codes(ids)
         lo, hi = int(ids.min()), int(ids.max())
-        got = kernels.int_span_presence(ids, limit)
-        if hi - lo + 1 > limit:
-            assert got is None
+        if hi - lo > 4 * ids.size + 1024:
+            assert found is None
             continue
-        assert got[0] == lo
-        np.testing.assert_array_equal(got[1], np.bincount(ids.astype(np.int64) - lo) > 0)
+        codes, low, size = found
+        assert (low, size) == (lo, hi - lo + 1)
+        np.testing.assert_array_equal(codes, ids.astype(np.int64) - lo)
+        present = np.bincount(codes, minlength=size) > 0
+        codes, uniques = panel.drop_absent(codes, low, size, present)
+        expected = np.unique(ids.astype(np.int64))
+        assert uniques.tolist() == expected.tolist()
+        np.testing.assert_array_equal(uniques[codes], ids.astype(np.int64))
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_first_fit_with_absent_ids_empty_and_zero_weight_series(order):
+    """Ids with holes, a series of NaN only and one of zero weight: the same series, in the
+    same order, with the same statistics as pandas' hash-based codes give."""
+    rng = np.random.default_rng(12)
+    keys = np.array([3, 5, 6, 9, 40, 41])  # holes between them
+    lengths = rng.integers(20, 60, size=keys.size)
+    ids = np.repeat(keys, lengths)
+    x = rng.normal(size=(ids.size, 2)) * 4 + 100
+    x[ids == 9] = np.nan  # series 9: no value at all
+    weight = np.where(ids == 41, 0.0, 1.0)
+    if order == "shuffled":
+        perm = rng.permutation(ids.size)
+        ids, x, weight = ids[perm], x[perm], weight[perm]
+    for w in (None, weight):
+        fitted = seqscale.StandardScaler().fit(x, groups=ids, sample_weight=w)
+        by_name = seqscale.StandardScaler().fit(x, groups=ids.astype(str), sample_weight=w)
+        assert fitted.series_.tolist() == keys.tolist()
+        order_of = {k: i for i, k in enumerate(by_name.series_.tolist())}
+        pick = [order_of[str(k)] for k in keys]
+        for field in ("count", "mean", "m2", "min", "max"):
+            np.testing.assert_array_equal(
+                getattr(fitted.series_stats_, field), getattr(by_name.series_stats_, field)[pick]
+            )
 
 
 def test_short_runs_guess():
@@ -215,3 +248,38 @@ def test_code_moments_of_rows_in_any_order_match_a_sorted_pass():
             np.testing.assert_allclose(mean[g, j], v.mean(), rtol=1e-13)
             np.testing.assert_allclose(m2[g, j], ((v - v.mean()) ** 2).sum(), rtol=1e-12)
             assert mn[g, j] == v.min() and mx[g, j] == v.max()
+
+
+def test_narrow_int_ids_spanning_their_type_are_not_wrapped():
+    # 20,000 rows make the span of 60,001 integers compact: coded by offset, not hashed
+    ids = np.tile(np.array([-30_000, 30_000, -30_000, 0], dtype=np.int16), 5000)
+    x = np.tile([1.0, 2.0, 3.0, 4.0], 5000)
+    fitted = seqscale.MinMaxScaler().fit(x, groups=ids)
+    assert fitted.series_.tolist() == [-30_000, 0, 30_000]
+    np.testing.assert_array_equal(fitted.transform(x, groups=ids)[:4], [0.0, 0.0, 1.0, 0.0])
+    later = np.array([30_000, -30_000, 0], dtype=np.int16)  # known ids, another order
+    np.testing.assert_array_equal(fitted.transform(np.array([2.0, 2.0, 4.0]), groups=later), [0.0, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("divide", [False, True])
+def test_rows_in_random_order_are_mapped_row_by_row_exactly(channels, divide):
+    """Shuffled codes take the row-by-row gather loop; it gives ``(x - h) / s + o`` (or
+    ``* s``) and its inverse bit for bit, as numpy does, for one and several channels."""
+    rng = np.random.default_rng(13)
+    G, R = 500, 200_000
+    codes = rng.integers(0, G, size=R)
+    assert kernels.short_runs(codes)
+    x = rng.normal(size=(R, channels)) * 7 + 3
+    s = rng.uniform(0.5, 2, (G, channels))
+    o, h = rng.normal(size=(G, channels)), rng.normal(size=(G, channels))
+    y = kernels.segment_affine_apply(x, codes, s, o, shift2d=h, divide=divide)
+    expected = (x - h[codes]) / s[codes] + o[codes] if divide else (x - h[codes]) * s[codes] + o[codes]
+    np.testing.assert_array_equal(y, expected)
+    back = kernels.segment_affine_invert(y, codes, s, o, shift2d=h, divide=divide)
+    inverse = (y - o[codes]) * s[codes] + h[codes] if divide else (y - o[codes]) / s[codes] + h[codes]
+    np.testing.assert_array_equal(back, inverse)
+    bad = codes.copy()
+    bad[[7, 99_999]] = [G, -1]
+    with pytest.raises(IndexError, match="2 group codes outside"):
+        kernels.segment_affine_apply(x, bad, s, o, shift2d=h, divide=divide)

@@ -413,3 +413,22 @@ def test_out_with_another_float_dtype(backend):
     out = np.empty((10, 3), np.float64)
     assert K.affine_apply(x, 3.0, 0.25, out=out) is out
     np.testing.assert_array_equal(out, x.astype(np.float64) * 3.0 + 0.25)
+
+
+def test_serial_and_parallel_compiles_never_share_a_cache_entry():
+    """numba's disk cache names machine code by function name and line only: a serial and a
+    parallel compile of one function must come from differently named functions, or the serial
+    dispatcher loads the parallel code (two threads inside ``one_thread()``)."""
+    pytest.importorskip("numba")
+    from seqscale.frames import segments
+
+    for impl in (K._get_impl(), segments._get_impl()):
+        options: dict[tuple[str, int], set] = {}
+        for dispatcher in vars(impl).values():
+            code = dispatcher.py_func.__code__
+            key = (dispatcher.py_func.__qualname__, code.co_firstlineno)
+            options.setdefault(key, set()).add(bool(dispatcher.targetoptions.get("parallel")))
+        shared = {key: found for key, found in options.items() if len(found) > 1}
+        assert not shared, shared
+    serial, parallel = K._get_impl().code_moments, K._get_impl().code_moments_parallel
+    assert serial.py_func.__code__ is parallel.py_func.__code__  # one source, two names

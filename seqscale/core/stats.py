@@ -162,8 +162,9 @@ class Moments:
         )
 
     def take(self, index: np.ndarray) -> Moments:
-        """Select series rows of a ``(series, channels)`` table."""
-        return Moments(*(getattr(self, f)[index] for f in _FIELDS))
+        """Select series rows of a ``(series, channels)`` table (means' residuals kept)."""
+        low = None if self.mean_lo is None else self.mean_lo[index]
+        return Moments(*(getattr(self, f)[index] for f in _FIELDS), low)
 
     @classmethod
     def side_by_side(cls, parts: list[Moments]) -> Moments:
@@ -178,8 +179,12 @@ class Moments:
         return cls(*fields, None if any(lo is None for lo in lows) else np.concatenate(lows))
 
     def concat(self, other: Moments) -> Moments:
-        """Append the series rows of another table."""
-        return Moments(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in _FIELDS))
+        """Append the series rows of another table (means' residuals kept; none is zero)."""
+        fields = [np.concatenate([getattr(self, f), getattr(other, f)]) for f in _FIELDS]
+        if self.mean_lo is None and other.mean_lo is None:
+            return Moments(*fields)
+        lows = [np.zeros_like(m.mean) if m.mean_lo is None else m.mean_lo for m in (self, other)]
+        return Moments(*fields, np.concatenate(lows))
 
     def var(self, ddof: int = 0) -> np.ndarray:
         """Variance per channel (population variance by default, like scikit-learn)."""

@@ -16,7 +16,16 @@ import pandas as pd
 from seqscale.core import kernels as _kernels
 from seqscale.errors import InputError, ParameterError, UnseenSeriesError
 
-__all__ = ["UNSEEN_POLICIES", "encode_new", "id_array", "lookup", "row_ids", "series_codes"]
+__all__ = [
+    "UNSEEN_POLICIES",
+    "drop_absent",
+    "encode_new",
+    "id_array",
+    "lookup",
+    "row_ids",
+    "series_codes",
+    "span_codes",
+]
 
 UNSEEN_POLICIES = ("error", "pooled", "median", "own")
 
@@ -110,21 +119,30 @@ def series_codes(groups: Any, n_rows: int, shape: tuple[int, ...]) -> tuple[np.n
 
 def lookup(
     known: np.ndarray, groups: Any, n_rows: int, shape: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of ``groups`` among ``known`` ids (-1 for unseen) and the ids themselves."""
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Codes of ``groups`` among ``known`` ids (-1 for unseen), the ids themselves, and whether
+    any is unseen (known without a pass over the codes where the lookup tells).
+
+    Examples
+    --------
+    >>> codes, ids, unseen = lookup(np.array(["a", "b"], dtype=object), ["b", "c"], 2, (2,))
+    >>> codes.tolist(), unseen
+    ([1, -1], True)
+    """
     ids = row_ids(groups, n_rows, shape)
     if _is_arange(known) and ids.dtype.kind in "iu" and ids.size:
         lo, hi = _kernels.int_span(ids)
         if lo >= 0 and hi < known.size:  # the ids are the codes already
-            return ids.astype(np.int64, copy=False), ids
+            return ids.astype(np.int64, copy=False), ids, False
     table = _int_table(known, ids)
     if table is not None:
         lo, positions = table
-        return positions[ids - lo], ids
+        codes = positions[_offsets(ids, lo)]
+        return codes, ids, bool((positions < 0).any()) and bool((codes < 0).any())
     # hash the rows once, then look up only the distinct ids among the known ones
     local, uniques = _factorize(ids)
     positions = pd.Index(known).get_indexer(uniques).astype(np.int64)
-    return positions[local], ids
+    return positions[local], ids, bool((positions < 0).any())
 
 
 def _is_arange(known: np.ndarray) -> bool:
@@ -162,21 +180,60 @@ def _int_table(known: np.ndarray, ids: np.ndarray) -> tuple[int, np.ndarray] | N
     return lo, positions
 
 
+def span_codes(ids: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """``(codes, lo, size)`` for 1D integer ids in a compact range (the rule of
+    :func:`compact_ints`): ``codes = ids - lo`` over the whole span ``[lo, lo + size)``, found
+    by one min/max pass (no copy when ``lo`` is 0). Integers of the span may not occur; a fit
+    learns which from its statistics (an empty entry) and :func:`drop_absent` removes them.
+    None for other ids.
+
+    Examples
+    --------
+    >>> codes, lo, size = span_codes(np.array([12, 10, 12]))
+    >>> codes.tolist(), lo, size
+    ([2, 0, 2], 10, 3)
+    """
+    span = compact_ints(ids) if ids.ndim == 1 else None
+    if span is None:
+        return None
+    lo, hi = span
+    return _offsets(ids, lo), lo, hi - lo + 1
+
+
+def _offsets(ids: np.ndarray, lo: int) -> np.ndarray:
+    """``ids - lo`` as int64 (ids within a compact span from ``lo``; no copy when ``lo`` is 0)."""
+    if lo == 0:
+        return ids.astype(np.int64, copy=False)
+    if ids.dtype == np.uint64:  # no wider type: the difference is small, so it fits
+        return (ids - np.uint64(lo)).astype(np.int64)
+    return np.subtract(ids, lo, dtype=np.int64)  # widened first: int16 ids can overflow
+
+
+def drop_absent(
+    codes: np.ndarray, lo: int, size: int, present: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)`` of :func:`span_codes`' ids once ``present`` (which integers of the
+    span occur; None: all of them) is known: the codes renumbered without the absent ones.
+
+    Examples
+    --------
+    >>> codes, ids = drop_absent(np.array([2, 0, 2]), 10, 3, np.array([True, False, True]))
+    >>> codes.tolist(), ids.tolist()
+    ([1, 0, 1], [10, 12])
+    """
+    if present is None or present.all():
+        return codes, np.arange(lo, lo + size, dtype=np.int64)
+    positions = np.cumsum(present) - 1
+    return positions[codes], (np.flatnonzero(present) + lo).astype(np.int64)
+
+
 def _new_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, uniques)`` of ids (sorted uniques for compact integers, else first seen)."""
-    found = (
-        _kernels.int_span_presence(ids, 4 * ids.size + 1025) if ids.dtype.kind in "iu" and ids.size else None
-    )
-    if found is not None:  # compact integers (the span rule of compact_ints)
-        lo, present = found
-        hi = lo + present.size - 1
-        if lo == 0 and present.all():  # the ids are the codes already
-            return ids.astype(np.int64, copy=False), np.arange(hi + 1, dtype=np.int64)
-        uniques = np.flatnonzero(present) + lo
-        positions = np.cumsum(present) - 1
-        shifted = (ids if lo == 0 else ids - lo).astype(np.intp, copy=False)  # no copy when lo == 0
-        return positions[shifted], uniques.astype(np.int64)
-    return _factorize(ids)
+    spanned = span_codes(ids)
+    if spanned is None:
+        return _factorize(ids)
+    codes, lo, size = spanned
+    return drop_absent(codes, lo, size, _kernels.int_presence(ids, lo, size))
 
 
 def encode_new(
@@ -186,10 +243,10 @@ def encode_new(
     if len(known) == 0:
         ids = row_ids(groups, n_rows, shape)
         return _new_ids(ids)
-    codes, ids = lookup(known, groups, n_rows, shape)
-    unseen = codes < 0
-    if not unseen.any():
+    codes, ids, any_unseen = lookup(known, groups, n_rows, shape)
+    if not any_unseen:
         return codes, known
+    unseen = codes < 0
     new_codes, new_ids = _new_ids(ids[unseen])
     codes[unseen] = new_codes + len(known)
     same_kind = known.dtype.kind in "iu" and new_ids.dtype.kind in "iu"

@@ -707,7 +707,7 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_fit_apply_segment"] = inline(_k_fit_apply_segment)
     g["_nb_apply_segment"] = inline(_k_apply_segment)
     g["_nb_run_starts_range"] = serial(_k_run_starts_range)
-    parallel = numba.njit(parallel=True, **opts)
+    parallel = lambda fn: numba.njit(parallel=True, **opts)(_kernels.parallel_twin(fn))  # noqa: E731
     return SimpleNamespace(
         fit_apply_serial=serial(_k_fit_apply_serial),
         fit_apply_parallel=parallel(_k_fit_apply_parallel),

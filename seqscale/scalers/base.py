@@ -364,11 +364,14 @@ class AffineScaler(
                 self.stats_ = batch = Moments.from_array(rows, weight)
             else:
                 self.stats_, batch = self.stats_.update(rows, weight)
+        elif first:
+            codes, self.series_, batch = _rows.group_moments(rows, ids, weight)
+            self.series_stats_ = batch
+            self.stats_ = batch.pooled()
         else:
-            known = np.empty(0, dtype=object) if first else self.series_
-            codes, self.series_ = panel.encode_new(known, ids, rows.shape[0], (rows.shape[0],))
+            codes, self.series_ = panel.encode_new(self.series_, ids, rows.shape[0], (rows.shape[0],))
             batch = Moments.from_groups(rows, codes, len(self.series_), weight)
-            table = Moments.empty((0, rows.shape[1])) if first else self.series_stats_
+            table = self.series_stats_
             missing = len(self.series_) - table.count.shape[0]
             self.series_stats_ = table.concat(Moments.empty((missing, rows.shape[1]))).merge(batch)
             self.stats_ = self.series_stats_.pooled()
@@ -494,9 +497,9 @@ class AffineScaler(
         seg.check_rows(rows.shape[0])
         if not self._grouped:
             raise InputError("segments were given, but this scaler was fitted without groups.")
-        codes, _ = panel.lookup(self.series_, seg.ids, len(seg.ids), (len(seg.ids),))
+        codes, _, unseen = panel.lookup(self.series_, seg.ids, len(seg.ids), (len(seg.ids),))
         table = self.affine_
-        if np.any(codes < 0):
+        if unseen:
             if self.unseen == "own":
                 return self._apply(X, seg.row_ids(), None, None, -1, copy, inverse=inverse, runs=False)
             table, codes = _rows.unseen_table(self, codes, seg.ids, rows)

@@ -37,8 +37,8 @@ def range_report(
             )
         row_ids = panel.row_ids(ids, layout_rows(layout, keep), layout.shape)
         row_ids = row_ids if keep is None else row_ids[keep]
-        codes, _ = panel.lookup(est.series_, row_ids, rows.shape[0], (rows.shape[0],))
-        if np.any(codes < 0):
+        codes, _, unseen = panel.lookup(est.series_, row_ids, rows.shape[0], (rows.shape[0],))
+        if unseen:
             raise panel.unseen_error(row_ids, codes)
         index = layout.index if layout.kind in ("frame", "series") and keep is None else None
         return _grouped_report(est, rows, codes, names, index)

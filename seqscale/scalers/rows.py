@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from seqscale.core.affine import Affine
+from seqscale.core.kernels import int_presence
 from seqscale.core.stats import Moments
 from seqscale.errors import (
     FeatureMismatchError,
@@ -27,6 +28,7 @@ from seqscale.frames.segments import Segments, sorted_runs
 from seqscale.frames.values import check_weights, raise_infinite
 
 __all__ = [
+    "group_moments",
     "keep_mask",
     "prepare",
     "prepare_subset",
@@ -174,6 +176,36 @@ def row_weights(sample_weight: Any, layout: _layout.Layout) -> np.ndarray | None
     return w.reshape(-1)
 
 
+def group_moments(
+    rows: np.ndarray, ids: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, Moments]:
+    """``(codes, series ids, per-series statistics)`` of rows with one id per row.
+
+    Compact integer ids are coded by their offset in their span, found in one min/max pass;
+    which integers of the span do not occur is looked up only when the statistics have an
+    empty series (an absent id, or a series whose values are all NaN or weigh 0).
+
+    Examples
+    --------
+    >>> codes, series, stats = group_moments(np.array([[1.0], [2.0], [4.0]]), np.array([7, 9, 7]))
+    >>> codes.tolist(), series.tolist(), stats.mean.ravel().tolist()
+    ([0, 1, 0], [7, 9], [2.5, 2.0])
+    """
+    spanned = panel.span_codes(ids)
+    if spanned is None:
+        codes, series = panel.encode_new(np.empty(0, dtype=object), ids, rows.shape[0], (rows.shape[0],))
+        return codes, series, Moments.from_groups(rows, codes, len(series), weight)
+    codes, lo, size = spanned
+    stats = Moments.from_groups(rows, codes, size, weight)
+    present = None
+    if not (stats.count > 0).any(axis=1).all():
+        present = int_presence(ids, lo, size)
+    codes, series = panel.drop_absent(codes, lo, size, present)
+    if present is not None and not present.all():
+        stats = stats.take(np.flatnonzero(present))
+    return codes, series, stats
+
+
 def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:
     """Rows that are real observations (not padding), or None when every row is."""
     keep = None
@@ -221,9 +253,9 @@ def select(
         return (affine if channels is None else affine.take((..., channels))), None
     if ids is None:
         raise InputError("this scaler was fitted per series: pass groups= (the series id of each row).")
-    codes, id_values = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
+    codes, id_values, unseen = panel.lookup(est.series_, ids, rows.shape[0], layout.shape)
     table = affine
-    if np.any(codes < 0):
+    if unseen:
         if est.unseen == "own" and channels is not None and not inverse:
             raise InputError(
                 "unseen='own' computes an unseen series' coefficients from all its features; "
