@@ -20,7 +20,9 @@ express them with aggregations: weighted quantiles (the inverted weighted CDF or
 series' values with their weights), a weight array that is not a column of the frame, and
 ``lengths=``.
 
-Transforming adds nothing but expressions ``(col - shift) * scale + offset``; per series the
+Transforming adds nothing but expressions ``(col - shift) * scale + offset`` (``/ divisor`` for
+the methods whose transform divides, as the eager kernels do: per series the same bits; a column
+divided by one number polars computes through its reciprocal); per series the
 coefficients come from the id column mapped to each series' values (``replace_strict``), which
 keeps the row order (a join does not promise it) and the whole plan lazy.
 
@@ -324,6 +326,7 @@ def affine_expressions(
     coefficients: tuple[np.ndarray, np.ndarray, np.ndarray],
     *,
     inverse: bool = False,
+    divide: bool = False,
     id_column: str | None = None,
     ids: np.ndarray | None = None,
     fallback: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
@@ -332,7 +335,9 @@ def affine_expressions(
 ) -> Any:
     """``lf`` with each of ``columns`` replaced by its affine map, as lazy expressions.
 
-    ``coefficients`` = ``(shift, scale, offset)``, each ``(features,)``, or ``(series, features)``
+    ``coefficients`` = ``(shift, scale, offset)``, each ``(features,)``, or ``(series, features)``;
+    with ``divide`` the scale is a divisor: ``(x - shift) / scale + offset``, inverse
+    ``(y - offset) * scale + shift``, as the eager kernels compute it;
     with ``ids`` naming the series of each row of the table and ``id_column`` the frame's id
     column; rows of other series take ``fallback`` (one row per feature), or null without it.
     ``clip``: output bounds; ``mask_value``: rows whose features all equal it stay as they are.
@@ -360,7 +365,10 @@ def affine_expressions(
                 )
                 for v, f in zip((shift, scale, offset), fallback or (None, None, None))
             )
-        y = (x - o) / b + a if inverse else (x - a) * b + o
+        if inverse:
+            y = (x - o) * b + a if divide else (x - o) / b + a
+        else:
+            y = (x - a) / b + o if divide else (x - a) * b + o
         if clip is not None:
             low, high = (None if np.isnan(bound[j]) else float(bound[j]) for bound in clip)
             y = y.clip(lower_bound=low, upper_bound=high)

@@ -398,9 +398,10 @@ def transform_lazy(est: Any, X: Any, groups: Any = None, inverse: bool = False) 
             "the same columns in the same order."
         )
     affine = est.affine_
-    fallback = None
-    if grouped:
-        fallback = _lazy_fallback(est, X, groups)
+    fallback = _lazy_fallback(est, X, groups) if grouped else None
+    # divide where transform divides (one rounding, the same bits as the eager path)
+    divide = affine.divides and (fallback is None or fallback.divides)
+    factor = (lambda a: a.factor) if divide else (lambda a: a.scale)
     clip = affine.output_bounds() if policy == "clip" and not inverse else None
     if clip is not None and grouped:
         raise ParameterError(
@@ -409,21 +410,21 @@ def transform_lazy(est: Any, X: Any, groups: Any = None, inverse: bool = False) 
     return lazy.affine_expressions(
         X,
         names,
-        (affine.shift, affine.scale, affine.offset),
+        (affine.shift, factor(affine), affine.offset),
         inverse=inverse,
+        divide=divide,
         id_column=groups,
         ids=est.series_ if grouped else None,
-        fallback=fallback,
+        fallback=None if fallback is None else (fallback.shift, factor(fallback), fallback.offset),
         clip=clip,
         mask_value=est.mask_value,
     )
 
 
-def _lazy_fallback(est: Any, X: Any, id_column: str) -> tuple | None:
+def _lazy_fallback(est: Any, X: Any, id_column: str) -> Affine | None:
     """Coefficients for series unseen at fit time, by the ``unseen`` policy (checked on the ids)."""
     if est.unseen in ("pooled", "median"):
-        fb = est.fallback_
-        return (fb.shift, fb.scale, fb.offset)
+        return est.fallback_
     known = set(est.series_.tolist())
     unseen = [i for i in lazy.distinct_ids(X, id_column).tolist() if i not in known]
     if unseen and est.unseen == "own":
