@@ -753,30 +753,18 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
     code get NaN.
     """
     nbad = 0
-    if gather and C == 1 and G > 0:  # the flags tested outside the loops, as below
-        # a bad code reads entry 0 (never out of bounds) and stores NaN: no branch per row
-        if invert and divide:
+    if gather and C == 1 and G > 0:
+        # (x - P[k]) * or / F[k] + Q[k], the choice made outside the loops, as below: applying
+        # subtracts the shift and adds the offset, inverting the other way round; a divisor
+        # multiplies when inverting, a scale divides. A bad code reads entry 0 (never out of
+        # bounds) and stores NaN: no branch per row.
+        P, Q = (Of, Hf) if invert else (Hf, Of)
+        if invert == divide:
             for i in range(a, b):
                 g = codes[i]
                 ok = g >= 0 and g < G
                 k = g if ok else 0
-                y = (np.float64(xf[i]) - Of[k]) * Sf[k] + Hf[k]
-                out[i] = y if ok else np.nan
-                nbad += not ok
-        elif invert:
-            for i in range(a, b):
-                g = codes[i]
-                ok = g >= 0 and g < G
-                k = g if ok else 0
-                y = (np.float64(xf[i]) - Of[k]) / Sf[k] + Hf[k]
-                out[i] = y if ok else np.nan
-                nbad += not ok
-        elif divide:
-            for i in range(a, b):
-                g = codes[i]
-                ok = g >= 0 and g < G
-                k = g if ok else 0
-                y = (np.float64(xf[i]) - Hf[k]) / Sf[k] + Of[k]
+                y = (np.float64(xf[i]) - P[k]) * Sf[k] + Q[k]
                 out[i] = y if ok else np.nan
                 nbad += not ok
         else:
@@ -784,7 +772,7 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 g = codes[i]
                 ok = g >= 0 and g < G
                 k = g if ok else 0
-                y = (np.float64(xf[i]) - Hf[k]) * Sf[k] + Of[k]
+                y = (np.float64(xf[i]) - P[k]) / Sf[k] + Q[k]
                 out[i] = y if ok else np.nan
                 nbad += not ok
         return nbad
