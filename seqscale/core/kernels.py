@@ -753,13 +753,14 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
     code get NaN.
     """
     nbad = 0
+    # (x - P[k]) * or / S[k] + Q[k]: applying subtracts the shift and adds the offset, inverting
+    # the other way round; a divisor multiplies when inverting, a scale divides
+    P, Q = (Of, Hf) if invert else (Hf, Of)
+    multiply = invert == divide
     if gather and C == 1 and G > 0:
-        # (x - P[k]) * or / F[k] + Q[k], the choice made outside the loops, as below: applying
-        # subtracts the shift and adds the offset, inverting the other way round; a divisor
-        # multiplies when inverting, a scale divides. A bad code reads entry 0 (never out of
-        # bounds) and stores NaN: no branch per row.
-        P, Q = (Of, Hf) if invert else (Hf, Of)
-        if invert == divide:
+        # the choice made outside the loops; a bad code reads entry 0 (never out of bounds)
+        # and stores NaN: no branch per row
+        if multiply:
             for i in range(a, b):
                 g = codes[i]
                 ok = g >= 0 and g < G
@@ -785,12 +786,9 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                     out[i * C + c] = np.nan
                 continue
             for c in range(C):
-                x = np.float64(xf[i * C + c])
                 k = g * C + c
-                if invert:
-                    out[i * C + c] = (x - Of[k]) * Sf[k] + Hf[k] if divide else (x - Of[k]) / Sf[k] + Hf[k]
-                else:
-                    out[i * C + c] = (x - Hf[k]) / Sf[k] + Of[k] if divide else (x - Hf[k]) * Sf[k] + Of[k]
+                d = np.float64(xf[i * C + c]) - P[k]
+                out[i * C + c] = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
         return nbad
     i = a
     while i < b:

@@ -118,7 +118,7 @@ class Moments:
             return batch, batch  # keeps the batch's mean residual for the next update
         seen = self.count > 0
         pivot = np.where(seen, self.mean, 0.0)
-        low = np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
+        low = self.residual
         with np.errstate(all="ignore"):
             centred = Moments.from_array(np.subtract(rows, pivot, dtype=np.float64), weight)
             delta = np.where(seen, centred.mean - low, batch.mean)  # exact mean_b - mean_a
@@ -134,7 +134,7 @@ class Moments:
         if self.count.shape[0] == 0:
             return Moments.empty(self.count.shape[1:])
         seen = self.count > 0
-        low = np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
+        low = self.residual
         table = np.stack(
             [
                 self.count,
@@ -174,17 +174,25 @@ class Moments:
         >>> Moments.side_by_side([a, b]).mean.tolist()
         [1.0, 0.0, 0.0]
         """
-        fields = [np.concatenate([getattr(m, f) for m in parts]) for f in _FIELDS]
-        lows = [m.mean_lo for m in parts]
-        return cls(*fields, None if any(lo is None for lo in lows) else np.concatenate(lows))
+        return cls._joined(parts)
 
     def concat(self, other: Moments) -> Moments:
-        """Append the series rows of another table (means' residuals kept; none is zero)."""
-        fields = [np.concatenate([getattr(self, f), getattr(other, f)]) for f in _FIELDS]
-        if self.mean_lo is None and other.mean_lo is None:
-            return Moments(*fields)
-        lows = [np.zeros_like(m.mean) if m.mean_lo is None else m.mean_lo for m in (self, other)]
-        return Moments(*fields, np.concatenate(lows))
+        """Append the series rows of another table (means' residuals kept)."""
+        return Moments._joined([self, other])
+
+    @classmethod
+    def _joined(cls, parts: list[Moments]) -> Moments:
+        """The parts' arrays one after another along the first axis; a part without residuals
+        contributes zeros (what :meth:`merge` reads a missing residual as)."""
+        fields = [np.concatenate([getattr(m, f) for m in parts]) for f in _FIELDS]
+        if all(m.mean_lo is None for m in parts):
+            return cls(*fields)
+        return cls(*fields, np.concatenate([m.residual for m in parts]))
+
+    @property
+    def residual(self) -> np.ndarray:
+        """The means' rounding residuals (``mean_lo``), zeros where none were kept."""
+        return np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
 
     def var(self, ddof: int = 0) -> np.ndarray:
         """Variance per channel (population variance by default, like scikit-learn)."""
@@ -219,18 +227,15 @@ def _group_moments(rows: np.ndarray, codes: np.ndarray, n_groups: int) -> tuple[
 
 def _mean_delta(a: Moments, b: Moments) -> np.ndarray:
     """``mean_b - mean_a`` including the means' rounding residuals (the kernel's order)."""
-    low_a = 0.0 if a.mean_lo is None else a.mean_lo
-    low_b = 0.0 if b.mean_lo is None else b.mean_lo
     with np.errstate(invalid="ignore", over="ignore"):
-        return (b.mean - a.mean) + (low_b - low_a)
+        return (b.mean - a.mean) + (b.residual - a.residual)
 
 
 def _combine(a: Moments, b: Moments, delta: np.ndarray, m2_b: np.ndarray) -> Moments:
     """Chan's update of ``a`` by ``b`` through the kernels' one formula
     (:func:`~seqscale.core.kernels.chan_merge`; ``delta = mean_b - mean_a``, ``m2_b`` the batch's
     centred sum of squares), carrying the mean's rounding residual; an empty side gives the other."""
-    low = np.zeros_like(a.mean) if a.mean_lo is None else a.mean_lo
-    low_b = np.zeros_like(b.mean) if b.mean_lo is None else b.mean_lo
+    low, low_b = a.residual, b.residual
     seen_a, seen_b = a.count > 0, b.count > 0
     both = seen_a & seen_b
     with np.errstate(all="ignore"):

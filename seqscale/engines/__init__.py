@@ -132,12 +132,12 @@ class GroupStats:
         codes, ids = panel.encode_new(self.ids, other.ids, n_other, (n_other,))
         n_features = self.table.count.shape[-1]
         grown = len(ids) - len(self.ids)
-        table = _with_residual(self.table.concat(Moments.empty((grown, n_features))), self.table, grown)
+        table = self.table.concat(Moments.empty((grown, n_features)))
         placed = Moments.empty((len(ids), n_features))
         for field in ("count", "mean", "m2", "min", "max"):
             getattr(placed, field)[codes] = getattr(other.table, field)
         placed_lo = np.zeros_like(placed.mean)
-        placed_lo[codes] = _residual(other.table)
+        placed_lo[codes] = other.table.residual
         placed = dataclasses.replace(placed, mean_lo=placed_lo)
         extra = None if self.extra is None else self.extra.merge(other.extra.placed(codes, len(ids)))
         return GroupStats(ids, table.merge(placed), self.n_rows + other.n_rows, self.seen + other.seen, extra)
@@ -197,16 +197,6 @@ class InOrder:
         for part in parts[1:]:
             out = out.merge(part)
         return out
-
-
-def _residual(table: Moments) -> np.ndarray:
-    return np.zeros_like(table.mean) if table.mean_lo is None else table.mean_lo
-
-
-def _with_residual(grown: Moments, old: Moments, extra_rows: int) -> Moments:
-    """``grown`` (``old`` with ``extra_rows`` empty series appended) with ``old``'s residuals."""
-    lo = np.concatenate([_residual(old), np.zeros((extra_rows, old.mean.shape[-1]))])
-    return dataclasses.replace(grown, mean_lo=lo)
 
 
 def _mean_residual(

@@ -197,13 +197,9 @@ def group_moments(
         return codes, series, Moments.from_groups(rows, codes, len(series), weight)
     codes, lo, size = spanned
     stats = Moments.from_groups(rows, codes, size, weight)
-    present = None
-    if not (stats.count > 0).any(axis=1).all():
-        present = int_presence(ids, lo, size)
+    present = None if (stats.count > 0).any(axis=1).all() else int_presence(ids, lo, size)
     codes, series = panel.drop_absent(codes, lo, size, present)
-    if present is not None and not present.all():
-        stats = stats.take(np.flatnonzero(present))
-    return codes, series, stats
+    return codes, series, stats if series.size == size else stats.take(series - lo)
 
 
 def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:
