@@ -283,3 +283,18 @@ def test_rows_in_random_order_are_mapped_row_by_row_exactly(channels, divide):
     bad[[7, 99_999]] = [G, -1]
     with pytest.raises(IndexError, match="2 group codes outside"):
         kernels.segment_affine_apply(x, bad, s, o, shift2d=h, divide=divide)
+
+
+def test_ids_in_random_order_keep_an_all_missing_series_at_the_span_edge():
+    rng = np.random.default_rng(23)
+    ids = rng.permutation(np.repeat(np.arange(5, 505), 400))
+    x = rng.normal(size=ids.size)
+    x[ids == 504] = np.nan  # the highest id has no value
+    x[ids == 5] = np.nan  # nor the lowest
+    fitted = seqscale.StandardScaler().fit(x, groups=ids)
+    assert fitted.series_.tolist() == list(range(5, 505))
+    assert fitted.series_stats_.count[[0, -1], 0].tolist() == [0.0, 0.0]
+    out = fitted.transform(x, groups=ids)
+    assert np.isnan(out[ids == 504]).all()
+    keep = ids == 77
+    np.testing.assert_allclose(out[keep], (x[keep] - x[keep].mean()) / x[keep].std(), rtol=1e-12)

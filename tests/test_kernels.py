@@ -371,6 +371,63 @@ def test_segment_affine_parallel_chunks_equal_one_thread(channels):
         K.segment_affine_apply(x, bad, S, O)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("divide", [False, True])
+def test_segment_affine_streaming_stores_same_bits(monkeypatch, dtype, divide):
+    """Rows in random order written past the cache (non-temporal stores) hold the same bits as
+    ordinary stores, forward and inverse, for both dtypes, with bad codes still NaN."""
+    if not K.numba_enabled():
+        pytest.skip("compiled kernels only")
+    rng = np.random.default_rng(11)
+    n_groups = 700
+    codes = rng.permutation(np.repeat(np.arange(n_groups), rng.integers(100, 300, n_groups)))
+    assert K.short_runs(codes)  # the gather path
+    x = (rng.standard_normal((codes.size, 1)) * 50 + 7).astype(dtype)
+    x[rng.random(x.shape) < 0.01] = np.nan
+    H, S, O = (rng.uniform(0.5, 2.0, (n_groups, 1)) for _ in range(3))
+    cached = K.segment_affine_apply(x, codes, S, O, shift2d=H, divide=divide)
+    monkeypatch.setattr(K, "_STREAM_MIN_BYTES", 0)
+    streamed = K.segment_affine_apply(x, codes, S, O, shift2d=H, divide=divide)
+    np.testing.assert_array_equal(streamed, cached)
+    assert streamed.dtype == dtype
+    d = x.astype(np.float64) - H[codes]
+    want = (d / S[codes] if divide else d * S[codes]) + O[codes]
+    np.testing.assert_array_equal(streamed, want.astype(dtype))
+    back = K.segment_affine_invert(streamed, codes, S, O, shift2d=H, divide=divide)
+    with K._PARALLEL_LOCK:  # one thread: one range, one fence
+        np.testing.assert_array_equal(
+            K.segment_affine_invert(streamed, codes, S, O, shift2d=H, divide=divide), back
+        )
+    tol = 1e-4 if dtype == np.float32 else 1e-11  # values of about 50: round-trip within ulps
+    np.testing.assert_allclose(back, x, rtol=0, atol=tol)
+    bad = codes.copy()
+    bad[[3, 99]] = -1
+    with pytest.raises(IndexError, match="2 group codes"):
+        K.segment_affine_apply(x, bad, S, O)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_segment_affine_counts_infinite_inputs(backend, shuffle, channels):
+    """The per-series map counts +-inf inputs in its own pass (none when inverting)."""
+    rng = np.random.default_rng(12)
+    codes = np.repeat(np.arange(40), 3000)
+    if shuffle:
+        codes = rng.permutation(codes)
+    x = rng.standard_normal((codes.size, channels))
+    x[[5, 777, 90_000], 0] = [np.inf, -np.inf, np.inf]
+    S, O = np.full((40, channels), 2.0), np.zeros((40, channels))
+    y = K.segment_affine_apply(x, codes, S, O)
+    assert K.last_infinite_count() == 3
+    assert np.isinf(y[[5, 777, 90_000], 0]).all()
+    K.segment_affine_invert(y, codes, S, O)
+    assert K.last_infinite_count() == 0
+    K.segment_affine_apply(x, codes, S, O, count_infinite=False)  # input said to be finite
+    assert K.last_infinite_count() == 0
+    K.segment_affine_apply(np.nan_to_num(x, posinf=1.0, neginf=1.0), codes, S, O)
+    assert K.last_infinite_count() == 0
+
+
 def test_backends_agree():
     rng = np.random.default_rng(10)
     x = rng.standard_normal((40_000, 3)) * 1e3 + 1e6

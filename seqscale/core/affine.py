@@ -91,12 +91,15 @@ class Affine:
         out: np.ndarray | None = None,
         codes: np.ndarray | None = None,
         clip: tuple[np.ndarray, np.ndarray] | None = None,
+        finite: bool = False,
     ) -> np.ndarray:
         """Scale a ``rows x channels`` array; the output keeps the input's float dtype.
 
         Computed in float64 in one pass (fused kernel) and stored once. With ``codes``, row i
         uses the coefficients of series ``codes[i]`` (a ``(series, channels)`` table).
-        ``clip`` bounds the output (output units), per channel.
+        ``clip`` bounds the output (output units), per channel. The pass counts the +-inf
+        inputs (``kernels.last_infinite_count``); ``finite=True`` says there are none (the
+        rows were just fitted), which spares the per-series map that count.
         """
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if codes is None:
@@ -105,7 +108,14 @@ class Affine:
                     rows, self.factor, self.offset, out, lo=lo, hi=hi, shift=self.shift, divide=self.divides
                 )
             result = _kernels.segment_affine_apply(
-                rows, codes, self.factor, self.offset, out, shift2d=self.shift, divide=self.divides
+                rows,
+                codes,
+                self.factor,
+                self.offset,
+                out,
+                shift2d=self.shift,
+                divide=self.divides,
+                count_infinite=not finite,
             )
             if clip is not None:
                 np.clip(result, clip[0][codes], clip[1][codes], out=result)

@@ -93,10 +93,13 @@ _CHUNKS = 8
 MIN_RUN = 8
 # Rows per block in the numpy implementations.
 _NP_BLOCK_ROWS = 65536
-# Row ranges of the per-code statistics of rows in any order, each with its own table of
-# 64 bytes per (code, channel): few, so the tables stay in cache; fixed, so the results do not
+# Row ranges of the per-code statistics of rows in any order, each with its own tables of
+# 48 bytes per (code, channel): few, so the tables stay in cache; fixed, so the results do not
 # depend on the number of threads.
 _CODE_CHUNKS = 2
+# Outputs of at least this many bytes, written in random order by the per-series map, bypass
+# the cache (non-temporal stores): far larger than a core's cache, they would only be evicted.
+_STREAM_MIN_BYTES = 1 << 24
 
 
 # --------------------------------------------------------------------------------------------
@@ -741,24 +744,27 @@ def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert, divide):
     return total
 
 
-def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, gather):
+def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, gather, stream, count):
     """Rows ``[a, b)`` of the per-group affine map on flat arrays: ``(x - h) * s + o`` (inverse
     ``(y - o) / s + h``); with ``divide``, ``s`` is a divisor: ``(x - h) / s + o`` (inverse
-    ``(y - o) * s + h``). Returns the bad-code count.
+    ``(y - o) * s + h``). Returns ``(bad codes, infinite inputs)``, the second counted only with
+    ``count`` (a caller that knows the input finite saves the count: it slows the gathering loop).
 
     Rows are taken run by run (consecutive rows with one code), so sorted codes give long
     contiguous loops with the coefficients in registers; the flags are tested outside those
     loops. With ``gather`` (rows in random order, runs of about one row) each row fetches its
-    coefficients instead: looking for runs there costs as much as the map. Rows with a bad
-    code get NaN.
+    coefficients instead: looking for runs there costs as much as the map. With ``stream`` the
+    gathered rows are written past the cache (an output too large to stay there). Rows with a
+    bad code get NaN.
     """
     nbad = 0
+    ninf = 0.0  # a float count: an integer one kept the loops from vectorizing
     # (x - P[k]) * or / S[k] + Q[k]: applying subtracts the shift and adds the offset, inverting
     # the other way round; a divisor multiplies when inverting, a scale divides
     P, Q = (Of, Hf) if invert else (Hf, Of)
     multiply = invert == divide
     if gather and C == 1 and G > 0:
-        # the choice made outside the loops; a bad code reads entry 0 (never out of bounds)
+        # the choices made outside the loops; a bad code reads entry 0 (never out of bounds)
         # and stores NaN: no branch per row
         if multiply:
             for i in range(a, b):
@@ -766,7 +772,7 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 ok = g >= 0 and g < G
                 k = g if ok else 0
                 y = (np.float64(xf[i]) - P[k]) * Sf[k] + Q[k]
-                out[i] = y if ok else np.nan
+                _nb_put(out, i, y if ok else np.nan, stream)
                 nbad += not ok
         else:
             for i in range(a, b):
@@ -774,9 +780,14 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 ok = g >= 0 and g < G
                 k = g if ok else 0
                 y = (np.float64(xf[i]) - P[k]) / Sf[k] + Q[k]
-                out[i] = y if ok else np.nan
+                _nb_put(out, i, y if ok else np.nan, stream)
                 nbad += not ok
-        return nbad
+        if stream:
+            _nb_store_fence()
+        if count:  # a pass of its own: counting inside the gathering loop slowed it more
+            for i in range(a, b):
+                ninf += _nb_infinite(xf[i])
+        return nbad, int(ninf)
     if gather:
         for i in range(a, b):
             g = codes[i]
@@ -787,75 +798,127 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 continue
             for c in range(C):
                 k = g * C + c
-                d = np.float64(xf[i * C + c]) - P[k]
+                x = np.float64(xf[i * C + c])
+                d = x - P[k]
                 out[i * C + c] = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
-        return nbad
+                ninf += _nb_infinite(x) if count else 0.0
+        return nbad, int(ninf)
     i = a
     while i < b:
         g = codes[i]
         j = i + 1
         while j < b and codes[j] == g:
             j += 1
-        if C == 1 and j - i < 16 and g >= 0 and g < G:  # short run: no views
-            s = Sf[g]
-            o = Of[g]
-            h = Hf[g]
-            for r in range(i, j):
-                x = np.float64(xf[r])
-                if invert:
-                    out[r] = (x - o) * s + h if divide else (x - o) / s + h
-                else:
-                    out[r] = (x - h) / s + o if divide else (x - h) * s + o
-            i = j
-            continue
-        xs = xf[i * C : j * C]
-        ys = out[i * C : j * C]
         if g < 0 or g >= G:
             nbad += j - i
-            for k in range(ys.size):
-                ys[k] = np.nan
-        elif C == 1:
+            for k in range(i * C, j * C):
+                out[k] = np.nan
+        elif C == 1 and j - i < 16:  # short run: no views
+            p = P[g]
             s = Sf[g]
-            o = Of[g]
-            h = Hf[g]
-            if invert and divide:
+            q = Q[g]
+            for r in range(i, j):
+                x = np.float64(xf[r])
+                out[r] = (x - p) * s + q if multiply else (x - p) / s + q
+                ninf += _nb_infinite(x) if count else 0.0
+        elif C == 1:
+            xs = xf[i:j]
+            ys = out[i:j]
+            p = P[g]
+            s = Sf[g]
+            q = Q[g]
+            if multiply:
                 for k in range(xs.size):
-                    ys[k] = (np.float64(xs[k]) - o) * s + h
-            elif invert:
-                for k in range(xs.size):
-                    ys[k] = (np.float64(xs[k]) - o) / s + h
-            elif divide:
-                for k in range(xs.size):
-                    ys[k] = (np.float64(xs[k]) - h) / s + o
+                    x = np.float64(xs[k])
+                    ys[k] = (x - p) * s + q
+                    ninf += _nb_infinite(x) if count else 0.0
             else:
                 for k in range(xs.size):
-                    ys[k] = (np.float64(xs[k]) - h) * s + o
+                    x = np.float64(xs[k])
+                    ys[k] = (x - p) / s + q
+                    ninf += _nb_infinite(x) if count else 0.0
         else:
-            ss = Sf[g * C : g * C + C]
-            os_ = Of[g * C : g * C + C]
-            hs = Hf[g * C : g * C + C]
-            for r in range(j - i):
-                xr = xs[r * C : r * C + C]
-                yr = ys[r * C : r * C + C]
+            for r in range(i, j):
                 for c in range(C):
-                    x = np.float64(xr[c])
-                    if invert:
-                        yr[c] = (x - os_[c]) * ss[c] + hs[c] if divide else (x - os_[c]) / ss[c] + hs[c]
-                    else:
-                        yr[c] = (x - hs[c]) / ss[c] + os_[c] if divide else (x - hs[c]) * ss[c] + os_[c]
+                    k = g * C + c
+                    x = np.float64(xf[r * C + c])
+                    d = x - P[k]
+                    out[r * C + c] = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
+                    ninf += _nb_infinite(x) if count else 0.0
         i = j
-    return nbad
+    return nbad, int(ninf)
 
 
-def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P, divide, gather):
+def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P, divide, gather, stream, count):
     """:func:`_k_seg_affine_range` with rows split into P chunks run in parallel."""
     per = _nb_ceil_div(R, P)
-    total = 0
+    nbad = 0
+    ninf = 0
     for p in _prange(P):
-        total += _nb_seg_affine_range(
-            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert, divide, gather
-        )
-    return total
+        found = _nb_seg_affine_range(
+            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert, divide,
+            gather, stream, count,
+        )  # fmt: skip
+        nbad += found[0]
+        ninf += found[1]
+    return nbad, ninf
+
+
+def _k_infinite(v):
+    """1.0 when ``v`` is +-inf, else 0.0 (NaN included)."""
+    return 1.0 if (v == np.inf) | (v == -np.inf) else 0.0
+
+
+def _k_put(out, i, y, stream):
+    """``out[i] = y``; with ``stream``, written past the cache (call :func:`_k_store_fence` after)."""
+    if stream:
+        _nb_stream_store(out, i, y)
+    else:
+        out[i] = y
+
+
+def _k_stream_store(out, i, y):  # replaced by a non-temporal store inside compiled code
+    out[i] = y
+
+
+def _k_store_fence():  # replaced by a memory fence inside compiled code
+    pass
+
+
+def _streaming_stores(numba: Any) -> tuple[Any, Any]:
+    """``(store, fence)`` for compiled code: ``store(out, i, y)`` writes ``out[i]`` with a
+    non-temporal hint, and ``fence()`` orders such stores before whatever follows.
+
+    A large output written row by row in random order is otherwise first read into the cache
+    (to own the line) and then written back: a third of the memory traffic of the per-series
+    map. Non-temporal stores go to memory directly, as ``memcpy`` does for large copies; they
+    are weakly ordered, hence the fence before other threads read the output.
+    """
+    from llvmlite import ir
+
+    types = numba.types
+
+    @numba.extending.intrinsic
+    def stream_store(typingctx, out, i, y):
+        def codegen(context, builder, signature, args):
+            array, index, value = args
+            target = context.make_array(signature.args[0])(context, builder, array)
+            value = context.cast(builder, value, signature.args[2], signature.args[0].dtype)
+            store = builder.store(value, builder.gep(target.data, [index]))
+            store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+            return context.get_dummy_value()
+
+        return types.void(out, i, y), codegen
+
+    @numba.extending.intrinsic
+    def fence(typingctx):
+        def codegen(context, builder, signature, args):
+            builder.fence("seq_cst")
+            return context.get_dummy_value()
+
+        return types.void(), codegen
+
+    return stream_store, fence
 
 
 def _k_moments_chunk(xf, mk, use_mask, R, C, m, B, P, part, p):
@@ -922,6 +985,10 @@ _nb_runs_range = _k_runs_range
 _nb_affine_range = _k_affine_range
 _nb_fold_chunks = _k_fold_chunks
 _nb_seg_affine_range = _k_seg_affine_range
+_nb_put = _k_put
+_nb_infinite = _k_infinite
+_nb_stream_store = _k_stream_store
+_nb_store_fence = _k_store_fence
 _nb_code_sums_range = _k_code_sums_range
 _nb_code_tables_acc = _k_code_tables_acc
 _nb_code_update = _k_code_update
@@ -978,6 +1045,9 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_affine_range"] = serial(_k_affine_range)
     g["_nb_fold_chunks"] = serial(_k_fold_chunks)
     inline = numba.njit(inline="always", **opts)
+    g["_nb_stream_store"], g["_nb_store_fence"] = _streaming_stores(numba)
+    g["_nb_put"] = inline(_k_put)
+    g["_nb_infinite"] = inline(_k_infinite)
     g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
     g["_nb_code_update"] = inline(_k_code_update)
     g["_nb_code_sums_range"] = serial(_k_code_sums_range)
@@ -1210,7 +1280,7 @@ def short_runs(ids: np.ndarray) -> bool:
     at = np.linspace(0, n - 64, 16).astype(np.intp)[:, None] + np.arange(64)
     window = ids[at]
     changes = np.count_nonzero(window[:, 1:] != window[:, :-1])
-    return changes * 2 > window[:, 1:].size
+    return bool(changes * 2 > window[:, 1:].size)
 
 
 def _bad_codes(n_bad: int, n_groups: int) -> None:
@@ -1352,11 +1422,12 @@ def _prepare_out(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.
     return np.empty_like(x, order="C"), out
 
 
-_last = threading.local()  # n_inf: infinite inputs met by this thread's last affine_apply
+_last = threading.local()  # n_inf: infinite inputs met by this thread's last affine map
 
 
 def last_infinite_count() -> int:
-    """Number of +-inf inputs the calling thread's last :func:`affine_apply` met (fused count)."""
+    """Number of +-inf inputs the calling thread's last :func:`affine_apply` or
+    :func:`segment_affine_apply` met (counted in the same pass)."""
     return getattr(_last, "n_inf", 0)
 
 
@@ -1457,7 +1528,7 @@ def affine_invert(
     return _affine(y, scale, offset, out, None, None, True, shift, divide)
 
 
-def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divide=False):
+def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divide=False, count=True):
     src = np.asarray(x)
     x = _float_2d(src)
     R, C = x.shape
@@ -1473,6 +1544,7 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divi
     else:
         res, copy_to = _prepare_out(x, out)
     impl = _impl()
+    n_inf = 0
     if R and C:
         if impl is None:
             if codes.min() < 0 or codes.max() >= G:
@@ -1484,16 +1556,19 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divi
                     yb = (xb - O[cb]) * S[cb] + H[cb] if invert else (xb - H[cb]) / S[cb] + O[cb]
                 else:
                     yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
+                n_inf += int(np.count_nonzero(np.isinf(xb))) if count else 0
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
             flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), res.reshape(-1))
             gather = short_runs(codes)
+            flags = (divide, gather, gather and res.nbytes >= _STREAM_MIN_BYTES, count)
             with parallel_slot(_chunks(R, C, 1)) as parallel:
                 if parallel:
-                    n_bad = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS, divide, gather)
+                    n_bad, n_inf = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS, *flags)
                 else:
-                    n_bad = impl.seg_affine(*flat, 0, R, C, G, invert, divide, gather)
+                    n_bad, n_inf = impl.seg_affine(*flat, 0, R, C, G, invert, *flags)
             _bad_codes(int(n_bad), G)
+    _last.n_inf = int(n_inf)
     if copy_to is not None:
         np.copyto(copy_to, res, casting="unsafe")
         return copy_to
@@ -1509,15 +1584,18 @@ def segment_affine_apply(
     *,
     shift2d: np.ndarray | None = None,
     divide: bool = False,
+    count_infinite: bool = True,
 ) -> np.ndarray:
     """``y[i] = (x[i] - shift2d[c]) * scale2d[c] + offset2d[c]`` with ``c = codes[i]`` (float64
     math, ``x.dtype`` out; ``shift2d`` zeros when None); with ``divide``, ``scale2d`` holds
     divisors: ``(x[i] - shift2d[c]) / scale2d[c] + offset2d[c]``.
 
     ``scale2d``/``offset2d`` have shape ``(n_groups, channels)``; a code outside
-    ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself.
+    ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself. The +-inf inputs met are
+    counted in the same pass (:func:`last_infinite_count`) unless ``count_infinite`` is False,
+    for input known to be finite.
     """
-    return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d, divide)
+    return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d, divide, count_infinite)
 
 
 def segment_affine_invert(
@@ -1532,4 +1610,4 @@ def segment_affine_invert(
 ) -> np.ndarray:
     """``x[i] = (y[i] - offset2d[c]) / scale2d[c] + shift2d[c]`` (with ``divide``:
     ``* scale2d[c]``); see segment_affine_apply."""
-    return _segment_affine(y, codes, scale2d, offset2d, out, True, shift2d, divide)
+    return _segment_affine(y, codes, scale2d, offset2d, out, True, shift2d, divide, False)

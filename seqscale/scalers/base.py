@@ -184,7 +184,7 @@ class AffineScaler(
             return self._fit_transform_segments(rows, layout, ids)
         codes = self._fit_rows(rows, layout, ids, None, first=True)
         if fresh and codes is not None:  # rows in any order: each row's series code is known
-            return _rows.wrap(self, self.affine_.apply(rows, codes=codes), layout)
+            return _rows.wrap(self, self.affine_.apply(rows, codes=codes, finite=True), layout)
         return self.transform(X, groups)
 
     def _fit_transform_segments(self, rows: np.ndarray, layout: Any, seg: Segments) -> Any:
@@ -464,8 +464,7 @@ class AffineScaler(
             result = affine.invert(rows, out=out, codes=codes)
         else:
             result = affine.apply(rows, out=out, codes=codes, clip=clip)
-            found = _kernels.last_infinite_count() if codes is None else np.isinf(rows).any()
-            if found:
+            if _kernels.last_infinite_count():  # counted by the map itself
                 _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
