@@ -16,7 +16,7 @@ ParameterError
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
@@ -72,6 +72,25 @@ class SeqscaleError(Exception):
         if self._template is None:
             return str(self)
         return _fill(self._template, [name(r) for r in self.rows])
+
+    def renumber(self, positions: Sequence[int]) -> None:
+        """Name row ``positions[r]`` wherever the error named row ``r``, in place.
+
+        For an error about rows of data the library re-ordered or cut: ``positions`` holds each
+        of those rows' place in the data the caller gave, so ``rows`` and the message name the
+        caller's rows. An error naming no rows is left as it is.
+
+        Examples
+        --------
+        >>> err = InputError.at_rows("bad value at {row}.", 1)
+        >>> err.renumber([5, 3, 4])
+        >>> str(err), err.rows
+        ('bad value at row 3.', (3,))
+        """
+        if self._template is None:
+            return
+        self.rows = tuple(int(positions[r]) for r in self.rows)
+        self.args = (_fill(self._template, [f"row {r}" for r in self.rows]),)
 
 
 def _fill(template: str, places: list[str]) -> str:

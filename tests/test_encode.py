@@ -97,14 +97,16 @@ def test_missing_as_category_matches_sklearn():
 
 def test_missing_error_names_column_and_rows():
     df = pd.DataFrame({"status": ["a", None, "b"]})
-    with pytest.raises(InputError, match=r"'status'.*rows 1.*missing='category'"):
+    with pytest.raises(InputError, match=r"'status'.*\(row 1\).*missing='category'") as info:
         OneHotEncoder().fit(df)
+    assert info.value.rows == (1,)
 
 
 def test_unknown_error_names_column_and_values():
     enc = OneHotEncoder().fit(pd.DataFrame({"status": ["open", "closed"]}))
-    with pytest.raises(InputError, match=r"'status'.*\['gone', 'new'\].*rows 1, 2"):
+    with pytest.raises(InputError, match=r"'status'.*\['gone', 'new'\].*\(row 1, row 2\)") as info:
         enc.transform(pd.DataFrame({"status": ["open", "new", "gone"]}))
+    assert info.value.rows == (1, 2)
 
 
 def test_names_ints_bools_and_1d_input():

@@ -33,6 +33,7 @@ from seqscale.errors import (
     ParameterError,
 )
 from seqscale.frames import edge as _edge
+from seqscale.sequence.rows import listed
 
 __all__ = ["OneHotEncoder"]
 
@@ -76,11 +77,6 @@ def _objs(values: list[Any]) -> np.ndarray:
 
 def _label(value: Any) -> str:
     return "nan" if value is None else str(value)
-
-
-def _rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask)
-    return ", ".join(map(str, rows[:_SHOW])) + (", ..." if rows.size > _SHOW else "")
 
 
 class OneHotEncoder(TransformerMixin, BaseEstimator):
@@ -208,9 +204,11 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
             counts[_key(_normalize(value))] = counts.get(_key(_normalize(value)), 0) + int(count)
         n_missing = int(np.count_nonzero(codes < 0))
         if n_missing and self.missing != "category":
-            raise InputError(
-                f"column {name!r} has {n_missing} missing values (rows {_rows(codes < 0)}); "
-                "fill them or use OneHotEncoder(missing='category')."
+            where, rows = listed(np.flatnonzero(codes < 0), _SHOW)
+            raise InputError.at_rows(
+                f"column {name!r} has {n_missing} missing values ({where}); "
+                "fill them or use OneHotEncoder(missing='category').",
+                *rows,
             )
         cats = _sorted([value for _, value in counts])
         if n_missing:
@@ -244,10 +242,11 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         if unknown.any():
             if self.handle_unknown == "error":
                 bad = _sorted({_label(normal[c]) for c in np.unique(codes[unknown])})
-                raise InputError(
-                    f"column {name!r} has values not seen at fit time: {bad[:_SHOW]} "
-                    f"(rows {_rows(unknown)}); refit on data that includes them or use "
-                    "handle_unknown='ignore' or 'infrequent'."
+                where, rows = listed(np.flatnonzero(unknown), _SHOW)
+                raise InputError.at_rows(
+                    f"column {name!r} has values not seen at fit time: {bad[:_SHOW]} ({where}); "
+                    "refit on data that includes them or use handle_unknown='ignore' or 'infrequent'.",
+                    *rows,
                 )
             if self.handle_unknown == "infrequent":
                 out[unknown] = width - 1

@@ -51,6 +51,7 @@ from seqscale.sequence.encode import OneHotEncoder
 from seqscale.sequence.leakage import check_test_start, check_windows
 from seqscale.sequence.pipeline_io import from_dict, load, save, to_dict
 from seqscale.sequence.plan import load_plan, validate_plan
+from seqscale.sequence.rows import caller_rows
 from seqscale.sequence.window import to_supervised, window_index
 
 __all__ = ["SequencePipeline", "check_windows", "load_pipeline", "pipeline_from_dict"]
@@ -211,9 +212,10 @@ class SequencePipeline(BaseEstimator):
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attr)
         self.__dict__.pop("_inverse_state", None)
-        df = steps.sort_frame(df, self.time, self.id)
-        used, self.targets_ = specs.resolve_columns(df, self.columns, self.target, self.time, self.id)
-        self._fit_steps(df, used)
+        df, positions = steps.sorted_rows(df, self.time, self.id)
+        with caller_rows(positions):
+            used, self.targets_ = specs.resolve_columns(df, self.columns, self.target, self.time, self.id)
+            self._fit_steps(df, used)
         self._validate_plan()
         return self
 
@@ -301,7 +303,8 @@ class SequencePipeline(BaseEstimator):
             scaler = specs.make_scaler(spec)
             if scaler is not None:
                 data = prep.numeric[col][prep.keep].to_frame(col).reset_index(drop=True)
-                scaler.fit(data, groups=ids if self.per_series else None)
+                with caller_rows(np.flatnonzero(prep.keep)):
+                    scaler.fit(data, groups=ids if self.per_series else None)
                 problem = steps.scaled_range_problem(col, spec, scaler)
                 if problem:
                     field = f"columns.{col}.bounds" if spec.get("bounds") is not None else f"column {col!r}"
@@ -374,8 +377,14 @@ class SequencePipeline(BaseEstimator):
         self._require_fitted()
         if isinstance(frame, np.ndarray) and frame.ndim == 3:
             raise InputError("transform needs the [time, columns] frame, not windows.")
-        df = steps.sort_frame(steps.as_frame(frame), self.time, self.id)
-        prep = steps.prepare(self, df)
+        df, positions = steps.sorted_rows(steps.as_frame(frame), self.time, self.id)
+        with caller_rows(positions):
+            prep = steps.prepare(self, df)
+            with caller_rows(np.flatnonzero(prep.keep)):
+                return self._kept_table(df, prep), prep
+
+    def _kept_table(self, df: pd.DataFrame, prep: steps.Prepared) -> pd.DataFrame:
+        """The scaled and encoded rows of ``df`` (sorted) that differencing keeps."""
         keep, ids = prep.keep, (None if prep.ids is None else prep.ids[prep.keep])
         kept = df.iloc[np.flatnonzero(keep)]
         out = {k: kept[k].to_numpy() for k in (self.id, self.time) if k is not None}
@@ -392,7 +401,7 @@ class SequencePipeline(BaseEstimator):
         t = self.targets_[0]
         if self.target_kind_ != "regression" and t in df.columns:
             out.update(zip(self.target_names_out_, target.encode(self, kept[t]).T))
-        return pd.DataFrame(out, index=pd.RangeIndex(int(keep.sum()))), prep
+        return pd.DataFrame(out, index=pd.RangeIndex(int(keep.sum())))
 
     def _scale(self, col: str, x: pd.Series, ids: Any) -> np.ndarray:
         scaler = self.scalers_[col]
@@ -546,8 +555,17 @@ class SequencePipeline(BaseEstimator):
         report per (series, column).
         """
         self._require_fitted()
-        df = steps.sort_frame(steps.as_frame(frame), self.time, self.id)
-        prep = steps.prepare(self, df)
+        df, positions = steps.sorted_rows(steps.as_frame(frame), self.time, self.id)
+        with caller_rows(positions):
+            prep = steps.prepare(self, df)
+            with caller_rows(np.flatnonzero(prep.keep)):
+                reports = self._check_reports(prep)
+        if not reports:
+            raise InputError("this pipeline scales no column, so there is nothing to check.")
+        return pd.concat(reports)
+
+    def _check_reports(self, prep: steps.Prepared) -> list[pd.DataFrame]:
+        """One report per scaled column, on the rows differencing keeps."""
         keep = prep.keep
         ids = None if prep.ids is None else prep.ids[keep]
         reports = []
@@ -555,12 +573,10 @@ class SequencePipeline(BaseEstimator):
             scaler = self.scalers_.get(col)
             if scaler is None:  # a file written before method "none" kept its statistics
                 continue
-            values = prep.numeric[col][keep].to_frame(col)
+            values = prep.numeric[col][keep].to_frame(col).set_axis(prep.frame.index[keep], axis=0)
             report = scaler.check(values, groups=ids if self.per_series else None)
             reports.append(report.assign(units=self._units(col)))
-        if not reports:
-            raise InputError("this pipeline scales no column, so there is nothing to check.")
-        return pd.concat(reports)
+        return reports
 
     def _units(self, col: str) -> str:
         """The units a column is checked and scaled in: levels, log1p, differences of either."""

@@ -30,6 +30,7 @@ __all__ = [
     "scaled_range_problem",
     "series_table",
     "sort_frame",
+    "sorted_rows",
 ]
 
 
@@ -68,6 +69,35 @@ def sort_frame(frame: pd.DataFrame, time: Any, id: Any) -> pd.DataFrame:
     The time column is parsed first (:func:`seqscale.frames.time_columns.parse_times`: text dates, years,
     quarters ...).
     """
+    return sorted_rows(frame, time, id)[0]
+
+
+def sorted_rows(frame: pd.DataFrame, time: Any, id: Any) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Rows sorted as by :func:`sort_frame`, and each sorted row's position in ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The data as the caller gave it.
+    time, id : column names or None
+        The sort keys (series id first); neither: the rows stay in place.
+
+    Returns
+    -------
+    sorted : DataFrame
+        The rows sorted stably by (id, time), with their index labels.
+    positions : 1D integer array or None
+        ``positions[i]`` is the 0-based position in ``frame`` of sorted row ``i`` (None when
+        there is no key), for naming the caller's rows in errors
+        (:func:`seqscale.sequence.rows.caller_rows`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [3, 1, 2], "v": [30.0, 10.0, 20.0]}, index=[7, 8, 9])
+    >>> out, positions = sorted_rows(df, "t", None)
+    >>> out.index.tolist(), positions.tolist()
+    ([8, 9, 7], [1, 2, 0])
+    """
     keys = [k for k in (id, time) if k is not None]
     missing = [k for k in keys if k not in frame.columns]
     if missing:
@@ -75,7 +105,10 @@ def sort_frame(frame: pd.DataFrame, time: Any, id: Any) -> pd.DataFrame:
     frame = with_time(frame, time)
     if id is not None and frame[id].isna().any():
         raise InputError(f"id column {id!r} has missing values; every row needs a series id.")
-    return frame.sort_values(keys, kind="stable") if keys else frame
+    if not keys:
+        return frame, None
+    positions = frame[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    return frame.iloc[positions], positions
 
 
 def levels(frame: pd.DataFrame, col: str, log: bool) -> pd.Series:
@@ -89,11 +122,12 @@ def levels(frame: pd.DataFrame, col: str, log: bool) -> pd.Series:
     x = x.astype(np.float64)
     if not log:
         return x
-    bad = x <= -1
+    bad = (x <= -1).to_numpy()
     if bad.any():
-        raise InputError(
-            f"column {col!r} has values <= -1 (first at row {int(np.flatnonzero(bad)[0])}); log1p "
-            "needs values > -1. Set 'log': false for it."
+        raise InputError.at_rows(
+            f"column {col!r} has values <= -1 (first at {{row}}); log1p needs values > -1. "
+            "Set 'log': false for it.",
+            int(np.flatnonzero(bad)[0]),
         )
     return np.log1p(x)
 
@@ -180,10 +214,10 @@ def _checked_difference(col: str, x: pd.Series, ids: np.ndarray | None, d: dict)
         out = difference(x, ids, d["lag"], d["order"])
     overflow = np.isinf(out.to_numpy()) & np.isfinite(x.to_numpy())
     if overflow.any():
-        raise InputError(
+        raise InputError.at_rows(
             f"column {col!r}: differencing (lag {d['lag']}, order {d['order']}) overflows float64 "
-            f"(first at row {int(np.flatnonzero(overflow)[0])} of the data sorted by id and time); "
-            'the values are too extreme: rescale the column first (e.g. "log": true).'
+            '(first at {row}); the values are too extreme: rescale the column first (e.g. "log": true).',
+            int(np.flatnonzero(overflow)[0]),
         )
     return out
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from seqscale.errors import InputError, ParameterError
 from seqscale.frames.time_columns import parse_cutoff, parse_times
+from seqscale.sequence.rows import listed
 
 __all__ = ["Split", "split_by_time", "split_training"]
 
@@ -80,10 +81,12 @@ def _check_sorted(times: pd.Index, codes: np.ndarray, order: np.ndarray, name: s
     key = key[order]
     bad = np.flatnonzero((key[1:] < key[:-1]) & (codes[order][1:] == codes[order][:-1]))
     if bad.size:
-        row = order[bad[0] + 1]
-        raise InputError(
-            f"time {name} is not sorted: row {row} ({times[row]}) comes after "
-            f"{times[order[bad[0]]]}; sort by time first."
+        row, before = int(order[bad[0] + 1]), int(order[bad[0]])
+        raise InputError.at_rows(
+            f"time {name} is not sorted: {{row}} ({times[row]}) comes after {{row}} "
+            f"({times[before]}); sort by time first.",
+            row,
+            before,
         )
 
 
@@ -210,8 +213,8 @@ def _split_groups(
 ) -> Split:
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
     if (codes < 0).any():
-        rows = np.flatnonzero(codes < 0)[:_SHOW].tolist()
-        raise InputError(f"groups has missing series ids at rows {rows}; fill or drop them.")
+        where, rows = listed(np.flatnonzero(codes < 0), _SHOW)
+        raise InputError.at_rows(f"groups has missing series ids at {where}; fill or drop them.", *rows)
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes)
     offsets = np.cumsum(counts) - counts

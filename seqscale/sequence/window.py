@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from seqscale.errors import InputError, InputTypeError, ParameterError
+from seqscale.sequence.rows import listed
 
 __all__ = ["to_supervised", "window_index"]
 
@@ -149,8 +150,8 @@ def _group_layout(groups: Any, n_rows: int) -> tuple[np.ndarray | None, np.ndarr
         raise InputError(f"groups must hold one series id per row ({n_rows}); got shape {ids.shape}.")
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
     if (codes < 0).any():
-        rows = np.flatnonzero(codes < 0)[:_SHOW].tolist()
-        raise InputError(f"groups has missing series ids at rows {rows}; fill or drop them.")
+        where, rows = listed(np.flatnonzero(codes < 0), _SHOW)
+        raise InputError.at_rows(f"groups has missing series ids at {where}; fill or drop them.", *rows)
     if np.all(codes[1:] >= codes[:-1]):
         return None, codes, np.asarray(uniques)
     order = np.argsort(codes, kind="stable")
