@@ -71,6 +71,8 @@ def suite(monkeypatch, base_machine):
 
     fake = Fake()
     monkeypatch.setattr(bench, "_run_suite", fake)
+    fake.compiled = []  # the runs done when the kernels were compiled
+    monkeypatch.setattr(bench, "_warm_kernels", lambda: fake.compiled.append(len(fake.calls)))
     return fake
 
 
@@ -80,6 +82,7 @@ def results(tmp_path: Path, suite) -> Path:
     (tmp_path / "README.md").write_text(README)
     args = ["w1", "w2", "w3", "w4", "--runs", "2", "--results", str(tmp_path)]
     assert bench.main([*args, "--readme", str(tmp_path / "README.md")]) == 0
+    assert suite.compiled == [0]  # once, before the first run
     suite.calls.clear()
     suite.commit, suite.value = "bbb2222", 5.0
     return tmp_path
@@ -101,7 +104,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_update_replaces_exactly_the_named_sections(results, suite):
     before = _dumped_sections(results / "latest.json")
     assert _update(results, "w2", "w4", "--runs", "2") == 0
-    assert suite.calls == [["w2", "w4"], ["w2", "w4"]]
+    assert suite.calls == [["w2", "w4"], ["w2", "w4"]] and suite.compiled == [0, 0]
     after = _dumped_sections(results / "latest.json")
     for old, new in zip(before, after):
         assert list(new) == ["w1", "w2", "w3", "w4"]  # the order of the existing runs
@@ -186,7 +189,7 @@ def test_refusals_leave_every_file_alone(results, suite, capsys, args, says):
     assert _update(results, *args) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and says in err and "Traceback" not in err
-    assert suite.calls == []
+    assert suite.calls == [] and suite.compiled == [0]  # refused before compiling
     assert _files(results) == files
 
 
