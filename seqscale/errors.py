@@ -16,7 +16,8 @@ ParameterError
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
@@ -50,10 +51,16 @@ class SeqscaleError(Exception):
     #: 0-based positions, in the data given, of the rows the message names
     rows: tuple[int, ...] = ()
     _template: str | None = None
+    _values: dict[str, object] | None = None
 
     @classmethod
-    def at_rows(cls, template: str, *rows: int) -> SeqscaleError:
+    def at_rows(cls, template: str, /, *rows: int, **values: object) -> SeqscaleError:
         """The error whose message is ``template`` with each ``{row}`` naming one of ``rows``.
+
+        Text from the user (a column name, a cell, a series id) goes in ``values``, never into
+        ``template``: ``{name}`` (or ``{name!r}`` for its repr) in ``template`` shows
+        ``values["name"]``, which is inserted as it is, so a value holding ``{row}`` or other
+        braces cannot be taken for a row. Other braces in ``template`` are kept as written.
 
         Examples
         --------
@@ -62,16 +69,36 @@ class SeqscaleError(Exception):
         ("column 'id' is empty at row 4.", (4,))
         >>> err.naming_rows(lambda r: f"line {r + 2}")
         "column 'id' is empty at line 6."
+        >>> str(InputError.at_rows("column {name!r} is empty at {row}.", 1, name="{row}"))
+        "column '{row}' is empty at row 1."
         """
-        err = cls(_fill(template, [f"row {int(r)}" for r in rows]))
-        err.rows, err._template = tuple(int(r) for r in rows), template
+        err = cls(_fill(template, [f"row {int(r)}" for r in rows], values))
+        err.rows, err._template, err._values = tuple(int(r) for r in rows), template, values
         return err
 
     def naming_rows(self, name: Callable[[int], str]) -> str:
         """The message with each row it names written as ``name(row)``."""
         if self._template is None:
             return str(self)
-        return _fill(self._template, [name(r) for r in self.rows])
+        return _fill(self._template, [name(r) for r in self.rows], self._values or {})
+
+    def prefixed(self, text: str) -> SeqscaleError:
+        """The same error, of the same type, with its message after ``text``.
+
+        The rows it names stay named, so a caller can still renumber them or name file lines.
+
+        Examples
+        --------
+        >>> err = InputError.at_rows("bad value at {row}.", 2).prefixed("variant '{x}': ")
+        >>> str(err), err.rows
+        ("variant '{x}': bad value at row 2.", (2,))
+        """
+        if self._template is None:
+            return type(self)(f"{text}{self}")
+        values = dict(self._values or {})
+        key = "_prefix" + "_" * max((len(k) for k in values), default=0)  # a name no value has
+        values[key] = text
+        return type(self).at_rows("{" + key + "}" + self._template, *self.rows, **values)
 
     def renumber(self, positions: Sequence[int]) -> None:
         """Name row ``positions[r]`` wherever the error named row ``r``, in place.
@@ -90,15 +117,25 @@ class SeqscaleError(Exception):
         if self._template is None:
             return
         self.rows = tuple(int(positions[r]) for r in self.rows)
-        self.args = (_fill(self._template, [f"row {r}" for r in self.rows]),)
+        self.args = (_fill(self._template, [f"row {r}" for r in self.rows], self._values or {}),)
 
 
-def _fill(template: str, places: list[str]) -> str:
-    # split, not str.format: the message may quote cells holding braces
-    parts = template.split("{row}")
-    if len(parts) != len(places) + 1:
-        raise ValueError(f"{template!r} names {len(parts) - 1} rows, not {len(places)}")
-    return "".join(p + w for p, w in zip(parts, [*places, ""]))
+def _fill(template: str, places: list[str], values: Mapping[str, object]) -> str:
+    """``template`` with its ``{row}`` fields replaced by ``places`` and ``{name}`` fields by values.
+
+    Only the template is searched for fields: a value is inserted as it is, whatever it holds.
+    """
+    names = "|".join(re.escape(k) for k in ["row", *values])
+    fields = list(re.finditer(r"\{(" + names + r")(!r)?\}", template))
+    n_rows = sum(f[1] == "row" for f in fields)
+    if n_rows != len(places) or any(f[1] == "row" and f[2] for f in fields):
+        raise ValueError(f"{template!r} names {n_rows} rows, not {len(places)}")
+    rows, out, end = iter(places), [], 0
+    for f in fields:
+        text = next(rows) if f[1] == "row" else values[f[1]]
+        out += [template[end : f.start()], repr(text) if f[2] else str(text)]
+        end = f.end()
+    return "".join([*out, template[end:]])
 
 
 class InputError(SeqscaleError, ValueError):

@@ -66,7 +66,7 @@ def test_any_row_order_gives_the_same_result(result, panel):
 
 
 def test_windows_never_cross_a_series(by_year):
-    df = order_rows(by_year, "year", "firm")
+    df, _ = order_rows(by_year, "year", "firm")
     split = split_rows(df, 0.2, "year")
     plans = variant_plans(split.train, "sales", time="year", id="firm", n_in=3)
     raw = plans["raw"]
@@ -310,3 +310,31 @@ def test_cli_on_a_parquet_series_with_real_dates(real_parquet, tmp_path):
     data = json.loads((out / "comparison.json").read_text())
     assert data["settings"]["season"] == 12 and "seasonal naive (m=12)" in data["references"]
     assert data["settings"]["advice_rows"]["last"].startswith("1958-")
+
+
+# ------------------------------------------------------------------------------ rows in errors
+def _shuffled_with(column: str, firm: str, year: int, value: float) -> tuple[pd.DataFrame, int]:
+    """The panel in random row order with ``value`` at (firm, year); that row's position."""
+    frame = _panel().sample(frac=1.0, random_state=2).reset_index(drop=True)
+    row = int(np.flatnonzero(((frame["firm"] == firm) & (frame["year"] == year)).to_numpy())[0])
+    frame.loc[row, column] = value
+    return frame, row
+
+
+@pytest.mark.parametrize("year", [1980, 1998])  # a training row, a test row
+def test_errors_name_the_callers_row_of_a_shuffled_panel(year):
+    frame, row = _shuffled_with("x", "bolt", year, np.inf)
+    with pytest.raises(InputError) as info:
+        compare(frame, "sales", time="year", id="firm", **FAST)
+    assert info.value.rows == (row,)
+    assert str(info.value).startswith("variant 'raw': ")
+    assert f"holds an infinite value (first at row {row})" in str(info.value)
+
+
+def test_compare_on_the_command_line_names_the_line_of_a_shuffled_file(tmp_path):
+    frame, row = _shuffled_with("x", "corp", 1985, np.inf)
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    args = ["compare", str(tmp_path / "p.csv"), "--target", "sales", "--time", "year", "--id", "firm"]
+    result = CliRunner().invoke(app, [*args, "--seeds", "1", "--epochs", "1", "--n-in", "3"])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert f"infinite value (first at line {row + 2})" in result.stderr

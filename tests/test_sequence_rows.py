@@ -288,3 +288,25 @@ def test_cli_check_names_the_file_line_of_the_first_value_outside(tmp_path):
     write_csv(tmp_path / "later.csv", frame)
     report, fine = check_job(tmp_path / "later.csv", tmp_path / "p.json")
     assert not fine and report.loc["x", "first_row"] == f"line {row_of(frame, 3) + 2}"
+
+
+# ------------------------------------------------------------------------------ lab and advice
+def test_drift_table_names_the_rows_of_the_frame_given():
+    from seqscale.lab.demo import drift_table
+
+    fitted = seqscale.SequencePipeline.from_plan(plan(x={"log": True})).fit(shuffled())
+    test = shuffled()
+    bad = row_of(test, 6)
+    test.loc[bad, "x"] = -3.0
+    err = raised(lambda: drift_table(fitted, shuffled(), test), InputError)
+    assert err.rows == (bad,) and f"first at row {bad}" in str(err)
+
+
+def test_validated_advice_names_the_callers_rows_of_unsorted_data():
+    t = np.arange(200)
+    frame = pd.DataFrame({"t": t, "y": 50 + 0.2 * t + 5 * np.sin(t / 5)})
+    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    err = raised(lambda: seqscale.advise(frame, "y", time="t", validate=True), InputError)
+    later, earlier = err.rows
+    assert frame["t"][later] < frame["t"][earlier]
+    assert f"row {later} ({frame['t'][later]}) comes after row {earlier} ({frame['t'][earlier]})" in str(err)

@@ -128,6 +128,7 @@ from seqscale.sequence.plan import (  # noqa: F401
 )
 from seqscale.sequence.plan import activation_problem as _activation_problem  # noqa: F401
 from seqscale.sequence.plan import plain as _plain  # noqa: F401
+from seqscale.sequence.rows import caller_rows
 
 # The noqa imports keep the rule thresholds, the other plan names and a few helpers importable
 # from this module, where they used to be defined.
@@ -265,12 +266,16 @@ def window_length(steps: int, period: int | None) -> int:
     return int(period * max(1, base // period))
 
 
-def _training_rows(df: pd.DataFrame, time: object, id: object, test_size: float, targets: list, task: str):
-    """The rows before the test period (the only rows a validated choice may read)."""
+def _training_rows(
+    df: pd.DataFrame, time: object, id: object, test_size: float, targets: list, task: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows before the test period (the only rows a validated choice may read) and their
+    positions in ``df``."""
     if task != "regression" or len(targets) != 1:
         raise ParameterError("validate=True needs task='regression' and one target column")
     order = _profile.ordering(df, time, id, float(test_size))
-    return df.iloc[np.flatnonzero(~order.is_test)]
+    kept = np.flatnonzero(~order.is_test)
+    return df.iloc[kept], kept
 
 
 def validated_advice(
@@ -438,11 +443,12 @@ def advise(
     targets = _target_list(df, target, time, id, names)
     _check_rows(len(df), test_size)
     if validate:
-        train = _training_rows(df, time, id, test_size, targets, task)
-        return validated_advice(
-            train, targets[0], output_activation=output_activation, time=time, id=id,
-            validation=validation, sample=sample, random_state=random_state,
-        )  # fmt: skip
+        train, kept = _training_rows(df, time, id, test_size, targets, task)
+        with caller_rows(kept):  # errors name the caller's rows, not those of the cut
+            return validated_advice(
+                train, targets[0], output_activation=output_activation, time=time, id=id,
+                validation=validation, sample=sample, random_state=random_state,
+            )  # fmt: skip
 
     ctx = _context(df, task, activation, time, id, test_size, sample, random_state)
     results = _analyse(df, ctx, time, id, targets)

@@ -42,8 +42,9 @@ def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> 
     row += row0
     label = names[channel] if names and channel < len(names) else f"x{channel}"
     raise InputError.at_rows(
-        f"Input X contains infinity or a value too large for dtype('float64'): "
-        f"feature {label!r} holds an infinite value (first at {{row}}); replace +-inf with NaN "
+        "Input X contains infinity or a value too large for dtype('float64'): "
+        "feature {label!r} holds an infinite value (first at {row}); replace +-inf with NaN "
         "(ignored by fit, passed through by transform) or with a finite value.",
         row,
+        label=label,
     )

@@ -67,6 +67,7 @@ from seqscale.sequence.pipeline import SequencePipeline
 from seqscale.sequence.pipeline import _plain as plain
 from seqscale.sequence.pipeline_steps import as_frame
 from seqscale.sequence.plan import load_plan, validate_plan
+from seqscale.sequence.rows import caller_rows
 
 __all__ = ["VARIANTS", "ComparisonResult", "compare", "variant_plans"]
 
@@ -210,18 +211,32 @@ class _Variant:
     test_frame: pd.DataFrame
 
 
-def _prepare(name: str, plan: dict, split: Split, id: str | None) -> _Variant:
-    """Fit the variant's pipeline on the training rows; tensors of the training and test period."""
+def _prepare(
+    name: str, plan: dict, split: Split, id: str | None, positions: np.ndarray | None = None
+) -> _Variant:
+    """Fit the variant's pipeline on the training rows; tensors of the training and test period.
+
+    ``positions[i]`` is the caller's row of the ordered frame's row ``i`` (the rows of ``split``
+    carry their place in that frame as index labels); errors name the caller's rows.
+    """
     n_in, n_out = plan["window"]["n_in"], plan["window"]["n_out"]
     try:
         pipe = SequencePipeline.from_plan(plan, n_in=n_in, n_out=n_out, test_start=split.cutoff)
-        pipe.fit(split.train)
+        with caller_rows(_callers(split.train, positions)):
+            pipe.fit(split.train)
+            X_train, y_train = pipe.transform(split.train)
         test_frame = pd.concat([history(split.train, id, n_in + pipe.span_), split.test])
-        X_train, y_train = pipe.transform(split.train)
-        X_test, _ = pipe.transform(test_frame)
+        with caller_rows(_callers(test_frame, positions)):
+            X_test, _ = pipe.transform(test_frame)
     except SeqscaleError as err:
-        raise type(err)(f"variant {name!r}: {err}") from None
+        raise err.prefixed(f"variant {name!r}: ") from None
     return _Variant(pipe, X_train, y_train, X_test, test_frame)
+
+
+def _callers(part: pd.DataFrame, positions: np.ndarray | None) -> np.ndarray:
+    """The caller's row of each row of ``part`` (rows of the ordered frame, by index label)."""
+    rows = part.index.to_numpy()
+    return rows if positions is None else positions[rows]
 
 
 def _train(name: str, variant: _Variant, truth: Truth, budget: dict, advance: Any) -> tuple:
@@ -333,14 +348,14 @@ def compare(
     """
     started = _time.perf_counter()
     df, target = _check_args(frame, target, time, id, n_in, n_out, seeds, epochs, patience)
-    df = order_rows(df, time, id)
+    df, positions = order_rows(df, time, id)
     split = split_rows(df, test_size, time)
     defaults = variant_plans(split.train, target, time=time, id=id, n_in=n_in, n_out=n_out, validate=validate)
     chosen, sources = _resolve_plans(plans, defaults, target)
     window = defaults["advised"]["window"]
     need = window["n_in"] + max(_span(p) for p in chosen.values()) + window["n_out"]
     usable, skipped = usable_series(split, id, need)
-    variants = {name: _prepare(name, plan, usable, id) for name, plan in chosen.items()}
+    variants = {name: _prepare(name, plan, usable, id, positions) for name, plan in chosen.items()}
 
     first = next(iter(variants.values()))
     truth = Truth.build(df, target, time, id, first.pipe.target_index(first.test_frame), window["n_out"])

@@ -21,26 +21,39 @@ from seqscale.sequence.pipeline import _plain as plain
 __all__ = ["Split", "history", "order_rows", "split_rows", "usable_series"]
 
 
-def order_rows(df: pd.DataFrame, time: str | None, id: str | None) -> pd.DataFrame:
-    """Rows sorted by (id, time); refuses repeated times of one series (a panel without ``id``)."""
+def order_rows(df: pd.DataFrame, time: str | None, id: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows sorted by (id, time), index reset, and each sorted row's position in ``df``.
+
+    Repeated times of one series are refused (a panel passed without ``id``). The positions
+    let errors about sorted rows name the caller's rows
+    (:func:`seqscale.sequence.rows.caller_rows`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [3, 1, 2], "y": [30.0, 10.0, 20.0]})
+    >>> out, positions = order_rows(df, "t", None)
+    >>> out["t"].tolist(), positions.tolist()
+    ([1, 2, 3], [1, 2, 0])
+    """
     if time is None:
         if id is not None:
             raise ParameterError(
                 f"id={id!r} needs time= too: the column that orders each series' rows (e.g. a date "
                 "or a year)."
             )
-        return df.reset_index(drop=True)
+        return df.reset_index(drop=True), np.arange(len(df))
     keys = [k for k in (id, time) if k is not None]
     for key in keys:
         missing = np.flatnonzero(df[key].isna().to_numpy())
         if missing.size:
             raise InputError.at_rows(
-                f"column {key!r} is empty at {{row}}; every row needs an {key}.", missing[0]
+                "column {key!r} is empty at {row}; every row needs an {key}.", missing[0], key=key
             )
     twice = np.flatnonzero(df.duplicated(keys, keep=False).to_numpy())
     if twice.size:
         raise _repeat_error(df, time, id, twice)
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+    positions = df[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    return df.iloc[positions].reset_index(drop=True), positions
 
 
 def _repeat_error(df: pd.DataFrame, time: str, id: str | None, rows: np.ndarray) -> InputError:
@@ -50,17 +63,23 @@ def _repeat_error(df: pd.DataFrame, time: str, id: str | None, rows: np.ndarray)
         same = same[(df[id].iloc[same] == df[id].iloc[rows[0]]).to_numpy()]
     if id is None:
         return InputError.at_rows(
-            f"time column {time!r} repeats values ({plain(value)} is on {same.size} rows, e.g. {{row}} "
+            "time column {time!r} repeats values ({value} is on {n} rows, e.g. {row} "
             "and {row}): this looks like a panel of several series in long format. "
             "Pass the series column with --id COL (id= in Python).",
             same[0],
             same[1],
+            time=time,
+            value=plain(value),
+            n=same.size,
         )
     return InputError.at_rows(
-        f"series {plain(df[id].iloc[rows[0]])!r} has more than one row at {time}={plain(value)} "
+        "series {series!r} has more than one row at {time}={value} "
         "({row} and {row}); keep one row per series and time.",
         same[0],
         same[1],
+        series=plain(df[id].iloc[rows[0]]),
+        time=time,
+        value=plain(value),
     )
 
 

@@ -36,6 +36,7 @@ from seqscale.files.io import write_table
 from seqscale.lab.compare import compare
 from seqscale.sequence import pipeline_steps as steps
 from seqscale.sequence.pipeline import SequencePipeline
+from seqscale.sequence.rows import caller_rows
 from seqscale.sequence.split import split_by_time
 
 __all__ = ["DATASET", "TARGET", "drift_table", "run_demo"]
@@ -67,11 +68,15 @@ def drift_table(pipe: Any, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFr
     ``drift`` is True when either view has more than 10 % of the test values outside or a mean
     shift beyond 2 standard deviations.
     """
-    train = steps.sort_frame(train, pipe.time, pipe.id)
-    test = steps.sort_frame(test, pipe.time, pipe.id)
-    context = pd.concat([train.iloc[len(train) - pipe.span_ :] if pipe.span_ else train.iloc[:0], test])
-    fitted = steps.prepare(pipe, train)
-    later = steps.prepare(pipe, context)
+    train, train_rows = _sorted(pipe, train)
+    test, test_rows = _sorted(pipe, test)
+    tail = len(train) - pipe.span_  # the training rows the first test differences need
+    context = pd.concat([train.iloc[tail:], test])
+    with caller_rows(train_rows):
+        fitted = steps.prepare(pipe, train)
+    # only test rows can fail here: the tail passed above
+    with caller_rows(np.concatenate([train_rows[tail:], test_rows])):
+        later = steps.prepare(pipe, context)
     rows = []
     for col, spec in pipe.scaled_columns().items():
         lv_train = train[col].astype(np.float64).to_numpy()
@@ -109,6 +114,12 @@ def drift_table(pipe: Any, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFr
         for a, b in zip(table["fed_share_outside"], table["fed_mean_shift_std"])
     ]
     return table.assign(level_drift=level, fed_drift=fed)
+
+
+def _sorted(pipe: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` sorted as the pipeline sorts it, and each sorted row's position in ``frame``."""
+    out, positions = steps.sorted_rows(frame, pipe.time, pipe.id)
+    return out, np.arange(len(frame)) if positions is None else positions
 
 
 def _share_alert(share: float) -> bool:

@@ -206,9 +206,11 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         if n_missing and self.missing != "category":
             where, rows = listed(np.flatnonzero(codes < 0), _SHOW)
             raise InputError.at_rows(
-                f"column {name!r} has {n_missing} missing values ({where}); "
+                "column {name!r} has {n} missing values (" + where + "); "
                 "fill them or use OneHotEncoder(missing='category').",
                 *rows,
+                name=name,
+                n=n_missing,
             )
         cats = _sorted([value for _, value in counts])
         if n_missing:
@@ -244,9 +246,11 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
                 bad = _sorted({_label(normal[c]) for c in np.unique(codes[unknown])})
                 where, rows = listed(np.flatnonzero(unknown), _SHOW)
                 raise InputError.at_rows(
-                    f"column {name!r} has values not seen at fit time: {bad[:_SHOW]} ({where}); "
+                    "column {name!r} has values not seen at fit time: {bad} (" + where + "); "
                     "refit on data that includes them or use handle_unknown='ignore' or 'infrequent'.",
                     *rows,
+                    name=name,
+                    bad=bad[:_SHOW],
                 )
             if self.handle_unknown == "infrequent":
                 out[unknown] = width - 1

@@ -181,8 +181,10 @@ def check_test_start(frame: pd.DataFrame, test_start: Any, *, time: Any = None, 
         hit = _inside(_times(frame, time), positions, test_start, "data")
     if hit.any():
         raise LeakageError.at_rows(
-            f"the data passed to fit reaches into the test period (test_start={test_start!r}): "
-            f"{int(hit.sum())} row(s), first at {{row}}. Fit on the training part only, e.g. "
+            "the data passed to fit reaches into the test period (test_start={start!r}): "
+            "{n} row(s), first at {row}. Fit on the training part only, e.g. "
             "split_by_time(frame, ...).train, or pass allow_leakage=True if this is intended.",
             int(np.flatnonzero(hit)[0]),
+            start=test_start,
+            n=int(hit.sum()),
         )

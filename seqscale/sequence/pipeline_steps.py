@@ -125,9 +125,10 @@ def levels(frame: pd.DataFrame, col: str, log: bool) -> pd.Series:
     bad = (x <= -1).to_numpy()
     if bad.any():
         raise InputError.at_rows(
-            f"column {col!r} has values <= -1 (first at {{row}}); log1p needs values > -1. "
+            "column {col!r} has values <= -1 (first at {row}); log1p needs values > -1. "
             "Set 'log': false for it.",
             int(np.flatnonzero(bad)[0]),
+            col=col,
         )
     return np.log1p(x)
 
@@ -215,9 +216,12 @@ def _checked_difference(col: str, x: pd.Series, ids: np.ndarray | None, d: dict)
     overflow = np.isinf(out.to_numpy()) & np.isfinite(x.to_numpy())
     if overflow.any():
         raise InputError.at_rows(
-            f"column {col!r}: differencing (lag {d['lag']}, order {d['order']}) overflows float64 "
+            "column {col!r}: differencing (lag {lag}, order {order}) overflows float64 "
             '(first at {row}); the values are too extreme: rescale the column first (e.g. "log": true).',
             int(np.flatnonzero(overflow)[0]),
+            col=col,
+            lag=d["lag"],
+            order=d["order"],
         )
     return out
 

@@ -47,7 +47,9 @@ def listed(positions: np.ndarray, show: int = SHOW) -> tuple[str, list[int]]:
     Returns
     -------
     template : str
-        ``"{row}, {row}, ..."``, for :meth:`~seqscale.errors.SeqscaleError.at_rows`.
+        ``"{row}, {row}, ..."``, for :meth:`~seqscale.errors.SeqscaleError.at_rows`: join it to
+        the rest of the template with ``+``; text from the user goes in as a value
+        (``at_rows("column {name!r} (" + template + ")", *rows, name=name)``).
     rows : list of int
         The rows the template names, in order.
     """

@@ -83,10 +83,12 @@ def _check_sorted(times: pd.Index, codes: np.ndarray, order: np.ndarray, name: s
     if bad.size:
         row, before = int(order[bad[0] + 1]), int(order[bad[0]])
         raise InputError.at_rows(
-            f"time {name} is not sorted: {{row}} ({times[row]}) comes after {{row}} "
-            f"({times[before]}); sort by time first.",
+            "time {name} is not sorted: {row} ({late}) comes after {row} ({early}); sort by time first.",
             row,
             before,
+            name=name,
+            late=times[row],
+            early=times[before],
         )
 
 
