@@ -300,13 +300,3 @@ def test_drift_table_names_the_rows_of_the_frame_given():
     test.loc[bad, "x"] = -3.0
     err = raised(lambda: drift_table(fitted, shuffled(), test), InputError)
     assert err.rows == (bad,) and f"first at row {bad}" in str(err)
-
-
-def test_validated_advice_names_the_callers_rows_of_unsorted_data():
-    t = np.arange(200)
-    frame = pd.DataFrame({"t": t, "y": 50 + 0.2 * t + 5 * np.sin(t / 5)})
-    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
-    err = raised(lambda: seqscale.advise(frame, "y", time="t", validate=True), InputError)
-    later, earlier = err.rows
-    assert frame["t"][later] < frame["t"][earlier]
-    assert f"row {later} ({frame['t'][later]}) comes after row {earlier} ({frame['t'][earlier]})" in str(err)

@@ -55,6 +55,14 @@ def test_only_training_rows_are_read(validated):
     assert again.n_rows == len(frame) - n_test
 
 
+def test_rows_in_any_order_give_the_same_validated_choice(validated):
+    """The training rows are read in time order whatever order the frame's rows come in."""
+    shuffled = _frame().sample(frac=1.0, random_state=3).reset_index(drop=True)
+    again = advise(shuffled, target="y", time="date", validate=True)
+    pd.testing.assert_frame_equal(again.validation.table, validated.validation.table)
+    assert again.plan == validated.plan and again.n_rows == validated.n_rows
+
+
 def test_report_shows_the_scores(validated, tmp_path):
     path = validated.report(tmp_path / "report.html")
     page = path.read_text(encoding="utf-8")

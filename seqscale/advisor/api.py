@@ -269,12 +269,12 @@ def window_length(steps: int, period: int | None) -> int:
 def _training_rows(
     df: pd.DataFrame, time: object, id: object, test_size: float, targets: list, task: str
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The rows before the test period (the only rows a validated choice may read) and their
-    positions in ``df``."""
+    """The rows before the test period (the only rows a validated choice may read), sorted by
+    (series, time) as the rest of the advice reads them, and their positions in ``df``."""
     if task != "regression" or len(targets) != 1:
         raise ParameterError("validate=True needs task='regression' and one target column")
     order = _profile.ordering(df, time, id, float(test_size))
-    kept = np.flatnonzero(~order.is_test)
+    kept = order.series_order[~order.is_test[order.series_order]]
     return df.iloc[kept], kept
 
 
