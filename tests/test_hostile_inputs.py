@@ -712,3 +712,78 @@ def test_csv_stream_skips_a_byte_order_mark_on_a_blank_first_line(tmp_path, monk
     batches = list(sio.iter_batches(path, batch_size=1))
     assert list(frame.columns) == ["0", "NA"]
     assert sum(b.num_rows for b in batches) == len(frame) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Finite values that scaling sends past the float64 range
+# --------------------------------------------------------------------------------------------
+def _past_float64(call) -> seqscale.errors.InputError:
+    with pytest.raises(seqscale.errors.InputError, match="past the float64 range") as info:
+        call()
+    return info.value
+
+
+@pytest.mark.parametrize("path", ["dense", "dense fit_transform", "ids", "ids fit_transform",
+                                  "shuffled ids fit_transform", "segments fit_transform"])  # fmt: skip
+def test_a_std_given_far_below_the_data_is_refused_on_every_path(path):
+    """``std=1e-300`` given by hand sends 1e10 past float64: one line naming the feature and the
+    row, on the dense, per-series (runs, rows in random order) and one-sweep paths."""
+    rng = np.random.default_rng(5)
+    n = 100_000 if "shuffled" in path else 6
+    ids = rng.permutation(np.arange(n) % 3) if "shuffled" in path else np.repeat([0, 1, 2], n // 3)
+    x = pd.DataFrame({"level": rng.normal(size=n)})
+    bad = int(np.flatnonzero(ids == 2)[1])
+    x.loc[bad, "level"] = 1e10
+    scaler = seqscale.StandardScaler(mean=0.0, std=1e-300)
+    calls = {
+        "dense": lambda: scaler.fit(x).transform(x),
+        "dense fit_transform": lambda: scaler.fit_transform(x),
+        "ids": lambda: scaler.fit(x, groups=ids).transform(x, groups=ids),
+        "ids fit_transform": lambda: scaler.fit_transform(x, groups=ids),
+        "shuffled ids fit_transform": lambda: scaler.fit_transform(x, groups=ids),
+        "segments fit_transform": lambda: scaler.fit_transform(
+            x, groups=seqscale.Segments([0, 1, 2], [n // 3] * 3)
+        ),
+    }
+    err = _past_float64(calls[path])
+    assert err.rows == (bad,) and "feature 'level'" in str(err) and len(str(err).splitlines()) == 1
+
+
+def test_data_far_outside_a_tiny_fitted_range_is_refused_and_clipping_bounds_it():
+    tiny = np.array([[1e-300], [3e-300], [2e-300]])
+    scaler = seqscale.MinMaxScaler().fit(tiny)
+    later = np.array([[2e-300], [1e10]])
+    assert _past_float64(lambda: scaler.transform(later)).rows == (1,)
+    clipped = seqscale.MinMaxScaler(out_of_range="clip").fit(tiny).transform(later)
+    np.testing.assert_allclose(clipped, [[0.5], [1.0]], rtol=1e-15)  # the clip policy bounds it instead
+
+
+def test_scaling_in_place_past_float64_names_both_causes():
+    x = np.array([[1.0], [1e10], [2.0]])
+    scaler = seqscale.StandardScaler(mean=0.0, std=1e-300).fit(x)
+    err = _past_float64(lambda: scaler.transform(x, copy=False))
+    assert err.rows == (1,) and "held +-inf" in str(err)
+
+
+def test_an_infinite_input_is_still_named_as_such():
+    x = np.array([[1.0], [np.inf], [2.0]])
+    scaler = seqscale.StandardScaler().fit(np.array([[1.0], [2.0]]))
+    with pytest.raises(seqscale.errors.InputError, match="holds an infinite value") as info:
+        scaler.transform(x)
+    assert info.value.rows == (1,)
+
+
+def test_cli_transform_names_the_csv_line_sent_past_float64(tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text("date,v\n2020-01-01,1e-300\n2020-01-02,3e-300\n2020-01-03,2e-300\n")
+    later = tmp_path / "later.csv"
+    later.write_text("date,v\n2020-01-04,2e-300\n2020-01-05,1e10\n")
+    coef = tmp_path / "coef.json"
+    runner = CliRunner()
+    fitted = runner.invoke(app, ["fit", str(train), "--method", "minmax", "--time", "date", "-o", str(coef)])
+    assert fitted.exit_code == 0, fitted.output
+    out = tmp_path / "scaled.csv"
+    result = runner.invoke(app, ["transform", str(later), "--coefficients", str(coef), "-o", str(out)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "line 3" in result.output and "past the float64 range" in result.output
+    assert not out.exists()

@@ -408,8 +408,9 @@ def test_segment_affine_streaming_stores_same_bits(monkeypatch, dtype, divide):
 
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("channels", [1, 2])
-def test_segment_affine_counts_infinite_inputs(backend, shuffle, channels):
-    """The per-series map counts +-inf inputs in its own pass (none when inverting)."""
+def test_segment_affine_counts_infinite_outputs(backend, shuffle, channels):
+    """The per-series map counts the +-inf values it gives in its own pass: infinite inputs and
+    finite ones sent past float64 (none when inverting)."""
     rng = np.random.default_rng(12)
     codes = np.repeat(np.arange(40), 3000)
     if shuffle:
@@ -424,7 +425,21 @@ def test_segment_affine_counts_infinite_inputs(backend, shuffle, channels):
     assert K.last_infinite_count() == 0
     K.segment_affine_apply(x, codes, S, O, count_infinite=False)  # input said to be finite
     assert K.last_infinite_count() == 0
-    K.segment_affine_apply(np.nan_to_num(x, posinf=1.0, neginf=1.0), codes, S, O)
+    finite = np.nan_to_num(x, posinf=1.0, neginf=1.0)
+    K.segment_affine_apply(finite, codes, S, O)
+    assert K.last_infinite_count() == 0
+    finite[[7, 8], 0] = 1e308  # doubled: past the largest float64
+    assert np.isinf(K.segment_affine_apply(finite, codes, S, O)[[7, 8], 0]).all()
+    assert K.last_infinite_count() == 2
+
+
+def test_dense_affine_counts_infinite_outputs_before_clipping(backend):
+    x = np.array([[1.0, 2.0], [np.inf, 1e308], [3.0, -1e308]])
+    y = K.affine_apply(x, [1.0, 4.0], 0.0)
+    assert K.last_infinite_count() == 3 and np.isinf(y[1:, 1]).all()
+    clipped = K.affine_apply(x, [1.0, 4.0], 0.0, lo=-5.0, hi=5.0)
+    assert K.last_infinite_count() == 3 and np.isfinite(clipped).all()
+    K.affine_invert(y, [1.0, 4.0], 0.0)
     assert K.last_infinite_count() == 0
 
 

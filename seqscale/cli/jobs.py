@@ -275,7 +275,8 @@ def transform_job(
     if not inverse and hasattr(fitted, "feature_names_in_"):
         _require_fitted_columns(data, coefficients, names)
     if not grouped and not inverse and id is None:
-        written = transform_file(fitted, data, out, progress=progress)
+        with file_rows(data):  # the file is streamed in order: its rows are the file's rows
+            written = transform_file(fitted, data, out, progress=progress)
         rows = count_rows(written)
         if rows is None:  # CSV: count the lines after the header
             with Path(written).open("rb") as handle:

@@ -679,7 +679,8 @@ def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert, divide):
     """``out = clip((x - h) * s + o)`` or ``out = (x - o) / s + h`` on flat elements
     ``[e0, e1)``, lane ``k`` of each group of ``L`` elements using coefficients ``sl[k]`` etc.
     With ``divide``, ``s`` is a divisor: ``clip((x - h) / s + o)`` and ``(x - o) * s + h``.
-    Returns the number of infinite inputs met when applying (0 when inverting)."""
+    Returns the number of infinite values the map gave before clipping (an infinite input, or
+    a finite one the coefficients sent past float64) when applying; 0 when inverting."""
     base = e0
     n_inf = 0
     if invert and divide:
@@ -704,10 +705,9 @@ def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert, divide):
             xs = xf[base : base + kmax]
             ys = out[base : base + kmax]
             for k in range(kmax):
-                x = np.float64(xs[k])
-                if abs(x) == np.inf:
+                y = (np.float64(xs[k]) - hl[k]) / sl[k] + ol[k]
+                if abs(y) == np.inf:  # an infinite input, or a finite one sent past float64
                     n_inf += 1
-                y = (x - hl[k]) / sl[k] + ol[k]
                 lo = lol[k]
                 hi = hil[k]
                 y = lo if y < lo else y
@@ -720,10 +720,9 @@ def _k_affine_range(xf, out, sl, ol, hl, lol, hil, e0, e1, L, invert, divide):
             xs = xf[base : base + kmax]
             ys = out[base : base + kmax]
             for k in range(kmax):
-                x = np.float64(xs[k])
-                if abs(x) == np.inf:
+                y = (np.float64(xs[k]) - hl[k]) * sl[k] + ol[k]
+                if abs(y) == np.inf:  # an infinite input, or a finite one sent past float64
                     n_inf += 1
-                y = (x - hl[k]) * sl[k] + ol[k]
                 lo = lol[k]
                 hi = hil[k]
                 y = lo if y < lo else y
@@ -747,8 +746,9 @@ def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert, divide):
 def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, gather, stream, count):
     """Rows ``[a, b)`` of the per-group affine map on flat arrays: ``(x - h) * s + o`` (inverse
     ``(y - o) / s + h``); with ``divide``, ``s`` is a divisor: ``(x - h) / s + o`` (inverse
-    ``(y - o) * s + h``). Returns ``(bad codes, infinite inputs)``, the second counted only with
-    ``count`` (a caller that knows the input finite saves the count: it slows the gathering loop).
+    ``(y - o) * s + h``). Returns ``(bad codes, infinite outputs)``: an infinite input, or a
+    finite one the coefficients sent past float64; counted only with ``count`` (a caller that
+    knows none can occur saves the count: it slows the gathering loop).
 
     Rows are taken run by run (consecutive rows with one code), so sorted codes give long
     contiguous loops with the coefficients in registers; the flags are tested outside those
@@ -786,7 +786,7 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
             _nb_store_fence()
         if count:  # a pass of its own: counting inside the gathering loop slowed it more
             for i in range(a, b):
-                ninf += _nb_infinite(xf[i])
+                ninf += _nb_infinite(out[i])
         return nbad, int(ninf)
     if gather:
         for i in range(a, b):
@@ -798,10 +798,10 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 continue
             for c in range(C):
                 k = g * C + c
-                x = np.float64(xf[i * C + c])
-                d = x - P[k]
-                out[i * C + c] = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
-                ninf += _nb_infinite(x) if count else 0.0
+                d = np.float64(xf[i * C + c]) - P[k]
+                y = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
+                out[i * C + c] = y
+                ninf += _nb_infinite(y) if count else 0.0
         return nbad, int(ninf)
     i = a
     while i < b:
@@ -819,8 +819,9 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
             q = Q[g]
             for r in range(i, j):
                 x = np.float64(xf[r])
-                out[r] = (x - p) * s + q if multiply else (x - p) / s + q
-                ninf += _nb_infinite(x) if count else 0.0
+                y = (x - p) * s + q if multiply else (x - p) / s + q
+                out[r] = y
+                ninf += _nb_infinite(y) if count else 0.0
         elif C == 1:
             xs = xf[i:j]
             ys = out[i:j]
@@ -829,22 +830,22 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
             q = Q[g]
             if multiply:
                 for k in range(xs.size):
-                    x = np.float64(xs[k])
-                    ys[k] = (x - p) * s + q
-                    ninf += _nb_infinite(x) if count else 0.0
+                    y = (np.float64(xs[k]) - p) * s + q
+                    ys[k] = y
+                    ninf += _nb_infinite(y) if count else 0.0
             else:
                 for k in range(xs.size):
-                    x = np.float64(xs[k])
-                    ys[k] = (x - p) / s + q
-                    ninf += _nb_infinite(x) if count else 0.0
+                    y = (np.float64(xs[k]) - p) / s + q
+                    ys[k] = y
+                    ninf += _nb_infinite(y) if count else 0.0
         else:
             for r in range(i, j):
                 for c in range(C):
                     k = g * C + c
-                    x = np.float64(xf[r * C + c])
-                    d = x - P[k]
-                    out[r * C + c] = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
-                    ninf += _nb_infinite(x) if count else 0.0
+                    d = np.float64(xf[r * C + c]) - P[k]
+                    y = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
+                    out[r * C + c] = y
+                    ninf += _nb_infinite(y) if count else 0.0
         i = j
     return nbad, int(ninf)
 
@@ -1422,12 +1423,13 @@ def _prepare_out(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.
     return np.empty_like(x, order="C"), out
 
 
-_last = threading.local()  # n_inf: infinite inputs met by this thread's last affine map
+_last = threading.local()  # n_inf: infinite values given by this thread's last affine map
 
 
 def last_infinite_count() -> int:
-    """Number of +-inf inputs the calling thread's last :func:`affine_apply` or
-    :func:`segment_affine_apply` met (counted in the same pass)."""
+    """Number of +-inf values the calling thread's last :func:`affine_apply` or
+    :func:`segment_affine_apply` gave before clipping: infinite inputs, and finite ones the
+    coefficients sent past float64 (counted in the same pass)."""
     return getattr(_last, "n_inf", 0)
 
 
@@ -1482,8 +1484,8 @@ def _np_affine(x, s, o, h, lo, hi, res, invert, divide=False) -> int:
         if invert:
             yb = (xb - o) * s + h if divide else (xb - o) / s + h
         else:
-            n_inf += int(np.count_nonzero(np.isinf(xb)))
             yb = (xb - h) / s + o if divide else (xb - h) * s + o
+            n_inf += int(np.count_nonzero(np.isinf(yb)))
             np.clip(yb, lo, hi, out=yb)
         res[r0 : r0 + _NP_BLOCK_ROWS] = yb
     return n_inf
@@ -1556,7 +1558,7 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divi
                     yb = (xb - O[cb]) * S[cb] + H[cb] if invert else (xb - H[cb]) / S[cb] + O[cb]
                 else:
                     yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
-                n_inf += int(np.count_nonzero(np.isinf(xb))) if count else 0
+                n_inf += int(np.count_nonzero(np.isinf(yb))) if count else 0
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
             flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), res.reshape(-1))
@@ -1591,9 +1593,10 @@ def segment_affine_apply(
     divisors: ``(x[i] - shift2d[c]) / scale2d[c] + offset2d[c]``.
 
     ``scale2d``/``offset2d`` have shape ``(n_groups, channels)``; a code outside
-    ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself. The +-inf inputs met are
-    counted in the same pass (:func:`last_infinite_count`) unless ``count_infinite`` is False,
-    for input known to be finite.
+    ``[0, n_groups)`` raises IndexError. ``out`` may be ``x`` itself. The +-inf values it gives
+    (infinite inputs, or finite ones sent past float64) are counted in the same pass
+    (:func:`last_infinite_count`) unless ``count_infinite`` is False, for a caller that knows
+    none can occur.
     """
     return _segment_affine(x, codes, scale2d, offset2d, out, False, shift2d, divide, count_infinite)
 

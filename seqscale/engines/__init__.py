@@ -27,7 +27,7 @@ from seqscale.core.affine import Affine
 from seqscale.core.stats import Moments
 from seqscale.errors import OutOfRangeError, OutOfRangeWarning
 from seqscale.frames import panel
-from seqscale.frames.values import raise_infinite
+from seqscale.frames.values import raise_not_finite
 
 __all__ = ["is_dask"]
 
@@ -234,14 +234,15 @@ def _apply_block(
     location (" of partition 3") for the out-of-range messages; ``out`` receives the result.
     """
     clip = None if inverse else _range_policy(rows, affine, policy, names, where, row0)
+    padded = _padding(rows, mask_value)  # found before the map, which may write over rows
+    padding = None if padded is None else rows[padded]
     result = affine.invert(rows, out=out) if inverse else affine.apply(rows, out=out)
+    if padded is not None:  # padding keeps its values (and is not checked)
+        result[padded] = padding
     if not inverse and _kernels.last_infinite_count():
-        raise_infinite(list(names), rows if out is None else result, row0)
+        raise_not_finite(list(names), rows, result, row0, in_place=out is not None and out is rows)
     if clip is not None:
         np.clip(result, clip[0], clip[1], out=result)
-    padded = _padding(rows, mask_value)
-    if padded is not None:
-        result[padded] = rows[padded]
     return result
 
 

@@ -278,7 +278,9 @@ def segment_apply(
     *,
     divide: bool = False,
 ) -> tuple[np.ndarray, int]:
-    """Apply (or invert) segment k's coefficients ``[k]`` to its rows; returns (result, infinite inputs).
+    """Apply (or invert) segment k's coefficients ``[k]`` to its rows; returns ``(result, infinite
+    values)``: when applying, the +-inf values written (infinite inputs, and finite ones the
+    coefficients sent past float64); 0 when inverting.
 
     ``which`` restricts the work to those segments (the other rows of ``out`` are left as they are).
     With ``divide``, ``scale`` holds divisors (``Affine.factor``): ``(x - shift) / scale + offset``.
@@ -319,7 +321,7 @@ def _np_apply(rows, starts, ends, coef, result, invert: bool, divide: bool = Fal
             result[index] = (x - offset) * scale + shift if invert else (x - shift) / scale + offset
         else:
             result[index] = (x - offset) / scale + shift if invert else (x - shift) * scale + offset
-    return 0 if invert else int(np.isinf(x).sum())
+    return 0 if invert else int(np.isinf(result[index]).sum())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -572,8 +574,8 @@ def _k_apply_view(xs, rs, h, s, o, invert, divide):
     else:
         for i in range(xs.size):
             rs[i] = (np.float64(xs[i]) - h) * s + o
-    for i in range(xs.size):  # from cache
-        n_inf += abs(np.float64(xs[i])) == np.inf
+    for i in range(xs.size):  # from cache: infinite inputs, and finite ones sent past the range
+        n_inf += abs(np.float64(rs[i])) == np.inf
     return n_inf
 
 

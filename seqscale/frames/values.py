@@ -1,4 +1,5 @@
-"""Value checks shared by every path (in memory, Dask, files): weights and infinite values.
+"""Value checks shared by every path (in memory, Dask, files): weights, infinite values, and
+values that scaling sends past the float64 range.
 
 Examples
 --------
@@ -17,7 +18,7 @@ import numpy as np
 
 from seqscale.errors import InputError
 
-__all__ = ["check_weights", "raise_infinite"]
+__all__ = ["check_weights", "raise_infinite", "raise_not_finite"]
 
 
 def check_weights(w: np.ndarray, what: str = "sample_weight", row0: int = 0) -> None:
@@ -46,5 +47,42 @@ def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> 
         "feature {label!r} holds an infinite value (first at {row}); replace +-inf with NaN "
         "(ignored by fit, passed through by transform) or with a finite value.",
         row,
+        label=label,
+    )
+
+
+def raise_not_finite(
+    names: list[str] | None, rows: np.ndarray, result: np.ndarray, row0: int = 0, in_place: bool = False
+) -> None:
+    """Raise for the first +-inf a map gave: an infinite input (:func:`raise_infinite`), or a
+    finite value that the coefficients sent past the float64 range (a std or scale given by
+    hand far below the data's, or data far outside the range the scaler was fitted on).
+
+    ``result`` is the map's output; with ``in_place`` it overwrote ``rows``, so which of the
+    two happened cannot be told. Nothing is raised when ``result`` holds no infinity.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0], [1e10]])
+    >>> try:
+    ...     raise_not_finite(["a"], x, x / 1e-300)
+    ... except InputError as err:
+    ...     "feature 'a'" in str(err) and "row 1" in str(err) and "float64" in str(err)
+    True
+    """
+    if not in_place:
+        raise_infinite(names, rows, row0)  # returns when the input holds none
+    hits = np.argwhere(np.isinf(result))
+    if hits.size == 0:
+        return
+    row, channel = (int(v) for v in hits[0])
+    label = names[channel] if names and channel < len(names) else f"x{channel}"
+    cause = "the input held +-inf there (replace it with NaN or a finite value), or " if in_place else ""
+    raise InputError.at_rows(
+        "scaling sends feature {label!r} past the float64 range (first at {row}): "
+        + cause
+        + "the coefficients are too extreme for that value; check a std, scale or range given to "
+        "the scaler by hand, or refit on data that includes values like it.",
+        row + row0,
         label=label,
     )

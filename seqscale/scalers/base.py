@@ -31,6 +31,7 @@ from seqscale.frames import edge as _edge
 from seqscale.frames import layout as _layout
 from seqscale.frames import panel
 from seqscale.frames.segments import Segments, segment_apply, segment_fit_apply, segment_moments
+from seqscale.frames.values import raise_not_finite
 from seqscale.scalers import build
 from seqscale.scalers import callbacks as _callbacks
 from seqscale.scalers import rows as _rows
@@ -184,7 +185,11 @@ class AffineScaler(
             return self._fit_transform_segments(rows, layout, ids)
         codes = self._fit_rows(rows, layout, ids, None, first=True)
         if fresh and codes is not None:  # rows in any order: each row's series code is known
-            return _rows.wrap(self, self.affine_.apply(rows, codes=codes, finite=True), layout)
+            finite = not _rows.may_leave_float64(self.series_stats_, self.affine_)
+            out = self.affine_.apply(rows, codes=codes, finite=finite)
+            if not finite and _kernels.last_infinite_count():
+                raise_not_finite(self._feature_names_list(), rows, out)
+            return _rows.wrap(self, out, layout)
         return self.transform(X, groups)
 
     def _fit_transform_segments(self, rows: np.ndarray, layout: Any, seg: Segments) -> Any:
@@ -213,6 +218,8 @@ class AffineScaler(
                     differ,
                     divide=coef.divides,
                 )
+        if _rows.may_leave_float64(self.series_stats_, self.affine_):  # the sweep counts nothing
+            raise_not_finite(self._feature_names_list(), rows, out)
         return _rows.wrap(self, out, layout)
 
     def _segment_rule(self) -> tuple[str, float, float] | None:
@@ -464,10 +471,11 @@ class AffineScaler(
             result = affine.invert(rows, out=out, codes=codes)
         else:
             result = affine.apply(rows, out=out, codes=codes, clip=clip)
-            if _kernels.last_infinite_count():  # counted by the map itself
-                _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
+        found = not inverse and _kernels.last_infinite_count()  # counted by the map itself
         if keep is not None and not keep.all():
             result[~keep] = rows[~keep]
+        if found:  # an infinite input, or one the coefficients sent past float64 (padding aside)
+            raise_not_finite(self._feature_names_list(), rows, result, in_place=out is not None)
         restored = restore(result)
         if isinstance(X, np.ndarray) and X.dtype == np.float16 and self._in_place(copy):
             X[...] = restored  # computed in float32: written back into the caller's array
@@ -508,7 +516,7 @@ class AffineScaler(
             rows, seg.offsets, coef.shift, coef.factor, coef.offset, out, inverse, divide=coef.divides
         )
         if n_inf:
-            _rows.raise_infinite(self._feature_names_list(), rows if out is None else result)
+            raise_not_finite(self._feature_names_list(), rows, result, in_place=out is not None)
         return _rows.wrap(self, result, layout)
 
     def set_params(self, **params: Any) -> AffineScaler:

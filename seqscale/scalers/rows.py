@@ -27,8 +27,12 @@ from seqscale.frames import panel
 from seqscale.frames.segments import Segments, sorted_runs
 from seqscale.frames.values import check_weights, raise_infinite
 
+# Half the largest float64: a bound on the map's output under this is safe from rounding up past it.
+_NEAR_FLOAT_MAX = float(np.finfo(np.float64).max) / 2
+
 __all__ = [
     "group_moments",
+    "may_leave_float64",
     "keep_mask",
     "prepare",
     "prepare_subset",
@@ -200,6 +204,29 @@ def group_moments(
     present = None if (stats.count > 0).any(axis=1).all() else int_presence(ids, lo, size)
     codes, series = panel.drop_absent(codes, lo, size, present)
     return codes, series, stats if series.size == size else stats.take(series - lo)
+
+
+def may_leave_float64(stats: Moments, affine: Affine) -> bool:
+    """Whether the map can send a value within its series' fitted range past float64.
+
+    Only coefficients given by hand (a std far below the data's) or a spread tiny against the
+    data's range can: a ``fit_transform``, whose rows are those fitted, then counts the +-inf
+    values it gives, which it otherwise spares itself.
+
+    Examples
+    --------
+    >>> from seqscale.core.stats import Moments
+    >>> stats = Moments.from_array(np.array([[0.0], [1e10]]))
+    >>> may_leave_float64(stats, Affine(np.zeros(1), np.ones(1), np.zeros(1)))
+    False
+    >>> may_leave_float64(stats, Affine(np.zeros(1), np.full(1, 1e300), np.zeros(1)))
+    True
+    """
+    with np.errstate(all="ignore"):
+        reach = np.fmax(np.abs(stats.max - affine.shift), np.abs(stats.min - affine.shift))
+        factor = np.abs(affine.factor)
+        top = (reach / factor if affine.divides else reach * factor) + np.abs(affine.offset)
+    return bool(np.any(top >= _NEAR_FLOAT_MAX))  # NaN (an empty series) compares False
 
 
 def keep_mask(est: Any, rows: np.ndarray, layout: _layout.Layout, lengths: Any) -> np.ndarray | None:
