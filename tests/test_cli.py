@@ -326,3 +326,19 @@ def test_top_level_help_lists_every_command():
     result = ok(run("--help"))
     for command in ("advise", "fit", "transform", "inverse", "check"):
         assert command in result.stdout
+
+
+def test_piped_output_keeps_a_rule_on_one_line(monkeypatch):
+    """Piped, the results console does not wrap lines; a heading rule printed at a given width
+    stays one line of that width (it was drawn at the console's full width, then folded)."""
+    import io
+
+    from rich.rule import Rule
+
+    from seqscale.cli import app as cli_app
+
+    monkeypatch.setattr(cli_app, "plain", lambda: True)
+    console = cli_app._Out(width=cli_app.UNWRAPPED, file=io.StringIO())
+    console.print(Rule("1/7  advise", align="left"), width=100)
+    lines = console.file.getvalue().splitlines()
+    assert len(lines) == 1 and len(lines[0]) == 100 and lines[0].startswith("1/7  advise ─")

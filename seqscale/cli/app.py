@@ -60,12 +60,16 @@ def _unboxed(renderable: Any, console: Console) -> Any:
     renderable = rich_cast(renderable)
     if isinstance(renderable, Table):
         renderable.box = None
+        renderable.title_justify = "left"  # not centred over a line as wide as the table's cells
         return renderable
     if isinstance(renderable, Group):
         return Group(*(_unboxed(r, console) for r in renderable.renderables))
     if hasattr(renderable, "__rich_console__"):  # e.g. the advice: a table it builds on demand
         parts = list(renderable.__rich_console__(console, console.options))
-        if all(isinstance(p, str) or is_renderable(p) for p in parts):
+        # only what holds tables is taken apart: anything else (a rule) was just drawn at the
+        # console's full width, not at the width the caller prints it with
+        tables = any(isinstance(p, (Table, Group)) for p in parts)
+        if tables and all(isinstance(p, str) or is_renderable(p) for p in parts):
             return Group(*(_unboxed(p, console) for p in parts))
     return renderable
 
