@@ -750,10 +750,11 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
     finite one the coefficients sent past float64; counted only with ``count`` (a caller that
     knows none can occur saves the count: it slows the gathering loop).
 
-    Rows are taken run by run (consecutive rows with one code), so sorted codes give long
+    One channel is taken run by run (consecutive rows with one code), so sorted codes give long
     contiguous loops with the coefficients in registers; the flags are tested outside those
-    loops. With ``gather`` (rows in random order, runs of about one row) each row fetches its
-    coefficients instead: looking for runs there costs as much as the map. With ``stream`` the
+    loops. With ``gather`` (rows in random order, runs of about one row), or several channels
+    (which share each row's lookup), each row fetches its coefficients instead: looking for
+    runs there costs as much as the map. With ``stream`` the
     gathered rows are written past the cache (an output too large to stay there). Rows with a
     bad code get NaN.
     """
@@ -788,7 +789,7 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
             for i in range(a, b):
                 ninf += _nb_infinite(out[i])
         return nbad, int(ninf)
-    if gather:
+    if gather or C > 1:  # row by row (several channels share each row's code lookup)
         for i in range(a, b):
             g = codes[i]
             if g < 0 or g >= G:
@@ -811,9 +812,9 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
             j += 1
         if g < 0 or g >= G:
             nbad += j - i
-            for k in range(i * C, j * C):
+            for k in range(i, j):
                 out[k] = np.nan
-        elif C == 1 and j - i < 16:  # short run: no views
+        elif j - i < 16:  # short run: no views
             p = P[g]
             s = Sf[g]
             q = Q[g]
@@ -822,7 +823,7 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 y = (x - p) * s + q if multiply else (x - p) / s + q
                 out[r] = y
                 ninf += _nb_infinite(y) if count else 0.0
-        elif C == 1:
+        else:
             xs = xf[i:j]
             ys = out[i:j]
             p = P[g]
@@ -837,14 +838,6 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
                 for k in range(xs.size):
                     y = (np.float64(xs[k]) - p) / s + q
                     ys[k] = y
-                    ninf += _nb_infinite(y) if count else 0.0
-        else:
-            for r in range(i, j):
-                for c in range(C):
-                    k = g * C + c
-                    d = np.float64(xf[r * C + c]) - P[k]
-                    y = d * Sf[k] + Q[k] if multiply else d / Sf[k] + Q[k]
-                    out[r * C + c] = y
                     ninf += _nb_infinite(y) if count else 0.0
         i = j
     return nbad, int(ninf)

@@ -36,17 +36,15 @@ def check_weights(w: np.ndarray, what: str = "sample_weight", row0: int = 0) -> 
 
 def raise_infinite(names: list[str] | None, rows: np.ndarray, row0: int = 0) -> None:
     """Raise the InputError for the first +-inf in ``rows``, naming its feature and row."""
-    hits = np.argwhere(np.isinf(rows))
-    if hits.size == 0:
+    first = _first_infinite(names, rows)
+    if first is None:
         return
-    row, channel = (int(v) for v in hits[0])
-    row += row0
-    label = names[channel] if names and channel < len(names) else f"x{channel}"
+    row, label = first
     raise InputError.at_rows(
         "Input X contains infinity or a value too large for dtype('float64'): "
         "feature {label!r} holds an infinite value (first at {row}); replace +-inf with NaN "
         "(ignored by fit, passed through by transform) or with a finite value.",
-        row,
+        row + row0,
         label=label,
     )
 
@@ -72,11 +70,10 @@ def raise_not_finite(
     """
     if not in_place:
         raise_infinite(names, rows, row0)  # returns when the input holds none
-    hits = np.argwhere(np.isinf(result))
-    if hits.size == 0:
+    first = _first_infinite(names, result)
+    if first is None:
         return
-    row, channel = (int(v) for v in hits[0])
-    label = names[channel] if names and channel < len(names) else f"x{channel}"
+    row, label = first
     cause = "the input held +-inf there (replace it with NaN or a finite value), or " if in_place else ""
     raise InputError.at_rows(
         "scaling sends feature {label!r} past the float64 range (first at {row}): "
@@ -86,3 +83,12 @@ def raise_not_finite(
         row + row0,
         label=label,
     )
+
+
+def _first_infinite(names: list[str] | None, values: np.ndarray) -> tuple[int, str] | None:
+    """``(row, feature label)`` of the first +-inf of a ``rows x channels`` array, or None."""
+    hits = np.argwhere(np.isinf(values))
+    if hits.size == 0:
+        return None
+    row, channel = (int(v) for v in hits[0])
+    return row, names[channel] if names and channel < len(names) else f"x{channel}"
