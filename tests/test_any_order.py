@@ -285,6 +285,36 @@ def test_rows_in_random_order_are_mapped_row_by_row_exactly(channels, divide):
         kernels.segment_affine_apply(x, bad, s, o, shift2d=h, divide=divide)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_codes_outside_the_table_are_counted_by_both_shuffled_kernels(dtype, channels):
+    """The kernels read a code as unsigned, so one comparison catches a code of G or more and a
+    negative one, of 32 and 64 bits alike: the statistics and the map both count them (no
+    table is read or written out of bounds) and the other rows are unchanged."""
+    rng = np.random.default_rng(29)
+    G, R = 300, 100_000
+    codes = rng.integers(0, G, size=R).astype(dtype)
+    assert kernels.short_runs(codes)
+    x = rng.normal(size=(R, channels)) * 3 + 10
+    s, o, h = (rng.uniform(0.5, 2, (G, channels)) for _ in range(3))
+    bad = codes.copy()
+    bad[[1, 500, 70_000]] = [-1, G, np.iinfo(dtype).min]
+    with pytest.raises(IndexError, match="3 group codes outside"):
+        kernels.segment_moments(x, bad, G)
+    with pytest.raises(IndexError, match="3 group codes outside"):
+        kernels.segment_affine_apply(x, bad, s, o, shift2d=h)
+    good = np.ones(R, bool)
+    good[[1, 500, 70_000]] = False
+    c = codes[good]
+    count, mean, *_ = kernels.segment_moments(x[good], c, G)
+    for j in range(channels):
+        n = np.bincount(c, minlength=G)
+        np.testing.assert_array_equal(count[:, j], n)
+        np.testing.assert_allclose(mean[:, j], np.bincount(c, x[good][:, j], G) / n, rtol=1e-13)
+    y = kernels.segment_affine_apply(x[good], c, s, o, shift2d=h)
+    np.testing.assert_array_equal(y, (x[good] - h[c]) * s[c] + o[c])
+
+
 def test_ids_in_random_order_keep_an_all_missing_series_at_the_span_edge():
     rng = np.random.default_rng(23)
     ids = rng.permutation(np.repeat(np.arange(5, 505), 400))

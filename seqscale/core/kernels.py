@@ -565,24 +565,27 @@ def _k_merge_slots(src, slots, G):
 
 
 def _k_code_update(tab, ext, k, v):
-    """Add the value ``v`` (not NaN) to entry ``k``: count, shift, shifted sum and sum of squares
-    at ``tab[4k : 4k + 4]``, min and max at ``ext[2k : 2k + 2]``."""
-    t = 4 * k
-    e = 2 * k
-    if tab[t] == 0.0:
-        tab[t + 1] = v
+    """Add the value ``v`` (not NaN) to entry ``k`` (unsigned): count, shift, shifted sum and
+    sum of squares at ``tab[4k : 4k + 4]``, min and max at ``ext[2k : 2k + 2]``. Unsigned
+    positions: a signed index makes the compiler add a wrap-around test to every access."""
+    one = np.uint64(1)
+    t = k * np.uint64(4)
+    e = k * np.uint64(2)
+    n = tab[t]
+    if n == 0.0:
+        tab[t + one] = v
         ext[e] = v
-        ext[e + 1] = v
-    d = v - tab[t + 1]
-    tab[t] += 1.0
-    tab[t + 2] += d
-    tab[t + 3] += d * d
+        ext[e + one] = v
+    d = v - tab[t + one]
+    tab[t] = n + 1.0
+    tab[t + np.uint64(2)] += d
+    tab[t + np.uint64(3)] += d * d
     # select, then store unconditionally: a branch per row on whether the extreme moved
     # measured 10-20 % slower over rows in random order (ties keep the stored value, as before)
     lo = ext[e]
-    hi = ext[e + 1]
+    hi = ext[e + one]
     ext[e] = v if v < lo else lo
-    ext[e + 1] = v if v > hi else hi
+    ext[e + one] = v if v > hi else hi
 
 
 def _k_code_sums_range(x, codes, G, a, b, tab, ext):
@@ -592,29 +595,37 @@ def _k_code_sums_range(x, codes, G, a, b, tab, ext):
     and min and max in ``ext[2k : 2k + 2]``. Two small tables stay in the core's cache where one
     table of 64-byte entries did not (measured 30 % faster over 20,000 codes). Shifted sums are
     exact enough for the variance as long as the shift lies within the data, which the first
-    value does. Returns the number of codes outside ``[0, G)``."""
+    value does. Returns the number of codes outside ``[0, G)``.
+
+    A code is read as unsigned, so one comparison with ``G`` also catches a negative one; the
+    rows are taken through views from 0, which the compiler knows need no wrap-around test.
+    """
     C = x.shape[1]
     nbad = 0
+    top = np.uint64(G)
+    cs = codes[a:b]
     if C == 1:  # one channel: flat loads, no channel loop
-        xf = x.reshape(-1)
-        for i in range(a, b):
-            g = codes[i]
-            if g < 0 or g >= G:
+        xs = x.reshape(-1)[a:b]
+        for i in range(cs.size):
+            k = np.uint64(np.int64(cs[i]))
+            if k >= top:
                 nbad += 1
                 continue
-            v = np.float64(xf[i])
+            v = np.float64(xs[i])
             if v == v:
-                _nb_code_update(tab, ext, g, v)
+                _nb_code_update(tab, ext, k, v)
         return nbad
-    for i in range(a, b):
-        g = codes[i]
-        if g < 0 or g >= G:
+    xs2 = x[a:b]
+    width = np.uint64(C)
+    for i in range(cs.size):
+        k = np.uint64(np.int64(cs[i]))
+        if k >= top:
             nbad += 1
             continue
         for j in range(C):
-            v = np.float64(x[i, j])
+            v = np.float64(xs2[i, j])
             if v == v:
-                _nb_code_update(tab, ext, g * C + j, v)
+                _nb_code_update(tab, ext, k * width + np.uint64(j), v)
     return nbad
 
 
@@ -743,7 +754,7 @@ def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert, divide):
     return total
 
 
-def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, gather, stream, count):
+def _k_seg_affine_range(xf, codes, Sf, Of, Hf, T, out, a, b, C, G, invert, divide, gather, stream, count):
     """Rows ``[a, b)`` of the per-group affine map on flat arrays: ``(x - h) * s + o`` (inverse
     ``(y - o) / s + h``); with ``divide``, ``s`` is a divisor: ``(x - h) / s + o`` (inverse
     ``(y - o) * s + h``). Returns ``(bad codes, infinite outputs)``: an infinite input, or a
@@ -752,11 +763,10 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
 
     One channel is taken run by run (consecutive rows with one code), so sorted codes give long
     contiguous loops with the coefficients in registers; the flags are tested outside those
-    loops. With ``gather`` (rows in random order, runs of about one row), or several channels
-    (which share each row's lookup), each row fetches its coefficients instead: looking for
-    runs there costs as much as the map. With ``stream`` the
-    gathered rows are written past the cache (an output too large to stay there). Rows with a
-    bad code get NaN.
+    loops. With ``gather`` (rows in random order, runs of about one row) one channel is mapped
+    by :func:`_k_gather_map` from the packed table ``T``; several channels (which share each
+    row's lookup) fetch their coefficients row by row: looking for runs there costs as much as
+    the map. Rows with a bad code get NaN.
     """
     nbad = 0
     ninf = 0.0  # a float count: an integer one kept the loops from vectorizing
@@ -765,29 +775,11 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
     P, Q = (Of, Hf) if invert else (Hf, Of)
     multiply = invert == divide
     if gather and C == 1 and G > 0:
-        # the choices made outside the loops; a bad code reads entry 0 (never out of bounds)
-        # and stores NaN: no branch per row
-        if multiply:
-            for i in range(a, b):
-                g = codes[i]
-                ok = g >= 0 and g < G
-                k = g if ok else 0
-                y = (np.float64(xf[i]) - P[k]) * Sf[k] + Q[k]
-                _nb_put(out, i, y if ok else np.nan, stream)
-                nbad += not ok
-        else:
-            for i in range(a, b):
-                g = codes[i]
-                ok = g >= 0 and g < G
-                k = g if ok else 0
-                y = (np.float64(xf[i]) - P[k]) / Sf[k] + Q[k]
-                _nb_put(out, i, y if ok else np.nan, stream)
-                nbad += not ok
-        if stream:
-            _nb_store_fence()
+        ys = out[a:b]
+        nbad = _nb_gather_map(xf[a:b], codes[a:b], T, ys, G, multiply, stream)
         if count:  # a pass of its own: counting inside the gathering loop slowed it more
-            for i in range(a, b):
-                ninf += _nb_infinite(out[i])
+            for i in range(ys.size):
+                ninf += _nb_infinite(ys[i])
         return nbad, int(ninf)
     if gather or C > 1:  # row by row (several channels share each row's code lookup)
         for i in range(a, b):
@@ -843,14 +835,14 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, out, a, b, C, G, invert, divide, 
     return nbad, int(ninf)
 
 
-def _k_seg_affine(xf, codes, Sf, Of, Hf, out, R, C, G, invert, P, divide, gather, stream, count):
+def _k_seg_affine(xf, codes, Sf, Of, Hf, T, out, R, C, G, invert, P, divide, gather, stream, count):
     """:func:`_k_seg_affine_range` with rows split into P chunks run in parallel."""
     per = _nb_ceil_div(R, P)
     nbad = 0
     ninf = 0
     for p in _prange(P):
         found = _nb_seg_affine_range(
-            xf, codes, Sf, Of, Hf, out, min(R, p * per), min(R, p * per + per), C, G, invert, divide,
+            xf, codes, Sf, Of, Hf, T, out, min(R, p * per), min(R, p * per + per), C, G, invert, divide,
             gather, stream, count,
         )  # fmt: skip
         nbad += found[0]
@@ -863,12 +855,42 @@ def _k_infinite(v):
     return 1.0 if (v == np.inf) | (v == -np.inf) else 0.0
 
 
-def _k_put(out, i, y, stream):
-    """``out[i] = y``; with ``stream``, written past the cache (call :func:`_k_store_fence` after)."""
+def _k_gathered(xs, cs, T, i, top, multiply):
+    """Row ``i`` mapped with the coefficients of its code, fetched from the packed table ``T``
+    (``top`` the number of codes, unsigned), and whether its code is within ``[0, top)``: a bad
+    code reads entry 0 (never out of bounds) and gives NaN, with no branch."""
+    k = np.uint64(np.int64(cs[i]))
+    ok = k < top
+    t = (k if ok else np.uint64(0)) * np.uint64(4)
+    d = np.float64(xs[i]) - T[t]
+    y = d * T[t + np.uint64(1)] if multiply else d / T[t + np.uint64(1)]
+    y += T[t + np.uint64(2)]
+    return (y if ok else np.nan), ok
+
+
+def _k_gather_map(xs, cs, T, ys, G, multiply, stream):
+    """``ys[i] = (xs[i] - p) * s + q`` (or ``/ s`` when not ``multiply``) with ``(p, s, q)`` the
+    entry of code ``cs[i]`` in ``T`` (4 floats per code: one cache line per row instead of one
+    per coefficient). Returns the number of bad codes (their rows get NaN).
+
+    With ``stream`` the rows are written past the cache, then fenced: a large output written
+    row by row is otherwise first read into the cache to own each line. The two store kinds are
+    two loops, as the compiler kept the test inside a single one.
+    """
+    top = np.uint64(G)
+    nbad = 0
     if stream:
-        _nb_stream_store(out, i, y)
+        for i in range(cs.size):
+            y, ok = _nb_gathered(xs, cs, T, i, top, multiply)
+            _nb_stream_store(ys, i, y)
+            nbad += not ok
+        _nb_store_fence()
     else:
-        out[i] = y
+        for i in range(cs.size):
+            y, ok = _nb_gathered(xs, cs, T, i, top, multiply)
+            ys[i] = y
+            nbad += not ok
+    return nbad
 
 
 def _k_stream_store(out, i, y):  # replaced by a non-temporal store inside compiled code
@@ -979,7 +1001,8 @@ _nb_runs_range = _k_runs_range
 _nb_affine_range = _k_affine_range
 _nb_fold_chunks = _k_fold_chunks
 _nb_seg_affine_range = _k_seg_affine_range
-_nb_put = _k_put
+_nb_gathered = _k_gathered
+_nb_gather_map = _k_gather_map
 _nb_infinite = _k_infinite
 _nb_stream_store = _k_stream_store
 _nb_store_fence = _k_store_fence
@@ -1040,7 +1063,8 @@ def _get_impl() -> SimpleNamespace | None:
     g["_nb_fold_chunks"] = serial(_k_fold_chunks)
     inline = numba.njit(inline="always", **opts)
     g["_nb_stream_store"], g["_nb_store_fence"] = _streaming_stores(numba)
-    g["_nb_put"] = inline(_k_put)
+    g["_nb_gathered"] = inline(_k_gathered)
+    g["_nb_gather_map"] = serial(_k_gather_map)
     g["_nb_infinite"] = inline(_k_infinite)
     g["_nb_seg_affine_range"] = serial(_k_seg_affine_range)
     g["_nb_code_update"] = inline(_k_code_update)
@@ -1523,6 +1547,17 @@ def affine_invert(
     return _affine(y, scale, offset, out, None, None, True, shift, divide)
 
 
+def _gather_table(S: np.ndarray, O: np.ndarray, H: np.ndarray, invert: bool) -> np.ndarray:
+    """One channel's coefficients packed for :func:`_k_gather_map`: per code ``(p, s, q, 0)``
+    with ``(x - p) * or / s + q`` the map (``p`` the shift and ``q`` the offset when applying,
+    the other way round when inverting), flat."""
+    table = np.zeros((S.shape[0], 4))
+    table[:, 0], table[:, 1], table[:, 2] = (
+        (O[:, 0], S[:, 0], H[:, 0]) if invert else (H[:, 0], S[:, 0], O[:, 0])
+    )
+    return table.reshape(-1)
+
+
 def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divide=False, count=True):
     src = np.asarray(x)
     x = _float_2d(src)
@@ -1554,8 +1589,9 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divi
                 n_inf += int(np.count_nonzero(np.isinf(yb))) if count else 0
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
-            flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), res.reshape(-1))
             gather = short_runs(codes)
+            table = _gather_table(S, O, H, invert) if gather and C == 1 else np.empty(0)
+            flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), table, res.reshape(-1))
             flags = (divide, gather, gather and res.nbytes >= _STREAM_MIN_BYTES, count)
             with parallel_slot(_chunks(R, C, 1)) as parallel:
                 if parallel:
