@@ -328,3 +328,79 @@ def test_ids_in_random_order_keep_an_all_missing_series_at_the_span_edge():
     assert np.isnan(out[ids == 504]).all()
     keep = ids == 77
     np.testing.assert_allclose(out[keep], (x[keep] - x[keep].mean()) / x[keep].std(), rtol=1e-12)
+
+
+def _ids_case(kind, rng):
+    """Integer ids of rows in random order, enough of them for the sampled span, and values."""
+    n = 3000
+    ids = np.repeat(np.arange(n, dtype=np.int64), rng.integers(20, 60, n))
+    x = rng.normal(size=(ids.size, 2)) * rng.uniform(0.1, 9, n)[ids, None] + rng.normal(50, 20, n)[ids, None]
+    if kind == "offset":
+        ids = ids + 10_000
+    elif kind == "negative":
+        ids = ids - 1500
+    elif kind == "gaps":
+        ids = ids * 3 + 1
+    elif kind == "int32":
+        ids = ids.astype(np.int32)
+    elif kind == "all-nan edges":  # empty entries the pass cannot tell from absent ids
+        x[(ids == 0) | (ids == n - 1)] = np.nan
+        x[::97, 1] = np.nan
+    elif kind == "outlier":  # one row far above the rest: the sample misses it
+        ids[ids.size // 3] = 50_000
+    elif kind == "short edge":  # the highest id has one row only
+        ids[-1] = n + 200
+    order = rng.permutation(ids.size)
+    return ids[order], x[order]
+
+
+@pytest.mark.parametrize(
+    "kind", ["codes", "offset", "negative", "gaps", "int32", "all-nan edges", "outlier", "short edge"]
+)
+def test_sampled_span_gives_the_exact_spans_result_bit_for_bit(monkeypatch, kind):
+    """Integer ids in random order are fitted in one pass over a span guessed from a sample; the
+    codes, series and every statistic equal those of the exact span found by a min/max pass
+    first, whether the guess holds, holds with empty entries to cut off, or misses an id."""
+    from seqscale.core.stats import Moments
+    from seqscale.scalers import rows
+
+    ids, x = _ids_case(kind, np.random.default_rng(31))
+    guess = panel.sampled_span(ids)
+    assert guess is not None
+    took = Moments.from_id_span(x, ids, *guess)
+    assert (took is None) == (kind == "outlier")  # the one case where the guess misses
+    codes, series, stats = rows.group_moments(x, ids)
+    monkeypatch.setattr(panel, "sampled_span", lambda ids: None)
+    want_codes, want_series, want = rows.group_moments(x, ids)
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(series, want_series)
+    assert series.tolist() == np.unique(ids).tolist()
+    for field in ("count", "mean", "m2", "min", "max", "residual"):
+        np.testing.assert_array_equal(getattr(stats, field), getattr(want, field))
+
+
+def test_sampled_span_fit_transform_equals_the_exact_span(monkeypatch):
+    ids, x = _ids_case("gaps", np.random.default_rng(32))
+    fast = seqscale.StandardScaler()
+    y = fast.fit_transform(x, groups=ids)
+    monkeypatch.setattr(panel, "sampled_span", lambda ids: None)
+    exact = seqscale.StandardScaler()
+    np.testing.assert_array_equal(y, exact.fit_transform(x, groups=ids))
+    _same_fit(fast, exact)
+    keep = ids == 3 * 17 + 1
+    np.testing.assert_allclose(y[keep], (x[keep] - x[keep].mean(0)) / x[keep].std(0), rtol=1e-12, atol=1e-13)
+
+
+def test_sampled_span_declines_what_it_cannot_check():
+    rng = np.random.default_rng(33)
+    ids = rng.integers(0, 1000, 300_000)
+    assert panel.sampled_span(ids[:1000]) is None  # too few rows to sample
+    assert panel.sampled_span(ids.astype(np.int16)) is None  # narrow ids: the exact path widens them
+    assert panel.sampled_span(ids.astype(float)) is None
+    sparse = ids * 10**9  # far wider than the rows: hashed, not spanned
+    assert panel.sampled_span(sparse) is None
+    x = np.ones((ids.size, 1))
+    assert kernels.id_span_acc(x, np.sort(ids), 0, 1200) is None  # rows in runs: the run pass
+    assert kernels.id_span_acc(x, ids, 0, 80_000) is None  # one table where the exact span has two
+    acc, nan = kernels.id_span_acc(x, ids, 0, 1200)
+    assert nan == 0 and acc[0, :1000, 0].sum() == ids.size

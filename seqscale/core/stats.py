@@ -91,6 +91,31 @@ class Moments:
             return cls(*_group_moments(rows, codes, n_groups))
 
     @classmethod
+    def from_id_span(
+        cls, rows: np.ndarray, ids: np.ndarray, lo: int, size: int
+    ) -> tuple[Moments, int] | None:
+        """Statistics per integer id of rows in any order over a guessed span of ids, entry
+        ``id - lo`` of ``size``, in one pass that makes no codes: ``(table, NaN values)``, the
+        table equal entry for entry to :meth:`from_groups` over the same span. None when an id
+        falls outside the span or the pass does not apply (see
+        :func:`~seqscale.core.kernels.id_span_acc`): then find the exact span.
+
+        Examples
+        --------
+        >>> ids = np.tile(np.arange(1000), 300)[np.random.default_rng(0).permutation(300_000)]
+        >>> table, nan = Moments.from_id_span(np.ones((ids.size, 1)), ids, 0, 1024)
+        >>> table.count[[0, 999, 1000], 0].tolist(), nan
+        ([300.0, 300.0, 0.0], 0)
+        """
+        x = _kernels._float_2d(rows)  # noqa: SLF001
+        found = _kernels.id_span_acc(x, ids, int(lo), int(size))
+        if found is None:
+            return None
+        with np.errstate(all="ignore"):
+            stats = _with_residual(found[0])
+        return None if stats is None else (cls(*stats), found[1])
+
+    @classmethod
     def from_arrays(cls, **arrays: np.ndarray) -> Moments:
         """Build from named arrays (``count``, ``mean``, ``m2``, ``min``, ``max``)."""
         return cls(*(np.asarray(arrays[f], dtype=np.float64) for f in _FIELDS))
@@ -217,10 +242,17 @@ def _group_moments(rows: np.ndarray, codes: np.ndarray, n_groups: int) -> tuple[
     if G < 0:
         raise ValueError("n_groups must be >= 0")
     codes = _kernels._codes(codes, x.shape[0])  # noqa: SLF001
-    acc = _kernels._segment_acc(x, codes, G)  # noqa: SLF001
+    found = _with_residual(_kernels._segment_acc(x, codes, G))  # noqa: SLF001
+    return _kernels.segment_moments(x, codes, G) if found is None else found
+
+
+def _with_residual(acc: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """The statistics of per-group accumulators, each mean with its rounding residual (the low
+    part of the pair of floats the accumulators carry); None where a sum overflowed, which the
+    caller recomputes rescaled (without residuals)."""
     count, mean, m2, _, _ = stats = _kernels._finish(acc)  # noqa: SLF001
     if _kernels._overflowed(count, mean, m2).any():  # noqa: SLF001
-        return _kernels.segment_moments(x, codes, G)
+        return None
     residual = np.where(count > 0, (acc[1] - mean) + acc[2], 0.0)
     return (*stats, np.where(np.isfinite(residual), residual, 0.0))
 

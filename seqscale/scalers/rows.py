@@ -187,7 +187,8 @@ def group_moments(
 
     Compact integer ids are coded by their offset in their span, found in one min/max pass;
     which integers of the span do not occur is looked up only when the statistics have an
-    empty series (an absent id, or a series whose values are all NaN or weigh 0).
+    empty series (an absent id, or a series whose values are all NaN or weigh 0). Many integer
+    ids in random order skip the min/max pass: :func:`_over_sampled_span`.
 
     Examples
     --------
@@ -195,6 +196,9 @@ def group_moments(
     >>> codes.tolist(), series.tolist(), stats.mean.ravel().tolist()
     ([0, 1, 0], [7, 9], [2.5, 2.0])
     """
+    found = _over_sampled_span(rows, ids) if weight is None else None
+    if found is not None:
+        return found
     spanned = panel.span_codes(ids)
     if spanned is None:
         codes, series = panel.encode_new(np.empty(0, dtype=object), ids, rows.shape[0], (rows.shape[0],))
@@ -202,6 +206,33 @@ def group_moments(
     codes, lo, size = spanned
     stats = Moments.from_groups(rows, codes, size, weight)
     present = None if (stats.count > 0).any(axis=1).all() else int_presence(ids, lo, size)
+    return _span_series(codes, lo, size, stats, present)
+
+
+def _over_sampled_span(rows: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, Moments] | None:
+    """:func:`group_moments` of many integer ids in random order in one pass over a span guessed
+    from a sample (:func:`~seqscale.frames.panel.sampled_span`), which the pass checks: the
+    empty entries around the ids are then cut off, and without NaN values an empty entry is an
+    absent id, with no pass to look it up. None when the guess does not hold (an id outside
+    it) or does not apply: then the exact span is found first. Same result either way."""
+    guess = panel.sampled_span(ids) if isinstance(ids, np.ndarray) else None
+    found = None if guess is None else Moments.from_id_span(rows, ids, *guess)
+    if found is None:
+        return None
+    (lo, size), (stats, n_nan) = guess, found
+    present = (stats.count > 0).any(axis=1) if n_nan == 0 else int_presence(ids, lo, size)
+    at = np.flatnonzero(present)
+    first, last = int(at[0]), int(at[-1]) + 1
+    stats, present = stats.take(slice(first, last)), present[first:last]
+    lo, size = lo + first, last - first
+    return _span_series(panel.span_offsets(ids, lo), lo, size, stats, None if present.all() else present)
+
+
+def _span_series(
+    codes: np.ndarray, lo: int, size: int, stats: Moments, present: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, Moments]:
+    """``(codes, series ids, statistics)`` of ids coded over the span ``[lo, lo + size)`` once
+    ``present`` (which of its integers occur; None: all) is known: absent ones dropped."""
     codes, series = panel.drop_absent(codes, lo, size, present)
     return codes, series, stats if series.size == size else stats.take(series - lo)
 
