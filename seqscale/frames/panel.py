@@ -23,8 +23,10 @@ __all__ = [
     "id_array",
     "lookup",
     "row_ids",
+    "sampled_span",
     "series_codes",
     "span_codes",
+    "span_offsets",
 ]
 
 UNSEEN_POLICIES = ("error", "pooled", "median", "own")
