@@ -392,6 +392,8 @@ def test_sampled_span_fit_transform_equals_the_exact_span(monkeypatch):
 
 
 def test_sampled_span_declines_what_it_cannot_check():
+    from seqscale.core.stats import Moments
+
     rng = np.random.default_rng(33)
     ids = rng.integers(0, 1000, 300_000)
     assert panel.sampled_span(ids[:1000]) is None  # too few rows to sample
@@ -404,3 +406,10 @@ def test_sampled_span_declines_what_it_cannot_check():
     assert kernels.id_span_acc(x, ids, 0, 80_000) is None  # one table where the exact span has two
     acc, nan = kernels.id_span_acc(x, ids, 0, 1200)
     assert nan == 0 and acc[0, :1000, 0].sum() == ids.size
+    # ids the exact path would refuse or copy are left to it
+    assert kernels.id_span_acc(x[:-5], ids, 0, 1200) is None  # one id per row, or the exact error
+    assert kernels.id_span_acc(x, ids[::-1], 0, 1200) is None  # not contiguous
+    assert kernels.id_span_acc(np.empty((ids.size, 0)), ids, 0, 1200) is None  # no channel
+    with pytest.raises(ValueError, match="codes has 300000 entries for 299995 rows"):
+        Moments.from_groups(x[:-5], ids, 1000)
+    assert Moments.from_id_span(x[:-5], ids, 0, 1200) is None

@@ -20,7 +20,7 @@ for rows in (4_096, 400_000):  # below and above the size where the kernels use 
         for cls in (MinMaxScaler, StandardScaler, RobustScaler, MaxAbsScaler, MeanAbsScaler):
             est = cls().fit(X)
             est.inverse_transform(est.transform(X))
-            for groups in (ids, shuffled):
+            for groups in (ids, shuffled, shuffled.astype(np.int32)):
                 est = cls().fit(X, groups=groups)
                 est.inverse_transform(est.transform(X, groups=groups), groups=groups)
             cls().fit_transform(X, groups=segments)

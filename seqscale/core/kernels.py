@@ -1351,8 +1351,10 @@ def id_span_acc(x: np.ndarray, ids: np.ndarray, lo: int, size: int) -> tuple[np.
     """
     impl = _impl()
     R, C = x.shape
-    if impl is None or ids.dtype not in (np.int32, np.int64) or not short_runs(ids):
+    if impl is None or R == 0 or C == 0 or ids.dtype not in (np.int32, np.int64):
         return None
+    if ids.shape != (R,) or not ids.flags.c_contiguous or not short_runs(ids):
+        return None  # the exact path checks the ids and makes contiguous codes
     if _code_tables(R, C, size) != _code_tables(R, C, 1) or not (-(1 << 62) <= lo <= lo + size <= 1 << 62):
         return None
     acc, n_out, n_nan = _code_moments(impl, x, ids, size, lo)

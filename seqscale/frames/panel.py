@@ -223,8 +223,8 @@ def sampled_span(ids: np.ndarray) -> tuple[int, int] | None:
     low, high = int(sample.min()), int(sample.max())
     pad = (high - low) // 8 + 16
     lo = 0 if 0 <= low <= pad else low - pad
-    size = high + pad - lo + 1
-    return (lo, size) if size <= 4 * ids.size + 1024 else None
+    hi = high + pad
+    return (lo, hi - lo + 1) if hi - lo <= 4 * ids.size + 1024 else None  # compact_ints' rule
 
 
 def span_offsets(ids: np.ndarray, lo: int) -> np.ndarray:

@@ -223,7 +223,7 @@ def _over_sampled_span(rows: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, n
     present = (stats.count > 0).any(axis=1) if n_nan == 0 else int_presence(ids, lo, size)
     at = np.flatnonzero(present)
     first, last = int(at[0]), int(at[-1]) + 1
-    stats, present = stats.take(slice(first, last)), present[first:last]
+    stats, present = stats.take(np.arange(first, last)), present[first:last]  # a copy: the guess is wider
     lo, size = lo + first, last - first
     return _span_series(panel.span_offsets(ids, lo), lo, size, stats, None if present.all() else present)
 
