@@ -72,8 +72,9 @@ class SeqscaleError(Exception):
         >>> str(InputError.at_rows("column {name!r} is empty at {row}.", 1, name="{row}"))
         "column '{row}' is empty at row 1."
         """
-        err = cls(_fill(template, [f"row {int(r)}" for r in rows], values))
+        err = cls()
         err.rows, err._template, err._values = tuple(int(r) for r in rows), template, values
+        err.args = (err.naming_rows(_row),)
         return err
 
     def naming_rows(self, name: Callable[[int], str]) -> str:
@@ -117,7 +118,12 @@ class SeqscaleError(Exception):
         if self._template is None:
             return
         self.rows = tuple(int(positions[r]) for r in self.rows)
-        self.args = (_fill(self._template, [f"row {r}" for r in self.rows], self._values or {}),)
+        self.args = (self.naming_rows(_row),)
+
+
+def _row(r: int) -> str:
+    """How a message names row ``r`` (0-based) of the data given."""
+    return f"row {r}"
 
 
 def _fill(template: str, places: list[str], values: Mapping[str, object]) -> str:

@@ -765,10 +765,11 @@ def _k_affine(xf, out, sl, ol, hl, lol, hil, R, C, m, P, invert, divide):
     return total
 
 
-def _k_seg_affine_range(xf, codes, Sf, Of, Hf, T, out, a, b, C, G, invert, divide, gather, stream, count):
-    """Rows ``[a, b)`` of the per-group affine map on flat arrays: ``(x - h) * s + o`` (inverse
-    ``(y - o) / s + h``); with ``divide``, ``s`` is a divisor: ``(x - h) / s + o`` (inverse
-    ``(y - o) * s + h``). Returns ``(bad codes, infinite outputs)``: an infinite input, or a
+def _k_seg_affine_range(xf, codes, P, Sf, Q, T, out, a, b, C, G, multiply, gather, stream, count):
+    """Rows ``[a, b)`` of the per-group affine map on flat arrays: ``(x - p) * s + q``, or
+    ``(x - p) / s + q`` without ``multiply`` (the direction chosen by :func:`_map_terms`), with
+    ``p, s, q`` the entries ``P[k], Sf[k], Q[k]`` of the row's (code, channel)
+    ``k``. Returns ``(bad codes, infinite outputs)``: an infinite input, or a
     finite one the coefficients sent past float64; counted only with ``count`` (a caller that
     knows none can occur saves the count: it slows the gathering loop).
 
@@ -781,10 +782,6 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, T, out, a, b, C, G, invert, divid
     """
     nbad = 0
     ninf = 0.0  # a float count: an integer one kept the loops from vectorizing
-    # (x - P[k]) * or / S[k] + Q[k]: applying subtracts the shift and adds the offset, inverting
-    # the other way round; a divisor multiplies when inverting, a scale divides
-    P, Q = (Of, Hf) if invert else (Hf, Of)
-    multiply = invert == divide
     if gather and C == 1 and G > 0:
         ys = out[a:b]
         nbad = _nb_gather_map(xf[a:b], codes[a:b], T, ys, G, multiply, stream)
@@ -846,14 +843,14 @@ def _k_seg_affine_range(xf, codes, Sf, Of, Hf, T, out, a, b, C, G, invert, divid
     return nbad, int(ninf)
 
 
-def _k_seg_affine(xf, codes, Sf, Of, Hf, T, out, R, C, G, invert, P, divide, gather, stream, count):
-    """:func:`_k_seg_affine_range` with rows split into P chunks run in parallel."""
-    per = _nb_ceil_div(R, P)
+def _k_seg_affine(xf, codes, P, Sf, Q, T, out, R, C, G, multiply, parts, gather, stream, count):
+    """:func:`_k_seg_affine_range` with rows split into ``parts`` chunks run in parallel."""
+    per = _nb_ceil_div(R, parts)
     nbad = 0
     ninf = 0
-    for p in _prange(P):
+    for p in _prange(parts):
         found = _nb_seg_affine_range(
-            xf, codes, Sf, Of, Hf, T, out, min(R, p * per), min(R, p * per + per), C, G, invert, divide,
+            xf, codes, P, Sf, Q, T, out, min(R, p * per), min(R, p * per + per), C, G, multiply,
             gather, stream, count,
         )  # fmt: skip
         nbad += found[0]
@@ -1597,14 +1594,21 @@ def affine_invert(
     return _affine(y, scale, offset, out, None, None, True, shift, divide)
 
 
-def _gather_table(S: np.ndarray, O: np.ndarray, H: np.ndarray, invert: bool) -> np.ndarray:
-    """One channel's coefficients packed for :func:`_k_gather_map`: per code ``(p, s, q, 0)``
-    with ``(x - p) * or / s + q`` the map (``p`` the shift and ``q`` the offset when applying,
-    the other way round when inverting), flat."""
+def _map_terms(
+    S: np.ndarray, O: np.ndarray, H: np.ndarray, invert: bool, divide: bool
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(P, Q, multiply)`` of the per-series map ``(x - P) * S + Q`` (``/ S`` without
+    ``multiply``): applying subtracts the shift ``H`` and adds the offset ``O``, inverting the
+    other way round; a divisor (``divide``) multiplies when inverting, a scale divides."""
+    P, Q = (O, H) if invert else (H, O)
+    return P, Q, invert == divide
+
+
+def _gather_table(P: np.ndarray, S: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """One channel's terms (:func:`_map_terms`) packed for :func:`_k_gather_map`: per code
+    ``(p, s, q, 0)``, flat."""
     table = np.zeros((S.shape[0], 4))
-    table[:, 0], table[:, 1], table[:, 2] = (
-        (O[:, 0], S[:, 0], H[:, 0]) if invert else (H[:, 0], S[:, 0], O[:, 0])
-    )
+    table[:, 0], table[:, 1], table[:, 2] = P[:, 0], S[:, 0], Q[:, 0]
     return table.reshape(-1)
 
 
@@ -1625,29 +1629,27 @@ def _segment_affine(x, codes, scale2d, offset2d, out, invert, shift2d=None, divi
         res, copy_to = _prepare_out(x, out)
     impl = _impl()
     n_inf = 0
+    P, Q, multiply = _map_terms(S, O, H, invert, divide)
     if R and C:
         if impl is None:
             if codes.min() < 0 or codes.max() >= G:
                 _bad_codes(int(np.count_nonzero((codes < 0) | (codes >= G))), G)
             for r0 in range(0, R, _NP_BLOCK_ROWS):
                 cb = codes[r0 : r0 + _NP_BLOCK_ROWS]
-                xb = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64)
-                if divide:
-                    yb = (xb - O[cb]) * S[cb] + H[cb] if invert else (xb - H[cb]) / S[cb] + O[cb]
-                else:
-                    yb = (xb - O[cb]) / S[cb] + H[cb] if invert else (xb - H[cb]) * S[cb] + O[cb]
+                d = x[r0 : r0 + _NP_BLOCK_ROWS].astype(np.float64) - P[cb]
+                yb = (d * S[cb] if multiply else d / S[cb]) + Q[cb]
                 n_inf += int(np.count_nonzero(np.isinf(yb))) if count else 0
                 res[r0 : r0 + _NP_BLOCK_ROWS] = yb
         else:
             gather = short_runs(codes)
-            table = _gather_table(S, O, H, invert) if gather and C == 1 else np.empty(0)
-            flat = (x.reshape(-1), codes, S.reshape(-1), O.reshape(-1), H.reshape(-1), table, res.reshape(-1))
-            flags = (divide, gather, gather and res.nbytes >= _STREAM_MIN_BYTES, count)
+            table = _gather_table(P, S, Q) if gather and C == 1 else np.empty(0)
+            flat = (x.reshape(-1), codes, P.reshape(-1), S.reshape(-1), Q.reshape(-1), table, res.reshape(-1))
+            flags = (gather, gather and res.nbytes >= _STREAM_MIN_BYTES, count)
             with parallel_slot(_chunks(R, C, 1)) as parallel:
                 if parallel:
-                    n_bad, n_inf = impl.seg_affine_parallel(*flat, R, C, G, invert, _CHUNKS, *flags)
+                    n_bad, n_inf = impl.seg_affine_parallel(*flat, R, C, G, multiply, _CHUNKS, *flags)
                 else:
-                    n_bad, n_inf = impl.seg_affine(*flat, 0, R, C, G, invert, *flags)
+                    n_bad, n_inf = impl.seg_affine(*flat, 0, R, C, G, multiply, *flags)
             _bad_codes(int(n_bad), G)
     _last.n_inf = int(n_inf)
     if copy_to is not None:

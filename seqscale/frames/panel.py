@@ -167,8 +167,13 @@ def compact_ints(*arrays: np.ndarray) -> tuple[int, int] | None:
     spans = [_kernels.int_span(a) for a in present]  # one pass each, not two
     lo = min(a for a, _ in spans)
     hi = max(b for _, b in spans)
-    size = sum(a.size for a in arrays)
-    return (lo, hi) if hi - lo <= 4 * size + 1024 else None
+    return (lo, hi) if _compact(lo, hi, sum(a.size for a in arrays)) else None
+
+
+def _compact(lo: int, hi: int, n: int) -> bool:
+    """Whether integers ``lo .. hi`` make a table small enough for ``n`` ids: at most about four
+    entries per id (else hashing the ids is cheaper)."""
+    return hi - lo <= 4 * n + 1024
 
 
 def _int_table(known: np.ndarray, ids: np.ndarray) -> tuple[int, np.ndarray] | None:
@@ -224,7 +229,7 @@ def sampled_span(ids: np.ndarray) -> tuple[int, int] | None:
     pad = (high - low) // 8 + 16
     lo = 0 if 0 <= low <= pad else low - pad
     hi = high + pad
-    return (lo, hi - lo + 1) if hi - lo <= 4 * ids.size + 1024 else None  # compact_ints' rule
+    return (lo, hi - lo + 1) if _compact(lo, hi, ids.size) else None
 
 
 def span_offsets(ids: np.ndarray, lo: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from seqscale.errors import InputError, ParameterError
 from seqscale.sequence.pipeline import _plain as plain
+from seqscale.sequence.pipeline_steps import sort_positions
 
 __all__ = ["Split", "history", "order_rows", "split_rows", "usable_series"]
 
@@ -52,7 +53,7 @@ def order_rows(df: pd.DataFrame, time: str | None, id: str | None) -> tuple[pd.D
     twice = np.flatnonzero(df.duplicated(keys, keep=False).to_numpy())
     if twice.size:
         raise _repeat_error(df, time, id, twice)
-    positions = df[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    positions = sort_positions(df, keys)
     return df.iloc[positions].reset_index(drop=True), positions
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "scaled_range_problem",
     "series_table",
     "sort_frame",
+    "sort_positions",
     "sorted_rows",
 ]
 
@@ -107,8 +108,19 @@ def sorted_rows(frame: pd.DataFrame, time: Any, id: Any) -> tuple[pd.DataFrame, 
         raise InputError(f"id column {id!r} has missing values; every row needs a series id.")
     if not keys:
         return frame, None
-    positions = frame[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    positions = sort_positions(frame, keys)
     return frame.iloc[positions], positions
+
+
+def sort_positions(frame: pd.DataFrame, keys: list) -> np.ndarray:
+    """The positions of ``frame``'s rows in their stable order by ``keys`` (series id first).
+
+    Examples
+    --------
+    >>> sort_positions(pd.DataFrame({"id": [2, 1, 2], "t": [1, 5, 0]}), ["id", "t"]).tolist()
+    [1, 2, 0]
+    """
+    return frame[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
 
 
 def levels(frame: pd.DataFrame, col: str, log: bool) -> pd.Series:
